@@ -1,0 +1,9 @@
+// Package compose loads compose files with compose-go and applies them
+// through the Docker Engine API: networks, volumes, images, containers started
+// in dependency order with health waits, logs, status and teardown.
+//
+// Containers carry the labels docker compose uses, so `docker compose -p
+// PROJECT ps|logs|down` works on what this package created, and re-applying an
+// unchanged project changes nothing. The engine never prints: it reports what
+// it does as Events to a caller-supplied sink.
+package compose

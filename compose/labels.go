@@ -1,0 +1,23 @@
+package compose
+
+// Labels docker compose puts on what it creates. Using the same ones lets
+// `docker compose -p PROJECT ps|logs|down` see the installer's containers.
+const (
+	LabelProject     = "com.docker.compose.project"
+	LabelService     = "com.docker.compose.service"
+	LabelNumber      = "com.docker.compose.container-number"
+	LabelOneoff      = "com.docker.compose.oneoff"
+	LabelConfigHash  = "com.docker.compose.config-hash"
+	LabelWorkingDir  = "com.docker.compose.project.working_dir"
+	LabelConfigFiles = "com.docker.compose.project.config_files"
+	LabelDependsOn   = "com.docker.compose.depends_on"
+	LabelImage       = "com.docker.compose.image"
+	LabelNetwork     = "com.docker.compose.network"
+	LabelVolume      = "com.docker.compose.volume"
+	// LabelManagedBy marks objects this program created.
+	LabelManagedBy = "org.fineract-installer.managed-by"
+)
+
+const managedBy = "fineract-installer"
+
+func projectFilter(project string) string { return LabelProject + "=" + project }

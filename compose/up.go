@@ -1,0 +1,339 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"golang.org/x/sync/errgroup"
+)
+
+// UpOptions tune an apply.
+type UpOptions struct {
+	Images ImageOptions
+	// WaitTimeout bounds how long one service may take to become ready after
+	// it starts. Fineract's first start runs database migrations for many
+	// minutes, so the default is generous: 15 minutes.
+	WaitTimeout time.Duration
+	// Settle is how long a service without a healthcheck must keep running
+	// before it counts as ready, so a container that dies straight after
+	// start fails the apply instead of slipping through. Default 500ms.
+	Settle time.Duration
+	// KeepOrphans leaves running the containers of services that are no
+	// longer in the project; by default they are removed.
+	KeepOrphans bool
+}
+
+func (o UpOptions) withDefaults() UpOptions {
+	if o.WaitTimeout <= 0 {
+		o.WaitTimeout = 15 * time.Minute
+	}
+	if o.Settle <= 0 {
+		o.Settle = 500 * time.Millisecond
+	}
+	return o
+}
+
+// Up converges the Docker host to the project: networks, volumes, images,
+// then containers, started in depends_on order (independent services in
+// parallel), each waited for until healthy. Unchanged containers are left
+// alone; a changed service is recreated.
+func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, sink Sink) error {
+	o = o.withDefaults()
+	r := newReporter(sink)
+	if err := checkGraph(p); err != nil {
+		return err
+	}
+	if err := e.ensureNetworks(ctx, p, r); err != nil {
+		return err
+	}
+	if err := e.ensureVolumes(ctx, p, r); err != nil {
+		return err
+	}
+	ids, err := e.ensureImages(ctx, ProjectImages(p), o.Images, r)
+	if err != nil {
+		return err
+	}
+	existing, err := e.projectContainers(ctx, p.Name, true)
+	if err != nil {
+		return err
+	}
+	byService := map[string][]container.Summary{}
+	for _, c := range existing {
+		byService[c.Labels[LabelService]] = append(byService[c.Labels[LabelService]], c)
+	}
+	if !o.KeepOrphans {
+		if err := e.removeOrphans(ctx, p, byService, r); err != nil {
+			return err
+		}
+	}
+	return e.startAll(ctx, p, ids, byService, o, r)
+}
+
+// checkGraph rejects dependency cycles and health conditions that can never
+// be met, before anything is started.
+func checkGraph(p *types.Project) error {
+	const (
+		unvisited = iota
+		visiting
+		visited
+	)
+	state := map[string]int{}
+	var visit func(name string, path []string) error
+	visit = func(name string, path []string) error {
+		switch state[name] {
+		case visiting:
+			return fmt.Errorf("services depend on each other in a cycle: %s", strings.Join(append(path, name), " -> "))
+		case visited:
+			return nil
+		}
+		state[name] = visiting
+		s := p.Services[name]
+		for dep, d := range s.DependsOn {
+			ds, ok := p.Services[dep]
+			if !ok {
+				if d.Required {
+					return fmt.Errorf("service %s depends on %s, which is not in the project", name, dep)
+				}
+				continue
+			}
+			if d.Condition == types.ServiceConditionHealthy && (ds.HealthCheck == nil || ds.HealthCheck.Disable) {
+				return fmt.Errorf("service %s waits for %s to be healthy, but %s has no healthcheck", name, dep, dep)
+			}
+			if err := visit(dep, append(path, name)); err != nil {
+				return err
+			}
+		}
+		state[name] = visited
+		return nil
+	}
+	names := make([]string, 0, len(p.Services))
+	for n := range p.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := visit(n, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serviceRun tracks one service while the apply runs.
+type serviceRun struct {
+	started  chan struct{} // closed when its container runs
+	ready    chan struct{} // closed when healthy, settled or completed
+	complete bool          // a dependent waits for it to exit 0
+}
+
+func (e *Engine) startAll(ctx context.Context, p *types.Project, ids map[string]string, byService map[string][]container.Summary, o UpOptions, r *reporter) error {
+	runs := map[string]*serviceRun{}
+	for name := range p.Services {
+		runs[name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{})}
+	}
+	for _, s := range p.Services {
+		for dep, d := range s.DependsOn {
+			if d.Condition == types.ServiceConditionCompletedSuccessfully {
+				if run, ok := runs[dep]; ok {
+					run.complete = true
+				}
+			}
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for name, s := range p.Services {
+		run := runs[name]
+		g.Go(func() error {
+			if err := waitForDependencies(gctx, s, runs); err != nil {
+				return err
+			}
+			id, err := e.converge(gctx, p, s, ids[s.Image], byService[name], r)
+			if err != nil {
+				return err
+			}
+			close(run.started)
+			if err := e.waitReady(gctx, s.Name, id, run.complete, o, r); err != nil {
+				return err
+			}
+			close(run.ready)
+			return nil
+		})
+	}
+	err := g.Wait()
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("apply %s: %w", p.Name, ctx.Err())
+	}
+	return err
+}
+
+func waitForDependencies(ctx context.Context, s types.ServiceConfig, runs map[string]*serviceRun) error {
+	deps := make([]string, 0, len(s.DependsOn))
+	for dep := range s.DependsOn {
+		deps = append(deps, dep)
+	}
+	sort.Strings(deps)
+	for _, dep := range deps {
+		run, ok := runs[dep]
+		if !ok {
+			continue // optional dependency not in the project
+		}
+		ch := run.ready
+		if s.DependsOn[dep].Condition == types.ServiceConditionStarted {
+			ch = run.started
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func serviceLabels(p *types.Project, s types.ServiceConfig, hash, imageID string) map[string]string {
+	labels := map[string]string{}
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	deps := make([]string, 0, len(s.DependsOn))
+	for dep, d := range s.DependsOn {
+		deps = append(deps, fmt.Sprintf("%s:%s:%t", dep, d.Condition, d.Restart))
+	}
+	sort.Strings(deps)
+	labels[LabelProject] = p.Name
+	labels[LabelService] = s.Name
+	labels[LabelNumber] = "1"
+	labels[LabelOneoff] = "False"
+	labels[LabelConfigHash] = hash
+	labels[LabelWorkingDir] = p.WorkingDir
+	labels[LabelConfigFiles] = strings.Join(p.ComposeFiles, ",")
+	labels[LabelDependsOn] = strings.Join(deps, ",")
+	labels[LabelImage] = imageID
+	labels[LabelManagedBy] = managedBy
+	return labels
+}
+
+// converge makes sure the service has one up-to-date running container and
+// returns its ID.
+func (e *Engine) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, imageID string, existing []container.Summary, r *reporter) (string, error) {
+	hash, err := configHash(p, s, imageID)
+	if err != nil {
+		return "", err
+	}
+	sort.Slice(existing, func(i, j int) bool { return existing[i].Created < existing[j].Created })
+	var current *container.Summary
+	for i := range existing {
+		c := existing[i]
+		if current == nil && c.Labels[LabelConfigHash] == hash {
+			current = &existing[i]
+			continue
+		}
+		// Outdated or surplus container of this service.
+		r.working(ResourceContainer, s.Name, "recreate", "configuration changed")
+		if err := e.removeContainer(ctx, c.ID, s.StopGracePeriod); err != nil {
+			return "", fmt.Errorf("recreate %s: %w", s.Name, err)
+		}
+	}
+	if current != nil {
+		if current.State == "running" {
+			r.done(ResourceContainer, s.Name, "start", "unchanged")
+			return current.ID, nil
+		}
+		r.working(ResourceContainer, s.Name, "start", "")
+		if err := e.api.ContainerStart(ctx, current.ID, container.StartOptions{}); err != nil {
+			err = fmt.Errorf("start %s: %w", s.Name, err)
+			r.failed(ResourceContainer, s.Name, "start", err)
+			return "", err
+		}
+		r.done(ResourceContainer, s.Name, "start", "")
+		return current.ID, nil
+	}
+
+	spec, err := toContainerSpec(p, s, serviceLabels(p, s, hash, imageID))
+	if err != nil {
+		return "", err
+	}
+	r.working(ResourceContainer, s.Name, "create", spec.Name)
+	var netCfg *network.NetworkingConfig
+	if len(spec.Endpoints) > 0 {
+		first := spec.Endpoints[0]
+		netCfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{first.Network: first.Settings}}
+	}
+	created, err := e.api.ContainerCreate(ctx, spec.Config, spec.HostConfig, netCfg, nil, spec.Name)
+	if err != nil {
+		err = fmt.Errorf("create container for %s: %w", s.Name, err)
+		r.failed(ResourceContainer, s.Name, "create", err)
+		return "", err
+	}
+	for _, ep := range spec.Endpoints[min(1, len(spec.Endpoints)):] {
+		if err := e.api.NetworkConnect(ctx, ep.Network, created.ID, ep.Settings); err != nil {
+			err = fmt.Errorf("connect %s to network %s: %w", s.Name, ep.Network, err)
+			r.failed(ResourceContainer, s.Name, "create", err)
+			return "", err
+		}
+	}
+	if err := e.api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		err = fmt.Errorf("start %s: %w", s.Name, err)
+		r.failed(ResourceContainer, s.Name, "start", err)
+		return "", err
+	}
+	r.done(ResourceContainer, s.Name, "start", spec.Name)
+	return created.ID, nil
+}
+
+func (e *Engine) removeOrphans(ctx context.Context, p *types.Project, byService map[string][]container.Summary, r *reporter) error {
+	for svc, cs := range byService {
+		if _, ok := p.Services[svc]; ok {
+			continue
+		}
+		for _, c := range cs {
+			r.working(ResourceContainer, svc, "remove", "no longer in the project")
+			if err := e.removeContainer(ctx, c.ID, nil); err != nil {
+				return fmt.Errorf("remove orphan %s: %w", svc, err)
+			}
+			r.done(ResourceContainer, svc, "remove", "no longer in the project")
+			delete(byService, svc)
+		}
+	}
+	return nil
+}
+
+// projectContainers lists the project's service containers (not one-off runs).
+func (e *Engine) projectContainers(ctx context.Context, project string, all bool) ([]container.Summary, error) {
+	cs, err := e.api.ContainerList(ctx, container.ListOptions{All: all, Filters: filters.NewArgs(
+		filters.Arg("label", projectFilter(project)),
+	)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of %s: %w", project, err)
+	}
+	return cs, nil
+}
+
+func (e *Engine) removeContainer(ctx context.Context, id string, grace *types.Duration) error {
+	var timeout *int
+	if grace != nil {
+		secs := int(time.Duration(*grace).Seconds())
+		timeout = &secs
+	}
+	if err := e.api.ContainerStop(ctx, id, container.StopOptions{Timeout: timeout}); err != nil && !isGone(err) {
+		return fmt.Errorf("stop container %s: %w", shortID(id), err)
+	}
+	if err := e.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !isGone(err) {
+		return fmt.Errorf("remove container %s: %w", shortID(id), err)
+	}
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,49 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// ensureVolumes creates missing named volumes. Existing volumes are kept as
+// they are: they hold data.
+func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, r *reporter) error {
+	keys := make([]string, 0, len(p.Volumes))
+	for k := range p.Volumes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		v := p.Volumes[key]
+		got, err := e.api.VolumeInspect(ctx, v.Name)
+		if err == nil {
+			if !bool(v.External) && got.Labels[LabelProject] != p.Name {
+				return fmt.Errorf("volume %s already exists and does not belong to project %s; it is left untouched: remove it yourself if it is not needed, or rename the volume", v.Name, p.Name)
+			}
+			continue
+		}
+		if !errdefs.IsNotFound(err) {
+			return fmt.Errorf("inspect volume %s: %w", v.Name, err)
+		}
+		if bool(v.External) {
+			return fmt.Errorf("external volume %s does not exist; create it first, or remove `external: true`", v.Name)
+		}
+		labels := map[string]string{LabelProject: p.Name, LabelVolume: key, LabelManagedBy: managedBy}
+		for k, val := range v.Labels {
+			labels[k] = val
+		}
+		r.working(ResourceVolume, v.Name, "create", "")
+		if _, err := e.api.VolumeCreate(ctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
+			err = fmt.Errorf("create volume %s: %w", v.Name, err)
+			r.failed(ResourceVolume, v.Name, "create", err)
+			return err
+		}
+		r.done(ResourceVolume, v.Name, "create", "")
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+)
+
+// pollEvery is how often a starting container's state is read. Reading state
+// over the local socket is cheap; a shorter interval only shortens the time
+// between a container turning healthy and its dependents starting.
+const pollEvery = 200 * time.Millisecond
+
+// failureLogLines is how many log lines a ServiceError carries.
+const failureLogLines = 30
+
+// ServiceError says that a service did not become ready, why, and what it
+// printed last. Callers show Logs next to the error.
+type ServiceError struct {
+	Service string
+	Reason  string
+	Logs    []string
+}
+
+func (e *ServiceError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "service %s %s", e.Service, e.Reason)
+	if len(e.Logs) > 0 {
+		b.WriteString("\n  last log lines:")
+		for _, l := range e.Logs {
+			b.WriteString("\n    ")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// waitReady waits until the container is healthy (with a healthcheck),
+// has exited 0 (when a dependent waits for completion), or has kept running
+// for the settle time (no healthcheck).
+func (e *Engine) waitReady(ctx context.Context, service, id string, complete bool, o UpOptions, r *reporter) error {
+	deadline := time.Now().Add(o.WaitTimeout)
+	announced := false
+	var restarts int
+	first := true
+	for {
+		insp, err := e.api.ContainerInspect(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("wait for %s: %w", service, err)
+		}
+		st := insp.State
+		if first {
+			restarts, first = insp.RestartCount, false
+		}
+		switch {
+		case complete && st.Status == "exited" && st.ExitCode == 0:
+			r.done(ResourceContainer, service, "completed", "exited 0")
+			return nil
+		case st.Status == "exited" || st.Status == "dead":
+			return e.serviceFailed(service, id, fmt.Sprintf("exited with code %d", st.ExitCode), r)
+		case st.Restarting || insp.RestartCount > restarts:
+			return e.serviceFailed(service, id, fmt.Sprintf("keeps restarting (last exit code %d)", st.ExitCode), r)
+		case complete:
+			// still running a one-shot job
+		case st.Health != nil && st.Health.Status == container.Healthy:
+			r.done(ResourceContainer, service, "healthy", "")
+			return nil
+		case st.Health != nil && st.Health.Status == container.Unhealthy:
+			return e.serviceFailed(service, id, "is unhealthy"+lastProbe(st.Health), r)
+		case st.Health == nil && st.Running:
+			started, _ := time.Parse(time.RFC3339Nano, st.StartedAt)
+			if time.Since(started) >= o.Settle {
+				r.done(ResourceContainer, service, "running", "")
+				return nil
+			}
+		}
+		if !announced && st.Health != nil {
+			r.working(ResourceContainer, service, "healthy", "waiting for the healthcheck")
+			announced = true
+		}
+		if time.Now().After(deadline) {
+			return e.serviceFailed(service, id, fmt.Sprintf("did not become ready within %s (state %s%s)", o.WaitTimeout, st.Status, healthSuffix(st.Health)), r)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
+func healthSuffix(h *container.Health) string {
+	if h == nil {
+		return ""
+	}
+	return ", health " + h.Status
+}
+
+func lastProbe(h *container.Health) string {
+	if h == nil || len(h.Log) == 0 {
+		return ""
+	}
+	out := strings.TrimSpace(h.Log[len(h.Log)-1].Output)
+	if out == "" {
+		return fmt.Sprintf(" (healthcheck exit code %d)", h.Log[len(h.Log)-1].ExitCode)
+	}
+	return fmt.Sprintf(" (healthcheck said: %s)", out)
+}
+
+func (e *Engine) serviceFailed(service, id, reason string, r *reporter) error {
+	// The apply's context may already be cancelled; the logs are still worth
+	// fetching for the person reading the error.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	lines, _ := e.tailLines(ctx, id, failureLogLines)
+	err := &ServiceError{Service: service, Reason: reason, Logs: lines}
+	r.failed(ResourceContainer, service, "start", err)
+	return err
+}
+
+// isGone reports errors that mean the container is already gone or going.
+func isGone(err error) bool {
+	return errdefs.IsNotFound(err) || errdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress")
+}

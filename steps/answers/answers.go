@@ -1,0 +1,196 @@
+// Package answers holds the installer's answers: everything a person decides
+// about an installation, as plain data that can be saved to and loaded from a
+// YAML answers file. Answers never hold a secret.
+package answers
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+)
+
+// Profile selects safe production defaults or a convenient demo setup.
+type Profile string
+
+// The two profiles.
+const (
+	Production Profile = "production"
+	Demo       Profile = "demo"
+)
+
+// Service groups a person can select. Core is always installed.
+const (
+	GroupCore       = "core"
+	GroupIdentity   = "identity"
+	GroupMessaging  = "messaging"
+	GroupMonitoring = "monitoring"
+	GroupLogging    = "logging"
+)
+
+// Groups lists every service group in installation order.
+var Groups = []string{GroupCore, GroupIdentity, GroupMessaging, GroupMonitoring, GroupLogging}
+
+// Key custody choices for Vault's unseal key shares.
+const (
+	// CustodyShow shows the shares once and asks the operator to prove one was recorded.
+	CustodyShow = "show"
+	// CustodyFile keeps the shares in a passphrase-encrypted file (demo only).
+	CustodyFile = "file"
+)
+
+// Certificate sources.
+const (
+	CertGenerate = "generate"
+	CertImport   = "import"
+)
+
+// Image sources.
+const (
+	ImagesRegistry = "registry"
+	ImagesBundle   = "bundle"
+)
+
+// Answers is the complete, secret-free description of one installation.
+type Answers struct {
+	Version      int          `yaml:"version"`
+	Profile      Profile      `yaml:"profile"`
+	Host         Host         `yaml:"host"`
+	Vault        Vault        `yaml:"vault"`
+	Certificates Certificates `yaml:"certificates"`
+	Gateway      Gateway      `yaml:"gateway"`
+	Network      Network      `yaml:"network"`
+	Groups       []string     `yaml:"groups"`
+	InstallDir   string       `yaml:"install_dir"`
+	Images       Images       `yaml:"images"`
+}
+
+// Host is how people and browsers reach the gateway.
+type Host struct {
+	Hostname string   `yaml:"hostname"`
+	IPs      []string `yaml:"ips"`
+}
+
+// Vault holds the key-sharing choices made at Vault initialisation.
+type Vault struct {
+	KeyShares    int      `yaml:"key_shares"`
+	KeyThreshold int      `yaml:"key_threshold"`
+	Custody      string   `yaml:"custody"`
+	PGPKeys      []string `yaml:"pgp_keys,omitempty"`
+}
+
+// Certificates says where the stack's certificates come from.
+type Certificates struct {
+	Source string `yaml:"source"`
+	// CACert and CAKey import an existing CA that signs every service certificate.
+	CACert string `yaml:"ca_cert,omitempty"`
+	CAKey  string `yaml:"ca_key,omitempty"`
+	// GatewayChain and GatewayKey import a ready public certificate for the gateway.
+	GatewayChain string `yaml:"gateway_chain,omitempty"`
+	GatewayKey   string `yaml:"gateway_key,omitempty"`
+}
+
+// Gateway configures the one published service.
+type Gateway struct {
+	HTTPSPort int `yaml:"https_port"`
+	HTTPPort  int `yaml:"http_port"`
+	// BindIP restricts the published ports to one host address ("" = all).
+	BindIP string `yaml:"bind_ip,omitempty"`
+	// AllowTLS12 lets old clients connect with TLS 1.2; TLS 1.3 only otherwise.
+	AllowTLS12 bool `yaml:"allow_tls12"`
+}
+
+// Network is the four-network layout.
+type Network struct {
+	DMZ        Segment `yaml:"dmz"`
+	App        Segment `yaml:"app"`
+	Data       Segment `yaml:"data"`
+	Monitoring Segment `yaml:"monitoring"`
+}
+
+// Segment is one Docker network.
+type Segment struct {
+	Name   string `yaml:"name"`
+	Subnet string `yaml:"subnet"`
+}
+
+// Images says where container images come from.
+type Images struct {
+	Source string `yaml:"source"`
+	// Bundle is a `docker save` tarball holding every image, for offline hosts.
+	Bundle string `yaml:"bundle,omitempty"`
+}
+
+// Segments returns the network segments keyed by their role.
+func (n Network) Segments() map[string]Segment {
+	return map[string]Segment{"dmz": n.DMZ, "app": n.App, "data": n.Data, "monitoring": n.Monitoring}
+}
+
+// Defaults returns the answers a person starts from for a profile.
+func Defaults(p Profile) Answers {
+	a := Answers{
+		Version: 1,
+		Profile: p,
+		Host:    Host{Hostname: "fineract.local", IPs: nil},
+		Vault:   Vault{KeyShares: 5, KeyThreshold: 3, Custody: CustodyShow},
+		Certificates: Certificates{
+			Source: CertGenerate,
+		},
+		Gateway: Gateway{HTTPSPort: 443, HTTPPort: 80},
+		Network: Network{
+			DMZ:        Segment{Name: "dmz", Subnet: "10.231.10.0/24"},
+			App:        Segment{Name: "app", Subnet: "10.231.20.0/24"},
+			Data:       Segment{Name: "data", Subnet: "10.231.30.0/24"},
+			Monitoring: Segment{Name: "monitoring", Subnet: "10.231.40.0/24"},
+		},
+		Groups:     []string{GroupCore},
+		InstallDir: DefaultInstallDir(),
+		Images:     Images{Source: ImagesRegistry},
+	}
+	if p == Demo {
+		a.Vault = Vault{KeyShares: 1, KeyThreshold: 1, Custody: CustodyFile}
+		a.Groups = []string{GroupCore, GroupMonitoring}
+	}
+	return a
+}
+
+// DefaultInstallDir is /opt/fineract-stack for root and a per-user data
+// directory otherwise, so a non-root trial never needs sudo for its files.
+func DefaultInstallDir() string {
+	if os.Geteuid() == 0 {
+		return "/opt/fineract-stack"
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "fineract-stack")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "fineract-stack")
+	}
+	return "fineract-stack"
+}
+
+// HasGroup reports whether a group is selected (core always is).
+func (a Answers) HasGroup(g string) bool {
+	if g == GroupCore {
+		return true
+	}
+	for _, s := range a.Groups {
+		if s == g {
+			return true
+		}
+	}
+	return false
+}
+
+// GatewayIPs parses the configured host IPs.
+func (a Answers) GatewayIPs() ([]netip.Addr, error) {
+	out := make([]netip.Addr, 0, len(a.Host.IPs))
+	for _, s := range a.Host.IPs {
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("host.ips: %q is not an IP address", s)
+		}
+		out = append(out, ip)
+	}
+	return out, nil
+}

@@ -1,0 +1,34 @@
+package answers
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+//go:embed answers.yaml.tmpl
+var answersTemplate string
+
+var tmpl = template.Must(template.New("answers").Option("missingkey=error").Funcs(template.FuncMap{
+	"list": func(xs []string) string {
+		if len(xs) == 0 {
+			return "[]"
+		}
+		return "[" + strings.Join(xs, ", ") + "]"
+	},
+}).Parse(answersTemplate))
+
+// Template renders a commented answers file holding a profile's defaults,
+// for a person to edit.
+func Template(p Profile) ([]byte, error) {
+	if p != Production && p != Demo {
+		return nil, fmt.Errorf("unknown profile %q (use production or demo)", p)
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, Defaults(p)); err != nil {
+		return nil, fmt.Errorf("render answers template: %w", err)
+	}
+	return b.Bytes(), nil
+}

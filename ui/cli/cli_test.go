@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+)
+
+type result struct {
+	code     int
+	out, err string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	io := &Streams{In: strings.NewReader(stdin), Out: &out, Err: &errb}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := Main(ctx, args, io, BuildInfo{Version: "v0.0.0-test", Go: "go"})
+	return result{code, out.String(), errb.String()}
+}
+
+func TestExitCodesForBadInput(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`},
+		{[]string{"status", "--bogus"}, ExitUsage, "unknown flag: --bogus"},
+		{[]string{"version", "-o", "yaml"}, ExitUsage, `--output "yaml" is not known`},
+		{[]string{"answers", "init", "--profile", "staging"}, ExitUsage, `unknown profile "staging"`},
+		{[]string{"version", "extra"}, ExitUsage, "takes no arguments"},
+		{nil, ExitUsage, "no terminal to run the wizard in"},
+	}
+	for _, c := range cases {
+		r := run(t, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.err, c.msg) {
+			t.Errorf("%v: exit %d stderr %q; want exit %d and %q", c.args, r.code, r.err, c.code, c.msg)
+		}
+	}
+}
+
+func TestEngineUnreachableExitsThree(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	for _, args := range [][]string{{"status"}, {"logs"}, {"uninstall", "--yes"}} {
+		r := run(t, "", args...)
+		if r.code != ExitHostNotOK || !strings.Contains(r.err, "docker engine unreachable") || !strings.Contains(r.err, "DOCKER_HOST") {
+			t.Errorf("%v: exit %d stderr %q", args, r.code, r.err)
+		}
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	r := run(t, "", "version", "--output", "json")
+	var b BuildInfo
+	if err := json.Unmarshal([]byte(r.out), &b); err != nil || b.Version != "v0.0.0-test" || r.code != 0 {
+		t.Fatalf("exit %d out %q: %v", r.code, r.out, err)
+	}
+}
+
+func TestAnswersInitWritesLoadableFile(t *testing.T) {
+	r := run(t, "", "answers", "init", "--profile", "demo")
+	a, err := answers.Parse("init.yaml", []byte(r.out))
+	if err != nil || r.code != 0 {
+		t.Fatalf("exit %d: %v\n%s", r.code, err, r.out)
+	}
+	if a.Profile != answers.Demo {
+		t.Errorf("profile %s", a.Profile)
+	}
+}
+
+// installDemo brings up a two-service project the way the installer would
+// name it, with one service writing to both streams.
+func installDemo(t *testing.T) (project string, e *compose.Engine) {
+	e = labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project = labtest.Project(t, e)
+	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+services:
+  api:
+    image: %[1]s
+    init: true
+    command: ["sh", "-c", "echo api-ready; echo api-warning >&2; sleep 3600"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+    volumes: [data:/data]
+  web:
+    image: %[1]s
+    init: true
+    command: ["sh", "-c", "echo web-ready; sleep 3600"]
+    ports: ["127.0.0.1:0:80"]
+volumes:
+  data: {}
+`, img), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.Up(ctx, load(), compose.UpOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return project, e
+}
+
+func TestStatusAndLogsOnARunningProject(t *testing.T) {
+	project, _ := installDemo(t)
+
+	r := run(t, "", "status", "--project", project, "-o", "json")
+	var st struct {
+		Project  string                  `json:"project"`
+		Services []compose.ServiceStatus `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &st); err != nil || r.code != 0 {
+		t.Fatalf("status json: exit %d %v\n%s%s", r.code, err, r.out, r.err)
+	}
+	if len(st.Services) != 2 || st.Services[0].Service != "api" || st.Services[0].Health != "healthy" || st.Services[1].State != "running" {
+		t.Errorf("status: %+v", st.Services)
+	}
+	if len(st.Services[1].Ports) != 1 || st.Services[1].Ports[0].HostIP != "127.0.0.1" || st.Services[1].Ports[0].ContainerPort != 80 {
+		t.Errorf("web ports: %+v", st.Services[1].Ports)
+	}
+	text := run(t, "", "status", "--project", project, "--no-color")
+	if !strings.Contains(text.out, "SERVICE") || !strings.Contains(text.out, "healthy") || strings.Contains(text.out, "\x1b[") {
+		t.Errorf("status text:\n%s", text.out)
+	}
+
+	r = run(t, "", "logs", "--project", project, "--no-color")
+	for _, want := range []string{"api | api-ready", "api ! api-warning", "web | web-ready"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("logs: want %q in\n%s", want, r.out)
+		}
+	}
+	r = run(t, "", "logs", "web", "--project", project, "-o", "json")
+	lines := strings.Split(strings.TrimSpace(r.out), "\n")
+	var rec struct {
+		Type, Service, Stream, Text string
+	}
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &rec) != nil || rec.Type != "log" || rec.Service != "web" || rec.Stream != "stdout" || rec.Text != "web-ready" {
+		t.Errorf("logs json: %q", r.out)
+	}
+	r = run(t, "", "logs", "nope", "--project", project)
+	if r.code != ExitUsage || !strings.Contains(r.err, `no service "nope"`) {
+		t.Errorf("unknown service: exit %d %q", r.code, r.err)
+	}
+}
+
+func TestStatusExitsOneWhenAServiceIsDown(t *testing.T) {
+	project, e := installDemo(t)
+	timeout := 2
+	if err := e.API().ContainerStop(context.Background(), project+"-web-1", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "status", "--project", project, "--no-color")
+	if r.code != ExitFailed || !strings.Contains(r.out, "exited") {
+		t.Errorf("exit %d\n%s", r.code, r.out)
+	}
+}
+
+func TestUninstallNeedsConsentAndKeepsDataByDefault(t *testing.T) {
+	project, e := installDemo(t)
+	dir := filepath.Join(t.TempDir(), "stack")
+	if err := installdir.Mark(dir); err != nil {
+		t.Fatal(err)
+	}
+
+	r := run(t, "", "uninstall", "--project", project, "--dir", dir)
+	if r.code != ExitUsage || !strings.Contains(r.err, "--yes") {
+		t.Fatalf("uninstall without a terminal or --yes: exit %d %q", r.code, r.err)
+	}
+	if st, _ := e.Status(context.Background(), project); len(st) != 2 {
+		t.Fatalf("refused uninstall still removed containers: %+v", st)
+	}
+
+	r = run(t, "", "uninstall", "--project", project, "--dir", dir, "--yes")
+	if r.code != 0 {
+		t.Fatalf("uninstall: exit %d %s", r.code, r.err)
+	}
+	if st, _ := e.Status(context.Background(), project); len(st) != 0 {
+		t.Errorf("containers left: %+v", st)
+	}
+	if _, err := e.API().VolumeInspect(context.Background(), project+"_data"); err != nil {
+		t.Errorf("plain uninstall removed the data volume: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("plain uninstall removed the install dir: %v", err)
+	}
+
+	r = run(t, "", "uninstall", "--project", project, "--dir", dir, "--purge", "--yes", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("purge: exit %d %s", r.code, r.err)
+	}
+	if _, err := e.API().VolumeInspect(context.Background(), project+"_data"); err == nil {
+		t.Error("purge left the data volume")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("purge left the install dir: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.out), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev["type"] != "event" {
+			t.Errorf("purge json output line %q: %v", line, err)
+		}
+	}
+}
+
+func TestPurgeLeavesADirectoryThatIsNotAnInstallDir(t *testing.T) {
+	project, _ := installDemo(t)
+	dir := t.TempDir()
+	precious := filepath.Join(dir, "thesis.tex")
+	if err := os.WriteFile(precious, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "uninstall", "--project", project, "--dir", dir, "--purge", "--yes", "--no-color")
+	if r.code != 0 || !strings.Contains(r.out, "left in place") {
+		t.Fatalf("exit %d out %q err %q", r.code, r.out, r.err)
+	}
+	if _, err := os.Stat(precious); err != nil {
+		t.Fatalf("purge deleted a directory the installer did not make: %v", err)
+	}
+}

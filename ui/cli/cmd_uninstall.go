@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+)
+
+func newUninstallCmd(a *app) *cobra.Command {
+	var purge, yes bool
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Stop and remove the stack; data is kept unless --purge",
+		Long: `Stop and remove the stack's containers and networks.
+
+Data volumes (the database, Vault's storage) and the installation directory
+(certificates, configuration, backups) are kept, so a later install picks
+them up again. --purge also deletes those, after a typed confirmation or
+--yes; take a backup first.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			e, err := a.engine(ctx)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			st, err := e.Status(ctx, a.project)
+			if err != nil {
+				return err
+			}
+			if err := confirmUninstall(a, len(st), purge, yes); err != nil {
+				return err
+			}
+			p := a.printer()
+			if err := e.Down(ctx, a.project, compose.DownOptions{Volumes: purge}, p.event); err != nil {
+				return fmt.Errorf("uninstall %s: %w", a.project, err)
+			}
+			if purge {
+				err := installdir.Remove(a.dir)
+				switch {
+				case errors.Is(err, installdir.ErrNotInstallDir):
+					p.event(compose.Event{Resource: "directory", Name: a.dir, Action: "remove", Status: compose.StatusWarning, Text: "left in place: " + err.Error()})
+				case err != nil:
+					return err
+				default:
+					p.event(compose.Event{Resource: "directory", Name: a.dir, Action: "remove", Status: compose.StatusDone})
+				}
+			}
+			if !p.json() {
+				if purge {
+					fmt.Fprintf(a.io.Out, "Project %s is removed, data included.\n", a.project)
+				} else {
+					fmt.Fprintf(a.io.Out, "Project %s is stopped and removed; its data volumes and %s are kept.\n", a.project, a.dir)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&purge, "purge", false, "also delete data volumes and the installation directory")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
+	return cmd
+}
+
+// confirmUninstall asks before removing anything. Purging needs the project
+// name typed back, because it deletes the bank's data.
+func confirmUninstall(a *app, containers int, purge, yes bool) error {
+	if yes {
+		return nil
+	}
+	if !a.io.CanPrompt() {
+		return usageError("uninstall removes the running stack: pass --yes to confirm when not running in a terminal")
+	}
+	if purge {
+		fmt.Fprintf(a.io.Out, "This deletes project %s for good: %d containers, its networks, its data volumes (the database and Vault's storage) and %s.\nType the project name to confirm: ", a.project, containers, a.dir)
+		answer, err := a.io.ReadLine()
+		if err != nil || strings.TrimSpace(answer) != a.project {
+			return usageError("not confirmed; nothing was removed")
+		}
+		return nil
+	}
+	fmt.Fprintf(a.io.Out, "Stop and remove the %d containers and the networks of project %s? Data is kept. [y/N] ", containers, a.project)
+	answer, err := a.io.ReadLine()
+	if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "yes") {
+		return usageError("not confirmed; nothing was removed")
+	}
+	return nil
+}

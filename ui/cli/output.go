@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/fineract-installer/fineract-installer/compose"
+)
+
+// Output formats.
+const (
+	formatText = "text"
+	formatJSON = "json"
+)
+
+// printer writes results as text for people or JSON for programs. Event and
+// log records in JSON are one object per line with a "type" field.
+type printer struct {
+	w      io.Writer
+	format string
+	ok     lipgloss.Style
+	warn   lipgloss.Style
+	bad    lipgloss.Style
+	dim    lipgloss.Style
+	bold   lipgloss.Style
+}
+
+func newPrinter(w io.Writer, format string, color bool) *printer {
+	r := lipgloss.NewRenderer(w)
+	if color {
+		r.SetColorProfile(termenv.ANSI)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	// Base ANSI colours follow the terminal's palette, so they read on
+	// light and dark backgrounds alike.
+	return &printer{
+		w: w, format: format,
+		ok:   r.NewStyle().Foreground(lipgloss.Color("2")),
+		warn: r.NewStyle().Foreground(lipgloss.Color("3")),
+		bad:  r.NewStyle().Foreground(lipgloss.Color("1")),
+		dim:  r.NewStyle().Faint(true),
+		bold: r.NewStyle().Bold(true),
+	}
+}
+
+func (p *printer) json() bool { return p.format == formatJSON }
+
+// record writes one JSON line with a type field.
+func (p *printer) record(kind string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		fmt.Fprintf(p.w, `{"type":"error","text":%q}`+"\n", err.Error())
+		return
+	}
+	fmt.Fprintf(p.w, `{"type":%q,%s`+"\n", kind, strings.TrimPrefix(string(b), "{"))
+}
+
+// document writes one JSON document (for commands whose whole result is one value).
+func (p *printer) document(v any) error {
+	enc := json.NewEncoder(p.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// event prints an engine event. Working byte-progress events are printed
+// only in JSON; text output shows one line when an action starts and one
+// when it ends.
+func (p *printer) event(e compose.Event) {
+	if p.json() {
+		p.record("event", e)
+		return
+	}
+	if e.Status == compose.StatusWorking && e.Total > 0 {
+		return
+	}
+	mark := map[compose.Status]string{
+		compose.StatusWorking: p.dim.Render("…"),
+		compose.StatusDone:    p.ok.Render("✓"),
+		compose.StatusWarning: p.warn.Render("!"),
+		compose.StatusError:   p.bad.Render("✗"),
+	}[e.Status]
+	line := fmt.Sprintf("%s %s %s %s", mark, e.Resource, e.Name, e.Action)
+	if e.Total > 0 {
+		line += fmt.Sprintf(" (%s)", humanBytes(e.Total))
+	}
+	if e.Text != "" {
+		text := e.Text
+		if e.Status == compose.StatusError {
+			text = p.bad.Render(text)
+		} else {
+			text = p.dim.Render(text)
+		}
+		line += ": " + text
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// logLine prints one service log line; stderr lines are marked with "!".
+func (p *printer) logLine(l compose.LogLine, width int, timestamps bool) {
+	if p.json() {
+		p.record("log", l)
+		return
+	}
+	sep := p.dim.Render("|")
+	if l.Stream == compose.Stderr {
+		sep = p.warn.Render("!")
+	}
+	ts := ""
+	if timestamps {
+		ts = p.dim.Render(l.Time.Format("2006-01-02T15:04:05.000Z07:00")) + " "
+	}
+	fmt.Fprintf(p.w, "%-*s %s %s%s\n", width, l.Service, sep, ts, l.Text)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+)
+
+// app is what every command shares: streams, global flags, build info.
+type app struct {
+	io      *Streams
+	build   BuildInfo
+	dir     string
+	project string
+	output  string
+	noColor bool
+}
+
+// BuildInfo identifies the binary.
+type BuildInfo struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+	Go      string `json:"go"`
+}
+
+func (a *app) printer() *printer {
+	return newPrinter(a.io.Out, a.output, a.color(a.io.OutTTY))
+}
+
+func (a *app) errPrinter() *printer {
+	return newPrinter(a.io.Err, formatText, a.color(a.io.ErrTTY))
+}
+
+// color is on for terminals unless --no-color or NO_COLOR says otherwise.
+func (a *app) color(tty bool) bool {
+	return tty && !a.noColor && os.Getenv("NO_COLOR") == ""
+}
+
+// engine connects to Docker; an unreachable engine maps to exit code 3.
+func (a *app) engine(ctx context.Context) (*compose.Engine, error) {
+	e, err := compose.Connect(ctx)
+	if err != nil {
+		return nil, withCode(ExitHostNotOK, err)
+	}
+	return e, nil
+}
+
+// Main runs the program with args (without the program name) and returns
+// the exit code. It prints any error once, to stderr.
+func Main(ctx context.Context, args []string, io *Streams, build BuildInfo) int {
+	a := &app{io: io, build: build}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil {
+		if _, silent := err.(*silentError); !silent {
+			msg := err.Error()
+			if code == ExitInterrupted {
+				msg = "interrupted; nothing is left half-done: run the same command again to continue"
+			}
+			fmt.Fprintln(io.Err, a.errPrinter().bad.Render("error:")+" "+msg)
+		}
+	}
+	return code
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fineract-installer",
+		Short: "Install, prove and keep a hardened Apache Fineract + Mifos X stack on one Docker host",
+		Long: `fineract-installer installs a hardened Apache Fineract + Mifos X core-banking
+stack on one Docker host, then validates, diagnoses, backs up and restores it.
+
+Run it without arguments in a terminal for the guided wizard.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("unknown command %q; run `fineract-installer --help` for the list", args[0])
+			}
+			return nil
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.output != formatText && a.output != formatJSON {
+				return usageError("--output %q is not known; use text or json", a.output)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError("%v\n  run `%s --help` for the flags", err, cmd.CommandPath())
+	})
+	root.SetHelpCommand(&cobra.Command{Hidden: true})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dir, "dir", answers.DefaultInstallDir(), "installation directory (certificates, configuration, state)")
+	pf.StringVar(&a.project, "project", "fineract", "compose project name (docker compose -p NAME sees the same containers)")
+	pf.StringVarP(&a.output, "output", "o", formatText, "output format: text or json")
+	pf.BoolVar(&a.noColor, "no-color", false, "no colours in output (NO_COLOR is honoured too)")
+	root.AddCommand(
+		newVersionCmd(a),
+		newAnswersCmd(a),
+		newStatusCmd(a),
+		newLogsCmd(a),
+		newUninstallCmd(a),
+	)
+	return root
+}
+
+// runWizard is what the bare command does.
+func runWizard(_ context.Context, a *app) error {
+	if !a.io.CanPrompt() {
+		return usageError("no command given and no terminal to run the wizard in; run `fineract-installer --help` for the commands")
+	}
+	p := a.printer()
+	steps := []string{
+		"check this host (Docker engine, memory, disk, ports, subnets)",
+		"choose a profile: production, or demo for classrooms",
+		"name the host and its addresses",
+		"choose how Vault's unseal keys are split and kept",
+		"generate or import certificates",
+		"lay out the dmz, app, data and monitoring networks",
+		"select service groups against this host's memory",
+		"review, save the answers file, and install with live progress",
+	}
+	fmt.Fprintln(a.io.Out, p.bold.Render("The guided wizard will:"))
+	for i, s := range steps {
+		fmt.Fprintf(a.io.Out, "  %d. %s\n", i+1, s)
+	}
+	fmt.Fprintln(a.io.Out, "\nThe interactive screens are not part of this build yet. Start from an answers file:")
+	fmt.Fprintln(a.io.Out, "  fineract-installer answers init --profile demo > answers.yaml")
+	fmt.Fprintln(a.io.Out, "and see "+strings.TrimSpace("`fineract-installer --help`")+" for the commands available.")
+	return nil
+}
