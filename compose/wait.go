@@ -48,6 +48,7 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 	var restarts int
 	first := true
 	for {
+		wait := pollEvery
 		insp, err := e.api.ContainerInspect(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -80,6 +81,8 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 				r.done(ResourceContainer, service, "running", "")
 				return nil
 			}
+			// Sleep exactly until the settle time is over, then look again.
+			wait = time.Until(started.Add(o.Settle))
 		}
 		if !announced && st.Health != nil {
 			r.working(ResourceContainer, service, "healthy", "waiting for the healthcheck")
@@ -91,7 +94,7 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(pollEvery):
+		case <-time.After(wait):
 		}
 	}
 }
