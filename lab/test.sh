@@ -20,6 +20,8 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 # The lab images are made from a static busybox; the dynamic one would need libc.
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+# The PKI tests cross-check certificates with openssl.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,0 +1,173 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fineract-installer/fineract-installer/compose"
+)
+
+// Runner executes a plan, recording progress in the install dir.
+type Runner struct {
+	Plan *Plan
+	// Dir is the install dir holding the state file. The caller holds its lock.
+	Dir     string
+	Project string
+	// Events receives every event; calls are serialised.
+	Events func(Event)
+
+	mu    sync.Mutex
+	state *State
+}
+
+// Run executes the plan. Steps whose Check says they are done are skipped,
+// so a rerun after a failure or an interruption resumes where it stopped.
+// When a step fails, the other steps of its stage finish, and no later
+// stage starts. An interrupted run returns an error wrapping
+// context.Canceled.
+func (r *Runner) Run(ctx context.Context) error {
+	if err := r.Plan.validate(); err != nil {
+		return err
+	}
+	st, err := LoadState(r.Dir)
+	if err != nil {
+		return err
+	}
+	st.Project = r.Project
+	st.Order = nil
+	for _, s := range r.Plan.Steps() {
+		st.Order = append(st.Order, s.ID())
+		if _, ok := st.Steps[s.ID()]; !ok {
+			st.Steps[s.ID()] = &StepState{Status: StatusPending}
+		}
+	}
+	r.state = st
+	if err := r.save(); err != nil {
+		return err
+	}
+	for _, stage := range r.Plan.Stages {
+		errs := make([]error, len(stage))
+		var wg sync.WaitGroup
+		for i, s := range stage {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = r.runStep(ctx, s)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w: %w", context.Canceled, err)
+			}
+			return firstError(errs)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("install: %w", context.Canceled)
+		}
+	}
+	return nil
+}
+
+func firstError(errs []error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (r *Runner) runStep(ctx context.Context, s Step) error {
+	if ctx.Err() != nil {
+		return &StepError{Step: s.ID(), Err: ctx.Err()}
+	}
+	done, err := s.Check(ctx)
+	if err != nil {
+		return r.finish(s, time.Now(), fmt.Errorf("check: %w", err))
+	}
+	if done {
+		r.update(s.ID(), func(st *StepState) {
+			st.Status, st.Error = StatusDone, ""
+			if st.Finished.IsZero() {
+				st.Finished = time.Now().UTC()
+			}
+		})
+		r.emit(Event{Kind: KindSkipped, Step: s.ID(), Title: s.Title(), Message: "already done"})
+		return r.save()
+	}
+	start := time.Now()
+	r.update(s.ID(), func(st *StepState) {
+		st.Status, st.Started, st.Finished, st.Error = StatusRunning, start.UTC(), time.Time{}, ""
+	})
+	if err := r.save(); err != nil {
+		return &StepError{Step: s.ID(), Err: err}
+	}
+	r.emit(Event{Kind: KindStarted, Step: s.ID(), Title: s.Title()})
+	err = s.Run(ctx, stepEmitter{step: s.ID(), send: r.emit})
+	return r.finish(s, start, err)
+}
+
+// finish records the outcome of a step and emits done or failed.
+func (r *Runner) finish(s Step, start time.Time, err error) error {
+	elapsed := time.Since(start)
+	if err == nil {
+		r.update(s.ID(), func(st *StepState) { st.Status, st.Finished = StatusDone, time.Now().UTC() })
+		r.emit(Event{Kind: KindDone, Step: s.ID(), Title: s.Title(), Elapsed: elapsed})
+		if serr := r.save(); serr != nil {
+			return &StepError{Step: s.ID(), Err: serr}
+		}
+		return nil
+	}
+	ev := Event{Kind: KindFailed, Step: s.ID(), Title: s.Title(), Elapsed: elapsed, Cause: err.Error()}
+	status := StatusFailed
+	var f *Failure
+	var se *compose.ServiceError
+	switch {
+	case errors.Is(err, context.Canceled):
+		status = StatusInterrupted
+		ev.Cause = "interrupted"
+		ev.Hint = "run the same command again to continue from here"
+	case errors.As(err, &f):
+		ev.Cause, ev.Hint, ev.Logs = f.Cause, f.Hint, f.Logs
+	case errors.As(err, &se):
+		ev.Cause = fmt.Sprintf("service %s %s", se.Service, se.Reason)
+		ev.Subject = se.Service
+		ev.Logs = se.Logs
+		ev.Hint = fmt.Sprintf("see `fineract-installer logs %s`; after fixing the cause, run the same command again", se.Service)
+	}
+	r.update(s.ID(), func(st *StepState) {
+		st.Status, st.Finished, st.Error = status, time.Now().UTC(), ev.Cause
+	})
+	r.emit(ev)
+	if serr := r.save(); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	return &StepError{Step: s.ID(), Err: err}
+}
+
+func (r *Runner) update(id string, fn func(*StepState)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.state.Steps[id])
+}
+
+func (r *Runner) save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state.Save(r.Dir)
+}
+
+func (r *Runner) emit(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	if r.Events != nil {
+		r.Events(e)
+	}
+}

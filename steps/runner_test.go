@@ -1,0 +1,240 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// markerStep is done when its marker file exists; Run creates it.
+type markerStep struct {
+	id   string
+	dir  string
+	runs atomic.Int32
+	run  func(ctx context.Context, emit Emitter) error
+}
+
+func (s *markerStep) ID() string    { return s.id }
+func (s *markerStep) Title() string { return "Step " + s.id }
+func (s *markerStep) Check(context.Context) (bool, error) {
+	_, err := os.Stat(filepath.Join(s.dir, s.id+".done"))
+	return err == nil, nil
+}
+func (s *markerStep) Run(ctx context.Context, emit Emitter) error {
+	s.runs.Add(1)
+	if s.run != nil {
+		if err := s.run(ctx, emit); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(s.dir, s.id+".done"), nil, 0o644)
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) add(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) kinds(step string) []Kind {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Kind
+	for _, e := range r.events {
+		if e.Step == step && e.Kind != KindProgress {
+			out = append(out, e.Kind)
+		}
+	}
+	return out
+}
+
+func newSteps(dir string, ids ...string) []*markerStep {
+	out := make([]*markerStep, len(ids))
+	for i, id := range ids {
+		out[i] = &markerStep{id: id, dir: dir}
+	}
+	return out
+}
+
+func TestRunnerOrderStateAndEvents(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "a", "b", "c")
+	// Each step checks that the state file already records the earlier
+	// ones as done: state is saved after every step, not at the end.
+	s[1].run = func(context.Context, Emitter) error {
+		st, _ := LoadState(dir)
+		if st.Steps["a"].Status != StatusDone || st.Steps["b"].Status != StatusRunning || st.Steps["c"].Status != StatusPending {
+			return errors.New("state not saved before b: " + stateString(st))
+		}
+		return nil
+	}
+	rec := &recorder{}
+	r := &Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]).Then(s[2]), Dir: dir, Project: "p", Events: rec.add}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, e := range rec.events {
+		if e.Kind == KindStarted {
+			order = append(order, e.Step)
+		}
+	}
+	if strings.Join(order, ",") != "a,b,c" {
+		t.Errorf("start order %v", order)
+	}
+	st, _ := LoadState(dir)
+	for _, id := range []string{"a", "b", "c"} {
+		if st.Steps[id].Status != StatusDone || st.Steps[id].Finished.IsZero() {
+			t.Errorf("step %s state %+v", id, st.Steps[id])
+		}
+	}
+	if k := rec.kinds("a"); len(k) != 2 || k[0] != KindStarted || k[1] != KindDone {
+		t.Errorf("events for a: %v", k)
+	}
+}
+
+func TestRunnerRunsAStageInParallel(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "images", "certs")
+	// Each waits until the other has started: only a parallel run finishes.
+	var started sync.WaitGroup
+	started.Add(2)
+	meet := func(ctx context.Context, _ Emitter) error {
+		started.Done()
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(5 * time.Second):
+			return errors.New("the other step of the stage never started: not run in parallel")
+		}
+	}
+	s[0].run, s[1].run = meet, meet
+	r := &Runner{Plan: (&Plan{}).Then(s[0], s[1]), Dir: t.TempDir()}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunnerResumesAfterFailure(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "a", "b", "c")
+	fail := true
+	s[1].run = func(context.Context, Emitter) error {
+		if fail {
+			return &Failure{Cause: "port 443 is taken", Hint: "stop the other web server", Logs: []string{"bind: address in use"}}
+		}
+		return nil
+	}
+	rec := &recorder{}
+	plan := (&Plan{}).Then(s[0]).Then(s[1]).Then(s[2])
+	r := &Runner{Plan: plan, Dir: dir, Events: rec.add}
+	err := r.Run(context.Background())
+	var se *StepError
+	if !errors.As(err, &se) || se.Step != "b" {
+		t.Fatalf("want a StepError for b, got %v", err)
+	}
+	if s[2].runs.Load() != 0 {
+		t.Error("a step after the failure ran")
+	}
+	var failed Event
+	for _, e := range rec.events {
+		if e.Kind == KindFailed {
+			failed = e
+		}
+	}
+	if failed.Cause != "port 443 is taken" || failed.Hint != "stop the other web server" || len(failed.Logs) != 1 {
+		t.Errorf("failed event lacks cause/hint/logs: %+v", failed)
+	}
+	st, _ := LoadState(dir)
+	if st.Steps["b"].Status != StatusFailed || st.Steps["b"].Error != "port 443 is taken" || st.Steps["c"].Status != StatusPending {
+		t.Errorf("state after failure: %s", stateString(st))
+	}
+
+	fail = false
+	rec2 := &recorder{}
+	r2 := &Runner{Plan: plan, Dir: dir, Events: rec2.add}
+	if err := r2.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s[0].runs.Load() != 1 || s[1].runs.Load() != 2 || s[2].runs.Load() != 1 {
+		t.Errorf("runs a=%d b=%d c=%d; want a once (skipped on rerun), b twice, c once", s[0].runs.Load(), s[1].runs.Load(), s[2].runs.Load())
+	}
+	if k := rec2.kinds("a"); len(k) != 1 || k[0] != KindSkipped {
+		t.Errorf("rerun events for a: %v", k)
+	}
+}
+
+func TestRunnerCancellationLeavesConsistentState(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "a", "slow", "c")
+	ctx, cancel := context.WithCancel(context.Background())
+	s[1].run = func(ctx context.Context, _ Emitter) error {
+		cancel() // the person presses Ctrl-C while this step runs
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	plan := (&Plan{}).Then(s[0]).Then(s[1]).Then(s[2])
+	err := (&Runner{Plan: plan, Dir: dir}).Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	st, _ := LoadState(dir)
+	if st.Steps["a"].Status != StatusDone || st.Steps["slow"].Status != StatusInterrupted || st.Steps["c"].Status != StatusPending {
+		t.Fatalf("state after interruption: %s", stateString(st))
+	}
+	s[1].run = nil
+	if err := (&Runner{Plan: plan, Dir: dir}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s[0].runs.Load() != 1 || s[2].runs.Load() != 1 {
+		t.Errorf("rerun after interruption redid finished work: a=%d c=%d", s[0].runs.Load(), s[2].runs.Load())
+	}
+}
+
+func TestLockRefusesASecondInstaller(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(dir)
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "pid") {
+		t.Fatalf("second lock: want ErrLocked naming the holder, got %v", err)
+	}
+	unlock()
+	unlock2, err := Lock(dir)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	unlock2()
+}
+
+func TestDuplicateStepIDsAreRejected(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "a", "a")
+	err := (&Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]), Dir: dir}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `two steps with ID "a"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func stateString(st *State) string {
+	var b strings.Builder
+	for _, s := range st.Summary() {
+		b.WriteString(s.ID + "=" + string(s.Status) + " ")
+	}
+	return b.String()
+}

@@ -1,0 +1,153 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// Status of one step in the state file.
+type Status string
+
+// Step statuses.
+const (
+	StatusPending     Status = "pending"
+	StatusRunning     Status = "running"
+	StatusDone        Status = "done"
+	StatusFailed      Status = "failed"
+	StatusInterrupted Status = "interrupted"
+)
+
+// StepState is what the state file records about one step.
+type StepState struct {
+	Status   Status    `json:"status"`
+	Started  time.Time `json:"started,omitempty"`
+	Finished time.Time `json:"finished,omitempty"`
+	// Error is the failure's cause; never a secret (steps keep secrets out of errors).
+	Error string `json:"error,omitempty"`
+}
+
+// State is the record of an installation's progress, kept in the install
+// dir so `status` can show it and a rerun can resume.
+type State struct {
+	Version int                   `json:"version"`
+	Project string                `json:"project"`
+	Updated time.Time             `json:"updated"`
+	Steps   map[string]*StepState `json:"steps"`
+	Order   []string              `json:"order"`
+}
+
+// StateFileName is the state file inside the install dir.
+const StateFileName = "state.json"
+
+// LoadState reads the state file; a missing file is an empty state.
+func LoadState(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return &State{Version: 1, Steps: map[string]*StepState{}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("read state %s: %w (move the file aside to start over)", filepath.Join(dir, StateFileName), err)
+	}
+	if s.Steps == nil {
+		s.Steps = map[string]*StepState{}
+	}
+	return &s, nil
+}
+
+// Save writes the state atomically: a temp file in the same directory,
+// fsync, rename, fsync of the directory. A crash or a full disk leaves the
+// previous state intact, never a half-written one.
+func (s *State) Save(dir string) error {
+	s.Updated = time.Now().UTC()
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(dir, StateFileName), append(data, '\n'), 0o600)
+}
+
+// Summary lists the steps with their status in plan order.
+func (s *State) Summary() []NamedStepState {
+	out := make([]NamedStepState, 0, len(s.Steps))
+	for _, id := range s.Order {
+		if st, ok := s.Steps[id]; ok {
+			out = append(out, NamedStepState{ID: id, StepState: *st})
+		}
+	}
+	if len(out) != len(s.Steps) { // steps no longer in the plan
+		var extra []string
+		for id := range s.Steps {
+			if !contains(s.Order, id) {
+				extra = append(extra, id)
+			}
+		}
+		sort.Strings(extra)
+		for _, id := range extra {
+			out = append(out, NamedStepState{ID: id, StepState: *s.Steps[id]})
+		}
+	}
+	return out
+}
+
+// NamedStepState is a StepState with its step ID.
+type NamedStepState struct {
+	ID string `json:"id"`
+	StepState
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteFileAtomic replaces name with data so readers see either the old or
+// the new content, never a mix, even across a crash.
+func WriteFileAtomic(name string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(name)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	cleanup := func() { _ = os.Remove(tmp.Name()) }
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		cleanup()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		cleanup()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		cleanup()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		cleanup()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
