@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/network"
 
@@ -268,5 +269,40 @@ func TestImpossibleHealthConditionIsRejected(t *testing.T) {
 	}
 	if st, _ := e.Status(ctxT(t), project); len(st) != 0 {
 		t.Errorf("a rejected project started containers: %+v", st)
+	}
+}
+
+func TestUpSubsetAndStartOnly(t *testing.T) {
+	e := labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project := labtest.Project(t, e)
+	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+services:
+  vault:
+    image: %[1]s
+    init: true
+    command: ["sleep", "3600"]
+    healthcheck: {test: ["CMD", "test", "-f", "/tmp/unsealed"], interval: 1s}
+  db:
+    image: %[1]s
+    init: true
+    command: ["sleep", "3600"]
+  app:
+    image: %[1]s
+    init: true
+    command: ["sleep", "3600"]
+    depends_on: [db]
+`, img), nil)
+	// Vault alone, counted ready once started although its health is "starting".
+	up(t, e, load(), compose.UpOptions{Services: []string{"vault"}, StartOnly: []string{"vault"}, WaitTimeout: 5 * time.Second})
+	ids := containerIDs(t, e, project)
+	if len(ids) != 1 || ids["vault"] == "" {
+		t.Fatalf("subset apply started %v", ids)
+	}
+	// Selecting app brings its dependency db, and leaves vault running.
+	up(t, e, load(), compose.UpOptions{Services: []string{"app"}})
+	after := containerIDs(t, e, project)
+	if len(after) != 3 || after["vault"] != ids["vault"] {
+		t.Errorf("second subset apply: %v (vault was %s)", after, ids["vault"])
 	}
 }

@@ -28,6 +28,13 @@ type UpOptions struct {
 	// KeepOrphans leaves running the containers of services that are no
 	// longer in the project; by default they are removed.
 	KeepOrphans bool
+	// Services limits the apply to these services and what they depend on
+	// (all when empty). Other services are left as they are.
+	Services []string
+	// StartOnly lists services that count as ready once started, without
+	// waiting for their healthcheck: Vault, for one, is healthy only after
+	// it has been unsealed, which happens after it starts.
+	StartOnly []string
 }
 
 func (o UpOptions) withDefaults() UpOptions {
@@ -49,6 +56,14 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, sink Sin
 	r := newReporter(sink)
 	if err := checkGraph(p); err != nil {
 		return err
+	}
+	if len(o.Services) > 0 {
+		sub, err := p.WithSelectedServices(o.Services, types.IncludeDependencies)
+		if err != nil {
+			return fmt.Errorf("select services: %w", err)
+		}
+		p = sub
+		o.KeepOrphans = true // the rest of the project is not an orphan
 	}
 	if err := e.ensureNetworks(ctx, p, r); err != nil {
 		return err
@@ -138,6 +153,10 @@ func (e *Engine) startAll(ctx context.Context, p *types.Project, ids map[string]
 	for name := range p.Services {
 		runs[name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{})}
 	}
+	startOnly := map[string]bool{}
+	for _, name := range o.StartOnly {
+		startOnly[name] = true
+	}
 	for _, s := range p.Services {
 		for dep, d := range s.DependsOn {
 			if d.Condition == types.ServiceConditionCompletedSuccessfully {
@@ -159,8 +178,10 @@ func (e *Engine) startAll(ctx context.Context, p *types.Project, ids map[string]
 				return err
 			}
 			close(run.started)
-			if err := e.waitReady(gctx, s.Name, id, run.complete, o, r); err != nil {
-				return err
+			if !startOnly[name] {
+				if err := e.waitReady(gctx, s.Name, id, run.complete, o, r); err != nil {
+					return err
+				}
 			}
 			close(run.ready)
 			return nil

@@ -65,3 +65,9 @@ func Remove(dir string) error {
 	}
 	return nil
 }
+
+// SecretsDir is where a project's service secrets are materialised from
+// Vault: a tmpfs under /run, so they vanish at reboot and never reach a disk.
+func SecretsDir(project string) string {
+	return filepath.Join("/run/fineract-stack", project, "secrets")
+}

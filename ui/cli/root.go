@@ -113,6 +113,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newStatusCmd(a),
 		newLogsCmd(a),
 		newUninstallCmd(a),
+		newRenderCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+)
+
+// answersSource is how a command gets its answers: a file, or a profile's
+// defaults with --demo.
+type answersSource struct {
+	file string
+	demo bool
+}
+
+func (s *answersSource) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.file, "answers", "", "answers file (start one with `fineract-installer answers init`)")
+	cmd.Flags().BoolVar(&s.demo, "demo", false, "use the demo profile's defaults instead of an answers file")
+}
+
+func (s *answersSource) load() (answers.Answers, error) {
+	switch {
+	case s.file != "" && s.demo:
+		return answers.Answers{}, usageError("give either --answers FILE or --demo, not both")
+	case s.demo:
+		return answers.Defaults(answers.Demo), nil
+	case s.file == "":
+		return answers.Answers{}, usageError("no answers: pass --answers FILE (see `fineract-installer answers init`) or --demo")
+	}
+	a, err := answers.Load(s.file)
+	if err != nil {
+		return answers.Answers{}, withCode(ExitUsage, err)
+	}
+	return a, nil
+}
+
+func newRenderCmd(a *app) *cobra.Command {
+	var src answersSource
+	var out string
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Write the compose file and configuration the answers would deploy, to read or review",
+		Long: `Write the compose file and every configuration file the answers would
+deploy into a directory, without touching Docker. Nothing secret is in them:
+secrets reach the services as files from Vault at install time.`,
+		Example: `  fineract-installer render --answers answers.yaml --out ./rendered
+  fineract-installer render --demo --out ./rendered && docker compose -f ./rendered/compose.yaml config`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError("--out DIR is required")
+			}
+			ans, err := src.load()
+			if err != nil {
+				return err
+			}
+			b, err := assets.Render(ans, assets.Options{Project: a.project, SecretsDir: installdir.SecretsDir(a.project)})
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			if err := b.Write(cmd.Context(), out); err != nil {
+				return err
+			}
+			p := a.printer()
+			if p.json() {
+				files := make([]string, len(b.Files))
+				for i, f := range b.Files {
+					files[i] = f.Path
+				}
+				return p.document(struct {
+					Dir         string           `json:"dir"`
+					ComposeFile string           `json:"compose_file"`
+					Files       []string         `json:"files"`
+					Services    []assets.Service `json:"services"`
+				}{out, filepath.Join(out, b.ComposeFile), files, b.Services})
+			}
+			fmt.Fprintf(a.io.Out, "Wrote %d files for %d services to %s\n", len(b.Files), len(b.Services), out)
+			for _, f := range b.Files {
+				fmt.Fprintf(a.io.Out, "  %s\n", f.Path)
+			}
+			fmt.Fprintf(a.io.Out, "Compose file: %s\n", filepath.Join(out, b.ComposeFile))
+			return nil
+		},
+	}
+	src.flags(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "directory to write into (created if missing)")
+	return cmd
+}
