@@ -306,3 +306,35 @@ services:
 		t.Errorf("second subset apply: %v (vault was %s)", after, ids["vault"])
 	}
 }
+
+func TestConvergedTracksDrift(t *testing.T) {
+	e := labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project := labtest.Project(t, e)
+	yaml := fmt.Sprintf("services:\n  a:\n    image: %s\n    init: true\n    command: [sleep, \"3600\"]\n    environment: {V: \"${V}\"}\n    healthcheck: {test: [\"CMD\", \"true\"], interval: 1s}\nvolumes:\n  data: {}\n", img)
+	_, load := labtest.WriteProject(t, project, yaml, map[string]string{"V": "1"})
+	ctx := ctxT(t)
+	if ok, reason, err := e.Converged(ctx, load(), nil, true); err != nil || ok || !strings.Contains(reason, "not deployed") {
+		t.Errorf("before apply: ok=%t reason=%q err=%v", ok, reason, err)
+	}
+	if ok, reason, _ := e.NetworksReady(ctx, load()); ok || !strings.Contains(reason, "missing") {
+		t.Errorf("networks before apply: ok=%t reason=%q", ok, reason)
+	}
+	up(t, e, load(), compose.UpOptions{})
+	if ok, reason, err := e.Converged(ctx, load(), nil, true); err != nil || !ok {
+		t.Errorf("after apply: ok=%t reason=%q err=%v", ok, reason, err)
+	}
+	if ok, reason, _ := e.NetworksReady(ctx, load()); !ok {
+		t.Errorf("networks after apply: %s", reason)
+	}
+	_, changed := labtest.WriteProject(t, project, yaml, map[string]string{"V": "2"})
+	if ok, _, _ := e.Converged(ctx, changed(), nil, true); ok {
+		t.Error("changed configuration reported as converged")
+	}
+	if err := e.API().ContainerStop(ctx, project+"-a-1", containerStop()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, reason, _ := e.Converged(ctx, load(), nil, true); ok || !strings.Contains(reason, "exited") {
+		t.Errorf("stopped service: ok=%t reason=%q", ok, reason)
+	}
+}

@@ -3,7 +3,6 @@ package compose
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/containerd/errdefs"
@@ -14,12 +13,7 @@ import (
 // ensureNetworks creates the project's networks, or checks that existing ones
 // still match what the project asks for.
 func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, r *reporter) error {
-	keys := make([]string, 0, len(p.Networks))
-	for k := range p.Networks {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range sortedKeys(p.Networks) {
 		n := p.Networks[key]
 		if bool(n.External) {
 			if _, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{}); err != nil {

@@ -3,7 +3,6 @@ package compose
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/containerd/errdefs"
@@ -13,12 +12,7 @@ import (
 // ensureVolumes creates missing named volumes. Existing volumes are kept as
 // they are: they hold data.
 func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, r *reporter) error {
-	keys := make([]string, 0, len(p.Volumes))
-	for k := range p.Volumes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range sortedKeys(p.Volumes) {
 		v := p.Volumes[key]
 		got, err := e.api.VolumeInspect(ctx, v.Name)
 		if err == nil {

@@ -1,0 +1,114 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+)
+
+// EnsureNetworks creates the project's networks and volumes, or checks
+// that existing ones match.
+func (e *Engine) EnsureNetworks(ctx context.Context, p *types.Project, sink Sink) error {
+	r := newReporter(sink)
+	if err := e.ensureNetworks(ctx, p, r); err != nil {
+		return err
+	}
+	return e.ensureVolumes(ctx, p, r)
+}
+
+// NetworksReady reports whether every network and volume of the project
+// exists as the project describes it. Reason says what is missing.
+func (e *Engine) NetworksReady(ctx context.Context, p *types.Project) (bool, string, error) {
+	for _, key := range sortedKeys(p.Networks) {
+		n := p.Networks[key]
+		got, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{})
+		if err != nil {
+			if isGone(err) {
+				return false, "network " + n.Name + " is missing", nil
+			}
+			return false, "", fmt.Errorf("inspect network %s: %w", n.Name, err)
+		}
+		if !bool(n.External) {
+			if err := networkMatches(got, p.Name, n); err != nil {
+				return false, err.Error(), nil
+			}
+		}
+	}
+	for _, key := range sortedKeys(p.Volumes) {
+		v := p.Volumes[key]
+		if _, err := e.api.VolumeInspect(ctx, v.Name); err != nil {
+			if isGone(err) {
+				return false, "volume " + v.Name + " is missing", nil
+			}
+			return false, "", fmt.Errorf("inspect volume %s: %w", v.Name, err)
+		}
+	}
+	return true, "", nil
+}
+
+// Converged reports whether the given services (all when empty) each run
+// one container with the current configuration, healthy where they have a
+// healthcheck and requireHealthy is set. Reason names the first that is not.
+// It changes nothing, so pipeline steps use it as their Check.
+func (e *Engine) Converged(ctx context.Context, p *types.Project, services []string, requireHealthy bool) (bool, string, error) {
+	names := services
+	if len(names) == 0 {
+		names = p.ServiceNames()
+	}
+	ids, missing, err := e.localImages(ctx, ProjectImages(p))
+	if err != nil {
+		return false, "", err
+	}
+	if len(missing) > 0 {
+		return false, "image " + missing[0] + " is missing", nil
+	}
+	cs, err := e.projectContainers(ctx, p.Name, true)
+	if err != nil {
+		return false, "", err
+	}
+	byService := map[string][]container.Summary{}
+	for _, c := range cs {
+		byService[c.Labels[LabelService]] = append(byService[c.Labels[LabelService]], c)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s, ok := p.Services[name]
+		if !ok {
+			return false, "", fmt.Errorf("%w: %s", ErrNoSuchService, name)
+		}
+		hash, err := configHash(p, s, ids[s.Image])
+		if err != nil {
+			return false, "", err
+		}
+		have := byService[name]
+		if len(have) != 1 || have[0].Labels[LabelConfigHash] != hash {
+			return false, "service " + name + " is not deployed with the current configuration", nil
+		}
+		if have[0].State != "running" {
+			return false, "service " + name + " is " + have[0].State, nil
+		}
+		if requireHealthy && s.HealthCheck != nil && !s.HealthCheck.Disable {
+			insp, err := e.api.ContainerInspect(ctx, have[0].ID)
+			if err != nil {
+				return false, "", fmt.Errorf("inspect %s: %w", name, err)
+			}
+			if insp.State.Health == nil || insp.State.Health.Status != container.Healthy {
+				return false, "service " + name + " is not healthy", nil
+			}
+		}
+	}
+	return true, "", nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
