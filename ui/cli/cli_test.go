@@ -15,6 +15,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
@@ -228,5 +229,30 @@ func TestPurgeLeavesADirectoryThatIsNotAnInstallDir(t *testing.T) {
 	}
 	if _, err := os.Stat(precious); err != nil {
 		t.Fatalf("purge deleted a directory the installer did not make: %v", err)
+	}
+}
+
+func TestStatusShowsRecordedSteps(t *testing.T) {
+	project, _ := installDemo(t)
+	dir := t.TempDir()
+	rec := &steps.State{Version: 1, Project: project, Order: []string{"preflight", "services"}, Steps: map[string]*steps.StepState{
+		"preflight": {Status: steps.StatusDone},
+		"services":  {Status: steps.StatusFailed, Error: "service fineract is unhealthy"},
+	}}
+	if err := rec.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "status", "--project", project, "--dir", dir, "--no-color")
+	for _, want := range []string{"preflight", "done", "services", "failed: service fineract is unhealthy", "SERVICE"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("status text lacks %q:\n%s", want, r.out)
+		}
+	}
+	r = run(t, "", "status", "--project", project, "--dir", dir, "-o", "json")
+	var doc struct {
+		Steps []steps.NamedStepState `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || len(doc.Steps) != 2 || doc.Steps[1].Status != steps.StatusFailed {
+		t.Errorf("status json steps: %v %+v", err, doc.Steps)
 	}
 }

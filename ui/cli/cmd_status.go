@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
 )
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -27,15 +28,22 @@ Exits 1 when a service is not running or not healthy, so scripts can use it.`,
 			if err != nil {
 				return err
 			}
+			record, err := steps.LoadState(a.dir)
+			if err != nil {
+				return err
+			}
 			p := a.printer()
 			if p.json() {
 				if err := p.document(struct {
 					Project  string                  `json:"project"`
+					Dir      string                  `json:"dir"`
+					Steps    []steps.NamedStepState  `json:"steps"`
 					Services []compose.ServiceStatus `json:"services"`
-				}{a.project, st}); err != nil {
+				}{a.project, a.dir, record.Summary(), st}); err != nil {
 					return err
 				}
 			} else {
+				printSteps(a, p, record)
 				printStatus(a, p, st)
 			}
 			for _, s := range st {
@@ -46,6 +54,29 @@ Exits 1 when a service is not running or not healthy, so scripts can use it.`,
 			return nil
 		},
 	}
+}
+
+// printSteps shows where the last install run got to.
+func printSteps(a *app, p *printer, record *steps.State) {
+	sum := record.Summary()
+	if len(sum) == 0 {
+		fmt.Fprintf(a.io.Out, "No installation recorded in %s.\n\n", a.dir)
+		return
+	}
+	fmt.Fprintf(a.io.Out, "Install steps (%s, updated %s):\n", a.dir, record.Updated.Local().Format("2006-01-02 15:04:05"))
+	for _, s := range sum {
+		mark := map[steps.Status]string{
+			steps.StatusDone: p.ok.Render("✓"), steps.StatusFailed: p.bad.Render("✗"),
+			steps.StatusInterrupted: p.warn.Render("!"), steps.StatusRunning: p.warn.Render("…"),
+			steps.StatusPending: p.dim.Render("·"),
+		}[s.Status]
+		line := fmt.Sprintf("  %s %-16s %s", mark, s.ID, s.Status)
+		if s.Error != "" {
+			line += ": " + p.bad.Render(s.Error)
+		}
+		fmt.Fprintln(a.io.Out, line)
+	}
+	fmt.Fprintln(a.io.Out)
 }
 
 func printStatus(a *app, p *printer, st []compose.ServiceStatus) {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
 )
 
 // Output formats.
@@ -129,4 +131,56 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// stepEvent prints a pipeline event. In text, progress with a byte count
+// is shown at most once per subject per step, so pulls stay readable.
+func (p *printer) stepEvent(e steps.Event) {
+	if p.json() {
+		p.record("event", e)
+		return
+	}
+	switch e.Kind {
+	case steps.KindStarted:
+		fmt.Fprintf(p.w, "%s %s\n", p.bold.Render("▶"), p.bold.Render(e.Title))
+	case steps.KindDone:
+		fmt.Fprintf(p.w, "%s %s %s\n", p.ok.Render("✓"), e.Title, p.dim.Render(e.Elapsed.Round(time.Millisecond).String()))
+	case steps.KindSkipped:
+		fmt.Fprintf(p.w, "%s %s %s\n", p.dim.Render("-"), e.Title, p.dim.Render("("+e.Message+")"))
+	case steps.KindWarning:
+		fmt.Fprintf(p.w, "  %s %s\n", p.warn.Render("!"), e.Message)
+	case steps.KindLog:
+		sep := p.dim.Render("|")
+		if e.Stream == string(compose.Stderr) {
+			sep = p.warn.Render("!")
+		}
+		fmt.Fprintf(p.w, "    %s %s %s\n", p.dim.Render(e.Subject), sep, e.Message)
+	case steps.KindProgress:
+		if e.Unit == "bytes" {
+			if e.Current != e.Total {
+				return
+			}
+			fmt.Fprintf(p.w, "  %s %s %s\n", e.Subject, e.Message, p.dim.Render(humanBytes(e.Total)))
+			return
+		}
+		line := "  " + e.Subject
+		if e.Total > 0 {
+			line = fmt.Sprintf("  [%d/%d] %s", e.Current, e.Total, e.Subject)
+		}
+		if e.Message != "" && e.Message != e.Subject {
+			line += p.dim.Render(": " + e.Message)
+		}
+		fmt.Fprintln(p.w, line)
+	case steps.KindFailed:
+		fmt.Fprintf(p.w, "%s %s: %s\n", p.bad.Render("✗"), e.Title, p.bad.Render(e.Cause))
+		if len(e.Logs) > 0 {
+			fmt.Fprintf(p.w, "  last log lines of %s:\n", e.Subject)
+			for _, l := range e.Logs {
+				fmt.Fprintf(p.w, "    %s\n", l)
+			}
+		}
+		if e.Hint != "" {
+			fmt.Fprintf(p.w, "  %s %s\n", p.bold.Render("hint:"), e.Hint)
+		}
+	}
 }

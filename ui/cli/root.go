@@ -114,6 +114,8 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newLogsCmd(a),
 		newUninstallCmd(a),
 		newRenderCmd(a),
+		newInstallCmd(a),
+		newUnsealCmd(a),
 	)
 	return root
 }

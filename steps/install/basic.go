@@ -1,0 +1,211 @@
+package install
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/preflight"
+)
+
+// PreflightStep checks the host; a failing check stops the install before
+// anything changes.
+type PreflightStep struct{ Env *Env }
+
+// ID implements steps.Step.
+func (s PreflightStep) ID() string { return "preflight" }
+
+// Title implements steps.Step.
+func (s PreflightStep) Title() string { return "Check the host" }
+
+// Check always says no: the host is checked on every run.
+func (s PreflightStep) Check(context.Context) (bool, error) { return false, nil }
+
+// Run implements steps.Step.
+func (s PreflightStep) Run(ctx context.Context, emit steps.Emitter) error {
+	rs := preflight.Run(ctx, preflight.Input{
+		Answers: s.Env.Answers, Project: s.Env.Project, Engine: s.Env.Engine, EngineErr: s.Env.EngineErr,
+		MemoryBudgetMiB: assets.MemoryEstimateMiB(s.Env.Answers.Groups, s.Env.Answers.Profile),
+	})
+	var failed []preflight.Result
+	for i, r := range rs {
+		switch r.Status {
+		case preflight.Pass:
+			emit.Progress(r.Title, int64(i+1), int64(len(rs)), "checks", r.Observed)
+		case preflight.Warn:
+			emit.Warn(fmt.Sprintf("%s: %s; %s", r.Title, r.Observed, r.Fix))
+		case preflight.Fail:
+			emit.Warn(fmt.Sprintf("%s: %s", r.Title, r.Observed))
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) > 0 {
+		first := failed[0]
+		cause := fmt.Sprintf("%s: %s", first.Title, first.Observed)
+		if len(failed) > 1 {
+			cause += fmt.Sprintf(" (and %d more failing checks)", len(failed)-1)
+		}
+		return &steps.Failure{Cause: cause, Hint: first.Fix + "; nothing has been changed on this host", Err: steps.ErrPreflight}
+	}
+	return nil
+}
+
+// answersFile is the copy of the answers kept in the install dir.
+const answersFile = "answers.yaml"
+
+// InstallDirStep creates the install dir and keeps the answers in it.
+type InstallDirStep struct{ Env *Env }
+
+// ID implements steps.Step.
+func (s InstallDirStep) ID() string { return "install-dir" }
+
+// Title implements steps.Step.
+func (s InstallDirStep) Title() string { return "Prepare the install directory" }
+
+func (s InstallDirStep) answersYAML() ([]byte, error) {
+	data, err := yaml.Marshal(s.Env.Answers)
+	if err != nil {
+		return nil, fmt.Errorf("encode answers: %w", err)
+	}
+	return append([]byte("# The answers this installation was made from (no secrets).\n"), data...), nil
+}
+
+// Check implements steps.Step.
+func (s InstallDirStep) Check(context.Context) (bool, error) {
+	if ok, err := installdir.Exists(s.Env.Dir); err != nil || !ok {
+		return false, nil
+	}
+	want, err := s.answersYAML()
+	if err != nil {
+		return false, err
+	}
+	got, err := os.ReadFile(filepath.Join(s.Env.Dir, answersFile))
+	return err == nil && bytes.Equal(got, want), nil
+}
+
+// Run implements steps.Step.
+func (s InstallDirStep) Run(ctx context.Context, emit steps.Emitter) error {
+	if _, err := os.Stat(s.Env.Dir); err == nil {
+		// An existing directory must be ours: never write into someone's data.
+		entries, _ := os.ReadDir(s.Env.Dir)
+		if _, err := installdir.Exists(s.Env.Dir); err != nil && len(entries) > 0 {
+			return steps.Fail(err, "choose an empty or new directory with install_dir / --dir")
+		}
+	}
+	if err := installdir.Mark(s.Env.Dir); err != nil {
+		return steps.Fail(err, "check that the parent directory exists and is writable, and that the disk is not full")
+	}
+	data, err := s.answersYAML()
+	if err != nil {
+		return err
+	}
+	if err := steps.WriteFileAtomic(filepath.Join(s.Env.Dir, answersFile), data, 0o640); err != nil {
+		return steps.Fail(err, "free some space or choose another install dir")
+	}
+	emit.Info(s.Env.Dir, "answers saved to "+filepath.Join(s.Env.Dir, answersFile))
+	return nil
+}
+
+// RenderStep writes the compose file and configuration into the install dir.
+type RenderStep struct{ Env *Env }
+
+// ID implements steps.Step.
+func (s RenderStep) ID() string { return "render" }
+
+// Title implements steps.Step.
+func (s RenderStep) Title() string { return "Write the stack's configuration" }
+
+// Check implements steps.Step.
+func (s RenderStep) Check(context.Context) (bool, error) {
+	for _, f := range s.Env.Bundle.Files {
+		path := filepath.Join(s.Env.Dir, filepath.FromSlash(f.Path))
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, f.Data) {
+			return false, nil
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != f.Mode.Perm() {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Run implements steps.Step.
+func (s RenderStep) Run(ctx context.Context, emit steps.Emitter) error {
+	if err := s.Env.Bundle.Write(ctx, s.Env.Dir); err != nil {
+		return steps.Fail(err, "check free space and permissions in the install dir")
+	}
+	emit.Info(s.Env.ComposeFile(), fmt.Sprintf("%d files for %d services", len(s.Env.Bundle.Files), len(s.Env.Bundle.Services)))
+	return nil
+}
+
+// ImagesStep makes every image present: skipped when there, loaded from the
+// offline bundle, or pulled with progress.
+type ImagesStep struct{ Env *Env }
+
+// ID implements steps.Step.
+func (s ImagesStep) ID() string { return "images" }
+
+// Title implements steps.Step.
+func (s ImagesStep) Title() string { return "Make the container images available" }
+
+func (s ImagesStep) refs() []string {
+	seen := map[string]bool{}
+	var refs []string
+	for _, svc := range s.Env.Bundle.Services {
+		if !seen[svc.Image] {
+			seen[svc.Image] = true
+			refs = append(refs, svc.Image)
+		}
+	}
+	return refs
+}
+
+// Check implements steps.Step.
+func (s ImagesStep) Check(ctx context.Context) (bool, error) {
+	for _, ref := range s.refs() {
+		if _, err := s.Env.Engine.API().ImageInspect(ctx, ref); err != nil {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Run implements steps.Step.
+func (s ImagesStep) Run(ctx context.Context, emit steps.Emitter) error {
+	opts := compose.ImageOptions{}
+	if s.Env.Answers.Images.Source == "bundle" {
+		opts.Bundle = s.Env.Answers.Images.Bundle
+	}
+	_, err := s.Env.Engine.EnsureImages(ctx, s.refs(), opts, forward(emit))
+	return err
+}
+
+// forward turns engine events into step events.
+func forward(emit steps.Emitter) compose.Sink {
+	return func(e compose.Event) {
+		switch {
+		case e.Status == compose.StatusError:
+			emit.Warn(fmt.Sprintf("%s %s: %s", e.Resource, e.Name, e.Text))
+		case e.Total > 0:
+			emit.Progress(e.Name, e.Current, e.Total, "bytes", e.Action)
+		default:
+			msg := string(e.Resource) + " " + e.Action
+			if e.Status == compose.StatusDone {
+				msg += " done"
+			}
+			if e.Text != "" {
+				msg += ": " + e.Text
+			}
+			emit.Info(e.Name, msg)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+// Package install builds the plan of a full installation from the answers:
+// preflight, install dir, rendered configuration, certificates and images,
+// networks, Vault, secrets, services. Each step is idempotent; its Check
+// looks at the real system, so a rerun skips what is in place.
+package install
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+)
+
+// Env is what the steps of one installation share.
+type Env struct {
+	Answers answers.Answers
+	Project string
+	// Dir is the install dir (answers.InstallDir unless overridden).
+	Dir    string
+	Engine *compose.Engine
+	// EngineErr says why Engine is nil; preflight reports it.
+	EngineErr error
+	// Bundle is the rendered stack, made once when the plan is built.
+	Bundle assets.Bundle
+	// SecretsDir is where service secrets are materialised (a tmpfs).
+	SecretsDir string
+}
+
+// NewEnv renders the stack for the answers.
+func NewEnv(a answers.Answers, project, dir, secretsDir string, e *compose.Engine) (*Env, error) {
+	b, err := assets.Render(a, assets.Options{Project: project, SecretsDir: secretsDir})
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Answers: a, Project: project, Dir: dir, Engine: e, Bundle: b, SecretsDir: secretsDir}, nil
+}
+
+// ComposeFile is the rendered compose file in the install dir.
+func (env *Env) ComposeFile() string { return filepath.Join(env.Dir, env.Bundle.ComposeFile) }
+
+// PKIDir holds the CA and every service certificate.
+func (env *Env) PKIDir() string { return filepath.Join(env.Dir, "pki") }
+
+// LoadProject loads the rendered compose file from the install dir.
+func (env *Env) LoadProject(ctx context.Context) (*compose.Project, error) {
+	p, err := compose.Load(ctx, compose.LoadOptions{Files: []string{env.ComposeFile()}, WorkingDir: env.Dir, ProjectName: env.Project})
+	if err != nil {
+		return nil, fmt.Errorf("load the rendered stack: %w", err)
+	}
+	return p, nil
+}
+

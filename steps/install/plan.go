@@ -1,0 +1,22 @@
+package install
+
+import "github.com/fineract-installer/fineract-installer/steps"
+
+// PreflightPlan checks the host. It writes nothing, so it runs before the
+// install dir is locked or created.
+func PreflightPlan(env *Env) *steps.Plan {
+	return (&steps.Plan{}).Then(PreflightStep{Env: env})
+}
+
+// Plan is the full installation after preflight. Certificates and images
+// do not depend on each other and run in parallel.
+func Plan(env *Env, c Custody) *steps.Plan {
+	return (&steps.Plan{}).
+		Then(InstallDirStep{Env: env}).
+		Then(RenderStep{Env: env}).
+		Then(CertificatesStep{Env: env}, ImagesStep{Env: env}).
+		Then(NetworksStep{Env: env}).
+		Then(VaultStartStep{Env: env}).
+		Then(VaultSetupStep{Env: env, Custody: c}).
+		Then(ServicesStep{Env: env})
+}

@@ -1,0 +1,232 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// KVMount is where the installer keeps every service secret (KV v2).
+const KVMount = "banking"
+
+// InstallerPolicyName is the policy for the installer's own day-to-day
+// token.
+const InstallerPolicyName = "fineract-installer"
+
+// InstallerPolicy lets a token read and write secrets under banking/ and
+// look up or revoke itself, nothing else: no sys/ path, so it cannot change
+// mounts, audit devices, policies or seal state. Installer tokens are
+// created without Vault's default policy, which would add some sys/ paths.
+const InstallerPolicy = `# Managed by fineract-installer: service secrets only.
+path "banking/data/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+path "banking/metadata/*" {
+  capabilities = ["read", "list", "delete"]
+}
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/revoke-self" {
+  capabilities = ["update"]
+}
+`
+
+// AuditDevice is one Vault audit device.
+type AuditDevice struct {
+	Path    string
+	Type    string
+	Options map[string]string
+}
+
+// DefaultAuditDevices are two devices, because Vault refuses every request
+// it cannot audit: with a single file device a full disk would stop the
+// whole stack. Vault completes a request when at least one device logs it.
+//
+//   - file/ writes /vault/logs/audit.log, the durable record to keep and
+//     ship.
+//   - stdout/ is a second file device writing to the container's stdout,
+//     collected by Docker's log driver. If Docker cannot store a log line
+//     it drops it rather than blocking the container, so this device keeps
+//     Vault serving while the audit volume is full, and the lines still
+//     reach `docker logs` and any log shipper.
+//
+// Socket or syslog devices were not chosen: they add a dependency (a
+// listener or a syslog daemon in the container) whose outage blocks just
+// like a full disk.
+func DefaultAuditDevices() []AuditDevice {
+	return []AuditDevice{
+		{Path: "file", Type: "file", Options: map[string]string{"file_path": "/vault/logs/audit.log", "mode": "0600"}},
+		{Path: "stdout", Type: "file", Options: map[string]string{"file_path": "stdout"}},
+	}
+}
+
+// Configure makes an unsealed Vault ready for the installer, idempotently:
+// KV v2 at banking/, the audit devices, and the installer policy. token
+// must be a root (or equally privileged) token.
+func (c *Conn) Configure(ctx context.Context, token string, audit []AuditDevice, emit Emit) error {
+	cl, err := c.withToken(token)
+	if err != nil {
+		return err
+	}
+	if err := enableAudit(ctx, cl, audit, emit); err != nil {
+		return err
+	}
+	if err := enableKV(ctx, cl, emit); err != nil {
+		return err
+	}
+	return putInstallerPolicy(ctx, cl, emit)
+}
+
+func enableKV(ctx context.Context, cl *api.Client, emit Emit) error {
+	mounts, err := cl.Sys().ListMountsWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("listing Vault secrets engines: %w", err)
+	}
+	if m, ok := mounts[KVMount+"/"]; ok {
+		if m.Type != "kv" || m.Options["version"] != "2" {
+			return fmt.Errorf("%s/ is already mounted as %q (options %v), not KV version 2: it was changed by hand; "+
+				"move its data and disable it, then rerun", KVMount, m.Type, m.Options)
+		}
+		return nil
+	}
+	err = cl.Sys().MountWithContext(ctx, KVMount, &api.MountInput{
+		Type:        "kv",
+		Description: "fineract-installer service secrets",
+		Options:     map[string]string{"version": "2"},
+	})
+	if err != nil {
+		return fmt.Errorf("enabling KV v2 at %s/: %w", KVMount, err)
+	}
+	// A fresh KV v2 mount upgrades itself in the background; writes fail
+	// until it is ready.
+	if err := waitKVReady(ctx, cl); err != nil {
+		return err
+	}
+	emit.info("enabled KV version 2 secrets at " + KVMount + "/")
+	return nil
+}
+
+func waitKVReady(ctx context.Context, cl *api.Client) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := cl.Logical().ReadWithContext(ctx, KVMount+"/config")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("KV v2 at %s/ did not become ready within 30s: %w", KVMount, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func enableAudit(ctx context.Context, cl *api.Client, devices []AuditDevice, emit Emit) error {
+	existing, err := cl.Sys().ListAuditWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("listing Vault audit devices: %w", err)
+	}
+	for _, d := range devices {
+		if cur, ok := existing[d.Path+"/"]; ok {
+			if cur.Type != d.Type || cur.Options["file_path"] != d.Options["file_path"] {
+				return fmt.Errorf("audit device %s/ exists as %s %v, expected %s %v: it was changed by hand; disable it and rerun",
+					d.Path, cur.Type, cur.Options, d.Type, d.Options)
+			}
+			continue
+		}
+		err := cl.Sys().EnableAuditWithOptionsWithContext(ctx, d.Path, &api.EnableAuditOptions{
+			Type: d.Type, Options: d.Options, Description: "fineract-installer",
+		})
+		if err != nil {
+			return fmt.Errorf("enabling audit device %s/ (%s %v): %w; for a file device check that the directory exists and is writable by the vault user",
+				d.Path, d.Type, d.Options, err)
+		}
+		emit.info(fmt.Sprintf("enabled audit device %s/ (%s)", d.Path, describeAudit(d)))
+	}
+	return nil
+}
+
+func describeAudit(d AuditDevice) string {
+	if p := d.Options["file_path"]; p != "" {
+		return d.Type + " " + p
+	}
+	return d.Type
+}
+
+func putInstallerPolicy(ctx context.Context, cl *api.Client, emit Emit) error {
+	cur, err := cl.Sys().GetPolicyWithContext(ctx, InstallerPolicyName)
+	if err != nil {
+		return fmt.Errorf("reading policy %s: %w", InstallerPolicyName, err)
+	}
+	if strings.TrimSpace(cur) == strings.TrimSpace(InstallerPolicy) {
+		return nil
+	}
+	if err := cl.Sys().PutPolicyWithContext(ctx, InstallerPolicyName, InstallerPolicy); err != nil {
+		return fmt.Errorf("writing policy %s: %w", InstallerPolicyName, err)
+	}
+	emit.info("wrote policy " + InstallerPolicyName)
+	return nil
+}
+
+// CreateInstallerToken creates a short-lived, non-renewable token with only
+// the installer policy (not even Vault's default policy). token must be allowed to create tokens (root).
+func (c *Conn) CreateInstallerToken(ctx context.Context, token string, ttl time.Duration) (string, error) {
+	cl, err := c.withToken(token)
+	if err != nil {
+		return "", err
+	}
+	renewable := false
+	sec, err := cl.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{
+		Policies:        []string{InstallerPolicyName},
+		NoDefaultPolicy: true,
+		TTL:             ttl.String(),
+		Renewable:       &renewable,
+		DisplayName:     "fineract-installer",
+	})
+	if err != nil {
+		return "", fmt.Errorf("creating an installer token: %w", err)
+	}
+	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
+		return "", fmt.Errorf("creating an installer token: Vault returned no token")
+	}
+	return sec.Auth.ClientToken, nil
+}
+
+// RevokeToken revokes token (and its children) using the token itself.
+func (c *Conn) RevokeToken(ctx context.Context, token string) error {
+	cl, err := c.withToken(token)
+	if err != nil {
+		return err
+	}
+	// revoke-self takes the token from the header; the argument is unused.
+	if err := cl.Auth().Token().RevokeSelfWithContext(ctx, ""); err != nil {
+		return fmt.Errorf("revoking a Vault token: %w", err)
+	}
+	return nil
+}
+
+// RevokeRoot revokes the initial root token at the end of setup and notes
+// it in the record. Later admin work uses GenerateRoot with the key
+// holders.
+func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordStore, emit Emit) error {
+	if err := c.RevokeToken(ctx, rootToken); err != nil {
+		return fmt.Errorf("revoking the root token: %w", err)
+	}
+	rec, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	rec.RootRevokedAt = time.Now().UTC()
+	if err := store.Save(ctx, rec); err != nil {
+		return err
+	}
+	emit.info("root token revoked; admin work now needs the key holders (generate-root)")
+	return nil
+}

@@ -1,0 +1,115 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// SharesSource supplies unseal key shares when the run needs them and does
+// not have them: the operator typing them (production), or the demo custody
+// file. st tells how many are needed.
+type SharesSource func(ctx context.Context, st Status) ([]string, error)
+
+// SetupOptions is everything Setup needs; the pipeline builds it from the
+// answers.
+type SetupOptions struct {
+	Init    InitOptions
+	Custody Custody
+	Store   RecordStore
+	// Shares is asked for shares when Vault is sealed, or when admin work
+	// needs a temporary root token, and the init output is not at hand.
+	Shares  SharesSource
+	Audit   []AuditDevice
+	Secrets []SecretSpec
+	// Deliveries are written under SecretsDir when both are set.
+	Deliveries []Delivery
+	SecretsDir string
+}
+
+// Setup brings Vault from whatever state it is in to configured, with
+// secrets generated and delivered, acting only on what is missing:
+//
+//   - not initialised: Initialize (custody, record), unseal with the fresh
+//     shares, configure with the initial root token, revoke it at the end;
+//   - sealed: unseal with shares from opts.Shares;
+//   - initialised earlier: admin work runs under a temporary root token
+//     from generate-root (WithRootToken), revoked right after.
+//
+// On a Vault that is already unsealed and configured it changes nothing.
+func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
+	if opts.Store == nil {
+		return errors.New("setup needs a record store")
+	}
+	res, err := c.Initialize(ctx, opts.Init, opts.Store, opts.Custody, emit)
+	if err != nil {
+		return err
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	var shares []string
+	if st.State == StateSealed {
+		if shares, err = c.setupShares(ctx, res, opts, st); err != nil {
+			return err
+		}
+		if st, err = c.UnsealWithShares(ctx, shares, emit); err != nil {
+			return err
+		}
+	}
+	admin := func(ctx context.Context, token string) error {
+		if err := c.Configure(ctx, token, opts.Audit, emit); err != nil {
+			return err
+		}
+		if _, err := c.EnsureSecrets(ctx, token, opts.Secrets, emit); err != nil {
+			return err
+		}
+		if opts.SecretsDir != "" && len(opts.Deliveries) > 0 {
+			return c.Deliver(ctx, token, opts.SecretsDir, opts.Deliveries, emit)
+		}
+		return nil
+	}
+	if res != nil {
+		if err := admin(ctx, res.RootToken); err != nil {
+			return fmt.Errorf("%w (the initial root token is still valid; rerun setup to finish and revoke it)", err)
+		}
+		return c.RevokeRoot(ctx, res.RootToken, opts.Store, emit)
+	}
+	if shares == nil {
+		if shares, err = c.setupShares(ctx, nil, opts, st); err != nil {
+			return err
+		}
+	}
+	return c.WithRootToken(ctx, shares, emit, admin)
+}
+
+// setupShares returns the fresh init shares when usable, else asks.
+func (c *Conn) setupShares(ctx context.Context, res *InitResult, opts SetupOptions, st Status) ([]string, error) {
+	if res != nil && len(opts.Init.PGPKeys) == 0 {
+		return res.Keys, nil
+	}
+	if opts.Shares == nil {
+		return nil, fmt.Errorf("unsealing Vault needs %d key shares and no way to ask for them was given", st.Threshold)
+	}
+	shares, err := opts.Shares(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("getting unseal key shares: %w", err)
+	}
+	return shares, nil
+}
+
+// CustodyFileShares is the SharesSource for demo mode: the shares come
+// from the passphrase-encrypted custody file.
+func CustodyFileShares(path string, passphrase []byte) SharesSource {
+	return func(ctx context.Context, _ Status) ([]string, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		keys, err := ReadCustodyFile(path, passphrase)
+		if err != nil {
+			return nil, err
+		}
+		return keys.Keys, nil
+	}
+}

@@ -1,0 +1,150 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
+	v := startLabVault(t)
+	c := v.conn()
+	ctx := testCtx(t)
+	dir := t.TempDir()
+	keysFile := filepath.Join(dir, "vault-keys.enc")
+	pass := []byte("classroom passphrase 42")
+	uid, gid := serviceIDs()
+	opts := SetupOptions{
+		Init:       DemoInit(),
+		Custody:    FileCustody(keysFile, pass),
+		Store:      FileRecordStore{Path: filepath.Join(dir, "record.json")},
+		Shares:     CustodyFileShares(keysFile, pass),
+		Audit:      DefaultAuditDevices(),
+		Secrets:    testSpecs,
+		SecretsDir: filepath.Join(dir, "run-secrets"),
+		Deliveries: []Delivery{{Service: "keycloak", UID: uid, GID: gid, Files: []SecretFile{
+			{Name: "admin_password", Path: "banking/services/keycloak", Key: "admin-password"},
+		}}},
+	}
+	rec := &recorder{}
+	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+		t.Fatalf("first Setup: %v", err)
+	}
+	first := messages(rec.take())
+	for _, want := range []string{"initialised", "enabled KV", "audit device file/", "audit device stdout/", "policy", "generated", "delivered", "root token revoked"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first Setup did not report %q:\n%s", want, first)
+		}
+	}
+	delivered := filepath.Join(opts.SecretsDir, "keycloak", "admin_password")
+	value, err := os.ReadFile(delivered)
+	if err != nil || len(value) != 40 {
+		t.Fatalf("delivered secret: %q %v", value, err)
+	}
+
+	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+		t.Fatalf("Setup rerun on an unsealed Vault: %v", err)
+	}
+	assertOnlyTokenEvents(t, rec.take())
+
+	// Reboot: Vault comes back sealed and the tmpfs is empty.
+	c = v.restart()
+	if err := os.RemoveAll(opts.SecretsDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+		t.Fatalf("Setup after a reboot: %v", err)
+	}
+	after := rec.take()
+	if !strings.Contains(messages(after), "Vault unsealed") || !strings.Contains(messages(after), "delivered") {
+		t.Errorf("Setup after reboot did not unseal and re-deliver:\n%s", messages(after))
+	}
+	again, err := os.ReadFile(delivered)
+	if err != nil || !bytes.Equal(again, value) {
+		t.Fatalf("the secret delivered after reboot differs from before: %v", err)
+	}
+}
+
+func messages(ev []Event) string {
+	var b strings.Builder
+	for _, e := range ev {
+		b.WriteString(string(e.Kind) + ": " + e.Message + "\n")
+	}
+	return b.String()
+}
+
+// assertOnlyTokenEvents fails on any event other than the temporary root
+// token's own progress and revocation and the "already initialised" note.
+func assertOnlyTokenEvents(t *testing.T, ev []Event) {
+	t.Helper()
+	for _, e := range ev {
+		if !strings.Contains(e.Message, "root token") && !strings.Contains(e.Message, "already initialised") {
+			t.Errorf("rerun changed something: %s: %s", e.Kind, e.Message)
+		}
+	}
+}
+
+// TestLabImageStatusHealthcheck checks the lab image's `vault status`, the
+// healthcheck the assets use: exit 2 sealed, 0 unsealed, 1 on error.
+func TestLabImageStatusHealthcheck(t *testing.T) {
+	v := startLabVault(t)
+	c := v.conn()
+	ctx := testCtx(t)
+	env := []string{"VAULT_ADDR=https://127.0.0.1:8200", "VAULT_CACERT=/vault/tls/vault.crt"}
+	// The server certificate is not a CA; give `vault status` the CA.
+	if err := v.cli.CopyToContainer(ctx, v.id, "/", tarOf(t, []tarFile{{name: "vault/tls/ca.crt", mode: 0o444, body: v.pki.caPEM}}), container.CopyToContainerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env[1] = "VAULT_CACERT=/vault/tls/ca.crt"
+
+	if code, out := v.exec(t, env, "vault", "status"); code != 2 || !strings.Contains(out, "Initialized") {
+		t.Errorf("status on an uninitialised Vault: exit %d, want 2\n%s", code, out)
+	}
+	res, err := c.Initialize(ctx, DemoInit(), FileRecordStore{Path: filepath.Join(t.TempDir(), "r")}, func(context.Context, *InitResult) error { return nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := v.exec(t, env, "vault", "status"); code != 2 || !strings.Contains(out, "Sealed") {
+		t.Errorf("status on a sealed Vault: exit %d, want 2\n%s", code, out)
+	}
+	unsealAll(t, c, res.Keys)
+	if code, out := v.exec(t, env, "vault", "status"); code != 0 {
+		t.Errorf("status on an unsealed Vault: exit %d, want 0\n%s", code, out)
+	}
+	if code, _ := v.exec(t, []string{"VAULT_ADDR=https://127.0.0.1:8200"}, "vault", "status"); code != 1 {
+		t.Errorf("status without the CA: exit %d, want 1 (TLS must fail)", code)
+	}
+	if code, _ := v.exec(t, append(env[1:], "VAULT_ADDR=https://127.0.0.1:1"), "vault", "status"); code != 1 {
+		t.Errorf("status against a closed port: exit %d, want 1", code)
+	}
+}
+
+// exec runs a command in the container and returns its exit code and output.
+func (v *labVault) exec(t *testing.T, env []string, cmd ...string) (int, string) {
+	t.Helper()
+	ctx := testCtx(t)
+	ex, err := v.cli.ContainerExecCreate(ctx, v.id, container.ExecOptions{Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := v.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer att.Close()
+	var out bytes.Buffer
+	if _, err := stdcopy.StdCopy(&out, &out, att.Reader); err != nil {
+		t.Fatal(err)
+	}
+	info, err := v.cli.ContainerExecInspect(ctx, ex.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ExitCode, out.String()
+}

@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+)
+
+type installOptions struct {
+	src     answersSource
+	yes     bool
+	bundle  string
+	custody custodyOptions
+}
+
+func newInstallCmd(a *app) *cobra.Command {
+	var o installOptions
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install the stack from an answers file (or the demo defaults), with no questions",
+		Long: `Install the stack from an answers file, or the demo profile's defaults with
+--demo, without questions. Each step is idempotent: a rerun skips what is
+in place and resumes where an earlier run stopped.
+
+Key custody: the demo profile keeps Vault's unseal key in a file encrypted
+with a passphrase (from --unseal-passphrase-file or $` + passphraseEnv + `).
+The production profile shows the key shares once in the terminal and asks
+for one back; without a terminal it needs vault.pgp_keys in the answers.`,
+		Example: `  FINERACT_UNSEAL_PASSPHRASE=... fineract-installer install --demo --yes
+  fineract-installer install --answers answers.yaml --yes --output json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runInstall(cmd, a, o) },
+	}
+	o.src.flags(cmd)
+	f := cmd.Flags()
+	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
+	f.StringVar(&o.bundle, "images-bundle", "", "load images from this `docker save` tarball instead of pulling")
+	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase")
+	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (when Vault is sealed and no terminal is available)")
+	return cmd
+}
+
+func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
+	ctx := cmd.Context()
+	ans, err := o.src.load()
+	if err != nil {
+		return err
+	}
+	if cmd.Flags().Changed("dir") {
+		ans.InstallDir = a.dir
+	}
+	if o.bundle != "" {
+		ans.Images = answers.Images{Source: answers.ImagesBundle, Bundle: o.bundle}
+	}
+	if err := ans.Validate(); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	a.dir = ans.InstallDir
+
+	e, engineErr := compose.Connect(ctx)
+	if e != nil {
+		defer e.Close()
+	}
+	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	env.EngineErr = engineErr
+
+	p := a.printer()
+	if !p.json() {
+		printPlanSummary(a, env)
+	}
+	// Preflight writes nothing: a failing host is left exactly as it was.
+	pre := &steps.Runner{Plan: install.PreflightPlan(env), Project: a.project, Events: p.stepEvent}
+	if err := pre.Run(ctx); err != nil {
+		if errors.Is(err, steps.ErrPreflight) {
+			return &silentError{code: ExitHostNotOK}
+		}
+		return err
+	}
+	if !o.yes {
+		if !a.io.CanPrompt() {
+			return usageError("install changes this host: pass --yes to confirm when not running in a terminal")
+		}
+		fmt.Fprintf(a.io.Out, "Install the stack into %s? [y/N] ", ans.InstallDir)
+		answer, err := a.io.ReadLine()
+		if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "yes") {
+			return usageError("not confirmed; nothing was changed")
+		}
+	}
+	custody, err := custodyFor(a, env, o.custody)
+	if err != nil {
+		return err
+	}
+	unlock, err := steps.Lock(ans.InstallDir)
+	if err != nil {
+		return withCode(ExitFailed, err)
+	}
+	defer unlock()
+	r := &steps.Runner{Plan: install.Plan(env, custody), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
+	if err := r.Run(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w", context.Canceled)
+		}
+		return &silentError{code: ExitFailed} // the failed event said it all
+	}
+	if !p.json() {
+		printInstalled(a, env)
+	}
+	return nil
+}
+
+func printPlanSummary(a *app, env *install.Env) {
+	p := a.printer()
+	ans := env.Answers
+	var names []string
+	for _, s := range env.Bundle.Services {
+		names = append(names, s.Name)
+	}
+	fmt.Fprintf(a.io.Out, "%s %s profile, %d services (%s)\n", p.bold.Render("Plan:"), ans.Profile, len(names), strings.Join(names, ", "))
+	fmt.Fprintf(a.io.Out, "      about %d MiB of memory; installing into %s as project %s\n\n",
+		assets.MemoryEstimateMiB(ans.Groups, ans.Profile), ans.InstallDir, a.project)
+}
+
+func printInstalled(a *app, env *install.Env) {
+	p := a.printer()
+	ans := env.Answers
+	url := "https://" + ans.Host.Hostname
+	if ans.Gateway.HTTPSPort != 443 {
+		url += fmt.Sprintf(":%d", ans.Gateway.HTTPSPort)
+	}
+	fmt.Fprintf(a.io.Out, "\n%s\n", p.ok.Render("The stack is installed."))
+	fmt.Fprintf(a.io.Out, "  web app:      %s/\n", url)
+	fmt.Fprintf(a.io.Out, "  API:          %s/fineract-provider/api/v1\n", url)
+	fmt.Fprintf(a.io.Out, "  CA to trust:  %s\n", env.PKIDir()+"/ca.crt")
+	fmt.Fprintf(a.io.Out, "  after a reboot Vault is sealed: run `fineract-installer unseal`\n")
+}

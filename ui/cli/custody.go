@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
+)
+
+// passphraseEnv is the variable a demo install or unseal reads the custody
+// file's passphrase from when no file is given.
+const passphraseEnv = "FINERACT_UNSEAL_PASSPHRASE"
+
+// custodyOptions are the flags that say where unseal material comes from.
+type custodyOptions struct {
+	passphraseFile string
+	keysFile       string
+}
+
+// custodyFor decides how this run keeps and finds unseal key shares, and
+// refuses combinations that would put shares where they must not be.
+func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, error) {
+	ans := env.Answers
+	switch ans.Vault.Custody {
+	case answers.CustodyFile:
+		pass, err := custodyPassphrase(a, o, true)
+		if err != nil {
+			return install.Custody{}, err
+		}
+		return install.Custody{
+			Keep:   vault.FileCustody(env.CustodyFile(), pass),
+			Shares: vault.CustodyFileShares(env.CustodyFile(), pass),
+		}, nil
+	case answers.CustodyShow:
+		var c install.Custody
+		switch {
+		case a.io.CanPrompt():
+			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return showShares(a, r) }, func(ctx context.Context, i int) (string, error) {
+				return readSecret(a, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", i+1))
+			})
+		case len(ans.Vault.PGPKeys) > 0:
+			// Encrypted to the key holders: safe to print and to keep.
+			c.Keep = func(ctx context.Context, r *vault.InitResult) error { return printEncryptedShares(a, env, r) }
+		default:
+			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
+		}
+		c.Shares = func(ctx context.Context, st vault.Status) ([]string, error) { return askShares(a, o, st) }
+		return c, nil
+	}
+	return install.Custody{}, usageError("unknown vault.custody %q", ans.Vault.Custody)
+}
+
+// custodyPassphrase reads the demo custody passphrase from a file, the
+// environment, or the terminal (twice when it is being set).
+func custodyPassphrase(a *app, o custodyOptions, confirm bool) ([]byte, error) {
+	switch {
+	case o.passphraseFile != "":
+		p, err := vault.PassphraseFromFile(o.passphraseFile)
+		if err != nil {
+			return nil, withCode(ExitUsage, err)
+		}
+		return p, nil
+	case os.Getenv(passphraseEnv) != "":
+		p, err := vault.PassphraseFromEnv(passphraseEnv)
+		if err != nil {
+			return nil, withCode(ExitUsage, err)
+		}
+		return p, nil
+	case a.io.CanPrompt():
+		p, err := readSecret(a, "Passphrase for the demo unseal-key file: ")
+		if err != nil {
+			return nil, err
+		}
+		if confirm {
+			again, err := readSecret(a, "Same passphrase again: ")
+			if err != nil {
+				return nil, err
+			}
+			if again != p {
+				return nil, usageError("the passphrases differ; nothing was changed")
+			}
+		}
+		return []byte(p), nil
+	}
+	return nil, usageError("the demo profile keeps Vault's unseal key in a file encrypted with a passphrase: set %s or pass --unseal-passphrase-file FILE", passphraseEnv)
+}
+
+// readSecret reads a line without echo when stdin is a terminal.
+func readSecret(a *app, prompt string) (string, error) {
+	fmt.Fprint(a.io.Out, prompt)
+	if f, ok := a.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(a.io.Out)
+		if err != nil {
+			return "", fmt.Errorf("read from the terminal: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	line, err := a.io.ReadLine()
+	if err != nil {
+		return "", fmt.Errorf("read from the terminal: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// showShares displays the shares once, on the terminal's alternate screen
+// so they do not stay in its scrollback, and waits for the operator.
+func showShares(a *app, r *vault.InitResult) error {
+	w := a.io.Out
+	fmt.Fprint(w, "\x1b[?1049h\x1b[H\x1b[2J")
+	defer fmt.Fprint(w, "\x1b[?1049l")
+	p := a.printer()
+	fmt.Fprintln(w, p.bold.Render("Vault unseal key shares: shown once, never stored by the installer"))
+	fmt.Fprintf(w, "\nAny %d of these %d shares unseal Vault. Give each to a different key holder;\nwrite them down or store them offline now. Without them, nobody can unseal\nVault after a restart, and the bank's secrets are lost.\n\n", r.Threshold, r.Shares)
+	for i, k := range r.Keys {
+		fmt.Fprintf(w, "  share #%d: %s\n", i+1, k)
+	}
+	fmt.Fprintf(w, "\n%s Press Enter once every share is recorded. ", p.warn.Render("!"))
+	_, err := a.io.ReadLine()
+	return err
+}
+
+// printEncryptedShares prints PGP-encrypted shares (safe to show and keep)
+// and saves a copy next to the Vault record.
+func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Vault unseal key shares, each encrypted to its holder's PGP key (in the order of vault.pgp_keys).\n# Any %d of %d unseal Vault: `echo SHARE | base64 -d | gpg -d` on the holder's machine.\n", r.Threshold, r.Shares)
+	for i, k := range r.Keys {
+		fmt.Fprintf(&b, "share-%d: %s\n", i+1, k)
+	}
+	path := env.VaultDir() + "/encrypted-shares.txt"
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("save encrypted shares: %w", err)
+	}
+	if a.printer().json() {
+		a.printer().record("vault_shares", struct {
+			Encrypted []string `json:"encrypted_shares"`
+			File      string   `json:"file"`
+		}{r.Keys, path})
+		return nil
+	}
+	fmt.Fprint(a.io.Out, b.String())
+	fmt.Fprintf(a.io.Out, "(also saved to %s)\n", path)
+	return nil
+}
+
+// askShares collects unseal shares from a file or the terminal.
+func askShares(a *app, o custodyOptions, st vault.Status) ([]string, error) {
+	if o.keysFile != "" {
+		data, err := os.ReadFile(o.keysFile)
+		if err != nil {
+			return nil, withCode(ExitUsage, fmt.Errorf("read unseal keys: %w", err))
+		}
+		var keys []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				keys = append(keys, l)
+			}
+		}
+		return keys, nil
+	}
+	if !a.io.CanPrompt() {
+		return nil, usageError("Vault is sealed and needs %d key shares: run in a terminal to type them, or pass --unseal-keys-file FILE (one share per line)", st.Threshold)
+	}
+	fmt.Fprintf(a.io.Out, "Vault is sealed: %d of %d key shares are needed.\n", st.Threshold, st.Shares)
+	var keys []string
+	for i := st.Progress; i < st.Threshold; i++ {
+		k, err := readSecret(a, fmt.Sprintf("Key share %d of %d: ", i+1, st.Threshold))
+		if err != nil {
+			return nil, err
+		}
+		if k == "" {
+			return nil, errors.New("no share entered; nothing was changed")
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
