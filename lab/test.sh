@@ -22,6 +22,8 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 # The PKI tests cross-check certificates with openssl.
 command -v openssl >/dev/null || missing+=(openssl)
+# The assets tests run `nginx -t` on the rendered gateway configuration.
+command -v nginx >/dev/null || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -68,9 +70,10 @@ for mod in lab/*/go.mod; do
   [ -e "$mod" ] || continue
   d=$(dirname "$mod")
   say "module $d"
-  (cd "$d" && go vet ./... && go test -count=1 ./...)
+  # Same flags as the lab image build, so the tests reuse its build cache.
+  (cd "$d" && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -trimpath -count=1 ./...)
 done
 
 say "go test -race"
-export FINERACT_REQUIRE_DOCKER=1
+export FINERACT_REQUIRE_DOCKER=1 FINERACT_REQUIRE_NGINX=1
 go test -race -count=1 -timeout 60m ./...

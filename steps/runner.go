@@ -13,7 +13,9 @@ import (
 // Runner executes a plan, recording progress in the install dir.
 type Runner struct {
 	Plan *Plan
-	// Dir is the install dir holding the state file. The caller holds its lock.
+	// Dir is the install dir holding the state file. The caller holds its
+	// lock. Empty runs the plan without recording state (preflight, which
+	// must not write anything).
 	Dir     string
 	Project string
 	// Events receives every event; calls are serialised.
@@ -32,9 +34,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Plan.validate(); err != nil {
 		return err
 	}
-	st, err := LoadState(r.Dir)
-	if err != nil {
-		return err
+	st := &State{Version: 1, Steps: map[string]*StepState{}}
+	if r.Dir != "" {
+		var err error
+		if st, err = LoadState(r.Dir); err != nil {
+			return err
+		}
 	}
 	st.Project = r.Project
 	st.Order = nil
@@ -156,6 +161,9 @@ func (r *Runner) update(id string, fn func(*StepState)) {
 }
 
 func (r *Runner) save() error {
+	if r.Dir == "" {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.state.Save(r.Dir)

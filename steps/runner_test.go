@@ -238,3 +238,16 @@ func stateString(st *State) string {
 	}
 	return b.String()
 }
+
+func TestRunnerWithoutDirWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(dir, "check")
+	s[0].run = func(context.Context, Emitter) error { return nil }
+	cwd, _ := os.Getwd()
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0])}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cwd, StateFileName)); err == nil {
+		t.Error("a stateless run wrote a state file")
+	}
+}

@@ -52,4 +52,3 @@ func (env *Env) LoadProject(ctx context.Context) (*compose.Project, error) {
 	}
 	return p, nil
 }
-
