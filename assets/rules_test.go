@@ -300,6 +300,8 @@ func checkProject(rc ruleCtx) []string {
 		}
 		if internal := role == "data" || role == "monitoring"; n.Internal != internal {
 			fail("network %s internal=%v, want %v", role, n.Internal, internal)
+		} else if internal && n.DriverOpts["com.docker.network.bridge.inhibit_ipv4"] != "true" {
+			fail("network %s is internal but its bridge gives the host an address", role)
 		}
 	}
 	sort.Strings(roles)
@@ -472,11 +474,14 @@ func TestProjectCheckerCatchesViolations(t *testing.T) {
 	data := rc.p.Networks["data"]
 	data.Internal = false
 	rc.p.Networks["data"] = data
+	mon := rc.p.Networks["monitoring"]
+	mon.DriverOpts = nil
+	rc.p.Networks["monitoring"] = mon
 	wrong := rc.p.Networks["app"]
 	wrong.Ipam.Config = []*types.IPAMPool{{Subnet: "172.30.0.0/16"}}
 	rc.p.Networks["app"] = wrong
 	msgs := strings.Join(checkProject(rc), "\n")
-	for _, want := range []string{"network data internal=false", "network app subnet"} {
+	for _, want := range []string{"network data internal=false", "network app subnet", "network monitoring is internal but its bridge gives the host an address"} {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("want a message containing %q, got:\n%s", want, msgs)
 		}
