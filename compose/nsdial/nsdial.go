@@ -39,6 +39,12 @@ func Dialer(pid PIDFunc) func(ctx context.Context, network, addr string) (net.Co
 // DialInNamespace connects to addr from inside the network namespace at
 // nsPath. It needs CAP_SYS_ADMIN (root).
 func DialInNamespace(ctx context.Context, nsPath, network, addr string) (net.Conn, error) {
+	return DialInNamespaceWith(ctx, &net.Dialer{}, nsPath, network, addr)
+}
+
+// DialInNamespaceWith is DialInNamespace with a dialer of the caller's,
+// for a timeout or socket options (its Control runs inside the namespace).
+func DialInNamespaceWith(ctx context.Context, d *net.Dialer, nsPath, network, addr string) (net.Conn, error) {
 	target, err := os.Open(nsPath)
 	if err != nil {
 		return nil, fmt.Errorf("open network namespace %s: %w", nsPath, err)
@@ -67,7 +73,6 @@ func DialInNamespace(ctx context.Context, nsPath, network, addr string) (net.Con
 			done <- result{err: fmt.Errorf("enter network namespace %s (the installer must run as root): %w", nsPath, err)}
 			return
 		}
-		var d net.Dialer
 		conn, dialErr := d.DialContext(ctx, network, addr)
 		if err := unix.Setns(int(home.Fd()), unix.CLONE_NEWNET); err != nil {
 			// The thread cannot go home: keep it locked so it ends with

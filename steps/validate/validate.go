@@ -1,0 +1,141 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+)
+
+// Target is the installation being checked and what it is expected to be.
+type Target struct {
+	Engine  *compose.Engine
+	Project string
+	// Expect is the rendered stack: which services, users, networks,
+	// published ports and documented exceptions it should have.
+	Expect assets.Bundle
+	// Networks maps a network role (dmz, app, data, monitoring) to its
+	// Docker network name.
+	Networks map[string]string
+
+	once       sync.Once
+	containers map[string]container.InspectResponse // by service
+	loadErr    error
+}
+
+// Check is one entry of the checklist.
+type Check struct {
+	ID       string
+	Area     Area
+	Title    string
+	Controls []Control
+	// Run observes the system and says what it found.
+	Run func(ctx context.Context, t *Target) Finding
+}
+
+// Finding is what one check observed.
+type Finding struct {
+	Status   Status
+	Evidence string
+	Fix      string
+	Subject  string
+}
+
+func pass(evidence string) Finding { return Finding{Status: Pass, Evidence: evidence} }
+
+func fail(evidence, fix string) Finding { return Finding{Status: Fail, Evidence: evidence, Fix: fix} }
+
+// Run runs the checks in parallel and returns their results in order.
+func Run(ctx context.Context, t *Target, checks []Check) []Result {
+	out := make([]Result, len(checks))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f := c.Run(ctx, t)
+			out[i] = Result{ID: c.ID, Area: c.Area, Title: c.Title, Controls: c.Controls,
+				Status: f.Status, Evidence: f.Evidence, Fix: f.Fix, Subject: f.Subject, Observed: time.Now().UTC()}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Summary counts results by status.
+func Summary(rs []Result) (passed, warned, failed int) {
+	for _, r := range rs {
+		switch r.Status {
+		case Pass:
+			passed++
+		case Warn:
+			warned++
+		case Fail:
+			failed++
+		}
+	}
+	return
+}
+
+// inspectAll reads every container of the project once per run.
+func (t *Target) inspectAll(ctx context.Context) (map[string]container.InspectResponse, error) {
+	t.once.Do(func() {
+		t.containers = map[string]container.InspectResponse{}
+		st, err := t.Engine.Status(ctx, t.Project)
+		if err != nil {
+			t.loadErr = err
+			return
+		}
+		for _, s := range st {
+			insp, err := t.Engine.API().ContainerInspect(ctx, s.ID)
+			if err != nil {
+				t.loadErr = fmt.Errorf("inspect %s: %w", s.Service, err)
+				return
+			}
+			t.containers[s.Service] = insp
+		}
+	})
+	return t.containers, t.loadErr
+}
+
+// perService runs a predicate over every expected service's container and
+// turns the outcome into one finding: pass when all pass, fail naming those
+// that do not. A missing container fails too.
+func (t *Target) perService(ctx context.Context, fix string, check func(svc assets.Service, c container.InspectResponse) (ok bool, observed string)) Finding {
+	cs, err := t.inspectAll(ctx)
+	if err != nil {
+		return fail("cannot inspect the containers: "+err.Error(), "check that the Docker engine runs: `fineract-installer status`")
+	}
+	var good, bad, names []string
+	for _, svc := range t.Expect.Services {
+		c, ok := cs[svc.Name]
+		if !ok {
+			bad = append(bad, svc.Name+": no container")
+			names = append(names, svc.Name)
+			continue
+		}
+		ok, observed := check(svc, c)
+		if ok {
+			good = append(good, svc.Name+": "+observed)
+		} else {
+			bad = append(bad, svc.Name+": "+observed)
+			names = append(names, svc.Name)
+		}
+	}
+	sort.Strings(good)
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return Finding{Status: Fail, Evidence: strings.Join(bad, "; "), Fix: fix, Subject: strings.Join(names, ", ")}
+	}
+	return pass(strings.Join(good, "; "))
+}

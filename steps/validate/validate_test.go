@@ -1,0 +1,208 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
+)
+
+// hardened is a service block that meets every container check.
+const hardened = `
+    image: %[1]s
+    init: true
+    user: "1000:1000"
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    mem_limit: 32m
+    pids_limit: 32
+    restart: unless-stopped
+    logging: {driver: json-file, options: {max-size: "1m", max-file: "2"}}
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+`
+
+func deploy(t *testing.T, yaml string) (*compose.Engine, string) {
+	t.Helper()
+	e := labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project := labtest.Project(t, e)
+	_, load := labtest.WriteProject(t, project, fmt.Sprintf(yaml, img), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.Up(ctx, load(), compose.UpOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e, project
+}
+
+func results(t *testing.T, target *Target, checks []Check) map[string]Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out := map[string]Result{}
+	for _, r := range Run(ctx, target, checks) {
+		out[r.ID] = r
+		if r.Observed.IsZero() || len(r.Controls) == 0 || r.Evidence == "" {
+			t.Errorf("%s: result lacks time, controls or evidence: %+v", r.ID, r)
+		}
+	}
+	return out
+}
+
+func TestContainerChecksPassOnAHardenedService(t *testing.T) {
+	e, project := deploy(t, "services:\n  app:"+hardened+"    command: [sleep, \"3600\"]\n")
+	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{{Name: "app"}}}}
+	for id, r := range results(t, target, ContainerChecks()) {
+		if r.Status != Pass {
+			t.Errorf("%s on a hardened service: %s: %s", id, r.Status, r.Evidence)
+		}
+	}
+	if r := results(t, target, ContainerChecks())["container-user"]; !strings.Contains(r.Evidence, "process uid 1000") {
+		t.Errorf("user check did not observe the process: %s", r.Evidence)
+	}
+}
+
+// The broken container is made through the Docker API directly: the
+// installer's engine refuses several of its settings.
+func TestContainerChecksFailOnABrokenService(t *testing.T) {
+	e := labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project := labtest.Project(t, e)
+	ctx := context.Background()
+	init := true
+	c, err := e.API().ContainerCreate(ctx,
+		&container.Config{Image: img, Cmd: []string{"sleep", "3600"}, Labels: map[string]string{compose.LabelProject: project, compose.LabelService: "sloppy"}},
+		&container.HostConfig{
+			Init: &init, CapAdd: []string{"NET_ADMIN"}, UTSMode: "host",
+			Binds:     []string{"/var/run/docker.sock:/var/run/docker.sock:ro"},
+			LogConfig: container.LogConfig{Type: "json-file"},
+		}, nil, nil, project+"-sloppy-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.API().ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{{Name: "sloppy"}}}}
+	want := map[string]string{
+		"container-read-only":         "writable root filesystem",
+		"container-capabilities":      "does not drop ALL",
+		"container-no-new-privileges": "lack no-new-privileges",
+		"container-unprivileged":      "host UTS namespace",
+		"container-user":              "process uid 0",
+		"container-docker-socket":     "docker.sock",
+		"container-limits":            "memory 0 MiB, pids 0",
+		"container-health":            "no healthcheck",
+		"container-restart":           "restart policy",
+		"container-log-rotation":      "json-file",
+	}
+	got := results(t, target, ContainerChecks())
+	for id, evidence := range want {
+		r := got[id]
+		if r.Status != Fail || !strings.Contains(r.Evidence, evidence) || r.Subject != "sloppy" || r.Fix == "" {
+			t.Errorf("%s on a broken service: %s %q (subject %q), want fail with %q", id, r.Status, r.Evidence, r.Subject, evidence)
+		}
+	}
+}
+
+func TestDocumentedExceptionsPass(t *testing.T) {
+	e, project := deploy(t, "services:\n  root-reader:\n    image: %[1]s\n    init: true\n    command: [sleep, \"3600\"]\n")
+	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{{Name: "root-reader", ReadOnlyException: "writes its keystore", RootReason: "reads root-owned logs"}}}}
+	got := results(t, target, ContainerChecks())
+	for _, id := range []string{"container-read-only", "container-user"} {
+		if r := got[id]; r.Status != Pass || !strings.Contains(r.Evidence, "documented") {
+			t.Errorf("%s with a documented exception: %s %q", id, r.Status, r.Evidence)
+		}
+	}
+}
+
+const segmented = `
+services:
+  gateway:
+    image: %[1]s
+    init: true
+    command: ["httpd", "-f", "-p", "8443", "-h", "/etc"]
+    ports: ["127.0.0.1:0:8443"]
+    networks: {dmz: {}, app: {}%[2]s}
+  fineract:
+    image: %[1]s
+    init: true
+    command: ["httpd", "-f", "-p", "8443", "-h", "/etc"]
+    networks: {app: {}, data: {}}
+  postgres:
+    image: %[1]s
+    init: true
+    command: ["httpd", "-f", "-p", "5432", "-h", "/etc"]
+    networks: {data: {}}
+  vault:
+    image: %[1]s
+    init: true
+    command: ["httpd", "-f", "-p", "8200", "-h", "/etc"]
+    networks: {data: {}}%[3]s
+networks:
+  dmz: {ipam: {config: [{subnet: 10.231.241.0/24}]}}
+  app: {ipam: {config: [{subnet: 10.231.242.0/24}]}}
+  data:
+    internal: true
+    driver_opts: {com.docker.network.bridge.inhibit_ipv4: "%[4]s"}
+    ipam: {config: [{subnet: 10.231.243.0/24}]}
+`
+
+func segmentedTarget(e *compose.Engine, project string, gatewayPorts ...int) *Target {
+	return &Target{Engine: e, Project: project,
+		Networks: map[string]string{"dmz": project + "_dmz", "app": project + "_app", "data": project + "_data"},
+		Expect: assets.Bundle{Services: []assets.Service{
+			{Name: "gateway", Networks: []string{"dmz", "app"}, Published: gatewayPorts},
+			{Name: "fineract", Networks: []string{"app", "data"}},
+			{Name: "postgres", Networks: []string{"data"}},
+			{Name: "vault", Networks: []string{"data"}},
+		}}}
+}
+
+func TestNetworkChecksPassOnASegmentedStack(t *testing.T) {
+	e, project := deploy(t, strings.NewReplacer("%[2]s", "", "%[3]s", "", "%[4]s", "true").Replace(segmented))
+	st, _ := e.Status(context.Background(), project)
+	var port int
+	for _, s := range st {
+		if s.Service == "gateway" {
+			port = int(s.Ports[0].HostPort)
+		}
+	}
+	got := results(t, segmentedTarget(e, project, port), NetworkChecks())
+	for id, r := range got {
+		if r.Status != Pass {
+			t.Errorf("%s on a segmented stack: %s: %s", id, r.Status, r.Evidence)
+		}
+	}
+	if r := got["network-dmz-isolation"]; !strings.Contains(r.Evidence, "control: gateway -> fineract") || !strings.Contains(r.Evidence, "gateway -> postgres") {
+		t.Errorf("isolation evidence: %s", r.Evidence)
+	}
+}
+
+func TestNetworkChecksFailOnABrokenLayout(t *testing.T) {
+	// The gateway also joins data; postgres publishes a port; the data
+	// bridge gives the host an address.
+	broken := strings.NewReplacer("%[2]s", ", data: {}", "%[3]s", "\n    ports: [\"127.0.0.1:0:5432\"]", "%[4]s", "false").Replace(segmented)
+	broken = strings.Replace(broken, "    networks: {data: {}}\n", "    networks: {data: {}}\n    ports: [\"127.0.0.1:0:5432\"]\n", 1)
+	e, project := deploy(t, broken)
+	got := results(t, segmentedTarget(e, project), NetworkChecks())
+	want := map[string]string{
+		"network-published-ports": "postgres: 127.0.0.1:",
+		"network-internal":        "host address on its bridge=true",
+		"network-membership":      "gateway: on",
+		"network-dmz-isolation":   "gateway reached postgres",
+	}
+	for id, evidence := range want {
+		if r := got[id]; r.Status != Fail || !strings.Contains(r.Evidence, evidence) {
+			t.Errorf("%s on a broken layout: %s %q, want fail with %q", id, r.Status, r.Evidence, evidence)
+		}
+	}
+}
