@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
@@ -75,7 +76,7 @@ func (s CertificatesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	for _, r := range append([]pki.Result{rep.CA}, rep.Certificates...) {
 		msg := string(r.Action)
 		if len(r.Reasons) > 0 {
-			msg += ": " + fmt.Sprint(r.Reasons)
+			msg += ": " + strings.Join(r.Reasons, "; ")
 		}
 		emit.Info(r.Name, msg)
 		for _, w := range r.Warnings {

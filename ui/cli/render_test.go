@@ -50,3 +50,41 @@ func TestRenderNeedsAnswers(t *testing.T) {
 		t.Errorf("exit %d %q", r.code, r.err)
 	}
 }
+
+func TestCertsGenerateIsIdempotentAndShowLists(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stack")
+	r := run(t, "", "certs", "generate", "--demo", "--dir", dir, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("generate: exit %d %s", r.code, r.err)
+	}
+	crt := filepath.Join(dir, "pki", "gateway.crt")
+	before, err := os.Stat(crt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "", "certs", "generate", "--demo", "--dir", dir, "--no-color")
+	if r.code != 0 || !strings.Contains(r.out, "already done") {
+		t.Errorf("second generate: exit %d\n%s", r.code, r.out)
+	}
+	if after, _ := os.Stat(crt); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("an unchanged rerun rewrote the gateway certificate")
+	}
+	r = run(t, "", "certs", "show", "--dir", dir, "-o", "json")
+	var inv struct {
+		Certificates []struct {
+			Name     string `json:"name"`
+			DaysLeft int    `json:"days_left"`
+		} `json:"certificates"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &inv); err != nil || r.code != 0 || len(inv.Certificates) < 3 || inv.Certificates[0].Name != "ca" {
+		t.Fatalf("show: exit %d %v %s", r.code, err, r.out)
+	}
+	for _, c := range inv.Certificates[1:] {
+		if c.DaysLeft < 390 || c.DaysLeft > 397 {
+			t.Errorf("%s: %d days left, want a fresh leaf of at most 397 days", c.Name, c.DaysLeft)
+		}
+	}
+	if r := run(t, "", "certs", "show", "--dir", filepath.Join(t.TempDir(), "none")); r.code != ExitUsage {
+		t.Errorf("show without certificates: exit %d %s", r.code, r.err)
+	}
+}

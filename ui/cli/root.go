@@ -116,6 +116,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newRenderCmd(a),
 		newInstallCmd(a),
 		newUnsealCmd(a),
+		newCertsCmd(a),
 	)
 	return root
 }
