@@ -48,6 +48,7 @@ func (d *renderData) buildServices() {
 			Networks:          d.networksFor(s.name),
 			DataVolumes:       slices.Clone(s.volumes),
 			HealthBudget:      s.healthBudget,
+			TLS:               s.tls,
 			JavaTrustStore:    s.name == "fineract" && d.Has[answers.GroupIdentity],
 		}
 		if s.name == "gateway" {

@@ -63,6 +63,8 @@ type Service struct {
 	// HealthBudget is how long a first start may take before the service is
 	// healthy (Fineract's first start runs its database migrations).
 	HealthBudget time.Duration
+	// TLS lists the service's TLS listeners inside its container.
+	TLS []TLSEndpoint
 	// JavaTrustStore asks the pki step for pki/TrustStoreFile: the service's
 	// JVM must trust the installer's CA for outbound calls it cannot be
 	// given a PEM file for.
@@ -122,3 +124,12 @@ type Generator struct {
 const (
 	CharsetAlnum = "alnum" // A-Z a-z 0-9
 )
+
+// TLSEndpoint is one TLS listener of a service, as its configuration sets it.
+type TLSEndpoint struct {
+	Port int
+	// MinTLS13 says the listener refuses TLS 1.2.
+	MinTLS13 bool
+	// Postgres says TLS starts after PostgreSQL's SSLRequest.
+	Postgres bool
+}

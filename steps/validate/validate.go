@@ -12,6 +12,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
 
 // Target is the installation being checked and what it is expected to be.
@@ -24,6 +25,10 @@ type Target struct {
 	// Networks maps a network role (dmz, app, data, monitoring) to its
 	// Docker network name.
 	Networks map[string]string
+	// Answers are the installation's answers (hostname, gateway ports).
+	Answers answers.Answers
+	// CA is the stack's CA certificate (PEM) that every endpoint must chain to.
+	CA []byte
 
 	once       sync.Once
 	containers map[string]container.InspectResponse // by service
