@@ -1,6 +1,9 @@
 package install
 
-import "github.com/fineract-installer/fineract-installer/steps"
+import (
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
+)
 
 // PreflightPlan checks the host. It writes nothing, so it runs before the
 // install dir is locked or created.
@@ -10,7 +13,7 @@ func PreflightPlan(env *Env) *steps.Plan {
 
 // Plan is the full installation after preflight. Certificates and images
 // do not depend on each other and run in parallel.
-func Plan(env *Env, c Custody) *steps.Plan {
+func Plan(env *Env, c Custody, checked func([]validate.Result)) *steps.Plan {
 	return (&steps.Plan{}).
 		Then(InstallDirStep{Env: env}).
 		Then(RenderStep{Env: env}).
@@ -18,5 +21,6 @@ func Plan(env *Env, c Custody) *steps.Plan {
 		Then(NetworksStep{Env: env}).
 		Then(VaultStartStep{Env: env}).
 		Then(VaultSetupStep{Env: env, Custody: c}).
-		Then(ServicesStep{Env: env})
+		Then(ServicesStep{Env: env}).
+		Then(ValidateStep{Env: env, Results: checked})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
 // Target is the installation being checked and what it is expected to be.
@@ -29,6 +30,12 @@ type Target struct {
 	Answers answers.Answers
 	// CA is the stack's CA certificate (PEM) that every endpoint must chain to.
 	CA []byte
+	// Vault connects to Vault; VaultRecord reads the installer's record of it.
+	Vault       func() (*vault.Conn, error)
+	VaultRecord func(ctx context.Context) (vault.Record, error)
+	// Dir is the install dir; SecretsDir holds the delivered secret files.
+	Dir        string
+	SecretsDir string
 
 	once       sync.Once
 	containers map[string]container.InspectResponse // by service

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -219,6 +220,12 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 	if err := c.RevokeToken(ctx, rootToken); err != nil {
 		return fmt.Errorf("revoking the root token: %w", err)
 	}
+	// Confirm: Vault must now refuse the token.
+	if cl, err := c.withToken(rootToken); err == nil {
+		if _, err := cl.Auth().Token().LookupSelfWithContext(ctx); err == nil {
+			return errors.New("the root token still works after its revocation; revoke it by hand with `vault token revoke -self`")
+		}
+	}
 	rec, err := store.Load(ctx)
 	if err != nil {
 		return err
@@ -229,4 +236,16 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 	}
 	emit.info("root token revoked; admin work now needs the key holders (generate-root)")
 	return nil
+}
+
+// ProbeAudit sends a request with a token that does not exist, so that it
+// is denied and written to every audit device; the path is the marker a
+// validation looks for (audit devices hash tokens and values, not paths).
+func (c *Conn) ProbeAudit(ctx context.Context, path string) error {
+	cl, err := c.withToken("hvs.installer-audit-probe-not-a-real-token")
+	if err != nil {
+		return err
+	}
+	_, err = cl.Logical().ReadWithContext(ctx, path)
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
 type installOptions struct {
@@ -108,7 +109,8 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return withCode(ExitFailed, err)
 	}
 	defer unlock()
-	r := &steps.Runner{Plan: install.Plan(env, custody), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
+	var checklist []validate.Result
+	r := &steps.Runner{Plan: install.Plan(env, custody, func(rs []validate.Result) { checklist = rs }), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
 	if err := r.Run(ctx); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w", context.Canceled)
@@ -116,6 +118,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return &silentError{code: ExitFailed} // the failed event said it all
 	}
 	if !p.json() {
+		printChecklist(a, p, checklist)
 		printInstalled(a, env)
 	}
 	return nil

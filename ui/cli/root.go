@@ -117,6 +117,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newInstallCmd(a),
 		newUnsealCmd(a),
 		newCertsCmd(a),
+		newValidateCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,42 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/docker/docker/api/types/versions"
+)
+
+// All is the full checklist, in the order it is shown.
+func All() []Check {
+	var out []Check
+	for _, group := range [][]Check{TLSChecks(), GatewayChecks(), ContainerChecks(), NetworkChecks(), VaultChecks(), PostgresChecks(), SecretChecks(), HostChecks()} {
+		out = append(out, group...)
+	}
+	return out
+}
+
+// HostChecks look at the Docker engine the stack runs on.
+func HostChecks() []Check {
+	return []Check{{ID: "host-docker", Area: AreaHost, Title: "Docker engine version and defaults", Controls: []Control{ControlHardening, ControlLogging}, Run: checkDocker}}
+}
+
+func checkDocker(ctx context.Context, t *Target) Finding {
+	info, err := t.Engine.API().Info(ctx)
+	if err != nil {
+		return fail("docker info: "+err.Error(), "")
+	}
+	evidence := fmt.Sprintf("Docker %s (API %s), storage %s, live-restore %t, default log driver %s", info.ServerVersion, t.Engine.APIVersion(), info.Driver, info.LiveRestoreEnabled, info.LoggingDriver)
+	if versions.LessThan(t.Engine.APIVersion(), "1.41") {
+		return fail(evidence, "upgrade Docker to 20.10 or newer")
+	}
+	var notes []string
+	if !info.LiveRestoreEnabled {
+		notes = append(notes, `enable "live-restore": true in /etc/docker/daemon.json so an engine upgrade does not stop the bank`)
+	}
+	if len(notes) > 0 {
+		return Finding{Status: Warn, Evidence: evidence, Fix: strings.Join(notes, "; ")}
+	}
+	return pass(evidence)
+}

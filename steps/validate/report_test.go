@@ -1,0 +1,37 @@
+package validate
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEvidenceReports(t *testing.T) {
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	rs := []Result{
+		{ID: "a", Title: "Vault refuses plain HTTP", Status: Pass, Evidence: "400 | Client sent an HTTP request", Controls: []Control{ControlSecrets, ControlTransit}, Observed: at},
+		{ID: "b", Title: "Read-only root filesystem", Status: Fail, Evidence: "app: writable <root>", Fix: "set read_only", Controls: []Control{ControlHardening}, Observed: at},
+	}
+	info := ReportInfo{Project: "fineract", Hostname: "bank.example", Installer: "fineract-installer test", Generated: at}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, info, rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"## Secrets management: PASS", "## Container hardening: FAIL", "## Session management: WARN",
+		"No check in this installation supports this control", `400 \| Client sent`, "- **Read-only root filesystem** (fail): set read_only",
+		"not a statement of compliance", "2 checks: 1 pass, 0 warn, 1 fail",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	var html bytes.Buffer
+	if err := WriteHTML(&html, info, rs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), "app: writable &lt;root&gt;") || !strings.Contains(html.String(), `class="fail"`) {
+		t.Errorf("html report does not escape or mark failures:\n%s", html.String())
+	}
+}
