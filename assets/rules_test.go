@@ -521,3 +521,19 @@ func TestServiceBlockIsolatesOneService(t *testing.T) {
 		}
 	}
 }
+
+// Vault runs without mlock only because its container cannot swap.
+func TestVaultWithoutMlockHasNoSwap(t *testing.T) {
+	rc := newRuleCtx(t, combo{profile: answers.Production})
+	hcl, ok := rc.b.File("config/vault/vault.hcl")
+	if !ok || !strings.Contains(string(hcl.Data), "disable_mlock = true") {
+		t.Fatalf("vault.hcl: %s", hcl.Data)
+	}
+	v := rc.p.Services["vault"]
+	if v.MemLimit == 0 || v.MemSwapLimit != v.MemLimit {
+		t.Errorf("vault mem_limit %d, memswap_limit %d: without mlock the container must not swap", v.MemLimit, v.MemSwapLimit)
+	}
+	if _, ok := v.Ulimits["memlock"]; ok {
+		t.Error("vault raises RLIMIT_MEMLOCK, which engines without CAP_SYS_RESOURCE refuse")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/versions"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -280,6 +281,11 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 	spec, err := toContainerSpec(p, s, serviceLabels(p, s, hash, imageID))
 	if err != nil {
 		return "", err
+	}
+	// start_interval only makes the first probes more frequent; engines
+	// older than API 1.44 reject the field, so it is left out there.
+	if hc := spec.Config.Healthcheck; hc != nil && hc.StartInterval != 0 && versions.LessThan(e.api.ClientVersion(), "1.44") {
+		hc.StartInterval = 0
 	}
 	r.working(ResourceContainer, s.Name, "create", spec.Name)
 	var netCfg *network.NetworkingConfig

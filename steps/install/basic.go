@@ -93,11 +93,14 @@ func (s InstallDirStep) Check(context.Context) (bool, error) {
 
 // Run implements steps.Step.
 func (s InstallDirStep) Run(ctx context.Context, emit steps.Emitter) error {
-	if _, err := os.Stat(s.Env.Dir); err == nil {
-		// An existing directory must be ours: never write into someone's data.
+	if _, err := installdir.Exists(s.Env.Dir); err != nil {
+		// An existing directory must be ours: never write into someone's
+		// data. The lock and state files are this run's own.
 		entries, _ := os.ReadDir(s.Env.Dir)
-		if _, err := installdir.Exists(s.Env.Dir); err != nil && len(entries) > 0 {
-			return steps.Fail(err, "choose an empty or new directory with install_dir / --dir")
+		for _, e := range entries {
+			if e.Name() != steps.LockFileName && e.Name() != steps.StateFileName {
+				return steps.Fail(err, "choose an empty or new directory with install_dir / --dir")
+			}
 		}
 	}
 	if err := installdir.Mark(s.Env.Dir); err != nil {

@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/versions"
@@ -32,6 +33,11 @@ func checkDocker(ctx context.Context, t *Target) Finding {
 		return fail(evidence, "upgrade Docker to 20.10 or newer")
 	}
 	var notes []string
+	// Vault runs without mlock because its container has no swap; that
+	// holds only if the engine enforces swap limits or the host has none.
+	if swaps, _ := os.ReadFile("/proc/swaps"); len(strings.Split(strings.TrimSpace(string(swaps)), "\n")) > 1 && !info.SwapLimit {
+		notes = append(notes, "this host has swap but the engine cannot limit it (enable swap accounting: kernel parameter swapaccount=1), so Vault's memory could be swapped out")
+	}
 	if !info.LiveRestoreEnabled {
 		notes = append(notes, `enable "live-restore": true in /etc/docker/daemon.json so an engine upgrade does not stop the bank`)
 	}

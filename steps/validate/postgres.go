@@ -3,114 +3,70 @@ package validate
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"encoding/hex"
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/fineract-installer/fineract-installer/compose/nsdial"
 )
 
 // PostgresChecks read PostgreSQL's live settings and prove its audit log.
+// They run psql inside the container as the postgres OS user over the
+// local socket (peer authentication), as an administrator would: the
+// superuser is not allowed to log in over the network at all.
 func PostgresChecks() []Check {
 	return []Check{
-		{ID: "postgres-settings", Area: AreaPostgres, Title: "SSL on, TLS 1.3 minimum, scram-sha-256, hostssl-only rules", Controls: []Control{ControlTransit, ControlSecrets}, Run: checkPostgresSettings},
+		{ID: "postgres-settings", Area: AreaPostgres, Title: "SSL on, TLS minimum, scram-sha-256, hostssl-only rules", Controls: []Control{ControlTransit, ControlSecrets}, Run: checkPostgresSettings},
 		{ID: "postgres-audit", Area: AreaPostgres, Title: "DDL and data changes are written to the server log", Controls: []Control{ControlLogging}, Run: checkPostgresAudit},
 	}
 }
 
-// postgresConn logs in as the superuser over verified TLS, from inside the
-// Postgres container's namespace to its data-network address (the only
-// source its hostssl rules accept).
-func (t *Target) postgresConn(ctx context.Context) (*pgx.Conn, error) {
-	roots, err := t.caPool()
+// psql runs SQL in the postgres container and returns its unaligned output.
+func (t *Target) psql(ctx context.Context, sql string) (string, error) {
+	res, err := t.Engine.Exec(ctx, t.Project, "postgres", "postgres",
+		[]string{"psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-At", "-F", "|", "-c", sql}, nil, nil)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	cs, err := t.inspectAll(ctx)
-	if err != nil {
-		return nil, err
+	if res.ExitCode != 0 {
+		return "", fmt.Errorf("psql exited %d: %s", res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
-	c, ok := cs["postgres"]
-	if !ok || c.State == nil || c.State.Pid == 0 {
-		return nil, fmt.Errorf("postgres is not running")
-	}
-	ip := ""
-	if ep, ok := c.NetworkSettings.Networks[t.Networks["data"]]; ok {
-		ip = ep.IPAddress
-	}
-	if ip == "" {
-		return nil, fmt.Errorf("postgres has no address on the data network")
-	}
-	pw, err := os.ReadFile(filepath.Join(t.SecretsDir, "postgres", "superuser_password"))
-	if err != nil {
-		return nil, fmt.Errorf("read the delivered superuser password (run as root; after a reboot run `fineract-installer unseal`): %w", err)
-	}
-	cfg, err := pgx.ParseConfig("postgres://postgres@postgres:5432/postgres?sslmode=verify-full&connect_timeout=10")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Password = strings.TrimSpace(string(pw))
-	cfg.TLSConfig = &tls.Config{ServerName: "postgres", RootCAs: roots, MinVersion: tls.VersionTLS12}
-	ns := fmt.Sprintf("/proc/%d/ns/net", c.State.Pid)
-	cfg.DialFunc = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return nsdial.DialInNamespaceWith(ctx, &net.Dialer{Timeout: 5 * time.Second}, ns, network, net.JoinHostPort(ip, "5432"))
-	}
-	cfg.LookupFunc = func(context.Context, string) ([]string, error) { return []string{ip}, nil }
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("log in to postgres: %w", err)
-	}
-	return conn, nil
+	return strings.TrimSpace(string(res.Stdout)), nil
 }
 
 func checkPostgresSettings(ctx context.Context, t *Target) Finding {
 	if _, ok := t.Expect.Service("postgres"); !ok {
 		return pass("no PostgreSQL in this stack")
 	}
-	conn, err := t.postgresConn(ctx)
+	out, err := t.psql(ctx, "SELECT current_setting('ssl'), current_setting('ssl_min_protocol_version'), current_setting('password_encryption')")
 	if err != nil {
-		return fail(err.Error(), "see `fineract-installer logs postgres`")
+		return fail("read settings: "+err.Error(), "see `fineract-installer logs postgres`")
 	}
-	defer conn.Close(ctx)
-	settings := map[string]string{}
-	for _, name := range []string{"ssl", "ssl_min_protocol_version", "password_encryption"} {
-		var v string
-		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
-			return fail(fmt.Sprintf("read %s: %v", name, err), "")
-		}
-		settings[name] = v
+	s := strings.Split(out, "|")
+	if len(s) != 3 {
+		return fail("unexpected settings output: "+out, "")
 	}
-	rows, err := conn.Query(ctx, "SELECT type, auth_method, coalesce(address, '') FROM pg_hba_file_rules WHERE error IS NULL")
+	rulesOut, err := t.psql(ctx, "SELECT type, coalesce(address,''), auth_method FROM pg_hba_file_rules WHERE error IS NULL ORDER BY line_number")
 	if err != nil {
 		return fail("read pg_hba rules: "+err.Error(), "")
 	}
 	var rules, weak []string
-	for rows.Next() {
-		var typ, method, addr string
-		if err := rows.Scan(&typ, &method, &addr); err != nil {
-			return fail(err.Error(), "")
+	for _, line := range strings.Split(rulesOut, "\n") {
+		f := strings.Split(line, "|")
+		if len(f) != 3 {
+			continue
 		}
-		rule := fmt.Sprintf("%s %s %s", typ, addr, method)
+		rule := strings.Join(f, " ")
 		rules = append(rules, rule)
-		if typ != "local" && (typ != "hostssl" || method != "scram-sha-256") {
+		if f[0] != "local" && (f[0] != "hostssl" || f[2] != "scram-sha-256") || f[0] == "local" && f[2] == "trust" {
 			weak = append(weak, rule)
 		}
 	}
-	evidence := fmt.Sprintf("ssl=%s, ssl_min_protocol_version=%s, password_encryption=%s; pg_hba: %s",
-		settings["ssl"], settings["ssl_min_protocol_version"], settings["password_encryption"], strings.Join(rules, "; "))
+	evidence := fmt.Sprintf("ssl=%s, ssl_min_protocol_version=%s, password_encryption=%s; pg_hba: %s", s[0], s[1], s[2], strings.Join(rules, "; "))
 	switch {
-	case settings["ssl"] != "on", settings["password_encryption"] != "scram-sha-256",
-		settings["ssl_min_protocol_version"] != "TLSv1.2" && settings["ssl_min_protocol_version"] != "TLSv1.3":
+	case s[0] != "on", s[2] != "scram-sha-256", s[1] != "TLSv1.2" && s[1] != "TLSv1.3":
 		return fail(evidence, "re-run the install to render postgresql.conf again")
 	case len(weak) > 0:
-		return fail(evidence+"; rules that allow plain or weak logins: "+strings.Join(weak, "; "), "pg_hba.conf must hold hostssl scram-sha-256 rules only")
+		return fail(evidence+"; rules that allow plain or weak logins: "+strings.Join(weak, "; "), "pg_hba.conf must hold hostssl scram-sha-256 rules only (local peer for the superuser)")
 	}
 	return pass(evidence)
 }
@@ -121,31 +77,20 @@ func checkPostgresAudit(ctx context.Context, t *Target) Finding {
 	if _, ok := t.Expect.Service("postgres"); !ok {
 		return pass("no PostgreSQL in this stack")
 	}
-	conn, err := t.postgresConn(ctx)
-	if err != nil {
-		return fail(err.Error(), "see `fineract-installer logs postgres`")
-	}
-	defer conn.Close(ctx)
 	var b [5]byte
 	_, _ = rand.Read(b[:])
 	table := "installer_audit_probe_" + hex.EncodeToString(b[:])
 	since := time.Now().Add(-time.Second)
-	for _, stmt := range []string{
-		"CREATE TABLE " + table + " (id int)",
-		"INSERT INTO " + table + " VALUES (1)",
-		"UPDATE " + table + " SET id = 2",
-		"DROP TABLE " + table,
-	} {
-		if _, err := conn.Exec(ctx, stmt); err != nil {
-			return fail(fmt.Sprintf("%s: %v", stmt, err), "")
-		}
+	sql := fmt.Sprintf("CREATE TABLE %[1]s (id int); INSERT INTO %[1]s VALUES (1); UPDATE %[1]s SET id = 2; DROP TABLE %[1]s;", table)
+	if _, err := t.psql(ctx, sql); err != nil {
+		return fail("run the probe statements: "+err.Error(), "")
 	}
 	var ddl, update bool
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !(ddl && update); time.Sleep(200 * time.Millisecond) {
 		ddl = t.containerLogHas(ctx, "postgres", since, "CREATE TABLE "+table)
 		update = t.containerLogHas(ctx, "postgres", since, "UPDATE "+table)
 	}
-	evidence := fmt.Sprintf("ran CREATE/INSERT/UPDATE/DROP on %s; in the server log: DDL %t, UPDATE %t", table, ddl, update)
+	evidence := fmt.Sprintf("ran CREATE/INSERT/UPDATE/DROP on %s; found in the server log: DDL %t, UPDATE %t", table, ddl, update)
 	if ddl && update {
 		return pass(evidence)
 	}

@@ -50,6 +50,9 @@ type Check struct {
 	Controls []Control
 	// Run observes the system and says what it found.
 	Run func(ctx context.Context, t *Target) Finding
+	// Alone runs the check after all others, by itself: it disturbs what
+	// others observe (a burst that trips the rate limit).
+	Alone bool
 }
 
 // Finding is what one check observed.
@@ -64,23 +67,36 @@ func pass(evidence string) Finding { return Finding{Status: Pass, Evidence: evid
 
 func fail(evidence, fix string) Finding { return Finding{Status: Fail, Evidence: evidence, Fix: fix} }
 
-// Run runs the checks in parallel and returns their results in order.
+// Run runs the checks in parallel (those marked Alone afterwards, one at
+// a time) and returns their results in the checklist's order.
 func Run(ctx context.Context, t *Target, checks []Check) []Result {
 	out := make([]Result, len(checks))
+	run := func(i int) {
+		c := checks[i]
+		f := c.Run(ctx, t)
+		out[i] = Result{ID: c.ID, Area: c.Area, Title: c.Title, Controls: c.Controls,
+			Status: f.Status, Evidence: f.Evidence, Fix: f.Fix, Subject: f.Subject, Observed: time.Now().UTC()}
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i, c := range checks {
+		if c.Alone {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			f := c.Run(ctx, t)
-			out[i] = Result{ID: c.ID, Area: c.Area, Title: c.Title, Controls: c.Controls,
-				Status: f.Status, Evidence: f.Evidence, Fix: f.Fix, Subject: f.Subject, Observed: time.Now().UTC()}
+			run(i)
 		}()
 	}
 	wg.Wait()
+	for i, c := range checks {
+		if c.Alone {
+			run(i)
+		}
+	}
 	return out
 }
 
