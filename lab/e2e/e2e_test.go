@@ -1,0 +1,362 @@
+// Package e2e runs the real installer binary against the lab: local images
+// tagged with the exact references the assets use, a real Docker engine and
+// a real Vault. It needs what lab/test.sh prepares (engine, lab images).
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+)
+
+const passphrase = "lab classroom passphrase"
+
+// binary builds the installer once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(os.TempDir(), "fineract-installer-e2e")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = "../.."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the installer: %v\n%s", err, b)
+	}
+	return out
+}
+
+// stack is one installation made for a test, with its own project name,
+// install dir, networks and gateway ports, so tests never collide.
+type stack struct {
+	t       *testing.T
+	bin     string
+	project string
+	dir     string
+	answers string
+	engine  *compose.Engine
+	ans     answers.Answers
+}
+
+// requireLabImages stops the test when a lab image the answers need is
+// missing: the installer would otherwise pull it from a registry.
+func requireLabImages(t *testing.T, e *compose.Engine, a answers.Answers) {
+	t.Helper()
+	b, err := assets.Render(a, assets.Options{Project: "check", SecretsDir: "/run/check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range b.Services {
+		if _, err := e.API().ImageInspect(context.Background(), svc.Image); err != nil {
+			if labtest.Required() {
+				t.Fatalf("lab image %s is missing: run lab/test.sh (it builds the lab images)", svc.Image)
+			}
+			t.Skipf("lab image %s is missing: run lab/test.sh", svc.Image)
+		}
+	}
+}
+
+func newStack(t *testing.T, n int, groups ...string) *stack {
+	t.Helper()
+	e := labtest.Engine(t)
+	project := labtest.Project(t, e)
+	root := t.TempDir()
+	a := answers.Defaults(answers.Demo)
+	a.Groups = append([]string{answers.GroupCore}, groups...)
+	a.InstallDir = filepath.Join(root, "stack")
+	a.Gateway.HTTPSPort, a.Gateway.HTTPPort = 18443+n, 18080+n
+	a.Network = answers.Network{
+		DMZ:        answers.Segment{Name: project + "-dmz", Subnet: fmt.Sprintf("10.231.%d.0/26", 100+n)},
+		App:        answers.Segment{Name: project + "-app", Subnet: fmt.Sprintf("10.231.%d.64/26", 100+n)},
+		Data:       answers.Segment{Name: project + "-data", Subnet: fmt.Sprintf("10.231.%d.128/26", 100+n)},
+		Monitoring: answers.Segment{Name: project + "-mon", Subnet: fmt.Sprintf("10.231.%d.192/26", 100+n)},
+	}
+	requireLabImages(t, e, a)
+	data, err := yamlOf(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(root, "answers.yaml")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, bin: binary(t), project: project, dir: a.InstallDir, answers: file, engine: e, ans: a}
+	t.Cleanup(func() {
+		// Purge through the installer itself; labtest.Project's cleanup
+		// then catches anything left.
+		s.run(context.Background(), "uninstall", "--purge", "--yes")
+		_ = os.RemoveAll(filepath.Join("/run/fineract-stack", project))
+	})
+	return s
+}
+
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+func (s *stack) command(ctx context.Context, args ...string) *exec.Cmd {
+	args = append(args, "--project", s.project, "--dir", s.dir)
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd.Env = append(os.Environ(), "FINERACT_UNSEAL_PASSPHRASE="+passphrase, "NO_COLOR=1")
+	return cmd
+}
+
+func (s *stack) run(ctx context.Context, args ...string) result {
+	cmd := s.command(ctx, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func (s *stack) install(ctx context.Context) result {
+	return s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json")
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// events parses a JSON event stream and checks every line against the
+// documented schema.
+func events(t *testing.T, out string) []steps.Event {
+	t.Helper()
+	var evs []steps.Event
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	known := map[steps.Kind]bool{steps.KindStarted: true, steps.KindProgress: true, steps.KindLog: true, steps.KindWarning: true, steps.KindDone: true, steps.KindFailed: true, steps.KindSkipped: true}
+	for sc.Scan() {
+		var raw map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+			t.Fatalf("output line is not JSON: %q", sc.Text())
+		}
+		if raw["type"] != "event" {
+			continue
+		}
+		var e steps.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("event does not match the schema: %v: %s", err, sc.Text())
+		}
+		if !known[e.Kind] || e.Step == "" || e.Time.IsZero() {
+			t.Errorf("event breaks the schema (kind, step, time): %s", sc.Text())
+		}
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+func containerIDs(t *testing.T, s *stack) map[string]string {
+	st, err := s.engine.Status(context.Background(), s.project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, c := range st {
+		ids[c.Service] = c.ID
+	}
+	return ids
+}
+
+func TestInstallValidateRerunUninstall(t *testing.T) {
+	s := newStack(t, 1)
+	ctx := ctxFor(t, 20*time.Minute)
+
+	// A container that is not the installer's must survive everything.
+	img := labtest.Busybox(t, s.engine)
+	init := true
+	foreign, err := s.engine.API().ContainerCreate(ctx, &container.Config{Image: img, Cmd: []string{"sleep", "3600"}}, &container.HostConfig{Init: &init}, nil, nil, s.project+"-bystander")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.engine.API().ContainerRemove(context.Background(), foreign.ID, container.RemoveOptions{Force: true}) })
+	if err := s.engine.API().ContainerStart(ctx, foreign.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	start := time.Now()
+	r := s.install(ctx)
+	t.Logf("install: %s", time.Since(start).Round(time.Second))
+	evs := events(t, r.stdout)
+	if r.code != 0 {
+		t.Fatalf("install exit %d\nstderr: %s\nlast events: %s", r.code, r.stderr, tail(r.stdout, 30))
+	}
+	done := map[string]bool{}
+	for _, e := range evs {
+		if e.Kind == steps.KindDone {
+			done[e.Step] = true
+		}
+	}
+	for _, step := range []string{"preflight", "install-dir", "render", "certificates", "networks", "vault-start", "vault", "services", "validate"} {
+		if !done[step] && step != "images" {
+			t.Errorf("step %s did not finish: %v", step, done)
+		}
+	}
+
+	r = s.run(ctx, "validate", "-o", "json")
+	var checks []struct {
+		ID, Status, Evidence string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+		t.Fatalf("validate: exit %d %v\n%s", r.code, err, r.stdout)
+	}
+	if r.code != 0 {
+		t.Errorf("validate exit %d", r.code)
+	}
+	if len(checks) < 25 {
+		t.Errorf("validate ran %d checks, want at least 25", len(checks))
+	}
+	for _, c := range checks {
+		if c.Status == "fail" {
+			t.Errorf("check %s failed: %s", c.ID, c.Evidence)
+		}
+	}
+
+	before := containerIDs(t, s)
+	r = s.install(ctx)
+	if r.code != 0 {
+		t.Fatalf("rerun: exit %d %s", r.code, r.stderr)
+	}
+	for _, e := range events(t, r.stdout) {
+		if e.Kind == steps.KindStarted && e.Step != "preflight" && e.Step != "validate" {
+			t.Errorf("rerun of a completed install ran %s again", e.Step)
+		}
+	}
+	if after := containerIDs(t, s); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("rerun replaced containers: %v -> %v", before, after)
+	}
+
+	r = s.run(ctx, "uninstall", "--purge", "--yes")
+	if r.code != 0 {
+		t.Fatalf("uninstall: exit %d %s", r.code, r.stderr)
+	}
+	assertGone(t, s)
+	c, err := s.engine.API().ContainerInspect(ctx, foreign.ID)
+	if err != nil || !c.State.Running {
+		t.Errorf("the bystander container did not survive: %v", err)
+	}
+}
+
+// assertGone checks that nothing of the stack is left: containers,
+// networks, volumes, the install dir.
+func assertGone(t *testing.T, s *stack) {
+	t.Helper()
+	ctx := context.Background()
+	args := filters.NewArgs(filters.Arg("label", compose.LabelProject+"="+s.project))
+	if cs, _ := s.engine.API().ContainerList(ctx, container.ListOptions{All: true, Filters: args}); len(cs) != 0 {
+		t.Errorf("%d containers left", len(cs))
+	}
+	if ns, _ := s.engine.API().NetworkList(ctx, network.ListOptions{Filters: args}); len(ns) != 0 {
+		t.Errorf("%d networks left", len(ns))
+	}
+	if vs, _ := s.engine.API().VolumeList(ctx, volume.ListOptions{Filters: args}); len(vs.Volumes) != 0 {
+		t.Errorf("%d volumes left", len(vs.Volumes))
+	}
+	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+		t.Errorf("install dir left: %v", err)
+	}
+}
+
+// Ctrl-C while the services start: exit 130, a consistent state that says
+// where it stopped, and a rerun that finishes without redoing earlier steps.
+func TestInterruptedInstallResumes(t *testing.T) {
+	s := newStack(t, 2)
+	ctx := ctxFor(t, 20*time.Minute)
+	cmd := s.command(ctx, "install", "--answers", s.answers, "--yes", "-o", "json")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	sent := false
+	var seen []string
+	for sc.Scan() {
+		var e steps.Event
+		_ = json.Unmarshal(sc.Bytes(), &e)
+		seen = append(seen, string(e.Kind)+":"+e.Step)
+		if !sent && e.Kind == steps.KindStarted && e.Step == "services" {
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			sent = true
+		}
+	}
+	err = cmd.Wait()
+	ee, _ := err.(*exec.ExitError)
+	if !sent || ee == nil || ee.ExitCode() != 130 {
+		t.Fatalf("want exit 130 after SIGINT during services (sent=%t): %v\n%s\n%v", sent, err, stderr.String(), seen)
+	}
+	st, err := steps.LoadState(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Steps["vault"].Status != steps.StatusDone || st.Steps["services"].Status != steps.StatusInterrupted {
+		t.Fatalf("state after the interruption: vault=%s services=%s", st.Steps["vault"].Status, st.Steps["services"].Status)
+	}
+	r := s.install(ctx)
+	if r.code != 0 {
+		t.Fatalf("rerun after interruption: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+	for _, e := range events(t, r.stdout) {
+		if e.Kind == steps.KindStarted && (e.Step == "vault" || e.Step == "certificates" || e.Step == "render") {
+			t.Errorf("rerun redid finished step %s", e.Step)
+		}
+	}
+}
+
+// A port held by another process: preflight names it, exit 3, nothing written.
+func TestPreflightNamesThePortHolder(t *testing.T) {
+	s := newStack(t, 3)
+	ctx := ctxFor(t, 5*time.Minute)
+	holder := exec.Command("python3", "-c", fmt.Sprintf("import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', %d)); s.listen(); time.sleep(120)", s.ans.Gateway.HTTPSPort))
+	if err := holder.Start(); err != nil {
+		t.Skipf("python3 is needed to hold a port: %v", err)
+	}
+	defer holder.Process.Kill()
+	time.Sleep(500 * time.Millisecond)
+	r := s.run(ctx, "install", "--answers", s.answers, "--yes")
+	if r.code != 3 || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", holder.Process.Pid)) || !strings.Contains(r.stdout, "python3") {
+		t.Errorf("want exit 3 naming the python3 holder (pid %d): exit %d\n%s%s", holder.Process.Pid, r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+		t.Errorf("a failed preflight wrote the install dir: %v", err)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
