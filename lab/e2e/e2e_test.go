@@ -195,7 +195,9 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.engine.API().ContainerRemove(context.Background(), foreign.ID, container.RemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		_ = s.engine.API().ContainerRemove(context.Background(), foreign.ID, container.RemoveOptions{Force: true})
+	})
 	if err := s.engine.API().ContainerStart(ctx, foreign.ID, container.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
