@@ -254,6 +254,38 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 		t.Errorf("rerun replaced containers: %v -> %v", before, after)
 	}
 
+	// Rotating the gateway's certificate recreates the gateway alone.
+	r = s.run(ctx, "certs", "rotate", "gateway", "--yes")
+	if r.code != 0 {
+		t.Fatalf("certs rotate gateway: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	rotated := containerIDs(t, s)
+	for svc, id := range before {
+		if changed := rotated[svc] != id; changed != (svc == "gateway") {
+			t.Errorf("after rotating the gateway certificate, %s changed=%t", svc, changed)
+		}
+	}
+
+	// Vault restarted: sealed; a wrong passphrase is refused and changes
+	// nothing; unseal with the right one brings everything back.
+	timeout := 10
+	if err := s.engine.API().ContainerRestart(ctx, s.project+"-vault-1", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	wrong := s.command(ctx, "unseal")
+	wrong.Env = append(wrong.Env, "FINERACT_UNSEAL_PASSPHRASE=not the passphrase")
+	out, err := wrong.CombinedOutput()
+	if err == nil || !strings.Contains(strings.ToLower(string(out)), "passphrase") {
+		t.Errorf("unseal with a wrong passphrase: %v\n%s", err, out)
+	}
+	r = s.run(ctx, "unseal")
+	if r.code != 0 {
+		t.Fatalf("unseal: exit %d %s %s", r.code, tail(r.stdout, 20), r.stderr)
+	}
+	if r = s.run(ctx, "validate"); r.code != 0 {
+		t.Errorf("validate after unseal: exit %d\n%s", r.code, r.stdout)
+	}
+
 	r = s.run(ctx, "uninstall", "--purge", "--yes")
 	if r.code != 0 {
 		t.Fatalf("uninstall: exit %d %s", r.code, r.stderr)
