@@ -81,4 +81,3 @@ func TestFullInstallDiskIsRefusedCleanly(t *testing.T) {
 		t.Errorf("an existing file changed: %q", b)
 	}
 }
-
