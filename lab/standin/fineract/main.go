@@ -1,0 +1,137 @@
+// Command fineract-standin is the lab's STAND-IN for Apache Fineract. It is
+// not Fineract: Fineract's image cannot be fetched where the lab runs, so the
+// lab image tagged with Fineract's reference runs this small program.
+//
+// It is configured exactly like the real image, through the settings the
+// installer renders for Fineract: the FINERACT_* environment variables with
+// the defaults of Fineract's application.properties, secrets from a Spring
+// config tree (SPRING_CONFIG_IMPORT=configtree:/run/secrets/,... : the file
+// name is the property name), and the HTTPS certificate from a PEM SSL
+// bundle in an imported .properties file (server.ssl.bundle,
+// spring.ssl.bundle.pem.<name>.keystore.*).
+//
+// What it does:
+//   - connects to the tenant store (FINERACT_HIKARI_JDBC_URL, username,
+//     password) and to the default tenant's database
+//     (FINERACT_DEFAULT_TENANTDB_*) with pgx, honouring the JDBC URL's
+//     sslmode and sslrootcert (verify-full checks the server's name);
+//   - creates its tables (tenants and tenant_server_connections in the
+//     tenant store, lab_rows in the tenant database), retrying until the
+//     databases answer;
+//   - serves HTTPS (or HTTP when FINERACT_SERVER_SSL_ENABLED=false) on
+//     FINERACT_SERVER_PORT under the context path /fineract-provider:
+//     GET  /actuator/health (and /liveness, /readiness): {"status":"UP"}
+//     only when both databases answer the test query, else DOWN with 503;
+//     GET  /actuator/info, /actuator/prometheus (when Fineract would);
+//     POST /api/v1/authentication (mifos / password);
+//     GET, POST /api/v1/lab/rows and GET /api/v1/lab/rows/{id}: stand-in
+//     only, with basic authentication mifos:password and the
+//     Fineract-Platform-TenantId header, for end-to-end tests.
+//
+// It never logs a password.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// logger writes Spring-like lines to stdout.
+type logger struct {
+	mu sync.Mutex
+}
+
+func (l *logger) line(level, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(os.Stdout, "%s %5s %d --- [fineract-standin] %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), level, os.Getpid(), msg)
+}
+
+func (l *logger) Info(msg string) { l.line("INFO", msg) }
+func (l *logger) Warn(msg string) { l.line("WARN", msg) }
+
+func main() {
+	log := &logger{}
+	if err := run(log); err != nil {
+		log.line("ERROR", "Application run failed: "+err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(log *logger) error {
+	log.Info("Fineract STAND-IN for the fineract-installer lab (not Apache Fineract) starting")
+	p, err := newProps(os.Environ())
+	if err != nil {
+		return err
+	}
+	for _, s := range p.sources {
+		log.Info(fmt.Sprintf("imported %s (%d properties)", s.location, len(s.values)))
+	}
+	cfg, err := loadConfig(p)
+	if err != nil {
+		return err
+	}
+	var tlsConf *tls.Config
+	if cfg.TLS.Enabled {
+		tlsConf, err = cfg.TLS.serverTLS(log.Warn)
+		if err != nil {
+			return err
+		}
+	}
+	db, err := openDatabase(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go db.migrate(ctx)
+
+	srv := &server{cfg: cfg, db: db, log: log}
+	hs := &http.Server{
+		Handler:           srv.routes(),
+		TLSConfig:         tlsConf,
+		ReadHeaderTimeout: 15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		scheme = "https"
+	}
+	log.Info(fmt.Sprintf("serving %s on port %d, context path %q", scheme, cfg.Port, cfg.ContextPath))
+	errc := make(chan error, 1)
+	go func() {
+		if tlsConf != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down gracefully")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
