@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
@@ -155,8 +156,11 @@ func (s VaultSetupStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conn.WaitResponding(ctx); err != nil {
-		return steps.Fail(err, "see `fineract-installer logs vault`")
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	_, err = conn.WaitResponding(waitCtx)
+	cancel()
+	if err != nil {
+		return steps.Fail(err, "Vault does not answer: see `fineract-installer logs vault`")
 	}
 	init := vault.ProductionInit()
 	if s.Env.Answers.Profile == answers.Demo {

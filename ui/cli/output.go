@@ -184,3 +184,30 @@ func (p *printer) stepEvent(e steps.Event) {
 		}
 	}
 }
+
+// emitter adapts the printer to a step's emitter, for commands that run
+// step-like work outside a plan.
+func (p *printer) emitter(step string) steps.Emitter {
+	return printEmitter{p: p, step: step}
+}
+
+type printEmitter struct {
+	p    *printer
+	step string
+}
+
+func (e printEmitter) Progress(subject string, n, total int64, unit, message string) {
+	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindProgress, Step: e.step, Subject: subject, Current: n, Total: total, Unit: unit, Message: message})
+}
+
+func (e printEmitter) Log(subject, stream, text string) {
+	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindLog, Step: e.step, Subject: subject, Stream: stream, Message: text})
+}
+
+func (e printEmitter) Warn(message string) {
+	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindWarning, Step: e.step, Message: message})
+}
+
+func (e printEmitter) Info(subject, message string) {
+	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindProgress, Step: e.step, Subject: subject, Message: message})
+}

@@ -118,6 +118,8 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newUnsealCmd(a),
 		newCertsCmd(a),
 		newValidateCmd(a),
+		newBackupCmd(a),
+		newRestoreCmd(a),
 	)
 	return root
 }

@@ -1,0 +1,266 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/backup"
+	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
+	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+)
+
+// backupPassphraseEnv holds the backup passphrase for unattended runs.
+const backupPassphraseEnv = "FINERACT_BACKUP_PASSPHRASE"
+
+func backupPassphrase(a *app, file string, creating bool) ([]byte, error) {
+	src := archive.PassphraseSource{File: file}
+	if file == "" && os.Getenv(backupPassphraseEnv) != "" {
+		src.Env = backupPassphraseEnv
+	}
+	if src.File == "" && src.Env == "" {
+		if f, ok := a.io.In.(*os.File); ok && a.io.CanPrompt() {
+			src.Terminal, src.Prompt = f, a.io.Err
+		} else {
+			return nil, usageError("the backup passphrase comes from --passphrase-file FILE, $%s, or a terminal prompt (never from a flag value)", backupPassphraseEnv)
+		}
+	}
+	p, err := src.Read(creating)
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	return p, nil
+}
+
+func newBackupCmd(a *app) *cobra.Command {
+	var out, passFile string
+	var keep int
+	var co custodyOptions
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Write an encrypted, authenticated backup of the installation",
+		Long: `Write one encrypted, authenticated archive holding the install dir
+(answers, CA and certificates, configuration, state), a consistent dump of
+every PostgreSQL database, and Vault's storage. Vault is stopped for the
+seconds its storage copy takes and unsealed again as with ` + "`unseal`" + `;
+the services keep running.
+
+The key comes from a passphrase (argon2id), from --passphrase-file, $` + backupPassphraseEnv + `
+or a terminal prompt. Keep the passphrase apart from the backups.`,
+		Example: `  FINERACT_BACKUP_PASSPHRASE=... FINERACT_UNSEAL_PASSPHRASE=... fineract-installer backup --keep 14
+  # daily at 02:30, from /etc/cron.d/fineract-backup (demo profile):
+  30 2 * * * root fineract-installer backup --passphrase-file /root/backup.pass --unseal-passphrase-file /root/unseal.pass --keep 14`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			env, done, err := installedEnv(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer done()
+			pass, err := backupPassphrase(a, passFile, true)
+			if err != nil {
+				return err
+			}
+			custody, err := custodyFor(a, env, co)
+			if err != nil {
+				return err
+			}
+			unlock, err := steps.Lock(a.dir)
+			if err != nil {
+				return withCode(ExitFailed, err)
+			}
+			defer unlock()
+			if out == "" {
+				out = filepath.Join(backup.Dir(env), fmt.Sprintf("backup-%s.fib", time.Now().UTC().Format("20060102T150405Z")))
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+				return err
+			}
+			tmp := out + ".partial"
+			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return fmt.Errorf("create backup file: %w", err)
+			}
+			p := a.printer()
+			start := time.Now()
+			m, err := backup.Create(ctx, env, f, pass, custody, a.build.Version, p.emitter("backup"))
+			if err == nil {
+				err = f.Sync()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(tmp)
+				return err
+			}
+			if err := os.Rename(tmp, out); err != nil {
+				return err
+			}
+			fi, _ := os.Stat(out)
+			if !p.json() {
+				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), out, len(m.Entries), humanBytes(fi.Size()), time.Since(start).Round(time.Millisecond))
+			} else {
+				p.record("backup", map[string]any{"file": out, "entries": len(m.Entries), "bytes": fi.Size()})
+			}
+			if keep > 0 {
+				return pruneBackups(a, filepath.Dir(out), keep)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "backup file (default: INSTALL_DIR/backups/backup-TIME.fib)")
+	f.StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	f.IntVar(&keep, "keep", 0, "keep only the newest N backups in the backup directory (0 keeps all)")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "demo custody passphrase file, to unseal Vault after its storage is copied")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "unseal key shares, one per line, when no terminal is available")
+	cmd.AddCommand(newBackupVerifyCmd(a))
+	return cmd
+}
+
+// pruneBackups removes the oldest backups beyond keep.
+func pruneBackups(a *app, dir string, keep int) error {
+	matches, _ := filepath.Glob(filepath.Join(dir, "backup-*.fib"))
+	sort.Strings(matches) // names carry the UTC time
+	for len(matches) > keep {
+		if err := os.Remove(matches[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.io.Out, "removed old backup %s\n", matches[0])
+		matches = matches[1:]
+	}
+	return nil
+}
+
+func newBackupVerifyCmd(a *app) *cobra.Command {
+	var passFile string
+	cmd := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Check a backup completely (every byte authenticated) without restoring it",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("backup verify takes one backup file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pass, err := backupPassphrase(a, passFile, false)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			defer f.Close()
+			info, err := archive.Verify(f, pass)
+			if err != nil {
+				return withCode(ExitFailed, fmt.Errorf("%s is not a sound backup: %w", args[0], err))
+			}
+			p := a.printer()
+			if p.json() {
+				return p.document(info)
+			}
+			fmt.Fprintf(a.io.Out, "%s %s: format %d, made %s by %s, %d chunks authenticated, labels %v\n", p.ok.Render("OK"), args[0], info.Version,
+				info.Metadata.Created.Format(time.RFC3339), info.Metadata.InstallerVersion, info.Chunks, info.Metadata.Labels)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	return cmd
+}
+
+func newRestoreCmd(a *app) *cobra.Command {
+	var passFile string
+	var yes bool
+	var co custodyOptions
+	cmd := &cobra.Command{
+		Use:   "restore FILE",
+		Short: "Restore a backup: verify it all, then put the installation back and validate it",
+		Long: `Restore a backup into the install dir given by --dir (this host's, or a
+fresh one). The whole archive is authenticated before anything is touched.
+Then the stack is stopped, the install dir is replaced (the old one is kept
+beside it, renamed), Vault's storage and the databases are restored, Vault
+is unsealed with the backup's key shares, and the checklist runs.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("restore takes one backup file")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			pass, err := backupPassphrase(a, passFile, false)
+			if err != nil {
+				return err
+			}
+			u, err := backup.Unpack(args[0], pass, filepath.Dir(a.dir))
+			if err != nil {
+				return withCode(ExitUsage, err)
+			}
+			defer u.Remove()
+			ans, err := u.Answers()
+			if err != nil {
+				return err
+			}
+			ans.InstallDir = a.dir
+			e, err := a.engine(ctx)
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), e)
+			if err != nil {
+				return err
+			}
+			if !yes {
+				if !a.io.CanPrompt() {
+					return usageError("restore replaces the installation in %s: pass --yes to confirm when not running in a terminal", a.dir)
+				}
+				fmt.Fprintf(a.io.Out, "Replace the installation in %s (project %s) with the backup from %s? Type the project name: ", a.dir, a.project, u.Info.Metadata.Created.Format(time.RFC3339))
+				answer, err := a.io.ReadLine()
+				if err != nil || strings.TrimSpace(answer) != a.project {
+					return usageError("not confirmed; nothing was changed")
+				}
+			}
+			// The custody must be read from the restored install dir: the
+			// demo custody file comes back with it.
+			custody, err := custodyFor(a, env, co)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(a.dir); err == nil {
+				unlock, err := steps.Lock(a.dir)
+				if err != nil {
+					return withCode(ExitFailed, err)
+				}
+				defer unlock()
+			}
+			p := a.printer()
+			checklist, err := backup.Restore(ctx, env, u, custody, p.stepEvent)
+			if err != nil {
+				return err
+			}
+			if !p.json() {
+				printChecklist(a, p, checklist)
+				fmt.Fprintln(a.io.Out, p.ok.Render("Restored."))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "demo custody passphrase file of the backed-up installation")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "unseal key shares of the backed-up installation, one per line")
+	return cmd
+}
