@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,12 +13,13 @@ import (
 
 // app is what every command shares: streams, global flags, build info.
 type app struct {
-	io      *Streams
-	build   BuildInfo
-	dir     string
-	project string
-	output  string
-	noColor bool
+	io         *Streams
+	build      BuildInfo
+	dir        string
+	project    string
+	output     string
+	noColor    bool
+	accessible bool
 }
 
 // BuildInfo identifies the binary.
@@ -107,6 +107,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 	pf.StringVar(&a.project, "project", "fineract", "compose project name (docker compose -p NAME sees the same containers)")
 	pf.StringVarP(&a.output, "output", "o", formatText, "output format: text or json")
 	pf.BoolVar(&a.noColor, "no-color", false, "no colours in output (NO_COLOR is honoured too)")
+	root.Flags().BoolVar(&a.accessible, "accessible", false, "line-by-line prompts for screen readers instead of full-screen forms")
 	root.AddCommand(
 		newVersionCmd(a),
 		newAnswersCmd(a),
@@ -122,30 +123,4 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newRestoreCmd(a),
 	)
 	return root
-}
-
-// runWizard is what the bare command does.
-func runWizard(_ context.Context, a *app) error {
-	if !a.io.CanPrompt() {
-		return usageError("no command given and no terminal to run the wizard in; run `fineract-installer --help` for the commands")
-	}
-	p := a.printer()
-	steps := []string{
-		"check this host (Docker engine, memory, disk, ports, subnets)",
-		"choose a profile: production, or demo for classrooms",
-		"name the host and its addresses",
-		"choose how Vault's unseal keys are split and kept",
-		"generate or import certificates",
-		"lay out the dmz, app, data and monitoring networks",
-		"select service groups against this host's memory",
-		"review, save the answers file, and install with live progress",
-	}
-	fmt.Fprintln(a.io.Out, p.bold.Render("The guided wizard will:"))
-	for i, s := range steps {
-		fmt.Fprintf(a.io.Out, "  %d. %s\n", i+1, s)
-	}
-	fmt.Fprintln(a.io.Out, "\nThe interactive screens are not part of this build yet. Start from an answers file:")
-	fmt.Fprintln(a.io.Out, "  fineract-installer answers init --profile demo > answers.yaml")
-	fmt.Fprintln(a.io.Out, "and see "+strings.TrimSpace("`fineract-installer --help`")+" for the commands available.")
-	return nil
 }

@@ -1,0 +1,131 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/preflight"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
+	"github.com/fineract-installer/fineract-installer/ui/tui"
+)
+
+// runWizard is what the bare command does in a terminal: the guided
+// wizard, then the same plan as `install`, drawn live.
+func runWizard(ctx context.Context, a *app) error {
+	if !a.io.CanPrompt() {
+		return usageError("no command given and no terminal to run the wizard in; run `fineract-installer --help` for the commands")
+	}
+	term := tui.Terminal{In: a.io.In, Out: a.io.Err, NoColor: !a.color(a.io.ErrTTY), Accessible: a.accessible}
+	e, engineErr := compose.Connect(ctx)
+	if e != nil {
+		defer e.Close()
+	}
+	initial := answers.Defaults(answers.Production)
+	initial.InstallDir = a.dir
+	host := tui.DetectHost()
+	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
+	res, err := tui.RunWizard(ctx, tui.WizardOptions{
+		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",
+		Preflight: func(ctx context.Context, ans answers.Answers) []preflight.Result {
+			return preflight.Run(ctx, preflight.Input{Answers: ans, Project: a.project, Engine: e, EngineErr: engineErr,
+				MemoryBudgetMiB: assets.MemoryEstimateMiB(ans.Groups, ans.Profile)})
+		},
+	})
+	switch {
+	case errors.Is(err, tui.ErrAborted):
+		return &silentError{code: ExitInterrupted}
+	case err != nil:
+		return err
+	case !res.Start:
+		fmt.Fprintf(a.io.Out, "Answers saved to %s; install with `fineract-installer install --answers %s`.\n", res.Saved, res.Saved)
+		return nil
+	}
+	if e == nil {
+		return withCode(ExitHostNotOK, engineErr)
+	}
+	ans := res.Answers
+	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	cer := tui.NewCeremony()
+	custody := install.Custody{
+		Keep: vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return cer.Show(ctx, r.Keys, r.Threshold) }, cer.Ask),
+		Shares: func(ctx context.Context, st vault.Status) ([]string, error) {
+			return askShares(a, custodyOptions{}, st)
+		},
+	}
+	if ans.Vault.Custody == answers.CustodyFile {
+		custody = install.Custody{
+			Keep:   vault.FileCustody(env.CustodyFile(), res.CustodyPassphrase),
+			Shares: vault.CustodyFileShares(env.CustodyFile(), res.CustodyPassphrase),
+		}
+	}
+	var checklist []validate.Result
+	plan := install.Plan(env, custody, func(rs []validate.Result) { checklist = rs })
+	out, err := tui.RunDeploy(ctx, tui.DeployOptions{
+		Terminal: term,
+		Title:    fmt.Sprintf("Installing %s (%s profile) into %s", a.project, ans.Profile, ans.InstallDir),
+		Steps:    tui.StepInfos(plan),
+		Run: func(ctx context.Context, emit func(steps.Event)) error {
+			unlock, err := steps.Lock(ans.InstallDir)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			return (&steps.Runner{Plan: plan, Dir: ans.InstallDir, Project: a.project, Events: emit}).Run(ctx)
+		},
+		Ceremony: cer,
+		Summary: func(context.Context) tui.Summary {
+			url := fmt.Sprintf("https://%s:%d", ans.Host.Hostname, ans.Gateway.HTTPSPort)
+			return tui.Summary{Checks: checklist, GatewayURL: url + "/fineract-provider/api/v1", WebAppURL: url + "/",
+				Unseal: "after a reboot: fineract-installer unseal", Backups: "fineract-installer backup writes to " + ans.InstallDir + "/backups"}
+		},
+		ResumeCommand: "fineract-installer install --answers " + res.Saved,
+	})
+	if err != nil {
+		return err
+	}
+	switch out.Status {
+	case tui.Installed:
+		return nil
+	case tui.Interrupted:
+		return &silentError{code: ExitInterrupted}
+	}
+	return &silentError{code: ExitFailed}
+}
+
+// dockerSubnets lists subnets other Docker networks use, so the wizard can
+// flag a clash while the person types.
+func dockerSubnets(ctx context.Context, e *compose.Engine, project string) []tui.TakenSubnet {
+	if e == nil {
+		return nil
+	}
+	nets, err := e.API().NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []tui.TakenSubnet
+	for _, n := range nets {
+		if n.Labels[compose.LabelProject] == project {
+			continue
+		}
+		for _, c := range n.IPAM.Config {
+			if p, err := netip.ParsePrefix(c.Subnet); err == nil {
+				out = append(out, tui.TakenSubnet{Prefix: p, By: "Docker network " + n.Name})
+			}
+		}
+	}
+	return out
+}

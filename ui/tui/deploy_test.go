@@ -1,0 +1,336 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
+)
+
+func pressDeploy(t *testing.T, m deployModel, names ...string) deployModel {
+	t.Helper()
+	for _, n := range names {
+		next, _ := m.Update(keyMsg(n))
+		m = next.(deployModel)
+	}
+	return m
+}
+
+func feedEvents(t *testing.T, m deployModel, evs ...steps.Event) deployModel {
+	t.Helper()
+	next, _ := m.Update(runEventsMsg{events: evs})
+	return next.(deployModel)
+}
+
+func TestDeployAppliesEvents(t *testing.T) {
+	m := newTestDeploy(t, DeployOptions{Steps: planSteps()}, 120, 40)
+	m = feedEvents(t, m, midRunEvents()...)
+	want := map[string]stepStatus{"preflight": stepDone, "install-dir": stepSkipped, "render": stepDone, "images": stepRunning, "certificates": stepPending}
+	for id, st := range want {
+		if got := m.rows[m.index[id]].status; got != st {
+			t.Errorf("step %s is %d, want %d", id, got, st)
+		}
+	}
+	img := m.rows[m.index["images"]]
+	if f := img.fraction(); f < 0.5 || f > 0.52 {
+		t.Fatalf("images progress %.3f, want (318+151+12)/(742+151+48) ≈ 0.511", f)
+	}
+	if frac, finished := overall(m.rows); finished != 3 || frac < 0.35 || frac > 0.36 {
+		t.Fatalf("overall %.3f with %d finished, want 0.351 and 3", frac, finished)
+	}
+	v := plain(m.View())
+	for _, s := range []string{"✓ Check the host", "0.4s", "↷ Prepare the install directory", "1m23s",
+		"318 MiB / 742 MiB", "! image hashicorp/vault:1.18 has no digest pin", "35%  3 of 10 steps", "Logs ‹ vault ›"} {
+		if !strings.Contains(v, s) {
+			t.Errorf("the deploy view lacks %q", s)
+		}
+	}
+	m = feedEvents(t, m, steps.Event{Kind: steps.KindStarted, Step: "extra", Title: "A step the plan did not list", Time: fixedNow})
+	if i, ok := m.index["extra"]; !ok || m.rows[i].status != stepRunning {
+		t.Fatal("an event for an unlisted step must add a row")
+	}
+	if t.Failed() {
+		t.Log(v)
+	}
+}
+
+func TestDeployLogTailKeys(t *testing.T) {
+	m := newTestDeploy(t, DeployOptions{Steps: planSteps()}, 80, 24)
+	m = feedEvents(t, m, midRunEvents()...)
+	for i := 1; i <= 5; i++ {
+		m = feedEvents(t, m, steps.Event{Kind: steps.KindLog, Subject: "postgres", Stream: "stderr", Message: fmt.Sprintf("pg line %d", i)})
+	}
+	if m.tail.Selected() != "postgres" {
+		t.Fatalf("the service that started last must be shown, got %q", m.tail.Selected())
+	}
+	m = pressDeploy(t, m, "left")
+	if m.tail.Selected() != "vault" {
+		t.Fatalf("← must show the previous service, got %q", m.tail.Selected())
+	}
+	m = pressDeploy(t, m, "up", "up")
+	if m.tail.Following() || m.tail.Offset() != 2 {
+		t.Fatalf("↑↑ must pause 2 lines up (follow %v, offset %d)", m.tail.Following(), m.tail.Offset())
+	}
+	m = feedEvents(t, m, steps.Event{Kind: steps.KindLog, Subject: "vault", Message: "new line while paused"})
+	if strings.Contains(plain(m.View()), "new line while paused") || m.tail.Offset() != 3 {
+		t.Fatalf("a paused tail must stay where it is (offset %d):\n%s", m.tail.Offset(), plain(m.View()))
+	}
+	m = pressDeploy(t, m, "f")
+	if !m.tail.Following() || !strings.Contains(plain(m.View()), "new line while paused") {
+		t.Fatalf("f must follow again and show the newest line:\n%s", plain(m.View()))
+	}
+	m = pressDeploy(t, m, "f")
+	if m.tail.Following() {
+		t.Fatal("f must toggle following off")
+	}
+	m = pressDeploy(t, m, "G")
+	if !m.tail.Following() {
+		t.Fatal("G must jump to the newest line and follow")
+	}
+	if strings.Contains(plain(m.View()), "log line 14 of the vault server") {
+		t.Fatal("the test needs line 14 hidden in the running view")
+	}
+	m = pressDeploy(t, m, "l")
+	if m.mode != modeLogs || !strings.Contains(plain(m.View()), "log line 14 of the vault server") {
+		t.Fatalf("l must show the full-screen log (mode %s):\n%s", m.mode, plain(m.View()))
+	}
+	m = pressDeploy(t, m, "g")
+	if !strings.Contains(plain(m.View()), "log line 1 of the vault server") {
+		t.Fatalf("g must show the oldest line:\n%s", plain(m.View()))
+	}
+	m = pressDeploy(t, m, "esc")
+	if m.mode != modeRunning {
+		t.Fatalf("esc must leave the full-screen log, mode %s", m.mode)
+	}
+	m = pressDeploy(t, m, "?")
+	if !strings.Contains(plain(m.View()), "previous service") {
+		t.Fatalf("? must show every key:\n%s", plain(m.View()))
+	}
+}
+
+// runProgram runs a deploy model in a test program.
+func runProgram(t *testing.T, opts DeployOptions, w, h int) (*teatest.TestModel, *pipeline) {
+	t.Helper()
+	if opts.Now == nil {
+		opts.Now = clock
+	}
+	pipe := newPipeline(context.Background(), opts.Run)
+	t.Cleanup(pipe.close)
+	m := newDeploy(context.Background(), opts, testStyles(), pipe)
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h)), pipe
+}
+
+func waitOutput(t *testing.T, tm *teatest.TestModel, text string) []byte {
+	t.Helper()
+	var seen []byte
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { seen = b; return bytes.Contains(b, []byte(text)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+	return seen
+}
+
+func TestDeployStopAsksThenCancelsTheRunningStep(t *testing.T) {
+	var cancelled atomic.Bool
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		emit(steps.Event{Kind: steps.KindStarted, Step: "images", Title: "Make the container images available", Time: fixedNow})
+		<-ctx.Done()
+		cancelled.Store(true)
+		emit(steps.Event{Kind: steps.KindFailed, Step: "images", Title: "Make the container images available", Cause: "interrupted"})
+		return fmt.Errorf("install: %w", context.Canceled)
+	}
+	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run}, 80, 24)
+	waitOutput(t, tm, "Make the container images available")
+	tm.Send(keyMsg("q"))
+	waitOutput(t, tm, "Stop the install?")
+	tm.Send(keyMsg("n"))
+	waitOutput(t, tm, "q stop")
+	time.Sleep(50 * time.Millisecond) // nothing may stop the run now
+	if cancelled.Load() {
+		t.Fatal("n must not stop the install")
+	}
+	tm.Send(keyMsg("ctrl+c"))
+	waitOutput(t, tm, "Stop the install?")
+	tm.Send(keyMsg("y"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	if !cancelled.Load() {
+		t.Fatal("y must cancel the running step")
+	}
+	if final.outcome.Status != Interrupted || final.outcome.FailedStep != "images" {
+		t.Fatalf("outcome %+v, want interrupted at images", final.outcome)
+	}
+	if final.rows[final.index["images"]].status != stepStopped {
+		t.Fatal("the cancelled step must show as stopped, not failed")
+	}
+}
+
+func TestDeployRetryResumesAfterAFailure(t *testing.T) {
+	var attempts atomic.Int32
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		n := attempts.Add(1)
+		emit(steps.Event{Kind: steps.KindSkipped, Step: "preflight", Title: "Check the host", Message: "already done"})
+		emit(steps.Event{Kind: steps.KindStarted, Step: "services", Title: "Start the services", Time: fixedNow})
+		emit(steps.Event{Kind: steps.KindLog, Step: "services", Subject: "fineract", Stream: "stderr", Message: "connection refused"})
+		if n == 1 {
+			emit(steps.Event{Kind: steps.KindFailed, Step: "services", Title: "Start the services", Subject: "fineract",
+				Cause: "service fineract did not become healthy", Hint: "check postgres"})
+			return &steps.StepError{Step: "services", Err: errors.New("unhealthy")}
+		}
+		emit(done("services", "Start the services", 12))
+		return nil
+	}
+	var bundles atomic.Int32
+	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run,
+		SupportBundle: func(context.Context) (string, error) { bundles.Add(1); return "/tmp/bundle-1.tar.gz", nil },
+		Summary:       func(context.Context) Summary { return finalSummary() }}, 120, 40)
+	waitOutput(t, tm, "Cause  service fineract did not become healthy")
+	tm.Send(keyMsg("b"))
+	waitOutput(t, tm, "Support bundle written to /tmp/bundle-1.tar.gz")
+	tm.Send(keyMsg("r"))
+	waitOutput(t, tm, "Where to log in")
+	tm.Send(keyMsg("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	if attempts.Load() != 2 || bundles.Load() != 1 {
+		t.Fatalf("%d attempts and %d bundles, want 2 and 1", attempts.Load(), bundles.Load())
+	}
+	if final.outcome.Status != Installed || final.outcome.SupportBundle != "/tmp/bundle-1.tar.gz" || final.outcome.Err != nil {
+		t.Fatalf("outcome %+v", final.outcome)
+	}
+}
+
+func TestDeployQuitFromTheFailureScreenKeepsState(t *testing.T) {
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		emit(steps.Event{Kind: steps.KindFailed, Step: "vault", Title: "Initialise Vault and deliver secrets", Cause: "vault sealed"})
+		return &steps.StepError{Step: "vault", Err: errors.New("vault sealed")}
+	}
+	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, ResumeCommand: "fineract-installer install"}, 120, 40)
+	out := waitOutput(t, tm, "resumes at this step")
+	if !bytes.Contains(out, []byte("`fineract-installer install`")) {
+		t.Fatal("the failure screen must name the resume command")
+	}
+	tm.Send(keyMsg("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	if final.outcome.Status != Failed || final.outcome.FailedStep != "vault" || final.outcome.Err == nil {
+		t.Fatalf("outcome %+v", final.outcome)
+	}
+}
+
+// TestCeremonyWithVaultShowAndConfirm wires the hook exactly as the Vault
+// step's custody callback is built and drives it in a program.
+func TestCeremonyWithVaultShowAndConfirm(t *testing.T) {
+	cer := NewCeremony()
+	shares := ceremonyShares()
+	custody := vault.ShowAndConfirm(
+		func(ctx context.Context, r *vault.InitResult) error { return cer.Show(ctx, r.Keys, r.Threshold) },
+		cer.Ask)
+	custodyErr := make(chan error, 1)
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		emit(steps.Event{Kind: steps.KindStarted, Step: "vault", Title: "Initialise Vault and deliver secrets", Time: fixedNow})
+		err := custody(ctx, &vault.InitResult{Keys: shares, Shares: 5, Threshold: 3})
+		custodyErr <- err
+		if err != nil {
+			return err
+		}
+		emit(done("vault", "Initialise Vault and deliver secrets", 3))
+		return nil
+	}
+	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 120, 40)
+	waitOutput(t, tm, shares[4])
+	tm.Send(keyMsg("enter"))
+	waitOutput(t, tm, "Have you recorded all 5 shares?")
+	tm.Send(keyMsg("y"))
+	out := waitOutput(t, tm, "exactly as you recorded it")
+	if bytes.Contains(out, []byte(shares[0])) {
+		t.Fatal("the shares are still on screen after they were confirmed")
+	}
+	idx := regexp.MustCompile(`share #(\d)`).FindSubmatch(out)
+	if idx == nil {
+		t.Fatalf("the screen does not say which share to type:\n%s", out)
+	}
+	var n int
+	fmt.Sscan(string(idx[1]), &n)
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("not-the-share"), Paste: true})
+	tm.Send(keyMsg("enter"))
+	waitOutput(t, tm, "Attempt 2 of 3")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(shares[n-1]), Paste: true})
+	tm.Send(keyMsg("enter"))
+	select {
+	case err := <-custodyErr:
+		if err != nil {
+			t.Fatalf("custody failed with the right share: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the custody callback did not return after the right share")
+	}
+	waitOutput(t, tm, "✓ Installed")
+	tm.Send(keyMsg("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	if final.outcome.Status != Installed {
+		t.Fatalf("outcome %+v", final.outcome)
+	}
+	if final.cer.shares != nil {
+		t.Fatal("the model still holds the shares")
+	}
+}
+
+func TestCeremonyIsAbandonedWhenTheOperatorStops(t *testing.T) {
+	cer := NewCeremony()
+	showErr := make(chan error, 1)
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		err := cer.Show(ctx, ceremonyShares(), 3)
+		showErr <- err
+		return err
+	}
+	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 80, 24)
+	waitOutput(t, tm, "shown ONCE")
+	tm.Send(keyMsg("ctrl+c"))
+	waitOutput(t, tm, "Stop the install?")
+	tm.Send(keyMsg("y"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	if err := <-showErr; !errors.Is(err, ErrCeremonyAborted) && !errors.Is(err, context.Canceled) {
+		t.Fatalf("Show returned %v, want the ceremony abandoned", err)
+	}
+	if final.outcome.Status != Interrupted {
+		t.Fatalf("outcome %+v", final.outcome)
+	}
+}
+
+func TestCeremonyCallsEndWithTheirContext(t *testing.T) {
+	cer := NewCeremony()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := cer.Show(ctx, []string{"x"}, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Show without a program returned %v, want the context's error", err)
+	}
+	if _, err := cer.Ask(ctx, 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ask without a program returned %v", err)
+	}
+	if err := cer.Show(context.Background(), nil, 1); err == nil {
+		t.Fatal("Show with no shares must fail")
+	}
+}
+
+func TestDeployFramesFitEverySize(t *testing.T) {
+	m := newTestDeploy(t, DeployOptions{Steps: planSteps()}, 80, 24)
+	m = feedEvents(t, m, midRunEvents()...)
+	for _, mode := range []deployMode{modeRunning, modeLogs, modeFailed, modeFinal} {
+		m.mode = mode
+		if mode == modeFinal {
+			m.summary = finalSummary()
+		}
+		for _, sz := range [][2]int{{80, 24}, {100, 30}, {120, 40}, {200, 60}} {
+			next, _ := m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			m = next.(deployModel)
+			checkFrame(t, m.View(), sz[0], sz[1])
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/huh"
+
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
+)
+
+// lineWriter prints run events as lines: for a log file or CI without a
+// terminal (logs included), or for a screen reader (logs left out; a
+// failure still shows the failing service's last lines).
+type lineWriter struct {
+	w          io.Writer
+	accessible bool
+	done       map[string]bool // byte-progress subjects reported complete
+}
+
+func (p *lineWriter) event(e steps.Event) {
+	switch e.Kind {
+	case steps.KindStarted:
+		fmt.Fprintf(p.w, "▶ %s\n", e.Title)
+	case steps.KindProgress:
+		switch {
+		case e.Unit == "bytes":
+			// One line when a download completes, not one per chunk.
+			if e.Total > 0 && e.Current >= e.Total && !p.done[e.Step+e.Subject] {
+				p.done[e.Step+e.Subject] = true
+				fmt.Fprintf(p.w, "  %s: %s\n", e.Subject, amount(e.Total, e.Unit))
+			}
+		case e.Message != "":
+			fmt.Fprintf(p.w, "  %s\n", e.Message)
+		}
+	case steps.KindLog:
+		if !p.accessible {
+			sep := "|"
+			if e.Stream == "stderr" {
+				sep = "!"
+			}
+			fmt.Fprintf(p.w, "  %s %s %s\n", e.Subject, sep, e.Message)
+		}
+	case steps.KindWarning:
+		fmt.Fprintf(p.w, "! %s\n", e.Message)
+	case steps.KindDone:
+		fmt.Fprintf(p.w, "✓ %s (%s)\n", e.Title, formatElapsed(e.Elapsed))
+	case steps.KindSkipped:
+		fmt.Fprintf(p.w, "↷ %s: %s\n", e.Title, e.Message)
+	case steps.KindFailed:
+		fmt.Fprintf(p.w, "✗ %s failed: %s\n", e.Title, e.Cause)
+		if e.Hint != "" {
+			fmt.Fprintf(p.w, "  hint: %s\n", e.Hint)
+		}
+		if len(e.Logs) > 0 {
+			fmt.Fprintf(p.w, "  last lines from %s:\n", cmpOr(e.Subject, "the service"))
+			for _, l := range e.Logs {
+				fmt.Fprintf(p.w, "    %s\n", l)
+			}
+		}
+	}
+}
+
+func (p *lineWriter) summary(s Summary) {
+	if s.WebAppURL != "" {
+		fmt.Fprintf(p.w, "Web app: %s\n", s.WebAppURL)
+	}
+	if s.GatewayURL != "" {
+		fmt.Fprintf(p.w, "API gateway: %s\n", s.GatewayURL)
+	}
+	if s.Unseal != "" {
+		fmt.Fprintf(p.w, "After a reboot: %s\n", s.Unseal)
+	}
+	if s.Backups != "" {
+		fmt.Fprintf(p.w, "Backups: %s\n", s.Backups)
+	}
+	for _, c := range s.Checks {
+		mark := map[validate.Status]string{validate.Pass: "✓", validate.Warn: "!", validate.Fail: "✗"}[c.Status]
+		fmt.Fprintf(p.w, "%s [%s] %s: %s\n", mark, c.Area, c.Title, c.Evidence)
+		if c.Fix != "" && c.Status != validate.Pass {
+			fmt.Fprintf(p.w, "    fix: %s\n", c.Fix)
+		}
+	}
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// runLines is RunDeploy without a screen. With a person at a line prompt
+// (accessible mode) it runs the key ceremony and offers the failure
+// actions; without one, a failure ends it.
+func runLines(ctx context.Context, opts DeployOptions, t resolved) (Outcome, error) {
+	pipe := newPipeline(ctx, opts.Run)
+	defer pipe.close()
+	lw := &lineWriter{w: t.out, accessible: t.mode == drawAccessible, done: map[string]bool{}}
+	var prompt *linePrompt
+	if t.mode == drawAccessible {
+		prompt = &linePrompt{in: t.in, out: t.out}
+	}
+	var requests chan ceremonyRequest
+	if opts.Ceremony != nil {
+		requests = opts.Ceremony.requests
+	}
+	out := Outcome{}
+	for {
+		updates := pipe.start()
+		var runErr error
+		var failed string
+	read:
+		for {
+			select {
+			case u := <-updates:
+				if u.end {
+					runErr = u.err
+					break read
+				}
+				if u.event.Kind == steps.KindFailed {
+					failed = u.event.Step
+				}
+				lw.event(u.event)
+			case req := <-requests:
+				req.reply <- prompt.ceremony(req)
+			}
+		}
+		out.Err, out.FailedStep = runErr, failed
+		switch {
+		case runErr == nil:
+			out.Status, out.FailedStep = Installed, ""
+			if opts.Summary != nil {
+				fmt.Fprintln(t.out, "Checking the installation…")
+				lw.summary(opts.Summary(ctx))
+			}
+			return out, nil
+		case ctx.Err() != nil:
+			out.Status = Interrupted
+			return out, nil
+		}
+		out.Status = Failed
+		if prompt == nil {
+			return out, nil
+		}
+		switch prompt.failureAction(opts.SupportBundle != nil) {
+		case "retry":
+			continue
+		case "bundle":
+			path, err := opts.SupportBundle(ctx)
+			if err != nil {
+				fmt.Fprintf(t.out, "Support bundle not written: %v\n", err)
+			} else {
+				out.SupportBundle = path
+				fmt.Fprintf(t.out, "Support bundle written to %s\n", path)
+			}
+			if prompt.yes("Retry the install now?") {
+				continue
+			}
+		}
+		if opts.ResumeCommand != "" {
+			fmt.Fprintf(t.out, "The state is kept; `%s` resumes.\n", opts.ResumeCommand)
+		}
+		return out, nil
+	}
+}
+
+// linePrompt asks questions with huh's accessible prompts.
+type linePrompt struct {
+	in  io.Reader
+	out io.Writer
+}
+
+// ceremony answers one key ceremony request at a line prompt. Without a
+// person to ask (nil prompt), the shares cannot be shown safely.
+func (p *linePrompt) ceremony(req ceremonyRequest) ceremonyReply {
+	if p == nil {
+		return ceremonyReply{err: errors.New("the Vault key shares can only be shown to a person at a terminal: " +
+			"run the install in a terminal (or with --accessible)")}
+	}
+	if !req.ask {
+		n := len(req.shares)
+		fmt.Fprintf(p.out, "\nWARNING: these %d Vault unseal key shares are shown ONCE and the installer does not keep them. "+
+			"Record each one now. %s\n", n, vaultExplanation(n, req.threshold))
+		for i, s := range req.shares {
+			fmt.Fprintf(p.out, "Share %d: %s\n", i+1, s)
+		}
+		for !p.yes(fmt.Sprintf("Have you recorded all %d shares? They will not be shown again.", n)) {
+			fmt.Fprintln(p.out, "Take your time; the install waits.")
+		}
+		return ceremonyReply{}
+	}
+	var v string
+	err := huh.NewInput().Title(fmt.Sprintf("Type share #%d exactly as you recorded it:", req.index+1)).
+		Value(&v).RunAccessible(p.out, p.in)
+	if err != nil {
+		return ceremonyReply{err: fmt.Errorf("vault key ceremony: %w", err)}
+	}
+	return ceremonyReply{entered: strings.TrimSpace(v)}
+}
+
+// failureAction asks what to do after a failure.
+func (p *linePrompt) failureAction(bundle bool) string {
+	opts := []huh.Option[string]{huh.NewOption("Retry", "retry")}
+	if bundle {
+		opts = append(opts, huh.NewOption("Write a support bundle", "bundle"))
+	}
+	opts = append(opts, huh.NewOption("Quit and resume later (the state is kept)", "quit"))
+	choice := "quit"
+	if err := huh.NewSelect[string]().Title("What now?").Options(opts...).Value(&choice).RunAccessible(p.out, p.in); err != nil {
+		return "quit"
+	}
+	return choice
+}
+
+func (p *linePrompt) yes(q string) bool {
+	var v bool
+	if err := huh.NewConfirm().Title(q).Value(&v).RunAccessible(p.out, p.in); err != nil {
+		return false
+	}
+	return v
+}
