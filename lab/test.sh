@@ -24,6 +24,10 @@ dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 command -v openssl >/dev/null || missing+=(openssl)
 # The assets tests run `nginx -t` on the rendered gateway configuration.
 command -v nginx >/dev/null || missing+=(nginx-light)
+# The terminal UI is tested in a real terminal.
+command -v tmux >/dev/null || missing+=(tmux)
+# Lab images are built from a Debian rootfs.
+command -v debootstrap >/dev/null || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
