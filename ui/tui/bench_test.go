@@ -14,6 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps"
 )
 
@@ -94,7 +95,7 @@ func BenchmarkFirstFrameBinary(b *testing.B) {
 	bin := demoBinary(b)
 	measure := func(command, want string) time.Duration {
 		sock := fmt.Sprintf("tui-bench-%d", time.Now().UnixNano())
-		defer killTmux(sock)
+		defer labtest.KillTmux(sock)
 		start := time.Now()
 		if out, err := exec.Command("tmux", "-L", sock, "new-session", "-d", "-s", "m", "-x", "120", "-y", "40", command+"; sleep 5").CombinedOutput(); err != nil {
 			b.Fatalf("tmux: %v %s", err, out)
