@@ -254,6 +254,8 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 		t.Errorf("rerun replaced containers: %v -> %v", before, after)
 	}
 
+	checkSupportBundle(t, s, ctx)
+
 	// Rotating the gateway's certificate recreates the gateway alone.
 	r = s.run(ctx, "certs", "rotate", "gateway", "--yes")
 	if r.code != 0 {
@@ -393,4 +395,46 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// checkSupportBundle writes a bundle after planting a secret value in a
+// container's output, and requires that no secret survives in it.
+func checkSupportBundle(t *testing.T, s *stack, ctx context.Context) {
+	t.Helper()
+	secret, err := os.ReadFile(filepath.Join("/run/fineract-stack", s.project, "secrets", "postgres", "superuser_password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := strings.TrimSpace(string(secret))
+	// A careless log line with the secret in it.
+	if _, err := s.engine.Exec(ctx, s.project, "gateway", "", []string{"sh", "-c", "echo \"debug: db password is " + planted + "\" > /proc/1/fd/1"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bundle.tar.gz")
+	r := s.run(ctx, "diagnose", "--out", out, "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("diagnose: exit %d %s", r.code, r.stderr)
+	}
+	raw, err := exec.Command("sh", "-c", "tar -xzOf "+out).Output()
+	if err != nil {
+		t.Fatalf("read the bundle: %v", err)
+	}
+	for _, v := range [][]byte{[]byte(planted)} {
+		if bytes.Contains(raw, v) {
+			t.Error("a secret value survived in the support bundle")
+		}
+	}
+	for _, want := range []string{"debug: db password is [REDACTED", "\"Env\"", "\"redacted\"", "ssl_min_protocol_version"} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("the bundle lacks %q", want)
+		}
+	}
+	var doc struct {
+		Manifest struct {
+			Redacted map[string]int `json:"redacted"`
+		} `json:"manifest"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Manifest.Redacted) == 0 {
+		t.Errorf("the manifest counts nothing redacted: %v %s", err, r.stdout)
+	}
 }

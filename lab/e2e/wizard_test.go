@@ -22,7 +22,7 @@ func TestRealBinaryWizardToReview(t *testing.T) {
 	s := term.WaitFor("What will happen")
 	term.Expect(s, "step 1 of 9", "Docker Engine 20.10 or newer")
 	term.Keys("Enter")
-	s = term.WaitFor("Preflight")
+	term.WaitFor("Preflight")
 	s = term.WaitFor("✓ Docker engine")
 	term.Expect(s, "Docker 20.10", "r re-check")
 	term.Keys("Enter")

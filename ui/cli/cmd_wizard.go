@@ -93,6 +93,10 @@ func runWizard(ctx context.Context, a *app) error {
 				Unseal: "after a reboot: fineract-installer unseal", Backups: "fineract-installer backup writes to " + ans.InstallDir + "/backups"}
 		},
 		ResumeCommand: "fineract-installer install --answers " + res.Saved,
+		SupportBundle: func(ctx context.Context) (string, error) {
+			path, _, err := writeBundle(ctx, env, "", 500, a.build.Version)
+			return path, err
+		},
 	})
 	if err != nil {
 		return err

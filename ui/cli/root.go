@@ -121,6 +121,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newValidateCmd(a),
 		newBackupCmd(a),
 		newRestoreCmd(a),
+		newDiagnoseCmd(a),
 	)
 	return root
 }
