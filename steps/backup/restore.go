@@ -58,7 +58,7 @@ func Unpack(file string, passphrase []byte, parent string) (Unpacked, error) {
 	if err != nil {
 		return Unpacked{}, fmt.Errorf("make a working directory: %w", err)
 	}
-	if _, err := archive.Extract(f, passphrase, dir, archive.ExtractOptions{Overwrite: true}); err != nil {
+	if _, err := archive.Extract(f, passphrase, dir, archive.ExtractOptions{}); err != nil {
 		os.RemoveAll(dir)
 		return Unpacked{}, fmt.Errorf("extract backup: %w; nothing was changed", err)
 	}

@@ -99,6 +99,7 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 	}
 	e := env.Engine
 	st, _ := e.Status(ctx, env.Project)
+	envReplaced := 0
 	sections := []func() error{
 		func() error { return addJSON("host.json", hostFacts(ctx, e, o.Version)) },
 		func() error { return addFile(add, "answers.yaml", filepath.Join(env.Dir, "answers.yaml")) },
@@ -116,7 +117,11 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 			return addJSON("validate.json", validate.Run(ctx, t, validate.All()))
 		},
 		func() error { return addJSON("status.json", st) },
-		func() error { return addContainers(ctx, e, st, add) },
+		func() error {
+			n, err := addContainers(ctx, e, st, add)
+			envReplaced = n
+			return err
+		},
 		func() error { return addLogs(ctx, e, env.Project, o.LogLines, add) },
 		func() error { return addJSON("events.json", recentEvents(ctx, e, env.Project)) },
 		func() error { return addJSON("networks.json", projectNetworks(ctx, e, env)) },
@@ -129,6 +134,9 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 	m.Redacted = map[string]int{}
 	for k, n := range r.Totals() {
 		m.Redacted[string(k)] = n
+	}
+	if envReplaced > 0 {
+		m.Redacted[string(envValue)] = envReplaced
 	}
 	if err := addJSON("MANIFEST.json", m); err != nil {
 		return m, err
@@ -167,7 +175,8 @@ func hostFacts(ctx context.Context, e *compose.Engine, version string) map[strin
 
 // addContainers adds docker inspect of each stack container with every
 // environment value replaced: keys stay, values never leave the host.
-func addContainers(ctx context.Context, e *compose.Engine, st []compose.ServiceStatus, add func(string, []byte) error) error {
+func addContainers(ctx context.Context, e *compose.Engine, st []compose.ServiceStatus, add func(string, []byte) error) (int, error) {
+	replaced := 0
 	for _, s := range st {
 		insp, err := e.API().ContainerInspect(ctx, s.ID)
 		if err != nil {
@@ -176,17 +185,22 @@ func addContainers(ctx context.Context, e *compose.Engine, st []compose.ServiceS
 		if insp.Config != nil {
 			for i, kv := range insp.Config.Env {
 				if k, _, ok := strings.Cut(kv, "="); ok {
-					insp.Config.Env[i] = k + "=" + redact.Replacement("env")
+					insp.Config.Env[i] = k + "=" + redact.Replacement(envValue)
+					replaced++
 				}
 			}
 		}
 		b, _ := json.MarshalIndent(insp, "", "  ")
 		if err := add("containers/"+s.Service+".json", b); err != nil {
-			return err
+			return replaced, err
 		}
 	}
-	return nil
+	return replaced, nil
 }
+
+// envValue is the kind counted for container environment values, which
+// are all removed whatever they hold.
+const envValue redact.Kind = "environment-value"
 
 func addLogs(ctx context.Context, e *compose.Engine, project string, lines int, add func(string, []byte) error) error {
 	byService := map[string]*bytes.Buffer{}

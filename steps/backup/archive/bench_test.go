@@ -252,3 +252,12 @@ func openssl(b *testing.B, dir string, args ...string) {
 		b.Fatalf("openssl %v: %v\n%s", args, err, out)
 	}
 }
+
+// BenchmarkKDFDefault is the fixed cost per archive: one argon2id run with
+// DefaultKDF (once per key slot when reading with a wrong passphrase).
+func BenchmarkKDFDefault(b *testing.B) {
+	salt := make([]byte, saltSize)
+	for b.Loop() {
+		deriveKEK(benchPass, salt, DefaultKDF)
+	}
+}

