@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// The live-stack checks must fail when the running system breaks what
+// they prove. One installation is broken in several independent ways and
+// each check has to notice its own breakage.
+func TestChecksFailOnABrokenStack(t *testing.T) {
+	s := newStack(t, 8)
+	ctx := ctxFor(t, 20*time.Minute)
+	if r := s.install(ctx); r.code != 0 {
+		t.Fatalf("install: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+	secret, err := os.ReadFile(filepath.Join("/run/fineract-stack", s.project, "secrets", "postgres", "superuser_password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	psql := func(sql string) {
+		t.Helper()
+		res, err := s.engine.Exec(ctx, s.project, "postgres", "postgres", []string{"psql", "-X", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-c", sql}, nil, nil)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%s: %v %s", sql, err, res.Stderr)
+		}
+	}
+	// PostgreSQL: audit logging off and md5 password hashing.
+	psql("ALTER SYSTEM SET log_statement = 'none'")
+	psql("ALTER SYSTEM SET password_encryption = 'md5'")
+	psql("SELECT pg_reload_conf()")
+	// A secret in a container's output.
+	if _, err := s.engine.Exec(ctx, s.project, "web-app", "", []string{"sh", "-c", "echo \"oops " + strings.TrimSpace(string(secret)) + "\" > /proc/1/fd/1"}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Fineract down: its health through the gateway fails.
+	timeout := 10
+	if err := s.engine.API().ContainerStop(ctx, s.project+"-fineract-1", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	// Vault restarted: sealed.
+	if err := s.engine.API().ContainerRestart(ctx, s.project+"-vault-1", container.StopOptions{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Wait until the restarted Vault answers, sealed (`vault status` exits 2).
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		res, err := s.engine.Exec(ctx, s.project, "vault", "", []string{"vault", "status"}, nil, nil)
+		if err == nil && res.ExitCode == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Vault did not come back sealed: %v %+v", err, res)
+		}
+	}
+
+	r := s.run(ctx, "validate", "-o", "json")
+	var checks []struct{ ID, Status, Evidence string }
+	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+		t.Fatalf("validate json: %v\n%s", err, r.stdout)
+	}
+	if r.code != 1 {
+		t.Errorf("validate on a broken stack: exit %d, want 1", r.code)
+	}
+	got := map[string]string{}
+	for _, c := range checks {
+		got[c.ID] = c.Status + ": " + c.Evidence
+	}
+	for id, want := range map[string]string{
+		"postgres-audit":       "DDL false",
+		"postgres-settings":    "password_encryption=md5",
+		"secrets-leakage":      "logs of web-app",
+		"http-fineract-health": "",
+		"vault-status":         "sealed",
+		"container-health":     "fineract",
+	} {
+		if !strings.HasPrefix(got[id], "fail") || !strings.Contains(got[id], want) {
+			t.Errorf("%s on the broken stack: %q, want a failure mentioning %q", id, got[id], want)
+		}
+	}
+	// Unbroken areas still pass: the failures are specific.
+	for _, id := range []string{"container-read-only", "network-dmz-isolation", "tls-gateway-chain"} {
+		if !strings.HasPrefix(got[id], "pass") {
+			t.Errorf("%s should still pass: %q", id, got[id])
+		}
+	}
+}
