@@ -22,7 +22,7 @@
 //     refused before reaching Vault and duplicates are caught, so progress
 //     is kept. A wrong but well-formed share can only be detected by Vault
 //     when the threshold is reached, and Vault then drops its progress; the
-//     Unsealer keeps the shares of the session and retries combinations when
+//     Unsealer keeps the shares entered so far and retries combinations when
 //     the next share arrives.
 //   - Configure and EnsureSecrets are idempotent: existing secrets are never
 //     regenerated, only missing keys are added.

@@ -66,15 +66,15 @@ func decodeShare(s string) ([]byte, error) {
 
 // Unsealer feeds key shares to a sealed Vault one at a time, as operators
 // type them, reporting progress (k of threshold) as events. It keeps the
-// shares of this session in memory so that a wrong share costs nothing:
+// shares entered during this unseal in memory so that a wrong share costs nothing:
 // malformed shares are refused before reaching Vault, and after a failed
 // combination the next share triggers retries over the shares already
 // entered. Discard the Unsealer when done; it holds key material.
 type Unsealer struct {
 	conn    *Conn
 	emit    Emit
-	entered [][]byte        // distinct shares entered in this session
-	round   [][]byte        // shares Vault holds right now (progress), from this session
+	entered [][]byte        // distinct shares entered during this unseal
+	round   [][]byte        // shares Vault holds right now (progress), from this unseal
 	tried   map[string]bool // combinations (by index into entered) that failed
 	failed  bool            // a combination failed; retry on the next share
 }
@@ -190,7 +190,7 @@ func (u *Unsealer) retryCombinations(ctx context.Context, threshold int) (Status
 	return st, &WrongShareError{Entered: len(u.entered), Threshold: threshold}
 }
 
-// Reset discards the progress in Vault and the shares of this session.
+// Reset discards the progress in Vault and the shares entered so far.
 func (u *Unsealer) Reset(ctx context.Context) (Status, error) {
 	resp, err := u.conn.client.Sys().ResetUnsealProcessWithContext(ctx)
 	if err != nil {
