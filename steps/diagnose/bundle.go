@@ -49,28 +49,12 @@ type Manifest struct {
 	Notes    []string       `json:"notes,omitempty"`
 }
 
-// knownSecrets reads the values the services receive from Vault.
-func knownSecrets(env *install.Env) [][]byte {
-	var out [][]byte
-	for _, svc := range env.Bundle.Services {
-		for _, n := range svc.Secrets {
-			if n.Format != assets.FormatRaw && n.Format != "" {
-				continue
-			}
-			if b, err := os.ReadFile(filepath.Join(env.SecretsDir, svc.Name, n.File)); err == nil && len(bytes.TrimSpace(b)) >= 8 {
-				out = append(out, bytes.TrimSpace(b))
-			}
-		}
-	}
-	return out
-}
-
 // Write writes the bundle as a tar.gz to w.
 func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manifest, error) {
 	if o.LogLines <= 0 {
 		o.LogLines = 500
 	}
-	known := knownSecrets(env)
+	known, _ := validate.SecretValues(env.Bundle.Services, env.SecretsDir)
 	r, err := redact.New(known, redact.Options{})
 	if err != nil {
 		return Manifest{}, fmt.Errorf("prepare redaction: %w", err)

@@ -108,24 +108,25 @@ func FreeSubnet(bits int, taken []used) (netip.Prefix, bool) {
 	return netip.Prefix{}, false
 }
 
-// hostRoutes reads the IPv4 routing table, except default routes and the
-// routes of Docker's own bridges (those networks are listed from the engine).
-func hostRoutes() []used {
+// Route is one non-default IPv4 route of the host.
+type Route struct {
+	Prefix netip.Prefix
+	Iface  string
+}
+
+// HostRoutes reads the host's IPv4 routing table, default routes left out.
+func HostRoutes() []Route {
 	f, err := os.Open("/proc/net/route")
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	var out []used
+	var out []Route
 	sc := bufio.NewScanner(f)
 	sc.Scan()
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 8 {
-			continue
-		}
-		iface := fields[0]
-		if iface == "docker0" || strings.HasPrefix(iface, "br-") {
 			continue
 		}
 		dst, err1 := hexIPv4(fields[1])
@@ -142,7 +143,20 @@ func hostRoutes() []used {
 		if bits == 0 {
 			continue // default route
 		}
-		out = append(out, used{netip.PrefixFrom(dst, bits).Masked(), "host route via " + iface})
+		out = append(out, Route{netip.PrefixFrom(dst, bits).Masked(), fields[0]})
+	}
+	return out
+}
+
+// hostRoutes are the host routes a new subnet must not overlap, except
+// those of Docker's own bridges (those networks are listed from the engine).
+func hostRoutes() []used {
+	var out []used
+	for _, r := range HostRoutes() {
+		if r.Iface == "docker0" || strings.HasPrefix(r.Iface, "br-") {
+			continue
+		}
+		out = append(out, used{r.Prefix, "host route via " + r.Iface})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].by < out[j].by })
 	return out

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
+	"net/netip"
 	"sort"
 	"strings"
 	"syscall"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
+	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
 // NetworkChecks prove the segmentation: what is published, which networks
@@ -212,34 +213,15 @@ func probeOutcome(err error) string {
 	return "blocked (" + err.Error() + ")"
 }
 
-// hostRouteTo finds a non-default route of the host covering a subnet's
-// network address, from /proc/net/route.
+// hostRouteTo finds a host route into a subnet.
 func hostRouteTo(subnet string) (string, bool) {
-	_, ipnet, err := net.ParseCIDR(subnet)
+	p, err := netip.ParsePrefix(subnet)
 	if err != nil {
 		return "", false
 	}
-	data, err := os.ReadFile("/proc/net/route")
-	if err != nil {
-		return "", false
-	}
-	ip := ipnet.IP.To4()
-	for _, line := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) < 8 {
-			continue
-		}
-		var dst, mask uint32
-		if _, err := fmt.Sscanf(f[1], "%X", &dst); err != nil {
-			continue
-		}
-		if _, err := fmt.Sscanf(f[7], "%X", &mask); err != nil || mask == 0 {
-			continue
-		}
-		// /proc/net/route prints addresses as little-endian hex.
-		x := uint32(ip[0]) | uint32(ip[1])<<8 | uint32(ip[2])<<16 | uint32(ip[3])<<24
-		if x&mask == dst {
-			return f[0], true
+	for _, r := range preflight.HostRoutes() {
+		if r.Prefix.Overlaps(p) {
+			return r.Iface, true
 		}
 	}
 	return "", false

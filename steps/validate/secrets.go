@@ -29,19 +29,25 @@ func SecretChecks() []Check {
 // every generated secret is far longer.
 const minSecretLen = 12
 
-// secretValues reads the delivered secret files that hold a value as it
-// is (the formatted ones hold a hash or the same value again).
-func (t *Target) secretValues() ([][]byte, error) {
+// SecretValues reads the delivered secret files that hold a value as it
+// is (the formatted ones hold a hash or the same value again): every value
+// the services receive from Vault. It returns what it could read and the
+// first error.
+func SecretValues(services []assets.Service, secretsDir string) ([][]byte, error) {
 	var out [][]byte
+	var firstErr error
 	seen := map[string]bool{}
-	for _, svc := range t.Expect.Services {
+	for _, svc := range services {
 		for _, n := range svc.Secrets {
 			if n.Format != assets.FormatRaw && n.Format != "" {
 				continue
 			}
-			data, err := os.ReadFile(filepath.Join(t.SecretsDir, svc.Name, n.File))
+			data, err := os.ReadFile(filepath.Join(secretsDir, svc.Name, n.File))
 			if err != nil {
-				return nil, err
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			v := bytes.TrimSpace(data)
 			if len(v) >= minSecretLen && !seen[string(v)] {
@@ -50,7 +56,7 @@ func (t *Target) secretValues() ([][]byte, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, firstErr
 }
 
 // notSecretFiles in the install dir may hold secrets by design: encrypted
@@ -60,7 +66,7 @@ func notSecretFile(rel string) bool {
 }
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
-	values, err := t.secretValues()
+	values, err := SecretValues(t.Expect.Services, t.SecretsDir)
 	if err != nil || len(values) == 0 {
 		return fail(fmt.Sprintf("cannot read the delivered secrets in %s: %v", t.SecretsDir, err), "run as root; after a reboot run `fineract-installer unseal` first")
 	}
