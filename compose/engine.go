@@ -13,6 +13,12 @@ import (
 // it to exit code 3 (the host is not ready).
 var ErrEngineUnreachable = errors.New("docker engine unreachable")
 
+// EngineLost reports whether err says the engine stopped answering (it
+// was stopped or restarted while a step talked to it).
+func EngineLost(err error) bool {
+	return errors.Is(err, ErrEngineUnreachable) || client.IsErrConnectionFailed(err)
+}
+
 // Engine applies compose projects through the Docker Engine API.
 type Engine struct {
 	api client.APIClient

@@ -8,7 +8,25 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-say() { printf '\n== %s\n' "$*"; }
+# Each phase's wall time is printed when the next begins, and all of them at
+# the end, so a slow phase is visible in every CI log.
+phase="" phase_start=$SECONDS phases=()
+end_phase() {
+  [ -n "$phase" ] || return 0
+  phases+=("$(printf '%5ds  %s' $((SECONDS - phase_start)) "$phase")")
+  phase=""
+}
+say() {
+  end_phase
+  phase="$*" phase_start=$SECONDS
+  printf '\n== %s\n' "$*"
+}
+report_phases() {
+  end_phase
+  printf '\n== wall time by phase (total %ds)\n' "$SECONDS"
+  printf '%s\n' "${phases[@]}"
+}
+trap report_phases EXIT
 die() { printf 'lab/test.sh: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts the Docker engine): sudo bash lab/test.sh"
@@ -81,3 +99,8 @@ done
 say "go test -race"
 export FINERACT_REQUIRE_DOCKER=1 FINERACT_REQUIRE_NGINX=1
 go test -race -count=1 -timeout 60m ./...
+
+# These faults take the whole engine (they stop it, or remove lab images
+# and load them back from a bundle), so they run alone, after the rest.
+say "engine faults, one at a time"
+FINERACT_SERIAL_FAULTS=1 go test -race -count=1 -timeout 30m -run '^TestSerial' -v ./lab/e2e/

@@ -117,6 +117,8 @@ func (r *Runner) runStep(ctx context.Context, s Step) error {
 }
 
 // finish records the outcome of a step and emits done or failed.
+const engineLostHint = "the Docker engine stopped answering: start it again (for example `sudo systemctl start docker`), then run the same command; finished steps are skipped"
+
 func (r *Runner) finish(s Step, start time.Time, err error) error {
 	elapsed := time.Since(start)
 	if err == nil {
@@ -143,6 +145,8 @@ func (r *Runner) finish(s Step, start time.Time, err error) error {
 		ev.Subject = se.Service
 		ev.Logs = se.Logs
 		ev.Hint = fmt.Sprintf("see `fineract-installer logs %s`; after fixing the cause, run the same command again", se.Service)
+	case compose.EngineLost(err):
+		ev.Hint = engineLostHint
 	}
 	r.update(s.ID(), func(st *StepState) {
 		st.Status, st.Finished, st.Error = status, time.Now().UTC(), ev.Cause

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/client"
 )
 
 // markerStep is done when its marker file exists; Run creates it.
@@ -174,6 +177,22 @@ func TestRunnerResumesAfterFailure(t *testing.T) {
 	}
 	if k := rec2.kinds("a"); len(k) != 1 || k[0] != KindSkipped {
 		t.Errorf("rerun events for a: %v", k)
+	}
+}
+
+func TestRunnerSaysWhenTheEngineIsLost(t *testing.T) {
+	s := newSteps("", "deploy")
+	s[0].run = func(context.Context, Emitter) error {
+		return fmt.Errorf("create container for postgres: %w", client.ErrorConnectionFailed("unix:///var/run/docker.sock"))
+	}
+	rec := &recorder{}
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0]), Events: rec.add}).Run(context.Background()); err == nil {
+		t.Fatal("want the step's error")
+	}
+	for _, e := range rec.events {
+		if e.Kind == KindFailed && (e.Hint != engineLostHint || !strings.Contains(e.Cause, "Cannot connect to the Docker daemon")) {
+			t.Errorf("failure with the engine gone: %+v", e)
+		}
 	}
 }
 

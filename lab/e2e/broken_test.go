@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +13,11 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/compose/nsdial"
+	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
 // The live-stack checks must fail when the running system breaks what
@@ -34,6 +43,8 @@ func TestChecksFailOnABrokenStack(t *testing.T) {
 	// PostgreSQL: audit logging off and md5 password hashing.
 	psql("ALTER SYSTEM SET log_statement = 'none'")
 	psql("ALTER SYSTEM SET password_encryption = 'md5'")
+	// TLS 1.2 accepted although the assets require 1.3.
+	psql("ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1.2'")
 	psql("SELECT pg_reload_conf()")
 	// A secret in a container's output.
 	if _, err := s.engine.Exec(ctx, s.project, "web-app", "", []string{"sh", "-c", "echo \"oops " + strings.TrimSpace(string(secret)) + "\" > /proc/1/fd/1"}, nil, nil); err != nil {
@@ -44,6 +55,30 @@ func TestChecksFailOnABrokenStack(t *testing.T) {
 	if err := s.engine.API().ContainerStop(ctx, s.project+"-fineract-1", container.StopOptions{Timeout: &timeout}); err != nil {
 		t.Fatal(err)
 	}
+	// Vault's audit file device switched off (its stdout device stays).
+	s.disableAuditDevice(ctx, "file")
+
+	got := s.validateFindings(ctx)
+	for id, want := range map[string]string{
+		"postgres-audit":       "DDL false",
+		"postgres-settings":    "password_encryption=md5",
+		"secrets-leakage":      "logs of web-app",
+		"http-fineract-health": "",
+		"tls-postgres":         "TLS 1.2 client was accepted",
+		"vault-audit":          "in the audit file: false, in Vault's audit output: true",
+		"container-health":     "fineract",
+	} {
+		if !strings.HasPrefix(got[id], "fail") || !strings.Contains(got[id], want) {
+			t.Errorf("%s on the broken stack: %q, want a failure mentioning %q", id, got[id], want)
+		}
+	}
+	// Unbroken areas still pass: the failures are specific.
+	for _, id := range []string{"container-read-only", "network-dmz-isolation", "tls-gateway-chain", "vault-status", "vault-plain-http"} {
+		if !strings.HasPrefix(got[id], "pass") {
+			t.Errorf("%s should still pass: %q", id, got[id])
+		}
+	}
+
 	// Vault restarted: sealed.
 	if err := s.engine.API().ContainerRestart(ctx, s.project+"-vault-1", container.StopOptions{Timeout: &timeout}); err != nil {
 		t.Fatal(err)
@@ -60,6 +95,16 @@ func TestChecksFailOnABrokenStack(t *testing.T) {
 		}
 	}
 
+	if got := s.validateFindings(ctx)["vault-status"]; !strings.HasPrefix(got, "fail") || !strings.Contains(got, "sealed") {
+		t.Errorf("vault-status with Vault sealed: %q", got)
+	}
+}
+
+// validateFindings runs `validate -o json` (which must exit 1) and returns
+// "status: evidence" by check ID.
+func (s *stack) validateFindings(ctx context.Context) map[string]string {
+	t := s.t
+	t.Helper()
 	r := s.run(ctx, "validate", "-o", "json")
 	var checks []struct{ ID, Status, Evidence string }
 	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
@@ -72,22 +117,43 @@ func TestChecksFailOnABrokenStack(t *testing.T) {
 	for _, c := range checks {
 		got[c.ID] = c.Status + ": " + c.Evidence
 	}
-	for id, want := range map[string]string{
-		"postgres-audit":       "DDL false",
-		"postgres-settings":    "password_encryption=md5",
-		"secrets-leakage":      "logs of web-app",
-		"http-fineract-health": "",
-		"vault-status":         "sealed",
-		"container-health":     "fineract",
-	} {
-		if !strings.HasPrefix(got[id], "fail") || !strings.Contains(got[id], want) {
-			t.Errorf("%s on the broken stack: %q, want a failure mentioning %q", id, got[id], want)
-		}
+	return got
+}
+
+// disableAuditDevice switches off one of Vault's audit devices, as an
+// administrator with a root token could: the token is made from the demo
+// custody shares and revoked afterwards.
+func (s *stack) disableAuditDevice(ctx context.Context, path string) {
+	t := s.t
+	t.Helper()
+	env := &install.Env{Dir: s.dir, Project: s.project, Engine: s.engine}
+	conn, err := env.VaultConn()
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Unbroken areas still pass: the failures are specific.
-	for _, id := range []string{"container-read-only", "network-dmz-isolation", "tls-gateway-chain"} {
-		if !strings.HasPrefix(got[id], "pass") {
-			t.Errorf("%s should still pass: %q", id, got[id])
+	shares, err := vault.CustodyFileShares(env.CustodyFile(), []byte(passphrase))(ctx, vault.Status{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(filepath.Join(env.PKIDir(), "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	dial := nsdial.Dialer(func(ctx context.Context) (int, error) { return s.engine.ServicePID(ctx, s.project, "vault") })
+	err = conn.WithRootToken(ctx, shares, nil, func(ctx context.Context, token string) error {
+		cfg := api.DefaultConfig()
+		cfg.Address = "https://127.0.0.1:8200"
+		cfg.HttpClient = &http.Client{Transport: &http.Transport{DialContext: dial, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "vault"}}}
+		cl, err := api.NewClient(cfg)
+		if err != nil {
+			return err
 		}
+		cl.SetToken(token)
+		return cl.Sys().DisableAuditWithContext(ctx, path)
+	})
+	if err != nil {
+		t.Fatalf("disable Vault's %s audit device: %v", path, err)
 	}
 }

@@ -73,7 +73,14 @@ func (tm *Terminal) Resize(width, height int) {
 // WaitFor polls the screen until it shows want, and returns that screen.
 func (tm *Terminal) WaitFor(want string) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	return tm.WaitForWithin(want, 15*time.Second)
+}
+
+// WaitForWithin is WaitFor for screens that take longer than a keystroke's
+// answer to appear (an install step).
+func (tm *Terminal) WaitForWithin(want string, d time.Duration) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(d)
 	var s string
 	for time.Now().Before(deadline) {
 		if s = tm.Screen(); strings.Contains(s, want) {

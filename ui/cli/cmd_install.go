@@ -100,6 +100,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 			return usageError("not confirmed; nothing was changed")
 		}
 	}
+	o.custody.installing = true
 	custody, err := custodyFor(a, env, o.custody)
 	if err != nil {
 		return err

@@ -22,6 +22,9 @@ const passphraseEnv = "FINERACT_UNSEAL_PASSPHRASE"
 type custodyOptions struct {
 	passphraseFile string
 	keysFile       string
+	// installing says this run may initialise Vault, so it must be able to
+	// hand out fresh shares; unseal, backup and restore only ask for them.
+	installing bool
 }
 
 // custodyFor decides how this run keeps and finds unseal key shares, and
@@ -48,6 +51,11 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 		case len(ans.Vault.PGPKeys) > 0:
 			// Encrypted to the key holders: safe to print and to keep.
 			c.Keep = func(ctx context.Context, r *vault.InitResult) error { return printEncryptedShares(a, env, r) }
+		case !o.installing:
+			// Day-2 commands never initialise Vault; they only need shares.
+			c.Keep = func(context.Context, *vault.InitResult) error {
+				return errors.New("Vault is not initialised: run `fineract-installer install` in a terminal to hold the key ceremony")
+			}
 		default:
 			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
 		}

@@ -36,8 +36,21 @@ func TestCustodyChoices(t *testing.T) {
 		t.Errorf("demo with a passphrase file: %v", err)
 	}
 
-	if _, err := custodyFor(a, prod, custodyOptions{}); err == nil || !strings.Contains(err.Error(), "vault.pgp_keys") {
-		t.Errorf("production without a terminal or PGP keys must be refused: %v", err)
+	if _, err := custodyFor(a, prod, custodyOptions{installing: true}); err == nil || !strings.Contains(err.Error(), "vault.pgp_keys") {
+		t.Errorf("installing production without a terminal or PGP keys must be refused: %v", err)
+	}
+	// Day-2 commands only need shares, which a keys file can give.
+	keys := filepath.Join(t.TempDir(), "keys")
+	os.WriteFile(keys, []byte("# two of three\nshare-one\nshare-two\n"), 0o600)
+	c, err := custodyFor(a, prod, custodyOptions{keysFile: keys})
+	if err != nil {
+		t.Fatalf("unsealing production from a keys file without a terminal: %v", err)
+	}
+	if got, err := c.Shares(t.Context(), vault.Status{Threshold: 2}); err != nil || strings.Join(got, ",") != "share-one,share-two" {
+		t.Errorf("shares from the keys file: %v %v", got, err)
+	}
+	if err := c.Keep(t.Context(), &vault.InitResult{}); err == nil || !strings.Contains(err.Error(), "key ceremony") {
+		t.Errorf("a day-2 command must never hold a ceremony: %v", err)
 	}
 	prodPGP := *prod
 	prodPGP.Answers.Vault.PGPKeys = []string{"a", "b", "c", "d", "e"}

@@ -1,0 +1,327 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/image"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps"
+)
+
+// The tests in this file take the whole engine: they stop it, or remove
+// lab images other tests use. lab/test.sh runs them on their own after the
+// parallel suite, with FINERACT_SERIAL_FAULTS=1.
+func serialOnly(t *testing.T) {
+	t.Helper()
+	if os.Getenv("FINERACT_SERIAL_FAULTS") != "1" {
+		t.Skip("stops the Docker engine or removes lab images: lab/test.sh runs it alone (FINERACT_SERIAL_FAULTS=1)")
+	}
+}
+
+// installUntil starts `install -o json` and calls at for every event until
+// at returns true (it acts then, on the installer's process or the host);
+// then it waits for the installer to exit.
+func (s *stack) installUntil(ctx context.Context, at func(e steps.Event, installer *os.Process) bool, extra ...string) (code int, seen []steps.Event, stderr string) {
+	t := s.t
+	t.Helper()
+	cmd := s.command(ctx, append([]string{"install", "--answers", s.answers, "--yes", "-o", "json"}, extra...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	acted := false
+	for sc.Scan() {
+		var e steps.Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Step == "" {
+			continue
+		}
+		seen = append(seen, e)
+		if !acted && at(e, cmd.Process) {
+			acted = true
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	if !acted {
+		t.Fatalf("the moment to act never came; events: %v\n%s", kinds(seen), errb.String())
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), seen, errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, seen, errb.String()
+}
+
+func kinds(evs []steps.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Kind)+":"+e.Step)
+	}
+	return out
+}
+
+// Ctrl-C while images load from an offline bundle: exit 130, and a rerun
+// loads what is missing and finishes.
+func TestSerialInterruptedImageLoadResumes(t *testing.T) {
+	serialOnly(t)
+	s := newStack(t, 9)
+	ctx := ctxFor(t, 20*time.Minute)
+	b, err := assets.Render(s.ans, assets.Options{Project: s.project, SecretsDir: "/run/check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	var refs []string
+	for _, svc := range b.Services {
+		if _, ok := ids[svc.Image]; ok {
+			continue
+		}
+		img, err := s.engine.API().ImageInspect(ctx, svc.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[svc.Image] = img.ID
+		refs = append(refs, svc.Image)
+	}
+	// The offline bundle, as `docker save` makes it on a connected host.
+	bundle := filepath.Join(t.TempDir(), "stack-images.tar")
+	rc, err := s.engine.API().ImageSave(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	f.Close()
+	missing := func() []string {
+		var out []string
+		for _, ref := range refs {
+			if _, err := s.engine.API().ImageInspect(context.Background(), ref); err != nil {
+				out = append(out, ref)
+			}
+		}
+		return out
+	}
+	// Whatever happens, the lab images come back for the tests after this.
+	t.Cleanup(func() {
+		if len(missing()) == 0 {
+			return
+		}
+		f, err := os.Open(bundle)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		resp, err := s.engine.API().ImageLoad(context.Background(), f)
+		if err != nil {
+			t.Errorf("reload the lab images: %v", err)
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	})
+	for _, ref := range refs {
+		if _, err := s.engine.API().ImageRemove(ctx, ref, image.RemoveOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, _, stderr := s.installUntil(ctx, func(e steps.Event, installer *os.Process) bool {
+		// The first byte counts of the load: images are arriving.
+		if e.Step == "images" && e.Kind == steps.KindProgress {
+			_ = installer.Signal(syscall.SIGINT)
+			return true
+		}
+		return false
+	}, "--images-bundle", bundle)
+	if code != 130 {
+		t.Fatalf("want exit 130 after Ctrl-C during the image load: exit %d\n%s", code, stderr)
+	}
+	st, err := steps.LoadState(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Steps["images"].Status; got != steps.StatusInterrupted {
+		t.Errorf("images step after Ctrl-C: %s, want interrupted", got)
+	}
+	t.Logf("after Ctrl-C, %d of %d images were still missing", len(missing()), len(refs))
+
+	r := s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json", "--images-bundle", bundle)
+	if r.code != 0 {
+		t.Fatalf("rerun after the interrupted load: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+	for _, ref := range refs {
+		img, err := s.engine.API().ImageInspect(ctx, ref)
+		if err != nil || img.ID != ids[ref] {
+			t.Errorf("%s after the rerun: %v (id %s, want %s)", ref, err, img.ID, ids[ref])
+		}
+	}
+}
+
+// engineProcess is the running Docker engine and how it was started, so a
+// test can stop it and start it again the same way.
+type engineProcess struct {
+	pid     int
+	args    []string
+	systemd bool
+}
+
+func findEngine(t *testing.T) engineProcess {
+	t.Helper()
+	b, err := os.ReadFile("/var/run/docker.pid")
+	if err != nil {
+		t.Fatalf("find the Docker engine: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("docker.pid: %v", err)
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		t.Fatalf("the engine's command line: %v", err)
+	}
+	cgroup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	return engineProcess{pid: pid, args: strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00"),
+		systemd: strings.Contains(string(cgroup), "docker.service")}
+}
+
+// stop shuts the engine down as `systemctl stop docker` or a SIGTERM does,
+// and waits until it is gone.
+func (p engineProcess) stop(t *testing.T) {
+	t.Helper()
+	if p.systemd {
+		if out, err := exec.Command("systemctl", "stop", "docker.socket", "docker.service").CombinedOutput(); err != nil {
+			t.Fatalf("systemctl stop docker: %v %s", err, out)
+		}
+		return
+	}
+	if err := syscall.Kill(p.pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("stop the engine: %v", err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+	}
+	t.Fatal("the engine did not stop within two minutes")
+}
+
+// start starts the engine again with its old command line (detached from
+// the test, as the engine outlives it) and waits until it answers.
+func (p engineProcess) start(t *testing.T, s *stack) {
+	t.Helper()
+	if p.systemd {
+		if out, err := exec.Command("systemctl", "start", "docker.service").CombinedOutput(); err != nil {
+			t.Fatalf("systemctl start docker: %v %s", err, out)
+		}
+	} else {
+		log, err := os.OpenFile("/var/log/fineract-lab-dockerd.log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer log.Close()
+		cmd := exec.Command(p.args[0], p.args[1:]...)
+		cmd.Stdout, cmd.Stderr = log, log
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start the engine again: %v", err)
+		}
+		go func() { _ = cmd.Wait() }()
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := s.engine.API().Ping(ctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine did not answer within a minute of its restart: %v", err)
+		}
+	}
+}
+
+// The Docker engine stops while the services are being started: the
+// install fails saying so, and once the engine is back a rerun completes
+// (Vault, restarted by the engine, comes back sealed and is unsealed).
+func TestSerialEngineStoppedMidDeployResumes(t *testing.T) {
+	serialOnly(t)
+	s := newStack(t, 10)
+	ctx := ctxFor(t, 20*time.Minute)
+	eng := findEngine(t)
+	running := true
+	// Registered after newStack's cleanup, so it runs first: the engine is
+	// back before the stack is purged and before the next test.
+	t.Cleanup(func() {
+		if !running {
+			eng.start(t, s)
+		}
+	})
+	code, seen, stderr := s.installUntil(ctx, func(e steps.Event, _ *os.Process) bool {
+		if e.Kind == steps.KindStarted && e.Step == "services" {
+			eng.stop(t)
+			running = false
+			return true
+		}
+		return false
+	})
+	var failure *steps.Event
+	for i := range seen {
+		if seen[i].Kind == steps.KindFailed {
+			failure = &seen[i]
+		}
+	}
+	if code != 1 || failure == nil {
+		t.Fatalf("with the engine stopped mid-deploy: exit %d, failure event %v\n%s\n%v", code, failure, stderr, kinds(seen))
+	}
+	t.Logf("failure reported: step %s: %s; hint: %s", failure.Step, failure.Cause, failure.Hint)
+	if !strings.Contains(failure.Cause, "Docker daemon") || !strings.Contains(failure.Hint, "Docker engine stopped answering") {
+		t.Errorf("the failure does not say the Docker engine is the problem and what to do: %+v", failure)
+	}
+	st, err := steps.LoadState(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Steps["vault"].Status != steps.StatusDone || st.Steps["services"].Status == steps.StatusDone {
+		t.Errorf("state after the engine stopped: vault=%s services=%s", st.Steps["vault"].Status, st.Steps["services"].Status)
+	}
+
+	eng.start(t, s)
+	running = true
+	r := s.install(ctx)
+	if r.code != 0 {
+		t.Fatalf("rerun after the engine came back: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 30))
+	}
+	if r = s.run(ctx, "validate"); r.code != 0 {
+		t.Errorf("validate after the resumed install: exit %d\n%s", r.code, r.stdout)
+	}
+}
