@@ -35,6 +35,11 @@ func (e *Engine) Exec(ctx context.Context, project, service, user string, cmd []
 	if id == "" {
 		return ExecResult{}, fmt.Errorf("service %s of project %s is not running", service, project)
 	}
+	return e.execIn(ctx, id, service, user, cmd, stdin, out)
+}
+
+// execIn is Exec on a container given by ID; name is for error messages.
+func (e *Engine) execIn(ctx context.Context, id, service, user string, cmd []string, stdin io.Reader, out io.Writer) (ExecResult, error) {
 	created, err := e.api.ContainerExecCreate(ctx, id, container.ExecOptions{
 		User: user, Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: stdin != nil,
 	})

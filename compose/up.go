@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -146,13 +147,18 @@ func checkGraph(p *types.Project) error {
 type serviceRun struct {
 	started  chan struct{} // closed when its container runs
 	ready    chan struct{} // closed when healthy, settled or completed
-	complete bool          // a dependent waits for it to exit 0
+	passing  chan struct{} // closed when its healthcheck first passes (or ready)
+	pass     sync.Once
+	complete bool // a dependent waits for it to exit 0
 }
+
+// release lets the dependents that wait for health start.
+func (r *serviceRun) release() { r.pass.Do(func() { close(r.passing) }) }
 
 func (e *Engine) startAll(ctx context.Context, p *types.Project, ids map[string]string, byService map[string][]container.Summary, o UpOptions, r *reporter) error {
 	runs := map[string]*serviceRun{}
 	for name := range p.Services {
-		runs[name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{})}
+		runs[name] = &serviceRun{started: make(chan struct{}), ready: make(chan struct{}), passing: make(chan struct{})}
 	}
 	startOnly := map[string]bool{}
 	for _, name := range o.StartOnly {
@@ -180,10 +186,11 @@ func (e *Engine) startAll(ctx context.Context, p *types.Project, ids map[string]
 			}
 			close(run.started)
 			if !startOnly[name] {
-				if err := e.waitReady(gctx, s.Name, id, run.complete, o, r); err != nil {
+				if err := e.waitReady(gctx, s.Name, id, run.complete, o, r, run.release); err != nil {
 					return err
 				}
 			}
+			run.release()
 			close(run.ready)
 			return nil
 		})
@@ -206,9 +213,14 @@ func waitForDependencies(ctx context.Context, s types.ServiceConfig, runs map[st
 		if !ok {
 			continue // optional dependency not in the project
 		}
-		ch := run.ready
-		if s.DependsOn[dep].Condition == types.ServiceConditionStarted {
+		var ch chan struct{}
+		switch s.DependsOn[dep].Condition {
+		case types.ServiceConditionStarted:
 			ch = run.started
+		case types.ServiceConditionHealthy:
+			ch = run.passing
+		default:
+			ch = run.ready
 		}
 		select {
 		case <-ch:

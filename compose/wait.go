@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -39,13 +40,20 @@ func (e *ServiceError) Error() string {
 	return b.String()
 }
 
+// probeEvery is how often the installer runs a starting container's own
+// healthcheck command itself (see probeHealthcheck).
+const probeEvery = time.Second
+
 // waitReady waits until the container is healthy (with a healthcheck),
 // has exited 0 (when a dependent waits for completion), or has kept running
-// for the settle time (no healthcheck).
-func (e *Engine) waitReady(ctx context.Context, service, id string, complete bool, o UpOptions, r *reporter) error {
+// for the settle time (no healthcheck). passing is called once the
+// container's healthcheck command has passed, which may be before the
+// engine reports it healthy.
+func (e *Engine) waitReady(ctx context.Context, service, id string, complete bool, o UpOptions, r *reporter, passing func()) error {
 	deadline := time.Now().Add(o.WaitTimeout)
-	announced := false
+	announced, passed := false, false
 	var restarts int
+	var lastRun time.Time
 	first := true
 	for {
 		wait := pollEvery
@@ -88,6 +96,14 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 			r.working(ResourceContainer, service, "healthy", "waiting for the healthcheck")
 			announced = true
 		}
+		if !passed && !complete && st.Running && st.Health != nil && st.Health.Status == container.Starting && time.Since(lastRun) >= probeEvery {
+			lastRun = time.Now()
+			if e.probeHealthcheck(ctx, id, insp.Config) {
+				passed = true
+				passing()
+				r.working(ResourceContainer, service, "healthy", "healthcheck passes; dependents start while the engine's own probe confirms")
+			}
+		}
 		if time.Now().After(deadline) {
 			return e.serviceFailed(service, id, fmt.Sprintf("did not become ready within %s (state %s%s)", o.WaitTimeout, st.Status, healthSuffix(st.Health)), r)
 		}
@@ -97,6 +113,48 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 		case <-time.After(wait):
 		}
 	}
+}
+
+// probeHealthcheck runs the container's healthcheck command the way the
+// engine would. Until its first probe the engine says "starting" for a full
+// interval (30 s for Fineract) unless it supports start_interval (API 1.44,
+// Docker 25), and dependents would sit idle that long; running the same
+// command here releases them as soon as it passes. The service itself still
+// counts as ready only when the engine reports it healthy.
+func (e *Engine) probeHealthcheck(ctx context.Context, id string, cfg *container.Config) bool {
+	if cfg == nil || cfg.Healthcheck == nil {
+		return false
+	}
+	cmd := healthcheckCommand(cfg.Healthcheck.Test, cfg.Shell)
+	if cmd == nil {
+		return false
+	}
+	timeout := cfg.Healthcheck.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := e.execIn(pctx, id, id, "", cmd, nil, io.Discard)
+	return err == nil && res.ExitCode == 0
+}
+
+// healthcheckCommand turns a healthcheck test into the command the engine
+// runs: CMD as it is, CMD-SHELL through the container's shell.
+func healthcheckCommand(test, shell []string) []string {
+	if len(test) < 2 {
+		return nil
+	}
+	switch test[0] {
+	case "CMD":
+		return test[1:]
+	case "CMD-SHELL":
+		if len(shell) == 0 {
+			shell = []string{"/bin/sh", "-c"}
+		}
+		return append(append([]string(nil), shell...), test[1])
+	}
+	return nil
 }
 
 func healthSuffix(h *container.Health) string {

@@ -182,8 +182,15 @@ func TestRunnerResumesAfterFailure(t *testing.T) {
 
 func TestRunnerSaysWhenTheEngineIsLost(t *testing.T) {
 	s := newSteps("", "deploy")
-	s[0].run = func(context.Context, Emitter) error {
-		return fmt.Errorf("create container for postgres: %w", client.ErrorConnectionFailed("unix:///var/run/docker.sock"))
+	// A client for an engine that is not there fails the way a stopped
+	// engine does.
+	gone, err := client.NewClientWithOpts(client.WithHost("unix://" + filepath.Join(t.TempDir(), "docker.sock")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s[0].run = func(ctx context.Context, _ Emitter) error {
+		_, err := gone.Ping(ctx)
+		return fmt.Errorf("create container for postgres: %w", err)
 	}
 	rec := &recorder{}
 	if err := (&Runner{Plan: (&Plan{}).Then(s[0]), Events: rec.add}).Run(context.Background()); err == nil {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
@@ -280,5 +282,34 @@ func TestBackupFreshness(t *testing.T) {
 	}
 	if r := results(t, target, check)["backups-fresh"]; r.Status != Pass || !strings.Contains(r.Evidence, "stack-new.fib") {
 		t.Errorf("with a fresh backup: %s %q", r.Status, r.Evidence)
+	}
+}
+
+// The engine check observes the engine it talks to: on the lab engine it
+// passes or warns (live-restore off is a warning with its fix), and an
+// engine spoken to at an API older than 1.41 fails.
+func TestHostDockerCheck(t *testing.T) {
+	e := labtest.Engine(t)
+	check := []Check{{ID: "host-docker", Run: checkDocker, Controls: []Control{ControlHardening}}}
+	info, err := e.API().Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := results(t, &Target{Engine: e}, check)["host-docker"]
+	if r.Status == Fail || !strings.Contains(r.Evidence, "Docker "+info.ServerVersion) {
+		t.Errorf("on the lab engine: %s %q", r.Status, r.Evidence)
+	}
+	if !info.LiveRestoreEnabled && (r.Status != Warn || !strings.Contains(r.Fix, `"live-restore": true`)) {
+		t.Errorf("live-restore is off on this engine, yet: %s %q (fix %q)", r.Status, r.Evidence, r.Fix)
+	}
+
+	old, err := client.NewClientWithOpts(client.FromEnv, client.WithVersion("1.40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	r = results(t, &Target{Engine: compose.New(old)}, check)["host-docker"]
+	if r.Status != Fail || !strings.Contains(r.Evidence, "API 1.40") || !strings.Contains(r.Fix, "20.10") {
+		t.Errorf("an engine at API 1.40: %s %q (fix %q)", r.Status, r.Evidence, r.Fix)
 	}
 }

@@ -54,7 +54,7 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 		case !o.installing:
 			// Day-2 commands never initialise Vault; they only need shares.
 			c.Keep = func(context.Context, *vault.InitResult) error {
-				return errors.New("Vault is not initialised: run `fineract-installer install` in a terminal to hold the key ceremony")
+				return errors.New("this command does not initialise Vault: run `fineract-installer install` in a terminal to hold the key ceremony")
 			}
 		default:
 			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
