@@ -123,7 +123,7 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 	f.IntVar(&keep, "keep", 0, "keep only the newest N backups in the backup directory (0 keeps all)")
 	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "demo custody passphrase file, to unseal Vault after its storage is copied")
 	f.StringVar(&co.keysFile, "unseal-keys-file", "", "unseal key shares, one per line, when no terminal is available")
-	cmd.AddCommand(newBackupVerifyCmd(a))
+	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a))
 	return cmd
 }
 
