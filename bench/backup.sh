@@ -14,6 +14,8 @@
 # installer's own events.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 size_mb=${1:-1024}
 work=$(mktemp -d /tmp/fineract-bench-backup.XXXXXX)
 project=fibackup
@@ -28,22 +30,7 @@ go build -o "$bin" .
 export FINERACT_UNSEAL_PASSPHRASE="bench passphrase for the lab stack"
 export FINERACT_BACKUP_PASSPHRASE="bench backup passphrase, long enough"
 
-cat >"$work/answers.yaml" <<EOF
-version: 1
-profile: demo
-host: {hostname: fineract.local}
-vault: {key_shares: 1, key_threshold: 1, custody: file}
-certificates: {source: generate}
-gateway: {https_port: 19543, http_port: 19180, allow_tls12: false}
-network:
-  dmz: {name: $project-dmz, subnet: 10.231.121.0/26}
-  app: {name: $project-app, subnet: 10.231.121.64/26}
-  data: {name: $project-data, subnet: 10.231.121.128/26}
-  monitoring: {name: $project-mon, subnet: 10.231.121.192/26}
-groups: [core]
-install_dir: $work/stack
-images: {source: registry}
-EOF
+bench_answers "$work/answers.yaml" "$project" 19543 19180 121 "$work/stack"
 installer install --answers "$work/answers.yaml" --yes -o json >/dev/null
 
 pg() { docker exec -i -u postgres "$project-postgres-1" "$@"; }
@@ -127,9 +114,7 @@ inst_restore_db=$(span "$work/restore.json" "Vault storage restored|postgres is 
 
 {
   echo "# backup and restore of a ${total_mb} MB database (pg_database_size, all stack databases) on the lab core stack"
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-  echo "docker: $(docker version --format '{{.Server.Version}}'); $(openssl version)"
+  bench_machine
   echo "rows: $rows in $db.bench_rows; restored rows checked identical (count and md5 over all payloads) after each restore"
   echo
   printf '%-58s %8s %8s\n' "" "seconds" "MB/s"

@@ -21,6 +21,8 @@
 # healthy long before its last service, so the critical path is the same.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 runs=${1:-3}
 work=$(mktemp -d /tmp/fineract-bench-install.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -30,22 +32,7 @@ go build -o "$bin" .
 export FINERACT_UNSEAL_PASSPHRASE="bench passphrase for the lab stack"
 command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
 
-cat >"$work/answers.yaml" <<EOF
-version: 1
-profile: demo
-host: {hostname: fineract.local}
-vault: {key_shares: 1, key_threshold: 1, custody: file}
-certificates: {source: generate}
-gateway: {https_port: 19443, http_port: 19080, allow_tls12: false}
-network:
-  dmz: {name: $project-dmz, subnet: 10.231.120.0/26}
-  app: {name: $project-app, subnet: 10.231.120.64/26}
-  data: {name: $project-data, subnet: 10.231.120.128/26}
-  monitoring: {name: $project-mon, subnet: 10.231.120.192/26}
-groups: [core]
-install_dir: $work/stack
-images: {source: registry}
-EOF
+bench_answers "$work/answers.yaml" "$project" 19443 19080 120 "$work/stack"
 installer() { "$bin" --project "$project" --dir "$work/stack" "$@"; }
 
 # The seconds (with fraction) of an event stream's step boundaries.
@@ -117,9 +104,8 @@ installer uninstall --purge --yes >/dev/null 2>&1 || true
 
 {
   echo "# install to all-healthy: the installer vs docker-compose up -d + health wait (group core, lab images)"
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-  echo "docker: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), docker-compose $(docker-compose version --short)"
+  bench_machine
+  echo "docker-compose: $(docker-compose version --short)"
   echo "runs: $runs"
   echo
   echo "installer (wall to validated, CPU user, CPU system, wall to all healthy), seconds:"
@@ -142,8 +128,11 @@ installer uninstall --purge --yes >/dev/null 2>&1 || true
     $1 != "services" && $1 != "vault-start" && $1 != "images" {own+=$2}
     END {printf "installer time outside waiting on containers (all steps but vault-start and services): %.2f s per install\n", own/runs}'
   echo
-  echo "Both wait on the same healthchecks: on this engine (API 1.41, no start_interval) a"
-  echo "container's first health probe runs one full interval after it starts (postgres 10 s,"
-  echo "web-app and gateway 15 s, fineract 30 s), which dominates both columns."
+  echo "Both end on the engine's own healthcheck probes: on this engine (API 1.41, no"
+  echo "start_interval) a container's first probe runs one full interval after it starts"
+  echo "(postgres 10 s, web-app and gateway 15 s, fineract 30 s). docker-compose starts a"
+  echo "service_healthy dependent only after that probe; the installer runs the healthcheck"
+  echo "command itself every second and starts dependents once it passes, so Fineract starts"
+  echo "as soon as PostgreSQL answers and the gateway as soon as the web app does."
 } >bench/install.txt
 cat bench/install.txt

@@ -2,7 +2,7 @@
 # Runs the benchmarks against the local Docker engine and writes the figures
 # to bench/*.txt. Needs what lab/test.sh sets up (run it once first).
 #   bash lab/bench.sh            # all benchmarks
-#   bash lab/bench.sh compose    # one package's
+#   bash lab/bench.sh compose    # one set: compose, install, backup
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FINERACT_REQUIRE_DOCKER=1
@@ -46,9 +46,11 @@ bench_compose() {
 what=${1:-all}
 case $what in
   compose) bench_compose ;;
+  install | backup) bash "bench/$what.sh" ;;
   all)
     bench_compose
-    for f in bench/*.sh; do [ -e "$f" ] && bash "$f"; done
+    bash bench/install.sh
+    bash bench/backup.sh
     ;;
   *) echo "unknown benchmark set: $what" >&2; exit 2 ;;
 esac

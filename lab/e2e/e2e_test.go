@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -324,33 +325,15 @@ func assertGone(t *testing.T, s *stack) {
 func TestInterruptedInstallResumes(t *testing.T) {
 	s := newStack(t, 2)
 	ctx := ctxFor(t, 20*time.Minute)
-	cmd := s.command(ctx, "install", "--answers", s.answers, "--yes", "-o", "json")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
-	sent := false
-	var seen []string
-	for sc.Scan() {
-		var e steps.Event
-		_ = json.Unmarshal(sc.Bytes(), &e)
-		seen = append(seen, string(e.Kind)+":"+e.Step)
-		if !sent && e.Kind == steps.KindStarted && e.Step == "services" {
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			sent = true
+	code, seen, stderr := s.installUntil(ctx, func(e steps.Event, installer *os.Process) bool {
+		if e.Kind == steps.KindStarted && e.Step == "services" {
+			_ = installer.Signal(syscall.SIGINT)
+			return true
 		}
-	}
-	err = cmd.Wait()
-	ee, _ := err.(*exec.ExitError)
-	if !sent || ee == nil || ee.ExitCode() != 130 {
-		t.Fatalf("want exit 130 after SIGINT during services (sent=%t): %v\n%s\n%v", sent, err, stderr.String(), seen)
+		return false
+	})
+	if code != 130 {
+		t.Fatalf("want exit 130 after SIGINT during services: exit %d\n%s\n%v", code, stderr, kinds(seen))
 	}
 	st, err := steps.LoadState(s.dir)
 	if err != nil {
@@ -387,6 +370,56 @@ func TestPreflightNamesThePortHolder(t *testing.T) {
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Errorf("a failed preflight wrote the install dir: %v", err)
 	}
+}
+
+// installUntil starts `install -o json` and calls at for every event until
+// at returns true (it acts then, on the installer's process or the host);
+// then it waits for the installer to exit.
+func (s *stack) installUntil(ctx context.Context, at func(e steps.Event, installer *os.Process) bool, extra ...string) (code int, seen []steps.Event, stderr string) {
+	t := s.t
+	t.Helper()
+	cmd := s.command(ctx, append([]string{"install", "--answers", s.answers, "--yes", "-o", "json"}, extra...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
+	acted := false
+	for sc.Scan() {
+		var e steps.Event
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Step == "" {
+			continue
+		}
+		seen = append(seen, e)
+		if !acted && at(e, cmd.Process) {
+			acted = true
+		}
+	}
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	if !acted {
+		t.Fatalf("the moment to act never came; events: %v\n%s", kinds(seen), errb.String())
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), seen, errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, seen, errb.String()
+}
+
+func kinds(evs []steps.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, string(e.Kind)+":"+e.Step)
+	}
+	return out
 }
 
 func tail(s string, n int) string {

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -30,56 +27,6 @@ func serialOnly(t *testing.T) {
 	if os.Getenv("FINERACT_SERIAL_FAULTS") != "1" {
 		t.Skip("stops the Docker engine or removes lab images: lab/test.sh runs it alone (FINERACT_SERIAL_FAULTS=1)")
 	}
-}
-
-// installUntil starts `install -o json` and calls at for every event until
-// at returns true (it acts then, on the installer's process or the host);
-// then it waits for the installer to exit.
-func (s *stack) installUntil(ctx context.Context, at func(e steps.Event, installer *os.Process) bool, extra ...string) (code int, seen []steps.Event, stderr string) {
-	t := s.t
-	t.Helper()
-	cmd := s.command(ctx, append([]string{"install", "--answers", s.answers, "--yes", "-o", "json"}, extra...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
-	acted := false
-	for sc.Scan() {
-		var e steps.Event
-		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Step == "" {
-			continue
-		}
-		seen = append(seen, e)
-		if !acted && at(e, cmd.Process) {
-			acted = true
-		}
-	}
-	_, _ = io.Copy(io.Discard, stdout)
-	err = cmd.Wait()
-	if !acted {
-		t.Fatalf("the moment to act never came; events: %v\n%s", kinds(seen), errb.String())
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), seen, errb.String()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return 0, seen, errb.String()
-}
-
-func kinds(evs []steps.Event) []string {
-	var out []string
-	for _, e := range evs {
-		out = append(out, string(e.Kind)+":"+e.Step)
-	}
-	return out
 }
 
 // Ctrl-C while images load from an offline bundle: exit 130, and a rerun
