@@ -109,7 +109,7 @@ s=$(now)
 installer restore "$work/stack.fib" --yes -o json >"$work/restore.json"
 e=$(now)
 inst_restore=$(elapsed "$s" "$e")
-inst_restore_db=$(span "$work/restore.json" "Vault storage restored|postgres is ready" "database .* restored")
+inst_restore_db=$(span "$work/restore.json" "restoring the roles and databases" "database .* restored")
 [ "$(checksum)" = "$before" ] || { echo "the installer's restore changed the rows" >&2; exit 1; }
 
 {

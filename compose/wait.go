@@ -75,7 +75,13 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 		case st.Status == "exited" || st.Status == "dead":
 			return e.serviceFailed(service, id, fmt.Sprintf("exited with code %d", st.ExitCode), r)
 		case st.Restarting || insp.RestartCount > restarts:
-			return e.serviceFailed(service, id, fmt.Sprintf("keeps restarting (last exit code %d)", st.ExitCode), r)
+			// Once the engine has started it again, the exit code it had is
+			// gone from the state (it reads 0); say it only when it is known.
+			reason := "keeps restarting"
+			if st.ExitCode != 0 {
+				reason += fmt.Sprintf(" (last exit code %d)", st.ExitCode)
+			}
+			return e.serviceFailed(service, id, reason, r)
 		case complete:
 			// still running a one-shot job
 		case st.Health != nil && st.Health.Status == container.Healthy:

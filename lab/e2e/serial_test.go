@@ -272,3 +272,59 @@ func TestSerialEngineStoppedMidDeployResumes(t *testing.T) {
 		t.Errorf("validate after the resumed install: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// A service that cannot start (here the web app's image is swapped for one
+// whose nginx refuses its certificate): the install fails naming the
+// service with its last log lines, and once the image is right again a
+// rerun completes. It retags a lab image, so it runs alone.
+func TestSerialServiceThatNeverComesUpIsNamedWithItsLogs(t *testing.T) {
+	serialOnly(t)
+	s := newStack(t, 12)
+	ctx := ctxFor(t, 20*time.Minute)
+	b, err := assets.Render(s.ans, assets.Options{Project: s.project, SecretsDir: "/run/check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := b.Service("web-app")
+	orig, err := s.engine.API().ImageInspect(ctx, svc.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.engine.API().ImageTag(context.Background(), orig.ID, svc.Image); err != nil {
+			t.Errorf("give %s its lab image back: %v", svc.Image, err)
+		}
+	})
+	build := t.TempDir()
+	script := "#!/bin/sh\necho 'nginx: [emerg] cannot load certificate \"/etc/nginx/tls/web-app.crt\": BIO_new_file() failed' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(build, "nginx"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := fmt.Sprintf("FROM %s\nCOPY nginx /usr/local/sbin/nginx\n", orig.ID)
+	if err := os.WriteFile(filepath.Join(build, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.CommandContext(ctx, "docker", "build", "-q", "-t", svc.Image, build).CombinedOutput(); err != nil {
+		t.Fatalf("build the broken image: %v\n%s", err, out)
+	}
+
+	r := s.install(ctx)
+	var failure *steps.Event
+	evs := events(t, r.stdout)
+	for i := range evs {
+		if evs[i].Kind == steps.KindFailed {
+			failure = &evs[i]
+		}
+	}
+	if r.code != 1 || failure == nil || failure.Subject != "web-app" || strings.Contains(failure.Cause, "exit code 0") || !strings.Contains(strings.Join(failure.Logs, "\n"), "[emerg] cannot load certificate") || failure.Hint == "" {
+		t.Fatalf("want exit 1 and a failure naming web-app with its log lines: exit %d %+v\n%s", r.code, failure, r.stderr)
+	}
+	t.Logf("failure reported: %s; logs: %q; hint: %s", failure.Cause, failure.Logs, failure.Hint)
+
+	if err := s.engine.API().ImageTag(ctx, orig.ID, svc.Image); err != nil {
+		t.Fatal(err)
+	}
+	if r = s.install(ctx); r.code != 0 {
+		t.Fatalf("rerun with the image fixed: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+}

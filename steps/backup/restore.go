@@ -226,6 +226,7 @@ func restoreDatabases(ctx context.Context, env *install.Env, dir string, info fu
 		}
 		return nil
 	}
+	info("restoring the roles and databases")
 	sock := []string{"-h", "/var/run/postgresql", "-U", "postgres"}
 	// Roles may already exist (the first start creates the stack's own);
 	// psql goes on past those errors and creates any that are missing.
