@@ -238,6 +238,72 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 	return nil
 }
 
+// RevokeLostRootTokens revokes every root token other than token, the
+// temporary one in use: the initial root token of a setup that stopped
+// before revoking it lives on in Vault although nobody holds it any more.
+// It confirms each is refused afterwards and notes the revocation in the
+// record.
+func (c *Conn) RevokeLostRootTokens(ctx context.Context, token string, store RecordStore, emit Emit) error {
+	cl, err := c.withToken(token)
+	if err != nil {
+		return err
+	}
+	self, err := cl.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("look up the temporary root token: %w", err)
+	}
+	own, _ := self.Data["accessor"].(string)
+	list, err := cl.Logical().ListWithContext(ctx, "auth/token/accessors")
+	if err != nil {
+		return fmt.Errorf("list Vault's tokens: %w", err)
+	}
+	var keys []interface{}
+	if list != nil {
+		keys, _ = list.Data["keys"].([]interface{})
+	}
+	revoked := 0
+	for _, k := range keys {
+		acc, _ := k.(string)
+		if acc == "" || acc == own {
+			continue
+		}
+		info, err := cl.Auth().Token().LookupAccessorWithContext(ctx, acc)
+		if err != nil {
+			continue // expired or revoked meanwhile
+		}
+		if !hasRootPolicy(info.Data["policies"]) {
+			continue
+		}
+		if err := cl.Auth().Token().RevokeAccessorWithContext(ctx, acc); err != nil {
+			return fmt.Errorf("revoke a lost root token: %w", err)
+		}
+		if _, err := cl.Auth().Token().LookupAccessorWithContext(ctx, acc); err == nil {
+			return errors.New("a lost root token still works after its revocation; revoke it by hand with `vault token revoke -accessor`")
+		}
+		revoked++
+	}
+	rec, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	rec.RootRevokedAt = time.Now().UTC()
+	if err := store.Save(ctx, rec); err != nil {
+		return err
+	}
+	emit.info(fmt.Sprintf("revoked %d root token(s) left by an earlier run that stopped before revoking them", revoked))
+	return nil
+}
+
+func hasRootPolicy(v interface{}) bool {
+	ps, _ := v.([]interface{})
+	for _, p := range ps {
+		if p == "root" {
+			return true
+		}
+	}
+	return false
+}
+
 // ProbeAudit sends a request with a token that does not exist, so that it
 // is denied and written to every audit device; the path is the marker a
 // validation looks for (audit devices hash tokens and values, not paths).

@@ -81,7 +81,22 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
 			return err
 		}
 	}
-	return c.WithRootToken(ctx, shares, emit, admin)
+	rec, err := opts.Store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	return c.WithRootToken(ctx, shares, emit, func(ctx context.Context, token string) error {
+		if err := admin(ctx, token); err != nil {
+			return err
+		}
+		if rec.RootRevokedAt.IsZero() {
+			// An earlier run initialised Vault but could not finish (no
+			// shares at hand to unseal, or it was stopped), so the initial
+			// root token was never revoked; that run's token is gone with it.
+			return c.RevokeLostRootTokens(ctx, token, opts.Store, emit)
+		}
+		return nil
+	})
 }
 
 // setupShares returns the fresh init shares when usable, else asks.

@@ -148,3 +148,45 @@ func (v *labVault) exec(t *testing.T, env []string, cmd ...string) (int, string)
 	}
 	return info.ExitCode, out.String()
 }
+
+// A run that initialised Vault but could not go on (production without a
+// terminal: the shares went out encrypted and nobody could unseal yet)
+// leaves the initial root token valid, and nobody holds it. The next setup,
+// given shares, revokes it, confirms Vault refuses it and records that.
+func TestSetupRevokesARootTokenAnEarlierRunLost(t *testing.T) {
+	v := startLabVault(t)
+	c := v.conn()
+	ctx := testCtx(t)
+	store := FileRecordStore{Path: filepath.Join(t.TempDir(), "record.json")}
+	init := InitOptions{Shares: 3, Threshold: 2, Custody: "show"}
+	var keys []string
+	res, err := c.Initialize(ctx, init, store, func(_ context.Context, r *InitResult) error { keys = r.Keys; return nil }, nil)
+	if err != nil || res == nil {
+		t.Fatalf("init: %v", err)
+	}
+	lost := res.RootToken // the stopped run's token, never revoked
+
+	opts := SetupOptions{Init: init, Store: store, Audit: DefaultAuditDevices(), Secrets: testSpecs,
+		Shares: func(context.Context, Status) ([]string, error) { return keys[1:], nil }}
+	rec := &recorder{}
+	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+		t.Fatalf("setup after the stopped run: %v", err)
+	}
+	if got := messages(rec.take()); !strings.Contains(got, "revoked 1 root token(s) left by an earlier run") {
+		t.Errorf("setup did not report the revocation:\n%s", got)
+	}
+	cl, err := c.withToken(lost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Auth().Token().LookupSelfWithContext(ctx); err == nil {
+		t.Fatal("the lost initial root token still works")
+	}
+	if r, err := store.Load(ctx); err != nil || r.RootRevokedAt.IsZero() {
+		t.Errorf("record after the revocation: %+v %v", r, err)
+	}
+	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+	assertOnlyTokenEvents(t, rec.take())
+}

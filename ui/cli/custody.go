@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -59,7 +60,15 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 		default:
 			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
 		}
-		c.Shares = func(ctx context.Context, st vault.Status) ([]string, error) { return askShares(a, o, st) }
+		c.Shares = func(ctx context.Context, st vault.Status) ([]string, error) {
+			keys, err := askShares(a, o, st)
+			if err != nil && len(ans.Vault.PGPKeys) > 0 {
+				// Without a terminal this is where a PGP install pauses.
+				err = withCode(exitCode(err), fmt.Errorf("%w\n  the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
+					err, filepath.Join(env.VaultDir(), "encrypted-shares.txt"), st.Threshold))
+			}
+			return keys, err
+		}
 		return c, nil
 	}
 	return install.Custody{}, usageError("unknown vault.custody %q", ans.Vault.Custody)
