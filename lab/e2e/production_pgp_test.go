@@ -2,20 +2,14 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	// Deprecated upstream, but enough to play the key holders' gpg.
-	//lint:ignore SA1019 stands in for the key holders' gpg in tests only
-	"golang.org/x/crypto/openpgp"
-
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
@@ -28,20 +22,11 @@ import (
 func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	s := newStack(t, 13)
 	ctx := ctxFor(t, 20*time.Minute)
-	holders := make([]*openpgp.Entity, 3)
+	holders := []*labtest.KeyHolder{labtest.NewKeyHolder(t), labtest.NewKeyHolder(t), labtest.NewKeyHolder(t)}
 	s.ans.Profile = answers.Production
 	s.ans.Vault = answers.Vault{KeyShares: 3, KeyThreshold: 2, Custody: answers.CustodyShow}
-	for i := range holders {
-		e, err := openpgp.NewEntity("key holder", "", "holder@example.invalid", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var pub bytes.Buffer
-		if err := e.Serialize(&pub); err != nil {
-			t.Fatal(err)
-		}
-		holders[i] = e
-		s.ans.Vault.PGPKeys = append(s.ans.Vault.PGPKeys, base64.StdEncoding.EncodeToString(pub.Bytes()))
+	for _, h := range holders {
+		s.ans.Vault.PGPKeys = append(s.ans.Vault.PGPKeys, h.PublicKey)
 	}
 	data, err := yamlOf(s.ans)
 	if err != nil {
@@ -86,7 +71,7 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	keys := filepath.Join(t.TempDir(), "keys")
 	var plain []string
 	for i := range 2 {
-		plain = append(plain, decryptShare(t, holders[i], encrypted[i]))
+		plain = append(plain, holders[i].Decrypt(encrypted[i]))
 	}
 	if err := os.WriteFile(keys, []byte(strings.Join(plain, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -103,21 +88,4 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	if !strings.Contains(r.stdout, "The initial root token is revoked") {
 		t.Errorf("validate output lacks the root token check:\n%s", r.stdout)
 	}
-}
-
-func decryptShare(t *testing.T, holder *openpgp.Entity, encrypted string) string {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(encrypted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := openpgp.ReadMessage(bytes.NewReader(raw), openpgp.EntityList{holder}, nil, nil)
-	if err != nil {
-		t.Fatalf("decrypt a share: %v", err)
-	}
-	out, err := io.ReadAll(md.UnverifiedBody)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }

@@ -226,12 +226,7 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 			return errors.New("the root token still works after its revocation; revoke it by hand with `vault token revoke -self`")
 		}
 	}
-	rec, err := store.Load(ctx)
-	if err != nil {
-		return err
-	}
-	rec.RootRevokedAt = time.Now().UTC()
-	if err := store.Save(ctx, rec); err != nil {
+	if err := markRootRevoked(ctx, store); err != nil {
 		return err
 	}
 	emit.info("root token revoked; admin work now needs the key holders (generate-root)")
@@ -282,16 +277,21 @@ func (c *Conn) RevokeLostRootTokens(ctx context.Context, token string, store Rec
 		}
 		revoked++
 	}
+	if err := markRootRevoked(ctx, store); err != nil {
+		return err
+	}
+	emit.info(fmt.Sprintf("revoked %d root token(s) left by an earlier run that stopped before revoking them", revoked))
+	return nil
+}
+
+// markRootRevoked notes in the record that no initial root token is left.
+func markRootRevoked(ctx context.Context, store RecordStore) error {
 	rec, err := store.Load(ctx)
 	if err != nil {
 		return err
 	}
 	rec.RootRevokedAt = time.Now().UTC()
-	if err := store.Save(ctx, rec); err != nil {
-		return err
-	}
-	emit.info(fmt.Sprintf("revoked %d root token(s) left by an earlier run that stopped before revoking them", revoked))
-	return nil
+	return store.Save(ctx, rec)
 }
 
 func hasRootPolicy(v interface{}) bool {

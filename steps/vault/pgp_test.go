@@ -1,17 +1,11 @@
 package vault
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"io"
 	"path/filepath"
 	"testing"
 
-	// Deprecated upstream, but enough to play a key holder's gpg in a test:
-	// make a key, then decrypt the share Vault encrypted to it.
-	//lint:ignore SA1019 stands in for a key holder's gpg in tests only
-	"golang.org/x/crypto/openpgp"
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
 )
 
 func TestInitWithPGPKeys(t *testing.T) {
@@ -19,19 +13,10 @@ func TestInitWithPGPKeys(t *testing.T) {
 	c := v.conn()
 	ctx := testCtx(t)
 
-	holders := make([]*openpgp.Entity, 3)
+	holders := []*labtest.KeyHolder{labtest.NewKeyHolder(t), labtest.NewKeyHolder(t), labtest.NewKeyHolder(t)}
 	opts := InitOptions{Shares: 3, Threshold: 2, Custody: "show"}
-	for i := range holders {
-		e, err := openpgp.NewEntity("key holder", "", "holder@example.invalid", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var pub bytes.Buffer
-		if err := e.Serialize(&pub); err != nil {
-			t.Fatal(err)
-		}
-		holders[i] = e
-		opts.PGPKeys = append(opts.PGPKeys, base64.StdEncoding.EncodeToString(pub.Bytes()))
+	for _, h := range holders {
+		opts.PGPKeys = append(opts.PGPKeys, h.PublicKey)
 	}
 	var got *InitResult
 	res, err := c.Initialize(ctx, opts, FileRecordStore{Path: filepath.Join(t.TempDir(), "r")},
@@ -47,7 +32,7 @@ func TestInitWithPGPKeys(t *testing.T) {
 	u := c.NewUnsealer(nil)
 	var st Status
 	for i := range 2 {
-		share := decryptShare(t, holders[i], res.Keys[i])
+		share := holders[i].Decrypt(res.Keys[i])
 		if st, err = u.Submit(ctx, share); err != nil {
 			t.Fatalf("decrypted share %d: %v", i+1, err)
 		}
@@ -55,21 +40,4 @@ func TestInitWithPGPKeys(t *testing.T) {
 	if st.State != StateUnsealed {
 		t.Fatalf("state %v after two decrypted shares, want unsealed", st.State)
 	}
-}
-
-func decryptShare(t *testing.T, holder *openpgp.Entity, encrypted string) string {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(encrypted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := openpgp.ReadMessage(bytes.NewReader(raw), openpgp.EntityList{holder}, nil, nil)
-	if err != nil {
-		t.Fatalf("decrypting a share: %v", err)
-	}
-	plain, err := io.ReadAll(md.UnverifiedBody)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(plain)
 }
