@@ -98,6 +98,19 @@ func update[M tea.Model](t *testing.T, m M, msg tea.Msg) M {
 	return runCmds(t, m, cmd, 0)
 }
 
+// cmdBudget is how long runCmds lets a command run before taking it for
+// one that waits (a tick, a channel) and leaving it alone.
+var cmdBudget = 50 * time.Millisecond
+
+// withCmdBudget gives commands longer, for tests whose keys start file I/O
+// (validating and writing the answers), which a loaded machine can make
+// slower than the default budget.
+func withCmdBudget(t *testing.T, d time.Duration) {
+	old := cmdBudget
+	cmdBudget = d
+	t.Cleanup(func() { cmdBudget = old })
+}
+
 func runCmds[M tea.Model](t *testing.T, m M, cmd tea.Cmd, depth int) M {
 	if cmd == nil || depth > 6 {
 		return m
@@ -107,7 +120,7 @@ func runCmds[M tea.Model](t *testing.T, m M, cmd tea.Cmd, depth int) M {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(cmdBudget):
 		return m // a command that waits (a tick, a channel) is left alone
 	}
 	switch msg := msg.(type) {

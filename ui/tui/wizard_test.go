@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
@@ -276,6 +277,7 @@ func TestWizardReviewRefusesToStartWhenChecksFail(t *testing.T) {
 	if !strings.Contains(plain(m.View()), "✗ Port 443: port 443 on every address is held by nginx") {
 		t.Fatalf("the review does not list the failing check:\n%s", plain(m.View()))
 	}
+	withCmdBudget(t, 5*time.Second) // "s" validates and writes the file
 	m = press(t, m, "s")
 	if m.saved != opts.AnswersPath {
 		t.Fatalf("s did not save the answers (notice %q)", m.notice)
@@ -305,6 +307,7 @@ func TestWizardSaveAndStartReturnsTheAnswers(t *testing.T) {
 	m = press(t, m, "enter")
 	m = goTo(t, m, screenReview)
 	m = update(t, m, checksDoneMsg{seq: m.checks.seq, results: passingChecks(), at: fixedNow})
+	withCmdBudget(t, 5*time.Second) // starting saves the answers first
 	m = press(t, m, "enter")
 	if !m.finished || !m.result.Start || m.result.Saved != opts.AnswersPath {
 		t.Fatalf("start: finished %v, result %+v, notice %q", m.finished, m.result, m.notice)
