@@ -124,7 +124,6 @@ installer uninstall --purge --yes >/dev/null 2>&1 || true
       printf "installer CPU time: %.2f s per install (user %.2f + system %.2f)\n", (u+s)/runs, u/runs, s/runs
     }'
   cat "$work"/steps-*.txt | awk -v runs="$runs" '
-    $1 == "services" || $1 == "vault-start" {wait+=$2}
     $1 != "services" && $1 != "vault-start" && $1 != "images" {own+=$2}
     END {printf "installer time outside waiting on containers (all steps but vault-start and services): %.2f s per install\n", own/runs}'
   echo

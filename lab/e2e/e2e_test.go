@@ -54,11 +54,14 @@ type stack struct {
 	answers string
 	engine  *compose.Engine
 	ans     answers.Answers
+	// bundle is the stack rendered from ans: its services and images.
+	bundle assets.Bundle
 }
 
 // requireLabImages stops the test when a lab image the answers need is
-// missing: the installer would otherwise pull it from a registry.
-func requireLabImages(t *testing.T, e *compose.Engine, a answers.Answers) {
+// missing: the installer would otherwise pull it from a registry. It
+// returns the rendered stack.
+func requireLabImages(t *testing.T, e *compose.Engine, a answers.Answers) assets.Bundle {
 	t.Helper()
 	b, err := assets.Render(a, assets.Options{Project: "check", SecretsDir: "/run/check"})
 	if err != nil {
@@ -72,6 +75,7 @@ func requireLabImages(t *testing.T, e *compose.Engine, a answers.Answers) {
 			t.Skipf("lab image %s is missing: run lab/test.sh", svc.Image)
 		}
 	}
+	return b
 }
 
 func newStack(t *testing.T, n int, groups ...string) *stack {
@@ -89,7 +93,7 @@ func newStack(t *testing.T, n int, groups ...string) *stack {
 		Data:       answers.Segment{Name: project + "-data", Subnet: fmt.Sprintf("10.231.%d.128/26", 100+n)},
 		Monitoring: answers.Segment{Name: project + "-mon", Subnet: fmt.Sprintf("10.231.%d.192/26", 100+n)},
 	}
-	requireLabImages(t, e, a)
+	bundle := requireLabImages(t, e, a)
 	data, err := yamlOf(a)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +102,7 @@ func newStack(t *testing.T, n int, groups ...string) *stack {
 	if err := os.WriteFile(file, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, bin: binary(t), project: project, dir: a.InstallDir, answers: file, engine: e, ans: a}
+	s := &stack{t: t, bin: binary(t), project: project, dir: a.InstallDir, answers: file, engine: e, ans: a, bundle: bundle}
 	t.Cleanup(func() {
 		// Purge through the installer itself; labtest.Project's cleanup
 		// then catches anything left.

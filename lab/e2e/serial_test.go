@@ -15,7 +15,6 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
 )
 
@@ -35,13 +34,9 @@ func TestSerialInterruptedImageLoadResumes(t *testing.T) {
 	serialOnly(t)
 	s := newStack(t, 9)
 	ctx := ctxFor(t, 20*time.Minute)
-	b, err := assets.Render(s.ans, assets.Options{Project: s.project, SecretsDir: "/run/check"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids := map[string]string{}
 	var refs []string
-	for _, svc := range b.Services {
+	for _, svc := range s.bundle.Services {
 		if _, ok := ids[svc.Image]; ok {
 			continue
 		}
@@ -281,11 +276,7 @@ func TestSerialServiceThatNeverComesUpIsNamedWithItsLogs(t *testing.T) {
 	serialOnly(t)
 	s := newStack(t, 12)
 	ctx := ctxFor(t, 20*time.Minute)
-	b, err := assets.Render(s.ans, assets.Options{Project: s.project, SecretsDir: "/run/check"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, _ := b.Service("web-app")
+	svc, _ := s.bundle.Service("web-app")
 	orig, err := s.engine.API().ImageInspect(ctx, svc.Image)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 	p := a.printer()
 
 	if remove {
-		if err := confirm(a, yes, fmt.Sprintf("Remove the daily backup of %s?", s.Project)); err != nil {
+		if err := confirm(a, yes, "removing the schedule changes this host", fmt.Sprintf("Remove the daily backup of %s?", s.Project)); err != nil {
 			return err
 		}
 		if systemd {
@@ -160,7 +160,7 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 		fmt.Fprintln(a.io.Out, "# Install and enable it with the same command and --install.")
 		return nil
 	}
-	if err := confirm(a, yes, fmt.Sprintf("Back up %s every day at %s, keeping %d?", s.Project, s.At, s.Keep)); err != nil {
+	if err := confirm(a, yes, "installing the schedule changes this host", fmt.Sprintf("Back up %s every day at %s, keeping %d?", s.Project, s.At, s.Keep)); err != nil {
 		return err
 	}
 	changed, err := s.Install(scheduleRoot, systemd)
@@ -184,23 +184,6 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 		fmt.Fprintf(a.io.Out, "Next run: `systemctl list-timers %s.timer`; last run: `journalctl -u %s.service`\n", s.Unit(), s.Unit())
 	} else {
 		fmt.Fprintf(a.io.Out, "Output of each run goes to /var/log/%s.log\n", s.Unit())
-	}
-	return nil
-}
-
-// confirm asks a yes/no question unless yes was given.
-func confirm(a *app, yes bool, question string) error {
-	if yes {
-		return nil
-	}
-	if !a.io.CanPrompt() {
-		return usageError("this changes the host: pass --yes to confirm when not running in a terminal")
-	}
-	fmt.Fprintf(a.io.Out, "%s [y/N] ", question)
-	answer, err := a.io.ReadLine()
-	answer = strings.ToLower(strings.TrimSpace(answer))
-	if err != nil || answer != "y" && answer != "yes" {
-		return usageError("not confirmed; nothing was changed")
 	}
 	return nil
 }

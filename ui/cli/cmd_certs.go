@@ -148,15 +148,9 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 				}
 				names = append(names, certs...)
 			}
-			if !yes {
-				if !a.io.CanPrompt() {
-					return usageError("rotating restarts %s: pass --yes when not running in a terminal", strings.Join(services, ", "))
-				}
-				fmt.Fprintf(a.io.Out, "Reissue %d certificates and restart %s? [y/N] ", len(names), strings.Join(services, ", "))
-				answer, err := a.io.ReadLine()
-				if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") {
-					return usageError("not confirmed; nothing was changed")
-				}
+			if err := confirm(a, yes, "rotating restarts "+strings.Join(services, ", "),
+				fmt.Sprintf("Reissue %d certificates and restart %s?", len(names), strings.Join(services, ", "))); err != nil {
+				return err
 			}
 			unlock, err := steps.Lock(a.dir)
 			if err != nil {

@@ -90,15 +90,8 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		}
 		return err
 	}
-	if !o.yes {
-		if !a.io.CanPrompt() {
-			return usageError("install changes this host: pass --yes to confirm when not running in a terminal")
-		}
-		fmt.Fprintf(a.io.Out, "Install the stack into %s? [y/N] ", ans.InstallDir)
-		answer, err := a.io.ReadLine()
-		if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "yes") {
-			return usageError("not confirmed; nothing was changed")
-		}
+	if err := confirm(a, o.yes, "install changes this host", fmt.Sprintf("Install the stack into %s?", ans.InstallDir)); err != nil {
+		return err
 	}
 	o.custody.installing = true
 	custody, err := custodyFor(a, env, o.custody)

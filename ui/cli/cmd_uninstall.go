@@ -84,10 +84,5 @@ func confirmUninstall(a *app, containers int, purge, yes bool) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(a.io.Out, "Stop and remove the %d containers and the networks of project %s? Data is kept. [y/N] ", containers, a.project)
-	answer, err := a.io.ReadLine()
-	if err != nil || !strings.EqualFold(strings.TrimSpace(answer), "y") && !strings.EqualFold(strings.TrimSpace(answer), "yes") {
-		return usageError("not confirmed; nothing was removed")
-	}
-	return nil
+	return confirm(a, false, "uninstall removes the running stack", fmt.Sprintf("Stop and remove the %d containers and the networks of project %s? Data is kept.", containers, a.project))
 }
