@@ -133,15 +133,7 @@ func (s VaultSetupStep) Check(ctx context.Context) (bool, error) {
 	if err != nil || st.State != vault.StateUnsealed {
 		return false, nil
 	}
-	for _, d := range s.Env.Deliveries() {
-		for _, f := range d.Files {
-			fi, err := os.Stat(filepath.Join(s.Env.SecretsDir, d.Service, f.Name))
-			if err != nil || fi.Mode().Perm() != 0o400 {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
+	return vault.CheckDelivered(s.Env.SecretsDir, s.Env.Deliveries()) == nil, nil
 }
 
 // Run implements steps.Step.

@@ -1,15 +1,9 @@
 package vault
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
-	"syscall"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -57,12 +51,12 @@ func (d Delivery) validate() error {
 }
 
 // Deliver writes each service's secrets as files under root (on the host a
-// tmpfs under /run): root/SERVICE/NAME, the directory mode 0500 and the
-// files 0400, all owned by the service's uid and gid. Files already holding
-// the right value, mode and owner are left alone; files in a service
-// directory that the delivery no longer lists are removed, so the
-// directory always holds exactly what the service should see. token needs
-// read access under banking/ (the installer policy).
+// tmpfs under /run): root/SERVICE/NAME, each file owned by the service's
+// uid and gid with mode 0400, every directory root's own with mode 0700
+// (secretdir.go says why and how). A service whose files already hold the
+// right values is left alone; otherwise its directory is rebuilt to hold
+// exactly what the delivery lists. token needs read access under banking/
+// (the installer policy).
 func (c *Conn) Deliver(ctx context.Context, token, root string, deliveries []Delivery, emit Emit) error {
 	for _, d := range deliveries {
 		if err := d.validate(); err != nil {
@@ -73,79 +67,49 @@ func (c *Conn) Deliver(ctx context.Context, token, root string, deliveries []Del
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(root, 0o711); err != nil {
-		return fmt.Errorf("creating the secrets directory %s: %w", root, err)
+	tree, err := openSecretTree(root)
+	if err != nil {
+		return err
 	}
+	defer tree.Close()
 	kv := cl.KVv2(KVMount)
 	cache := map[string]map[string]interface{}{}
 	for _, d := range deliveries {
-		changed, err := deliverService(ctx, kv, cache, root, d)
+		want, err := d.contents(ctx, kv, cache)
 		if err != nil {
 			return err
 		}
-		if changed > 0 {
-			emit.info(fmt.Sprintf("delivered %d secret file(s) to %s", changed, d.Service))
+		changed, err := tree.diff(want)
+		if err != nil {
+			return err
 		}
+		if changed == 0 {
+			continue
+		}
+		if err := tree.put(want); err != nil {
+			return err
+		}
+		emit.info(fmt.Sprintf("delivered %d secret file(s) to %s", changed, d.Service))
 	}
 	return nil
 }
 
-func deliverService(ctx context.Context, kv *api.KVv2, cache map[string]map[string]interface{}, root string, d Delivery) (int, error) {
-	dir := filepath.Join(root, d.Service)
-	if err := os.Mkdir(dir, 0o500); err != nil && !errors.Is(err, fs.ErrExist) {
-		return 0, fmt.Errorf("creating %s: %w", dir, err)
-	}
-	// Writable while we work (matters when not running as root), read-only
-	// for its owner afterwards.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return 0, fmt.Errorf("opening %s for writing: %w", dir, err)
-	}
-	changed, err := writeServiceFiles(ctx, kv, cache, dir, d)
-	if ferr := ensureOwnerMode(dir, d.UID, d.GID, 0o500); ferr != nil && err == nil {
-		err = ferr
-	}
-	return changed, err
-}
-
-func writeServiceFiles(ctx context.Context, kv *api.KVv2, cache map[string]map[string]interface{}, dir string, d Delivery) (int, error) {
-	changed := 0
-	want := map[string]bool{}
+// contents reads the delivery's values from Vault and formats each file.
+func (d Delivery) contents(ctx context.Context, kv *api.KVv2, cache map[string]map[string]interface{}) (serviceFiles, error) {
+	want := serviceFiles{service: d.Service, uid: d.UID, gid: d.GID, files: map[string][]byte{}}
 	for _, f := range d.Files {
-		want[f.Name] = true
 		val, err := secretValue(ctx, kv, cache, f)
 		if err != nil {
-			return changed, fmt.Errorf("service %s: %w", d.Service, err)
+			return want, fmt.Errorf("service %s: %w", d.Service, err)
 		}
 		if f.Format != nil {
 			if val, err = f.Format(string(val)); err != nil {
-				return changed, fmt.Errorf("service %s: %w", d.Service, err)
+				return want, fmt.Errorf("service %s: %w", d.Service, err)
 			}
 		}
-		p := filepath.Join(dir, f.Name)
-		if upToDate(p, val, d.UID, d.GID) {
-			continue
-		}
-		if err := writeFileAtomic(p, val, 0o400); err != nil {
-			return changed, fmt.Errorf("service %s: %w", d.Service, err)
-		}
-		if err := os.Chown(p, d.UID, d.GID); err != nil {
-			return changed, fmt.Errorf("giving %s to uid %d: %w (delivery must run as root to hand files to service users)", p, d.UID, err)
-		}
-		changed++
+		want.files[f.Name] = val
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return changed, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	for _, e := range entries {
-		if !want[e.Name()] {
-			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-				return changed, fmt.Errorf("removing stale secret file %s: %w", e.Name(), err)
-			}
-			changed++
-		}
-	}
-	return changed, nil
+	return want, nil
 }
 
 func secretValue(ctx context.Context, kv *api.KVv2, cache map[string]map[string]interface{}, f SecretFile) ([]byte, error) {
@@ -163,29 +127,4 @@ func secretValue(ctx context.Context, kv *api.KVv2, cache map[string]map[string]
 		return nil, fmt.Errorf("secret %s has no key %q: generate it first", f.Path, f.Key)
 	}
 	return []byte(v), nil
-}
-
-func ensureOwnerMode(p string, uid, gid int, mode os.FileMode) error {
-	if err := os.Chown(p, uid, gid); err != nil {
-		return fmt.Errorf("giving %s to uid %d: %w (delivery must run as root to hand files to service users)", p, uid, err)
-	}
-	if err := os.Chmod(p, mode); err != nil {
-		return fmt.Errorf("setting mode of %s: %w", p, err)
-	}
-	return nil
-}
-
-// upToDate reports whether p already holds val with mode 0400 and the
-// right owner.
-func upToDate(p string, val []byte, uid, gid int) bool {
-	fi, err := os.Lstat(p)
-	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o400 {
-		return false
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok || int(st.Uid) != uid || int(st.Gid) != gid {
-		return false
-	}
-	cur, err := os.ReadFile(p)
-	return err == nil && bytes.Equal(cur, val)
 }

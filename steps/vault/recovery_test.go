@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnvAddr) != "" {
 		os.Exit(initThenHang())
 	}
+	if os.Getenv(attackEnvDir) != "" {
+		os.Exit(swapLinks())
+	}
 	os.Exit(m.Run())
 }
 
