@@ -90,8 +90,8 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		return nil, fmt.Errorf("gateway ports %d (https) and %d (http) must be two different ports between 1 and 65535", d.HTTPSPort, d.HTTPPort)
 	}
 	if d.BindIP != "" {
-		if _, err := netip.ParseAddr(d.BindIP); err != nil {
-			return nil, fmt.Errorf("gateway.bind_ip %q is not an IP address", d.BindIP)
+		if _, err := answers.ParseHostAddr(d.BindIP); err != nil {
+			return nil, fmt.Errorf("gateway.bind_ip: %w", err)
 		}
 	}
 	d.PublicURL = "https://" + host

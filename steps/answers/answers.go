@@ -186,9 +186,9 @@ func (a Answers) HasGroup(g string) bool {
 func (a Answers) GatewayIPs() ([]netip.Addr, error) {
 	out := make([]netip.Addr, 0, len(a.Host.IPs))
 	for _, s := range a.Host.IPs {
-		ip, err := netip.ParseAddr(s)
+		ip, err := ParseHostAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("host.ips: %q is not an IP address", s)
+			return nil, fmt.Errorf("host.ips: %w", err)
 		}
 		out = append(out, ip)
 	}

@@ -44,6 +44,11 @@ func TestErrorsNameLineAndFix(t *testing.T) {
 		{"file custody in production", "version: 1\nprofile: production\nvault:\n  custody: file\n", 4, []string{"only the demo profile allows"}},
 		{"unknown profile", "version: 1\nprofile: staging\n", 2, []string{`profile "staging" is not known`}},
 		{"not yaml", "version: 1\nvault: [\n", 2, []string{"not valid YAML"}},
+		// An IPv6 zone is free text: it would reach certificates, nginx and
+		// compose port bindings, newlines included.
+		{"zone in host.ips", "version: 1\nhost:\n  hostname: bank.example\n  ips: [\"fe80::1%eth0\\n  injected: true\"]\n", 4, []string{`"fe80::1" has an IPv6 zone`}},
+		{"zone in bind_ip", "version: 1\ngateway:\n  bind_ip: \"::1%lo\"\n", 3, []string{"gateway.bind_ip", `"::1" has an IPv6 zone`}},
+		{"bind_ip not an address", "version: 1\ngateway:\n  bind_ip: localhost\n", 3, []string{`gateway.bind_ip: "localhost" is not an IP address`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -28,6 +28,25 @@ func (ps *problems) add(path, format string, args ...any) {
 	*ps = append(*ps, problem{Error: &Error{Msg: fmt.Sprintf(format, args...)}, path: path})
 }
 
+// ParseHostAddr parses an address of this host given in the answers. An
+// IPv6 zone (fe80::1%eth0) is refused: it is free text that ends up in
+// certificates, configuration files and compose port bindings, and a link-
+// local address cannot serve browsers anyway.
+func ParseHostAddr(s string) (netip.Addr, error) {
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		// The zone may hold anything; show the address part only.
+		if i := strings.IndexByte(s, '%'); i >= 0 {
+			return netip.Addr{}, fmt.Errorf("%q has an IPv6 zone (the part after %%); give the address without it", s[:i])
+		}
+		return netip.Addr{}, fmt.Errorf("%q is not an IP address", s)
+	}
+	if ip.Zone() != "" {
+		return netip.Addr{}, fmt.Errorf("%q has an IPv6 zone (the part after %%); give the address without it", ip.WithZone("").String())
+	}
+	return ip, nil
+}
+
 // Validate checks the answers for mistakes a person can fix.
 func (a Answers) Validate() error {
 	if ps := a.validate(); len(ps) > 0 {
@@ -47,8 +66,13 @@ func (a Answers) validate() problems {
 		ps.add("host.hostname", "host.hostname %q is not a valid DNS name (letters, digits, hyphens and dots only)", a.Host.Hostname)
 	}
 	for _, ip := range a.Host.IPs {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			ps.add("host.ips", "host.ips: %q is not an IP address", ip)
+		if _, err := ParseHostAddr(ip); err != nil {
+			ps.add("host.ips", "host.ips: %v", err)
+		}
+	}
+	if a.Gateway.BindIP != "" {
+		if _, err := ParseHostAddr(a.Gateway.BindIP); err != nil {
+			ps.add("gateway.bind_ip", "gateway.bind_ip: %v", err)
 		}
 	}
 	a.validateVault(&ps)
