@@ -6,32 +6,61 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrLocked means another installer holds the install dir.
 var ErrLocked = errors.New("install dir is in use")
 
-// LockFileName is the lock file inside the install dir.
-const LockFileName = ".lock"
+// LockPath is the lock file of an install dir. It lives beside the
+// directory, not in it: so it can be taken before the directory exists or
+// is known to be an installation's (nothing is written into a directory
+// that may be someone else's), and it keeps protecting the installation
+// while restore swaps the directory itself aside.
+func LockPath(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("lock install dir: %w", err)
+	}
+	if abs == "/" {
+		return "", errors.New("lock install dir: the filesystem root cannot be an install dir")
+	}
+	return filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".lock"), nil
+}
 
 // Lock takes an exclusive lock on the install dir for the life of the
 // process. The kernel drops it if the process dies, so a crash never
 // leaves a stale lock. It returns a function that releases it.
 func Lock(dir string) (func(), error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("lock install dir: %w", err)
-	}
-	path := filepath.Join(dir, LockFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	path, err := LockPath(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("lock install dir: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	// Never through a link, and only a plain file of our own: the lock is
+	// written to, and its parent directory may be shared.
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock install dir: open %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock install dir: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() {
+		f.Close()
+		return nil, fmt.Errorf("lock install dir: %s is not a plain file of uid %d; remove it and run again", path, os.Geteuid())
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, unix.EWOULDBLOCK) {
 			h := strings.TrimSpace(string(holder))
 			if h == "" {
 				h = "another process"
@@ -41,11 +70,11 @@ func Lock(dir string) (func(), error) {
 		return nil, fmt.Errorf("lock install dir: %w", err)
 	}
 	_ = f.Truncate(0)
-	_, _ = fmt.Fprintf(f, "fineract-installer pid %d (since %s, %s)\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339), strings.Join(os.Args, " "))
+	_, _ = f.WriteAt([]byte(fmt.Sprintf("fineract-installer pid %d (since %s, %s)\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339), strings.Join(os.Args, " "))), 0)
 	_ = f.Sync()
 	return func() {
 		_ = f.Truncate(0)
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = unix.Flock(fd, unix.LOCK_UN)
 		f.Close()
 	}, nil
 }

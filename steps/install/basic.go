@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,17 +94,10 @@ func (s InstallDirStep) Check(context.Context) (bool, error) {
 
 // Run implements steps.Step.
 func (s InstallDirStep) Run(ctx context.Context, emit steps.Emitter) error {
-	if _, err := installdir.Exists(s.Env.Dir); err != nil {
-		// An existing directory must be ours: never write into someone's
-		// data. The lock and state files are this run's own.
-		entries, _ := os.ReadDir(s.Env.Dir)
-		for _, e := range entries {
-			if e.Name() != steps.LockFileName && e.Name() != steps.StateFileName {
-				return steps.Fail(err, "choose an empty or new directory with install_dir / --dir")
-			}
-		}
-	}
 	if err := installdir.Mark(s.Env.Dir); err != nil {
+		if errors.Is(err, installdir.ErrNotInstallDir) {
+			return steps.Fail(err, "choose an empty or new directory with install_dir / --dir")
+		}
 		return steps.Fail(err, "check that the parent directory exists and is writable, and that the disk is not full")
 	}
 	data, err := s.answersYAML()

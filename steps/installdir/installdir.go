@@ -15,17 +15,46 @@ const MarkerFile = ".fineract-stack"
 // ErrNotInstallDir means the directory exists but was not made by the installer.
 var ErrNotInstallDir = errors.New("not an installation directory")
 
-// Mark records that dir is an installation directory.
+// Claimable reports, without writing anything, whether dir may become (or
+// already is) an installation directory: it is new, empty, or marked. A
+// directory holding someone else's files gives ErrNotInstallDir.
+func Claimable(dir string) error {
+	_, err := claim(dir)
+	return err
+}
+
+// claim says whether dir must be created and marked (true) or is already
+// an installation directory (false).
+func claim(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("install dir %s: %w", dir, err)
+	case len(entries) == 0:
+		return true, nil
+	}
+	if _, err := Exists(dir); err != nil {
+		return false, fmt.Errorf("%w; choose an empty or new directory with install_dir or --dir", err)
+	}
+	return false, nil
+}
+
+// Mark makes dir an installation directory: a new or empty directory
+// gets the marker, an installation directory is left as it is, and any
+// other directory is refused with ErrNotInstallDir before anything is
+// written into it (it holds someone else's files).
 func Mark(dir string) error {
+	fresh, err := claim(dir)
+	if err != nil || !fresh {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("create install dir: %w", err)
 	}
-	f := filepath.Join(dir, MarkerFile)
-	if _, err := os.Stat(f); err == nil {
-		return nil
-	}
 	data := []byte("This directory holds a fineract-installer installation: certificates, rendered configuration and state.\n")
-	if err := os.WriteFile(f, data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, MarkerFile), data, 0o644); err != nil {
 		return fmt.Errorf("mark install dir: %w", err)
 	}
 	return nil
@@ -64,10 +93,4 @@ func Remove(dir string) error {
 		return fmt.Errorf("remove install dir: %w", err)
 	}
 	return nil
-}
-
-// SecretsDir is where a project's service secrets are materialised from
-// Vault: a tmpfs under /run, so they vanish at reboot and never reach a disk.
-func SecretsDir(project string) string {
-	return filepath.Join("/run/fineract-stack", project, "secrets")
 }

@@ -47,14 +47,11 @@ kept as they are; only the others are reissued, and the output says why.`,
 			if err != nil {
 				return withCode(ExitUsage, err)
 			}
-			unlock, err := steps.Lock(ans.InstallDir)
+			unlock, err := lockInstallDir(ans.InstallDir)
 			if err != nil {
-				return withCode(ExitFailed, err)
-			}
-			defer unlock()
-			if err := installdir.Mark(ans.InstallDir); err != nil {
 				return err
 			}
+			defer unlock()
 			p := a.printer()
 			plan := (&steps.Plan{}).Then(install.CertificatesStep{Env: env})
 			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(cmd.Context()); err != nil {

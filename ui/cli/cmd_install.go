@@ -66,6 +66,11 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	if err := ans.Validate(); err != nil {
 		return withCode(ExitUsage, err)
 	}
+	// Read only: a directory holding someone else's files is refused
+	// before anything (preflight included) runs.
+	if err := installdir.Claimable(ans.InstallDir); err != nil {
+		return withCode(ExitUsage, err)
+	}
 	a.dir = ans.InstallDir
 
 	e, engineErr := compose.Connect(ctx)
@@ -98,9 +103,9 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := steps.Lock(ans.InstallDir)
+	unlock, err := lockInstallDir(ans.InstallDir)
 	if err != nil {
-		return withCode(ExitFailed, err)
+		return err
 	}
 	defer unlock()
 	var checklist []validate.Result
@@ -142,4 +147,22 @@ func printInstalled(a *app, env *install.Env) {
 	fmt.Fprintf(a.io.Out, "  API:          %s/fineract-provider/api/v1\n", url)
 	fmt.Fprintf(a.io.Out, "  CA to trust:  %s\n", env.PKIDir()+"/ca.crt")
 	fmt.Fprintf(a.io.Out, "  after a reboot Vault is sealed: run `fineract-installer unseal`\n")
+}
+
+// lockInstallDir takes the install dir's lock (beside it), then makes sure
+// the directory is an installation's or new before anything is written into
+// it: a directory holding someone else's files is refused, untouched.
+func lockInstallDir(dir string) (func(), error) {
+	unlock, err := steps.Lock(dir)
+	if err != nil {
+		return nil, withCode(ExitFailed, err)
+	}
+	if err := installdir.Mark(dir); err != nil {
+		unlock()
+		if errors.Is(err, installdir.ErrNotInstallDir) {
+			return nil, withCode(ExitUsage, err)
+		}
+		return nil, withCode(ExitFailed, err)
+	}
+	return unlock, nil
 }

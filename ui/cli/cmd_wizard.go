@@ -79,7 +79,7 @@ func runWizard(ctx context.Context, a *app) error {
 		Title:    fmt.Sprintf("Installing %s (%s profile) into %s", a.project, ans.Profile, ans.InstallDir),
 		Steps:    tui.StepInfos(plan),
 		Run: func(ctx context.Context, emit func(steps.Event)) error {
-			unlock, err := steps.Lock(ans.InstallDir)
+			unlock, err := lockInstallDir(ans.InstallDir)
 			if err != nil {
 				return err
 			}
