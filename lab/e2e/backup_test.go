@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 )
 
 const backupPassphrase = "backup passphrase for the lab tests"
@@ -135,11 +140,55 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("purge: %d %s", r.code, r.stderr)
 	}
 	_ = os.RemoveAll(filepath.Join("/run/fineract-stack", s.project))
+
+	// Whoever holds the passphrase can rewrite the archive: a compose file
+	// that would give host root, a key left readable by everyone, a file
+	// of their own. The restore takes the data and nothing else.
+	hostile := filepath.Join(t.TempDir(), "hostile.fib")
+	rewriteArchive(t, file, hostile, []byte(backupPassphrase), func(name string, mode fs.FileMode, data []byte) (fs.FileMode, []byte) {
+		switch name {
+		case "install/compose.yaml":
+			return mode, []byte(hostileCompose(s.bundle.Services[0].Image))
+		case "install/pki/ca.key":
+			return 0o666, data
+		}
+		return mode, data
+	}, map[string][]byte{"install/planted.sh": []byte("#!/bin/sh\nid > /tmp/planted\n")})
+
 	start = time.Now()
-	if r := backupCmd("restore", file, "--yes"); r.code != 0 {
-		t.Fatalf("restore: exit %d\n%s\n%s", r.code, tail(r.stdout, 30), r.stderr)
+	restore := s.command(ctx, "restore", hostile, "--yes")
+	restore.Env = append(restore.Env, "FINERACT_BACKUP_PASSPHRASE="+backupPassphrase)
+	var restoreErr strings.Builder
+	restore.Stderr = &restoreErr
+	out, err := restore.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restore.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var restoreOut strings.Builder
+	sc := bufio.NewScanner(out)
+	second := false
+	for sc.Scan() {
+		restoreOut.WriteString(sc.Text() + "\n")
+		if !second && strings.Contains(sc.Text(), "install dir restored") {
+			// The install dir was just swapped: another command must still
+			// find it in use.
+			second = true
+			if r := backupCmd("backup", "--out", filepath.Join(t.TempDir(), "during-restore.fib")); r.code != 1 || !strings.Contains(r.stderr, "in use") {
+				t.Errorf("a backup started while restore runs: exit %d %s", r.code, r.stderr)
+			}
+		}
+	}
+	if err := restore.Wait(); err != nil {
+		t.Fatalf("restore: %v\n%s\n%s", err, tail(restoreOut.String(), 30), restoreErr.String())
+	}
+	if !second {
+		t.Errorf("restore never said the install dir was restored:\n%s", restoreOut.String())
 	}
 	t.Logf("restore: %s", time.Since(start).Round(time.Millisecond))
+	assertNotHostile(t, s)
 	code, body := s.api(t, http.MethodGet, "/fineract-provider/api/v1/lab/rows", "")
 	for _, n := range notes {
 		if code != 200 || !strings.Contains(body, n) {
@@ -151,5 +200,116 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 	if r := s.run(ctx, "validate"); r.code != 0 {
 		t.Errorf("validate after the restore: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// hostileCompose is what an attacker holding the backup passphrase would
+// put in the archive: one privileged root container with the host's / .
+func hostileCompose(image string) string {
+	return fmt.Sprintf(`name: pwn
+services:
+  vault:
+    image: %s
+    privileged: true
+    user: "0:0"
+    volumes: ["/:/host"]
+    command: ["sh", "-c", "id > /host/tmp/pwned; sleep 3600"]
+`, image)
+}
+
+// rewriteArchive decrypts in and writes out with the same passphrase (as
+// its holder can), passing each file entry through edit and adding extra.
+func rewriteArchive(t *testing.T, in, out string, pass []byte, edit func(string, fs.FileMode, []byte) (fs.FileMode, []byte), extra map[string][]byte) {
+	t.Helper()
+	src, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rd, err := archive.NewReader(src, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	er, err := archive.NewEntryReader(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	ew, err := archive.Create(dst, pass, archive.Options{Metadata: rd.Info().Metadata})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ent, err := er.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ent.Type == archive.TypeDir {
+			if err := ew.AddDir(ent.Name, ent.Mode); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		data, err := io.ReadAll(er)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode, data := edit(ent.Name, ent.Mode, data)
+		if err := ew.AddBytes(ent.Name, mode, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range extra {
+		if err := ew.AddBytes(name, 0o755, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ew.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertNotHostile checks that what runs and what lies in the install dir
+// after restoring the hostile archive are this installer's own.
+func assertNotHostile(t *testing.T, s *stack) {
+	t.Helper()
+	ctx := context.Background()
+	ids := containerIDs(t, s)
+	if len(ids) != len(s.bundle.Services) {
+		t.Errorf("after the restore %d containers run, want the %d rendered services: %v", len(ids), len(s.bundle.Services), ids)
+	}
+	for svc, id := range ids {
+		c, err := s.engine.API().ContainerInspect(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HostConfig.Privileged || c.Config.User == "0:0" || c.Config.User == "" {
+			t.Errorf("%s runs privileged=%v as user %q", svc, c.HostConfig.Privileged, c.Config.User)
+		}
+		for _, m := range c.Mounts {
+			if m.Source == "/" {
+				t.Errorf("%s has the host's / mounted at %s", svc, m.Destination)
+			}
+		}
+	}
+	compose, err := os.ReadFile(filepath.Join(s.dir, "compose.yaml"))
+	if err != nil || strings.Contains(string(compose), "privileged: true") || strings.Contains(string(compose), "/:/host") || strings.Contains(string(compose), "name: pwn") {
+		t.Errorf("the archive's compose file was kept (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "planted.sh")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a file the archive added to the install dir was restored: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(s.dir, "pki", "ca.key")); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the CA key kept the archive's mode: %v %v", fi.Mode(), err)
+	}
+	if _, err := os.Stat("/tmp/pwned"); err == nil {
+		t.Error("the archive's command ran on the host")
 	}
 }

@@ -62,10 +62,13 @@ func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byt
 	return ew.Manifest(), nil
 }
 
-// skipInInstallDir are files a backup leaves out: earlier backups, the
-// lock of the running process.
+// legacyLock is the lock file earlier releases kept inside the install dir.
+const legacyLock = ".lock"
+
+// skipInInstallDir are files a backup leaves out: earlier backups, and the
+// lock file of earlier releases.
 func skipInInstallDir(rel string) bool {
-	return rel == "backups" || strings.HasPrefix(rel, "backups/") || rel == steps.LockFileName
+	return rel == "backups" || strings.HasPrefix(rel, "backups/") || rel == legacyLock
 }
 
 func addInstallDir(ew *archive.EntryWriter, env *install.Env, emit steps.Emitter) error {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -18,6 +21,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -66,13 +70,26 @@ func Unpack(file string, passphrase []byte, parent string) (Unpacked, error) {
 }
 
 // Restore puts an unpacked backup in place of the installation described
-// by env: the install dir (the one it replaces is kept beside it), Vault's
-// storage, the databases; then it starts everything and runs the checklist.
+// by env: the data an installation cannot re-derive (the CA and the keys,
+// Vault's record and demo custody file, Vault's storage, the databases)
+// comes from the archive; the answers are written again from the parsed
+// ones, and the compose project and every configuration file are rendered
+// again by this installer from them. Nothing else in the archive is used,
+// and modes and owners are set here, never taken from the archive. The
+// install dir it replaces is kept beside it. Then everything starts and
+// the checklist runs. env.Bundle must be rendered from u's answers.
 func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.Custody, emit func(steps.Event)) ([]validate.Result, error) {
 	e := env.Engine
 	info := func(msg string) {
 		emit(steps.Event{Kind: steps.KindProgress, Step: "restore", Message: msg, Time: time.Now().UTC()})
 	}
+
+	// Everything that can be checked is checked before the stack stops.
+	staged, err := stageInstallDir(ctx, env, filepath.Join(u.Dir, installPrefix))
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(staged) // gone once swapped in; left only on failure
 
 	if err := e.Down(ctx, env.Project, compose.DownOptions{}, nil); err != nil {
 		return nil, fmt.Errorf("stop the running stack: %w", err)
@@ -84,11 +101,15 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	}
 	info("stopped the stack; data volumes cleared for the backup's copies")
 
-	if err := swapInstallDir(env.Dir, filepath.Join(u.Dir, installPrefix)); err != nil {
+	if err := swapInstallDir(env.Dir, staged); err != nil {
 		return nil, err
 	}
-	info("install dir restored")
+	info("install dir restored: the backup's CA, keys and Vault record, configuration rendered again from its answers")
 
+	render := (&steps.Plan{}).Then(install.InstallDirStep{Env: env}).Then(install.RenderStep{Env: env})
+	if err := (&steps.Runner{Plan: render, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
+		return nil, err
+	}
 	p, err := env.LoadProject(ctx)
 	if err != nil {
 		return nil, err
@@ -102,14 +123,14 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	info("Vault storage restored")
 
 	var checklist []validate.Result
-	// Extraction does not keep owners: the certificates step gives every
-	// key back to its service's uid (in place, without reissuing).
+	// The certificates step gives every key to its service's uid (in
+	// place, without reissuing).
 	before := (&steps.Plan{}).
 		Then(install.CertificatesStep{Env: env}).
 		Then(install.VaultStartStep{Env: env}).
 		Then(install.VaultSetupStep{Env: env, Custody: custody}).
 		Then(postgresOnly{env})
-	if err := (&steps.Runner{Plan: before, Project: env.Project, Events: emit}).Run(ctx); err != nil {
+	if err := (&steps.Runner{Plan: before, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
 		return nil, err
 	}
 	if err := restoreDatabases(ctx, env, filepath.Join(u.Dir, postgresPrefix), info); err != nil {
@@ -118,10 +139,138 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	after := (&steps.Plan{}).
 		Then(install.ServicesStep{Env: env}).
 		Then(install.ValidateStep{Env: env, Results: func(rs []validate.Result) { checklist = rs }})
-	if err := (&steps.Runner{Plan: after, Project: env.Project, Events: emit}).Run(ctx); err != nil {
+	if err := (&steps.Runner{Plan: after, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
 		return checklist, err
 	}
 	return checklist, nil
+}
+
+// restoredFiles are the files of an archived install dir that a restore
+// takes: what an installation cannot derive again from its answers. Each
+// gets the mode given here, whatever the archive says.
+var restoredFiles = []struct {
+	dir     string
+	pattern *regexp.Regexp
+	mode    os.FileMode
+}{
+	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600},
+	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644},
+	{"vault", regexp.MustCompile(`^(record\.json|unseal-keys\.enc|encrypted-shares\.txt)$`), 0o600},
+}
+
+// maxRestoredFile bounds each file taken from the archive.
+const maxRestoredFile = 4 << 20
+
+// stageInstallDir builds, next to the install dir, a new install dir from
+// the archived one (from, extracted by Unpack): the marker and the
+// restoredFiles only. It checks what it took before anything else
+// changes: the certificates must be usable for the answers (the same
+// decision the certificates step makes, without writing) and Vault's record
+// must parse. It returns the new directory.
+func stageInstallDir(ctx context.Context, env *install.Env, from string) (string, error) {
+	parent := filepath.Dir(filepath.Clean(env.Dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	staged, err := os.MkdirTemp(parent, ".restore-stage-*")
+	if err != nil {
+		return "", fmt.Errorf("make the restored install dir: %w", err)
+	}
+	if err := os.Chmod(staged, 0o750); err != nil {
+		os.RemoveAll(staged)
+		return "", err
+	}
+	if err := installdir.Mark(staged); err != nil {
+		os.RemoveAll(staged)
+		return "", err
+	}
+	if err := copyRestoredFiles(from, staged); err != nil {
+		os.RemoveAll(staged)
+		return "", fmt.Errorf("take the backup's data: %w; nothing was changed", err)
+	}
+	check := *env
+	check.Dir = staged
+	if _, err := check.Store().Plan(ctx, check.CertRequests()); err != nil {
+		os.RemoveAll(staged)
+		return "", fmt.Errorf("the backup's certificates cannot serve its answers: %w; nothing was changed", err)
+	}
+	if _, err := check.RecordStore().Load(ctx); err != nil {
+		os.RemoveAll(staged)
+		return "", fmt.Errorf("the backup's Vault record: %w; nothing was changed", err)
+	}
+	return staged, nil
+}
+
+// copyRestoredFiles copies restoredFiles from the archived install dir to
+// the new one. Only plain files are taken, never through a link.
+func copyRestoredFiles(from, to string) error {
+	src, err := os.OpenRoot(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenRoot(to)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
+	for _, dir := range []string{"pki", "vault"} {
+		entries, err := fs.ReadDir(src.FS(), dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := dst.Mkdir(dir, 0o700); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			mode, ok := restoredMode(dir, e.Name())
+			if !ok || !e.Type().IsRegular() {
+				continue
+			}
+			if err := copyOne(src, dst, dir+"/"+e.Name(), mode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func restoredMode(dir, name string) (os.FileMode, bool) {
+	for _, f := range restoredFiles {
+		if f.dir == dir && f.pattern.MatchString(name) {
+			return f.mode, true
+		}
+	}
+	return 0, false
+}
+
+func copyOne(src, dst *os.Root, name string, mode os.FileMode) error {
+	in, err := src.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := dst.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(out, io.LimitReader(in, maxRestoredFile+1))
+	if err == nil && n > maxRestoredFile {
+		err = fmt.Errorf("%s is larger than %d bytes", name, maxRestoredFile)
+	}
+	if err == nil {
+		err = out.Chmod(mode)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // swapInstallDir puts the restored install dir in place. The directory it
@@ -137,15 +286,11 @@ func swapInstallDir(dir, restored string) error {
 			return fmt.Errorf("put the restored install dir in place: %w", err)
 		}
 		if _, err := os.Stat(filepath.Join(aside, "backups")); err == nil {
-			_ = os.RemoveAll(filepath.Join(dir, "backups"))
 			if err := os.Rename(filepath.Join(aside, "backups"), filepath.Join(dir, "backups")); err != nil {
 				return fmt.Errorf("keep the backups dir: %w", err)
 			}
 		}
 		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o750); err != nil {
-		return err
 	}
 	if err := os.Rename(restored, dir); err != nil {
 		return fmt.Errorf("put the restored install dir in place: %w", err)
@@ -153,37 +298,64 @@ func swapInstallDir(dir, restored string) error {
 	return nil
 }
 
+// restoreVaultStorage copies Vault's archived storage into its (new, empty)
+// volume: directories 0700 and files 0600, as Vault's file backend makes
+// them, owned by Vault's uid; through os.Root on both sides.
 func restoreVaultStorage(ctx context.Context, env *install.Env, from string) error {
 	v, err := env.Engine.API().VolumeInspect(ctx, vaultVolume(env))
 	if err != nil {
 		return fmt.Errorf("restore vault storage: %w", err)
 	}
 	svc, _ := env.Bundle.Service("vault")
-	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+	src, err := os.OpenRoot(from)
+	if err != nil {
+		return fmt.Errorf("restore vault storage: %w", err)
+	}
+	defer src.Close()
+	dst, err := os.OpenRoot(v.Mountpoint)
+	if err != nil {
+		return fmt.Errorf("restore vault storage: %w", err)
+	}
+	defer dst.Close()
+	err = fs.WalkDir(src.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
 			return err
 		}
-		rel, _ := filepath.Rel(from, p)
-		target := filepath.Join(v.Mountpoint, rel)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if err := os.MkdirAll(target, fi.Mode().Perm()); err != nil {
+		switch {
+		case d.IsDir():
+			if err := dst.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 				return err
 			}
-		} else {
-			data, err := os.ReadFile(p)
+		case d.Type().IsRegular():
+			in, err := src.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(target, data, fi.Mode().Perm()); err != nil {
+			defer in.Close()
+			out, err := dst.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+			if err != nil {
 				return err
 			}
+			if _, err := io.Copy(out, in); err != nil {
+				out.Close()
+				return err
+			}
+			if err := out.Chmod(0o600); err != nil {
+				out.Close()
+				return err
+			}
+			if err := out.Close(); err != nil {
+				return err
+			}
+		default:
+			return nil // only directories and files are Vault's
 		}
-		return os.Lchown(target, svc.UID, svc.GID)
+		return dst.Lchown(p, svc.UID, svc.GID)
 	})
+	if err != nil {
+		return fmt.Errorf("restore vault storage: %w", err)
+	}
+	return dst.Lchown(".", svc.UID, svc.GID)
 }
 
 // postgresOnly starts PostgreSQL alone, so the databases are restored

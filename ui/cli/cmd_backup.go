@@ -203,6 +203,14 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 			if err != nil {
 				return err
 			}
+			// The lock lives beside the install dir, so it can be taken when
+			// the directory does not exist yet and it holds while restore
+			// swaps the directory: no other command runs meanwhile.
+			unlock, err := steps.Lock(a.dir)
+			if err != nil {
+				return withCode(ExitFailed, err)
+			}
+			defer unlock()
 			u, err := backup.Unpack(args[0], pass, filepath.Dir(a.dir))
 			if err != nil {
 				return withCode(ExitUsage, err)
@@ -237,13 +245,6 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 			custody, err := custodyFor(a, env, co)
 			if err != nil {
 				return err
-			}
-			if _, err := os.Stat(a.dir); err == nil {
-				unlock, err := steps.Lock(a.dir)
-				if err != nil {
-					return withCode(ExitFailed, err)
-				}
-				defer unlock()
 			}
 			p := a.printer()
 			checklist, err := backup.Restore(ctx, env, u, custody, p.stepEvent)
