@@ -1,5 +1,7 @@
 package compose
 
+import "github.com/compose-spec/compose-go/v2/loader"
+
 // Labels docker compose puts on what it creates. Using the same ones lets
 // `docker compose -p PROJECT ps|logs|down` see the installer's containers.
 const (
@@ -21,3 +23,13 @@ const (
 const managedBy = "fineract-installer"
 
 func projectFilter(project string) string { return LabelProject + "=" + project }
+
+// CheckProjectName refuses a project name docker compose would refuse. The
+// name also becomes part of host paths (the secrets directory) and unit
+// names, so nothing else may pass.
+func CheckProjectName(name string) error {
+	if name == "" || loader.NormalizeProjectName(name) != name {
+		return loader.InvalidProjectNameErr(name)
+	}
+	return nil
+}

@@ -322,6 +322,10 @@ func assertGone(t *testing.T, s *stack) {
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Errorf("install dir left: %v", err)
 	}
+	// The delivered secrets (database passwords) must not wait for a reboot.
+	if _, err := os.Stat(filepath.Join("/run/fineract-stack", s.project)); !os.IsNotExist(err) {
+		t.Errorf("delivered secrets left in /run/fineract-stack/%s: %v", s.project, err)
+	}
 }
 
 // Ctrl-C while the services start: exit 130, a consistent state that says

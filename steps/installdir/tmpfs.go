@@ -27,6 +27,24 @@ func ProjectRunDir(project string) string {
 	return filepath.Join(secretsRoot, project)
 }
 
+// RemoveSecrets deletes the project's delivered secret files and their
+// directory (uninstall --purge), without following any link in it. A
+// project that has none is not an error.
+func RemoveSecrets(project string) error {
+	root, err := os.OpenRoot(secretsRoot)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove the delivered secrets: %w", err)
+	}
+	defer root.Close()
+	if err := root.RemoveAll(project); err != nil {
+		return fmt.Errorf("remove the delivered secrets in %s: %w", ProjectRunDir(project), err)
+	}
+	return nil
+}
+
 // EnsureSecretsTmpfs makes sure the project's secrets directory lives on a
 // tmpfs, so secret files never reach a disk and vanish at reboot. Where /run
 // is already a tmpfs (systemd hosts) nothing is mounted; elsewhere a small

@@ -47,6 +47,8 @@ func TestExitCodesForBadInput(t *testing.T) {
 		{[]string{"answers", "init", "--profile", "staging"}, ExitUsage, `unknown profile "staging"`},
 		{[]string{"version", "extra"}, ExitUsage, "takes no arguments"},
 		{nil, ExitUsage, "no terminal to run the wizard in"},
+		// The project name becomes part of host paths (its secrets directory).
+		{[]string{"status", "--project", "../../etc"}, ExitUsage, `invalid project name "../../etc"`},
 	}
 	for _, c := range cases {
 		r := run(t, "", c.args...)
@@ -184,9 +186,14 @@ func TestUninstallNeedsConsentAndKeepsDataByDefault(t *testing.T) {
 		t.Fatalf("refused uninstall still removed containers: %+v", st)
 	}
 
+	secret := deliverTestSecret(t, project)
+
 	r = run(t, "", "uninstall", "--project", project, "--dir", dir, "--yes")
 	if r.code != 0 {
 		t.Fatalf("uninstall: exit %d %s", r.code, r.err)
+	}
+	if _, err := os.Stat(secret); err != nil || !strings.Contains(r.out, "delivered secret files in "+installdir.ProjectRunDir(project)) {
+		t.Errorf("plain uninstall must keep the delivered secrets and say so (%v):\n%s", err, r.out)
 	}
 	if st, _ := e.Status(context.Background(), project); len(st) != 0 {
 		t.Errorf("containers left: %+v", st)
@@ -207,6 +214,9 @@ func TestUninstallNeedsConsentAndKeepsDataByDefault(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("purge left the install dir: %v", err)
+	}
+	if _, err := os.Stat(installdir.ProjectRunDir(project)); !os.IsNotExist(err) {
+		t.Errorf("purge left the delivered secrets until the next reboot: %v", err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(r.out), "\n") {
 		var ev map[string]any
@@ -255,4 +265,29 @@ func TestStatusShowsRecordedSteps(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || len(doc.Steps) != 2 || doc.Steps[1].Status != steps.StatusFailed {
 		t.Errorf("status json steps: %v %+v", err, doc.Steps)
 	}
+}
+
+// deliverTestSecret puts a secret file where the vault step delivers the
+// project's secrets, as an install would have.
+func deliverTestSecret(t *testing.T, project string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("this test writes under /run/fineract-stack: run the suite as root")
+		}
+		t.Skip("needs root: it writes under /run/fineract-stack")
+	}
+	dir, err := installdir.EnsureSecretsTmpfs(project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = installdir.RemoveSecrets(project) })
+	p := filepath.Join(dir, "postgres", "superuser_password")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("not-a-real-password-1234"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -211,6 +211,9 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 				return withCode(ExitFailed, err)
 			}
 			defer unlock()
+			if err := installdir.Claimable(a.dir); err != nil {
+				return withCode(ExitUsage, err)
+			}
 			u, err := backup.Unpack(args[0], pass, filepath.Dir(a.dir))
 			if err != nil {
 				return withCode(ExitUsage, err)

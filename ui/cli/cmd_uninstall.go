@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
@@ -37,10 +38,16 @@ them up again. --purge also deletes those, after a typed confirmation or
 			if err := confirmUninstall(a, len(st), purge, yes); err != nil {
 				return err
 			}
+			unlock, err := steps.Lock(a.dir)
+			if err != nil {
+				return withCode(ExitFailed, err)
+			}
+			defer unlock()
 			p := a.printer()
 			if err := e.Down(ctx, a.project, compose.DownOptions{Volumes: purge}, p.event); err != nil {
 				return fmt.Errorf("uninstall %s: %w", a.project, err)
 			}
+			secrets := installdir.ProjectRunDir(a.project)
 			if purge {
 				err := installdir.Remove(a.dir)
 				switch {
@@ -51,12 +58,18 @@ them up again. --purge also deletes those, after a typed confirmation or
 				default:
 					p.event(compose.Event{Resource: "directory", Name: a.dir, Action: "remove", Status: compose.StatusDone})
 				}
+				// The delivered secrets (database passwords among them)
+				// would otherwise stay in memory until the next reboot.
+				if err := installdir.RemoveSecrets(a.project); err != nil {
+					return err
+				}
+				p.event(compose.Event{Resource: "directory", Name: secrets, Action: "remove", Status: compose.StatusDone})
 			}
 			if !p.json() {
 				if purge {
-					fmt.Fprintf(a.io.Out, "Project %s is removed, data included.\n", a.project)
+					fmt.Fprintf(a.io.Out, "Project %s is removed, data and delivered secrets included.\n", a.project)
 				} else {
-					fmt.Fprintf(a.io.Out, "Project %s is stopped and removed; its data volumes and %s are kept.\n", a.project, a.dir)
+					fmt.Fprintf(a.io.Out, "Project %s is stopped and removed; its data volumes and %s are kept, and so are the delivered secret files in %s (in memory only, gone at the next reboot), so that `install` can start the services again without the key holders. `uninstall --purge` removes them all.\n", a.project, a.dir, secrets)
 				}
 			}
 			return nil

@@ -94,6 +94,9 @@ Run it without arguments in a terminal for the guided wizard.`,
 			if a.output != formatText && a.output != formatJSON {
 				return usageError("--output %q is not known; use text or json", a.output)
 			}
+			if err := compose.CheckProjectName(a.project); err != nil {
+				return withCode(ExitUsage, fmt.Errorf("--project: %w", err))
+			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
