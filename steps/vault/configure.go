@@ -177,7 +177,9 @@ func putInstallerPolicy(ctx context.Context, cl *api.Client, emit Emit) error {
 }
 
 // CreateInstallerToken creates a short-lived, non-renewable token with only
-// the installer policy (not even Vault's default policy). token must be allowed to create tokens (root).
+// the installer policy (not even Vault's default policy). It is an orphan,
+// so revoking the root token that made it does not revoke it too. token
+// must be allowed to create orphan tokens (root).
 func (c *Conn) CreateInstallerToken(ctx context.Context, token string, ttl time.Duration) (string, error) {
 	cl, err := c.withToken(token)
 	if err != nil {
@@ -187,6 +189,7 @@ func (c *Conn) CreateInstallerToken(ctx context.Context, token string, ttl time.
 	sec, err := cl.Auth().Token().CreateWithContext(ctx, &api.TokenCreateRequest{
 		Policies:        []string{InstallerPolicyName},
 		NoDefaultPolicy: true,
+		NoParent:        true,
 		TTL:             ttl.String(),
 		Renewable:       &renewable,
 		DisplayName:     "fineract-installer",

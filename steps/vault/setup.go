@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // SharesSource supplies unseal key shares when the run needs them and does
@@ -58,23 +59,31 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
 			return err
 		}
 	}
-	admin := func(ctx context.Context, token string) error {
-		if err := c.Configure(ctx, token, opts.Audit, emit); err != nil {
+	// Root work is only what needs root: the audit devices, the KV mount,
+	// the installer policy, and a short-lived orphan token carrying that
+	// policy alone. The root token is revoked right after; secrets are
+	// generated and delivered with the installer token, which revokes
+	// itself at the end.
+	var installer string
+	admin := func(ctx context.Context, root string) error {
+		if err := c.Configure(ctx, root, opts.Audit, emit); err != nil {
 			return err
 		}
-		if _, err := c.EnsureSecrets(ctx, token, opts.Secrets, emit); err != nil {
+		t, err := c.CreateInstallerToken(ctx, root, InstallerTokenTTL)
+		if err != nil {
 			return err
 		}
-		if opts.SecretsDir != "" && len(opts.Deliveries) > 0 {
-			return c.Deliver(ctx, token, opts.SecretsDir, opts.Deliveries, emit)
-		}
+		installer = t
 		return nil
 	}
 	if res != nil {
 		if err := admin(ctx, res.RootToken); err != nil {
 			return fmt.Errorf("%w (the initial root token is still valid; rerun setup to finish and revoke it)", err)
 		}
-		return c.RevokeRoot(ctx, res.RootToken, opts.Store, emit)
+		if err := c.RevokeRoot(ctx, res.RootToken, opts.Store, emit); err != nil {
+			return errors.Join(err, c.RevokeToken(context.WithoutCancel(ctx), installer))
+		}
+		return c.secretsWork(ctx, installer, opts, emit)
 	}
 	if shares == nil {
 		if shares, err = c.setupShares(ctx, nil, opts, st); err != nil {
@@ -85,7 +94,7 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
 	if err != nil {
 		return err
 	}
-	return c.WithRootToken(ctx, shares, emit, func(ctx context.Context, token string) error {
+	err = c.WithRootToken(ctx, shares, emit, func(ctx context.Context, token string) error {
 		if err := admin(ctx, token); err != nil {
 			return err
 		}
@@ -97,6 +106,34 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
 		}
 		return nil
 	})
+	if err != nil {
+		if installer != "" {
+			err = errors.Join(err, c.RevokeToken(context.WithoutCancel(ctx), installer))
+		}
+		return err
+	}
+	return c.secretsWork(ctx, installer, opts, emit)
+}
+
+// InstallerTokenTTL bounds the installer token's life should a run die
+// before the token revokes itself.
+const InstallerTokenTTL = 15 * time.Minute
+
+// secretsWork generates the missing secrets and delivers them with the
+// installer token, then revokes that token whatever happened.
+func (c *Conn) secretsWork(ctx context.Context, token string, opts SetupOptions, emit Emit) (err error) {
+	defer func() {
+		if rerr := c.RevokeToken(context.WithoutCancel(ctx), token); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("the installer token could not be revoked (it expires within %s): %w", InstallerTokenTTL, rerr))
+		}
+	}()
+	if _, err := c.EnsureSecrets(ctx, token, opts.Secrets, emit); err != nil {
+		return err
+	}
+	if opts.SecretsDir != "" && len(opts.Deliveries) > 0 {
+		return c.Deliver(ctx, token, opts.SecretsDir, opts.Deliveries, emit)
+	}
+	return nil
 }
 
 // setupShares returns the fresh init shares when usable, else asks.

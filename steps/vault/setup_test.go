@@ -3,8 +3,10 @@ package vault
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,6 +38,7 @@ func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
 	if err := c.Setup(ctx, opts, rec.emit); err != nil {
 		t.Fatalf("first Setup: %v", err)
 	}
+	assertSecretsWorkWithoutRoot(t, v)
 	first := messages(rec.take())
 	for _, want := range []string{"initialised", "enabled KV", "audit device file/", "audit device stdout/", "policy", "generated", "delivered", "root token revoked"} {
 		if !strings.Contains(first, want) {
@@ -68,6 +71,60 @@ func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
 	again, err := os.ReadFile(delivered)
 	if err != nil || !bytes.Equal(again, value) {
 		t.Fatalf("the secret delivered after reboot differs from before: %v", err)
+	}
+	assertSecretsWorkWithoutRoot(t, v)
+}
+
+// assertSecretsWorkWithoutRoot reads Vault's audit log: every request for a
+// secret under banking/ was made with a token holding the installer policy
+// alone, and no root token was alive meanwhile (from its first request to
+// its revocation, no secret was read or written).
+func assertSecretsWorkWithoutRoot(t *testing.T, v *labVault) {
+	t.Helper()
+	type entry struct {
+		Type string `json:"type"`
+		Auth struct {
+			Accessor string   `json:"accessor"`
+			Policies []string `json:"policies"`
+		} `json:"auth"`
+		Request struct {
+			Path string `json:"path"`
+		} `json:"request"`
+	}
+	var reqs []entry
+	for _, line := range strings.Split(string(v.readFile("/vault/logs/audit.log")), "\n") {
+		var e entry
+		if json.Unmarshal([]byte(line), &e) == nil && e.Type == "request" {
+			reqs = append(reqs, e)
+		}
+	}
+	rootSpan := map[string][2]int{} // accessor -> first and last request
+	secrets := 0
+	for i, e := range reqs {
+		if slices.Contains(e.Auth.Policies, "root") {
+			span, ok := rootSpan[e.Auth.Accessor]
+			if !ok {
+				span[0] = i
+			}
+			span[1] = i
+			rootSpan[e.Auth.Accessor] = span
+		}
+		if strings.HasPrefix(e.Request.Path, KVMount+"/data/") || strings.HasPrefix(e.Request.Path, KVMount+"/metadata/") {
+			secrets++
+			if !slices.Equal(e.Auth.Policies, []string{InstallerPolicyName}) {
+				t.Errorf("request %d for %s made with policies %v, want only %s", i, e.Request.Path, e.Auth.Policies, InstallerPolicyName)
+			}
+		}
+	}
+	if secrets == 0 {
+		t.Fatal("the audit log shows no request for a secret")
+	}
+	for acc, span := range rootSpan {
+		for i := span[0]; i <= span[1]; i++ {
+			if strings.HasPrefix(reqs[i].Request.Path, KVMount+"/data/") {
+				t.Errorf("secret %s was requested while a root token (%s) was alive", reqs[i].Request.Path, acc)
+			}
+		}
 	}
 }
 
