@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -84,29 +87,36 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// writeReports writes the evidence report in Markdown and HTML into dir,
+// each readable by its owner only (it describes the bank's defences). Each
+// file is written under a new name and renamed into place, so a link or a
+// file someone left at a report's path is replaced, never followed.
 func writeReports(a *app, dir, hostname string, rs []validate.Result) error {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	info := validate.ReportInfo{Project: a.project, Hostname: hostname, Installer: "fineract-installer " + a.build.Version, Generated: time.Now()}
-	for name, write := range map[string]func(*os.File) error{
-		"evidence.md":   func(f *os.File) error { return validate.WriteMarkdown(f, info, rs) },
-		"evidence.html": func(f *os.File) error { return validate.WriteHTML(f, info, rs) },
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
+	reports := []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"evidence.md", func(w io.Writer) error { return validate.WriteMarkdown(w, info, rs) }},
+		{"evidence.html", func(w io.Writer) error { return validate.WriteHTML(w, info, rs) }},
+	}
+	var paths []string
+	for _, r := range reports {
+		var b bytes.Buffer
+		if err := r.write(&b); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		if err := write(f); err != nil {
-			f.Close()
+		path := filepath.Join(dir, r.name)
+		if err := steps.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-		if err := f.Close(); err != nil {
-			return err
-		}
+		paths = append(paths, path)
 	}
 	if !a.printer().json() {
-		fmt.Fprintf(a.io.Out, "Evidence report: %s\n", strings.Join([]string{filepath.Join(dir, "evidence.md"), filepath.Join(dir, "evidence.html")}, ", "))
+		fmt.Fprintf(a.io.Out, "Evidence report: %s\n", strings.Join(paths, ", "))
 	}
 	return nil
 }
