@@ -99,8 +99,8 @@ func (d *renderData) SecretRefs(name string) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString("    secrets:\n")
-	for _, s := range svc.Secrets {
-		fmt.Fprintf(&b, "      - source: %s\n        target: %s\n", secretName(name, s.File), s.File)
+	for _, file := range svc.SecretFiles() {
+		fmt.Fprintf(&b, "      - source: %s\n        target: %s\n", secretName(name, file), file)
 	}
 	return strings.TrimRight(b.String(), "\n"), nil
 }
@@ -140,8 +140,8 @@ type secretDecl struct {
 func (d *renderData) SecretDecls() []secretDecl {
 	var out []secretDecl
 	for _, svc := range d.services {
-		for _, s := range svc.Secrets {
-			out = append(out, secretDecl{Name: secretName(svc.Name, s.File), File: path.Join(d.SecretsDir, svc.Name, s.File)})
+		for _, file := range svc.SecretFiles() {
+			out = append(out, secretDecl{Name: secretName(svc.Name, file), File: path.Join(d.SecretsDir, svc.Name, file)})
 		}
 	}
 	return out

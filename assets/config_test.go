@@ -272,3 +272,40 @@ func TestEveryConfigFileIsMounted(t *testing.T) {
 		}
 	}
 }
+
+// Keycloak reads no *_FILE variables; its secrets reach it in a
+// configuration file, never through an environment (a wrapper exporting
+// them would put them in /proc/PID/environ of the server process).
+func TestKeycloakSecretsComeFromItsConfigFile(t *testing.T) {
+	a := answersFor(combo{groups: []string{answers.GroupIdentity}, profile: answers.Production})
+	b := mustRender(t, a)
+	p, _ := loadBundle(t, b)
+	kc := p.Services["keycloak"]
+	if len(kc.Entrypoint) != 0 {
+		t.Errorf("keycloak's entrypoint is replaced by %q; the image's kc.sh must run with the config file", kc.Entrypoint)
+	}
+	if !slices.Contains(kc.Command, "--config-file=/run/secrets/keycloak.conf") {
+		t.Errorf("keycloak's command %q does not read the secrets' config file", kc.Command)
+	}
+	for k := range envMap(kc) {
+		if strings.Contains(k, "PASSWORD") {
+			t.Errorf("keycloak's environment sets %s", k)
+		}
+	}
+	svc, _ := b.Service("keycloak")
+	var conf strings.Builder
+	for _, n := range svc.Secrets {
+		if n.File != "keycloak.conf" {
+			t.Errorf("keycloak reads secret file %s besides its config file", n.File)
+			continue
+		}
+		c, err := n.Content("Abc123")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf.Write(c)
+	}
+	if got, want := conf.String(), "db-password=Abc123\nbootstrap-admin-password=Abc123\n"; got != want {
+		t.Errorf("keycloak.conf from its secret parts = %q, want %q", got, want)
+	}
+}

@@ -22,6 +22,9 @@ var (
 	redisPassword      = SecretNeed{VaultPath: "banking/services/redis", Key: "password", Generate: genPassword}
 )
 
+// keycloakConf is Keycloak's configuration file of secret settings.
+const keycloakConf = "keycloak.conf"
+
 func withFile(s SecretNeed, file string) SecretNeed {
 	s.File = file
 	return s
@@ -146,9 +149,14 @@ func (d *renderData) secretsFor(name string) []SecretNeed {
 			{File: "FINERACT_DEFAULT_TENANTDB_MASTER_PASSWORD", VaultPath: "banking/services/fineract", Key: "tenant_master_password", Generate: genPassword, Format: FormatRaw},
 		}
 	case "keycloak":
+		// Keycloak reads no *_FILE variables: both secrets go into the
+		// configuration file it is started with (--config-file), so they
+		// are in neither its environment nor its command line.
+		db := withFile(keycloakDBPassword, keycloakConf)
+		db.Format = PropertiesSetting("db-password")
 		return []SecretNeed{
-			withFile(keycloakDBPassword, "db_password"),
-			{File: "admin_password", VaultPath: "banking/services/keycloak", Key: "admin_password", Generate: genPassword, Format: FormatRaw},
+			db,
+			{File: keycloakConf, VaultPath: "banking/services/keycloak", Key: "admin_password", Generate: genPassword, Format: PropertiesSetting("bootstrap-admin-password")},
 		}
 	case "redis":
 		raw, acl := withFile(redisPassword, "password"), withFile(redisPassword, "users.acl")

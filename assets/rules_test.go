@@ -233,10 +233,7 @@ func checkService(rc ruleCtx, s types.ServiceConfig) []string {
 		}
 		targets = append(targets, ref.Target)
 	}
-	var wantTargets []string
-	for _, sn := range need.Secrets {
-		wantTargets = append(wantTargets, sn.File)
-	}
+	wantTargets := need.SecretFiles()
 	sort.Strings(targets)
 	sort.Strings(wantTargets)
 	if !slices.Equal(targets, wantTargets) {

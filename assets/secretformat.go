@@ -19,7 +19,8 @@ const (
 	// with the value (stored as its SHA-256, as Redis' ACL format allows).
 	FormatRedisACL SecretFormat = "redis-acl"
 
-	yamlSettingPrefix = "yaml:"
+	yamlSettingPrefix       = "yaml:"
+	propertiesSettingPrefix = "properties:"
 )
 
 // YAMLSetting is the format of a one-line YAML file `<setting>: "<value>"`,
@@ -27,6 +28,13 @@ const (
 // (Kibana's encryption keys).
 func YAMLSetting(setting string) SecretFormat {
 	return SecretFormat(yamlSettingPrefix + setting)
+}
+
+// PropertiesSetting is the format of one `<key>=<value>` line of a Java
+// properties style file (Keycloak's configuration file). Several needs
+// with the same File make one file, one line each.
+func PropertiesSetting(key string) SecretFormat {
+	return SecretFormat(propertiesSettingPrefix + key)
 }
 
 // Content returns the bytes the vault step writes for the given value.
@@ -53,6 +61,12 @@ func (s SecretNeed) Content(value string) ([]byte, error) {
 			return nil, fmt.Errorf("secret %s: YAML setting format without a setting name", s.File)
 		}
 		return []byte(setting + ": \"" + value + "\"\n"), nil
+	case strings.HasPrefix(string(f), propertiesSettingPrefix):
+		key := strings.TrimPrefix(string(f), propertiesSettingPrefix)
+		if key == "" {
+			return nil, fmt.Errorf("secret %s: properties format without a key", s.File)
+		}
+		return []byte(key + "=" + value + "\n"), nil
 	default:
 		return nil, fmt.Errorf("secret %s: unknown format %q", s.File, f)
 	}

@@ -95,10 +95,25 @@ type CertNeed struct {
 	CombinedPEM bool
 }
 
+// SecretFiles lists the names of the service's secret files, each once,
+// in the order of its needs (needs sharing a File make one file).
+func (s Service) SecretFiles() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range s.Secrets {
+		if !seen[n.File] {
+			seen[n.File] = true
+			out = append(out, n.File)
+		}
+	}
+	return out
+}
+
 // SecretNeed is one secret file a service reads. The vault step keeps the
 // value at VaultPath/Key (generating it by Generate the first time) and
 // writes Content(value) to SecretsDir/<service>/<File>, readable only by the
-// service's uid.
+// service's uid. Several needs of one service may name the same File: the
+// file then holds their contents one after another, in order.
 type SecretNeed struct {
 	// File is the file name in the service's secrets directory, and the name
 	// the container sees under /run/secrets/.

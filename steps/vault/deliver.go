@@ -8,7 +8,9 @@ import (
 	"github.com/hashicorp/vault/api"
 )
 
-// Delivery says which secrets one service receives as files.
+// Delivery says which secrets one service receives as files. Files listed
+// more than once under the same name are parts of one file (a
+// configuration file holding several settings), joined in listed order.
 type Delivery struct {
 	// Service names the directory under the delivery root.
 	Service string
@@ -37,12 +39,10 @@ func (d Delivery) validate() error {
 	if d.UID < 0 || d.GID < 0 {
 		return fmt.Errorf("service %s: uid/gid must not be negative", d.Service)
 	}
-	seen := map[string]bool{}
 	for _, f := range d.Files {
-		if !fileNameRE.MatchString(f.Name) || seen[f.Name] {
-			return fmt.Errorf("service %s: file name %q is invalid or listed twice", d.Service, f.Name)
+		if !fileNameRE.MatchString(f.Name) {
+			return fmt.Errorf("service %s: file name %q is invalid", d.Service, f.Name)
 		}
-		seen[f.Name] = true
 		if !secretPathRE.MatchString(f.Path) {
 			return fmt.Errorf("service %s file %s: %q is not a secret path under banking/", d.Service, f.Name, f.Path)
 		}
@@ -107,7 +107,7 @@ func (d Delivery) contents(ctx context.Context, kv *api.KVv2, cache map[string]m
 				return want, fmt.Errorf("service %s: %w", d.Service, err)
 			}
 		}
-		want.files[f.Name] = val
+		want.files[f.Name] = append(want.files[f.Name], val...)
 	}
 	return want, nil
 }

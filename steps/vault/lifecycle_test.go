@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -195,9 +196,15 @@ func TestProductionLifecycle(t *testing.T) {
 
 	deliverRoot := t.TempDir()
 	uid, gid := serviceIDs()
+	setting := func(key string) func(string) ([]byte, error) {
+		return func(v string) ([]byte, error) { return []byte(key + "=" + v + "\n"), nil }
+	}
 	deliveries := []Delivery{{Service: "fineract", UID: uid, GID: gid, Files: []SecretFile{
 		{Name: "db_password", Path: "banking/databases/fineract", Key: "password"},
 		{Name: "db_user", Path: "banking/databases/fineract", Key: "username"},
+		// Two parts of one configuration file, in order.
+		{Name: "app.conf", Path: "banking/databases/fineract", Key: "username", Format: setting("user")},
+		{Name: "app.conf", Path: "banking/databases/fineract", Key: "password", Format: setting("password")},
 	}}}
 	t.Run("deliver secrets as files", func(t *testing.T) {
 		if err := c.Deliver(ctx, installer, deliverRoot, deliveries, rec.emit); err != nil {
@@ -209,6 +216,11 @@ func TestProductionLifecycle(t *testing.T) {
 			t.Fatalf("delivered file: %q %v", body, err)
 		}
 		assertOwnerMode(t, p, uid, gid, 0o400)
+		conf, err := os.ReadFile(filepath.Join(deliverRoot, "fineract", "app.conf"))
+		user := readSecret(t, c, installer, "databases/fineract")["username"]
+		if err != nil || string(conf) != fmt.Sprintf("user=%s\npassword=%s\n", user, firstPassword) {
+			t.Errorf("a file made of two parts holds %q (%v)", conf, err)
+		}
 		// The directory stays the installer's: a service able to change it
 		// could swap its files for links between a write and a chown.
 		assertOwnerMode(t, filepath.Dir(p), os.Geteuid(), os.Getegid(), 0o700)
