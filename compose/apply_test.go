@@ -35,21 +35,24 @@ func TestReapplyChangesOnlyWhatChanged(t *testing.T) {
 services:
   a:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     environment: {MODE: "${MODE_A}"}
   b:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
   c:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     depends_on: [a]
 `
 	yaml := fmt.Sprintf(tmpl, img)
-	_, load := labtest.WriteProject(t, project, yaml, map[string]string{"MODE_A": "one"})
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+yaml, map[string]string{"MODE_A": "one"})
 	up(t, e, load(), compose.UpOptions{})
 	first := containerIDs(t, e, project)
 	if len(first) != 3 {
@@ -66,7 +69,7 @@ services:
 		}
 	}
 
-	_, loadChanged := labtest.WriteProject(t, project, yaml, map[string]string{"MODE_A": "two"})
+	_, loadChanged := labtest.WriteProject(t, project, labtest.Hardened+yaml, map[string]string{"MODE_A": "two"})
 	up(t, e, loadChanged(), compose.UpOptions{})
 	after := containerIDs(t, e, project)
 	if after["a"] == first["a"] {
@@ -84,7 +87,7 @@ func TestStoppedContainerIsStartedNotRecreated(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf("services:\n  a:\n    image: %s\n    init: true\n    command: [sleep, \"3600\"]\n", img), nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf("services:\n  a:\n    image: %s\n    <<: *hardened\n    init: true\n    command: [sleep, \"3600\"]\n", img), nil)
 	up(t, e, load(), compose.UpOptions{})
 	before := containerIDs(t, e, project)["a"]
 	if err := e.API().ContainerStop(ctxT(t), project+"-a-1", containerStop()); err != nil {
@@ -101,14 +104,16 @@ func TestFailingServiceNamesItselfWithLogs(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   ok:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
   broken:
     image: %[1]s
+    <<: *hardened
     command: ["sh", "-c", "echo starting broken; echo 'fatal: cannot open database' >&2; exit 1"]
 `, img), nil)
 	var events []compose.Event
@@ -141,10 +146,11 @@ func TestUnhealthyServiceFails(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   sick:
     image: %s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "echo booting; sleep 3600"]
     healthcheck:
@@ -187,22 +193,25 @@ func TestInternalNetworkHasNoWayOut(t *testing.T) {
 	// host are reachable from there; "inside" sits on an internal network
 	// only and must reach neither, while still reaching its own peer.
 	probe := `sleep 1; for t in "$$@"; do nc -w 2 $${t%%:*} $${t##*:} </dev/null && echo "reach $$t=yes" || echo "reach $$t=no"; done; ip -4 addr show eth0; sleep 3600`
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   web:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
     networks:
       public: {ipv4_address: 10.231.252.5}
   peer:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8080", "-h", "/etc"]
     networks:
       private: {ipv4_address: 10.231.253.9}
   outside:
     image: %[1]s
+    <<: *hardened
     init: true
     entrypoint: ["/bin/sh", "-c", %[2]q, "probe"]
     command: ["10.231.252.5:8080", "10.231.252.1:%[3]d"]
@@ -210,6 +219,7 @@ services:
     depends_on: [web]
   inside:
     image: %[1]s
+    <<: *hardened
     init: true
     entrypoint: ["/bin/sh", "-c", %[2]q, "probe"]
     command: ["10.231.252.5:8080", "10.231.253.1:%[3]d", "10.231.253.9:8080"]
@@ -262,7 +272,7 @@ func TestImpossibleHealthConditionIsRejected(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf("services:\n  a: {image: %[1]s, depends_on: {b: {condition: service_healthy}}}\n  b: {image: %[1]s}\n", img), nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf("services:\n  a: {<<: *hardened, image: %[1]s, depends_on: {b: {condition: service_healthy}}}\n  b: {<<: *hardened, image: %[1]s}\n", img), nil)
 	err := e.Up(ctxT(t), load(), compose.UpOptions{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "b has no healthcheck") {
 		t.Errorf("want an error saying b has no healthcheck, got %v", err)
@@ -276,19 +286,22 @@ func TestUpSubsetAndStartOnly(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   vault:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     healthcheck: {test: ["CMD", "test", "-f", "/tmp/unsealed"], interval: 1s}
   db:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
   app:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     depends_on: [db]
@@ -311,8 +324,8 @@ func TestConvergedTracksDrift(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	yaml := fmt.Sprintf("services:\n  a:\n    image: %s\n    init: true\n    command: [sleep, \"3600\"]\n    environment: {V: \"${V}\"}\n    healthcheck: {test: [\"CMD\", \"true\"], interval: 1s}\nvolumes:\n  data: {}\n", img)
-	_, load := labtest.WriteProject(t, project, yaml, map[string]string{"V": "1"})
+	yaml := fmt.Sprintf("services:\n  a:\n    image: %s\n    <<: *hardened\n    init: true\n    command: [sleep, \"3600\"]\n    environment: {V: \"${V}\"}\n    healthcheck: {test: [\"CMD\", \"true\"], interval: 1s}\nvolumes:\n  data: {}\n", img)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+yaml, map[string]string{"V": "1"})
 	ctx := ctxT(t)
 	if ok, reason, err := e.Converged(ctx, load(), nil, true); err != nil || ok || !strings.Contains(reason, "not deployed") {
 		t.Errorf("before apply: ok=%t reason=%q err=%v", ok, reason, err)
@@ -327,7 +340,7 @@ func TestConvergedTracksDrift(t *testing.T) {
 	if ok, reason, _ := e.NetworksReady(ctx, load()); !ok {
 		t.Errorf("networks after apply: %s", reason)
 	}
-	_, changed := labtest.WriteProject(t, project, yaml, map[string]string{"V": "2"})
+	_, changed := labtest.WriteProject(t, project, labtest.Hardened+yaml, map[string]string{"V": "2"})
 	if ok, _, _ := e.Converged(ctx, changed(), nil, true); ok {
 		t.Error("changed configuration reported as converged")
 	}

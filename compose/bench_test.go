@@ -16,7 +16,7 @@ import (
 func tenServices(img string) string {
 	y := "services:\n"
 	for i := range 10 {
-		y += fmt.Sprintf("  s%d:\n    image: %s\n    init: true\n    command: [\"sleep\", \"3600\"]\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n", i, img)
+		y += fmt.Sprintf("  s%d:\n    image: %s\n    <<: *hardened\n    init: true\n    command: [\"sleep\", \"3600\"]\n    read_only: true\n", i, img)
 	}
 	return y
 }
@@ -25,7 +25,7 @@ func benchProject(b *testing.B) (*compose.Engine, string, string, func() *compos
 	e := labtest.Engine(b)
 	img := labtest.Busybox(b, e)
 	project := labtest.Project(b, e)
-	dir, load := labtest.WriteProject(b, project, tenServices(img), nil)
+	dir, load := labtest.WriteProject(b, project, labtest.Hardened+tenServices(img), nil)
 	return e, project, filepath.Join(dir, "compose.yaml"), load
 }
 

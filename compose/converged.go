@@ -11,8 +11,12 @@ import (
 )
 
 // EnsureNetworks creates the project's networks and volumes, or checks
-// that existing ones match.
+// that existing ones match. A volume with driver options is refused, as Up
+// refuses it.
 func (e *Engine) EnsureNetworks(ctx context.Context, p *types.Project, sink Sink) error {
+	if err := checkVolumes(p); err != nil {
+		return err
+	}
 	r := newReporter(sink)
 	if err := e.ensureNetworks(ctx, p, r); err != nil {
 		return err

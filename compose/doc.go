@@ -6,4 +6,10 @@
 // PROJECT ps|logs|down` works on what this package created, and re-applying an
 // unchanged project changes nothing. The engine never prints: it reports what
 // it does as Events to a caller-supplied sink.
+//
+// Up applies nothing a hardening Policy forbids (privileged, capabilities,
+// weakened confinement, host namespaces, devices, host paths outside the
+// caller's roots, the Docker socket, root where the caller allows none),
+// whatever compose file it was given: every service is checked before the
+// first network, volume or container is created.
 package compose

@@ -16,7 +16,7 @@ func TestExecStreamsStdinAndStdout(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf("services:\n  box:\n    image: %s\n    init: true\n    command: [sleep, \"3600\"]\n", img), nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf("services:\n  box:\n    image: %s\n    <<: *hardened\n    init: true\n    command: [sleep, \"3600\"]\n", img), nil)
 	up(t, e, load(), compose.UpOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -90,10 +90,11 @@ func TestLogsDemultiplexStreams(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   talker:
     image: %s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "for i in 1 2 3; do echo out-$$i; echo err-$$i >&2; done; sleep 3600"]
 `, img), nil)
@@ -180,10 +181,11 @@ func TestDownRemovesOnlyTheProject(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   a:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     volumes: [data:/data]

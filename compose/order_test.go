@@ -27,6 +27,7 @@ func TestDependsOnConditionsAreObserved(t *testing.T) {
 services:
   db:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "sleep 2; echo ready; touch /tmp/ready; sleep 3600"]
     healthcheck:
@@ -35,12 +36,14 @@ services:
       retries: 30
   migrate:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "sleep 1; echo migrated"]
     depends_on:
       db: {condition: service_healthy}
   app:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     depends_on:
@@ -48,12 +51,13 @@ services:
       migrate: {condition: service_completed_successfully}
   sidecar:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     depends_on:
       app: {condition: service_started}
 `, img)
-	_, load := labtest.WriteProject(t, project, yaml, nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+yaml, nil)
 	up(t, e, load(), compose.UpOptions{})
 
 	db := inspect(t, e, project+"-db-1")
@@ -99,9 +103,9 @@ func TestIndependentServicesStartInParallel(t *testing.T) {
 	project := labtest.Project(t, e)
 	yaml := "services:\n"
 	for i := range 4 {
-		yaml += fmt.Sprintf("  s%d:\n    image: %s\n    init: true\n    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/up; sleep 3600\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/up\"]\n      interval: 1s\n", i, img)
+		yaml += fmt.Sprintf("  s%d:\n    image: %s\n    <<: *hardened\n    init: true\n    command: [\"sh\", \"-c\", \"sleep 1; touch /tmp/up; sleep 3600\"]\n    healthcheck:\n      test: [\"CMD\", \"test\", \"-f\", \"/tmp/up\"]\n      interval: 1s\n", i, img)
 	}
-	_, load := labtest.WriteProject(t, project, yaml, nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+yaml, nil)
 	up(t, e, load(), compose.UpOptions{})
 	// Parallel starts overlap: every service started before any became healthy.
 	var firstHealthy, lastStart time.Time
@@ -133,6 +137,7 @@ func TestHealthyDependentsStartOnTheFirstPassingCheck(t *testing.T) {
 services:
   db:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "sleep 1; echo ready; touch /tmp/ready; sleep 3600"]
     healthcheck:
@@ -140,12 +145,13 @@ services:
       interval: 8s
   app:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
     depends_on:
       db: {condition: service_healthy}
 `, img)
-	_, load := labtest.WriteProject(t, project, yaml, nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+yaml, nil)
 	up(t, e, load(), compose.UpOptions{})
 
 	db := inspect(t, e, project+"-db-1")

@@ -18,6 +18,10 @@ import (
 
 // UpOptions tune an apply.
 type UpOptions struct {
+	// Policy is the hardening every service of the project must honour;
+	// the apply is refused, with nothing created, when one does not. The
+	// zero value is the strictest policy (no host paths, nobody as root).
+	Policy Policy
 	Images ImageOptions
 	// WaitTimeout bounds how long one service may take to become ready after
 	// it starts. Fineract's first start runs database migrations for many
@@ -52,10 +56,14 @@ func (o UpOptions) withDefaults() UpOptions {
 // Up converges the Docker host to the project: networks, volumes, images,
 // then containers, started in depends_on order (independent services in
 // parallel), each waited for until healthy. Unchanged containers are left
-// alone; a changed service is recreated.
+// alone; a changed service is recreated. Every service of the project,
+// selected or not, is first checked against o.Policy.
 func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, sink Sink) error {
 	o = o.withDefaults()
 	r := newReporter(sink)
+	if err := e.admit(ctx, p, o.Policy); err != nil {
+		return err
+	}
 	if err := checkGraph(p); err != nil {
 		return err
 	}

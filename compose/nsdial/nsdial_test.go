@@ -22,16 +22,18 @@ func TestDialIntoAnIsolatedContainer(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   secret-keeper:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8200", "-h", "/etc"]
     networks:
       data: {ipv4_address: 10.231.254.10}
   peer:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "5432", "-h", "/etc"]
     networks:

@@ -30,6 +30,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
 
@@ -212,7 +213,8 @@ func (s *Stack) Up(t testing.TB, services ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	err := s.Engine.Up(ctx, s.Load(t), compose.UpOptions{Services: services, WaitTimeout: 6 * time.Minute}, nil)
+	err := s.Engine.Up(ctx, s.Load(t), compose.UpOptions{Services: services, WaitTimeout: 6 * time.Minute,
+		Policy: install.HardeningPolicy(s.Bundle, s.Dir, s.SecretsDir)}, nil)
 	if err != nil {
 		s.DumpLogs(t, 40)
 		t.Fatalf("up %v: %v", services, err)

@@ -170,6 +170,17 @@ func Project(t testing.TB, e *compose.Engine) string {
 	return name
 }
 
+// Hardened is a YAML anchor with the settings the engine's hardening
+// policy requires of every service: a non-root user, cap_drop ALL and
+// no-new-privileges. A test compose file starts with it and merges it into
+// each service (`<<: *hardened`), so its services pass the policy the way
+// the installer's stack does.
+const Hardened = `x-hardened: &hardened
+  user: "65534:65534"
+  cap_drop: [ALL]
+  security_opt: ["no-new-privileges:true"]
+`
+
 // WriteProject writes a compose file into a temp dir and loads it.
 func WriteProject(t testing.TB, project, yaml string, env map[string]string) (dir string, load func() *compose.Project) {
 	t.Helper()

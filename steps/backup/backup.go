@@ -207,7 +207,7 @@ func addVault(ctx context.Context, ew *archive.EntryWriter, env *install.Env, cu
 	}
 	// Leave the stack as it was found: wait until Vault reports healthy.
 	if p, err := env.LoadProject(ctx); err == nil {
-		if err := env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"vault"}}, nil); err != nil {
+		if err := env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"vault"}, Policy: env.Policy()}, nil); err != nil {
 			emit.Warn("Vault is unsealed but not yet healthy: " + err.Error())
 		}
 	}

@@ -370,7 +370,7 @@ func (s postgresOnly) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	return s.env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"postgres"}}, nil)
+	return s.env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"postgres"}, Policy: s.env.Policy()}, nil)
 }
 
 // restoreDatabases replays the roles, then each database dump with

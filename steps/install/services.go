@@ -69,7 +69,7 @@ func (s VaultStartStep) Run(ctx context.Context, emit steps.Emitter) error {
 		return err
 	}
 	return s.Env.Engine.Up(ctx, p, compose.UpOptions{
-		Services: []string{vaultService}, StartOnly: []string{vaultService},
+		Services: []string{vaultService}, StartOnly: []string{vaultService}, Policy: s.Env.Policy(),
 	}, forward(emit))
 }
 
@@ -109,7 +109,7 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	sink := forward(emit)
 	total := int64(len(p.Services))
 	var ready int64
-	return s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget}, func(e compose.Event) {
+	return s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy()}, func(e compose.Event) {
 		sink(e)
 		if e.Resource != compose.ResourceContainer || e.Status != compose.StatusDone {
 			return

@@ -38,6 +38,10 @@ http {
   server_tokens on;
   access_log off;
   client_body_temp_path /tmp/body;
+  proxy_temp_path /tmp/proxy;
+  fastcgi_temp_path /tmp/fastcgi;
+  uwsgi_temp_path /tmp/uwsgi;
+  scgi_temp_path /tmp/scgi;
   server { listen 8080; location / { return 200 "plain\n"; } }
   server {
     listen 8443 ssl;
@@ -68,11 +72,13 @@ const weakStack = `
 services:
   gateway:
     image: %[1]s
+    <<: *hardened
     command: ["nginx", "-c", "/etc/nginx/weak.conf", "-g", "daemon off;"]
     ports: ["127.0.0.1:0:8080", "127.0.0.1:0:8443", "127.0.0.1:0:9443"]
     volumes: ["./weak.conf:/etc/nginx/weak.conf:ro", "./certs:/certs:ro"]
   vault:
     image: %[2]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8200", "-h", "/etc"]
 `
@@ -154,9 +160,10 @@ func weakCerts(t *testing.T, dir string) []byte {
 	}
 	write("short.crt", &pem.Block{Type: "CERTIFICATE", Bytes: der})
 	write("short.key", &pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	// nginx's master reads the keys as root; the store wrote them 0600.
-	for _, name := range []string{"gateway.key", "other.key"} {
-		if err := os.Chmod(filepath.Join(dir, name), 0o644); err != nil {
+	// nginx runs as a non-root user, as the engine's policy requires; the
+	// store made the directory and the keys for their owner alone.
+	for name, mode := range map[string]os.FileMode{".": 0o755, "gateway.key": 0o644, "other.key": 0o644} {
+		if err := os.Chmod(filepath.Join(dir, name), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,14 +178,14 @@ func TestEdgeChecksFailOnAWeakGateway(t *testing.T) {
 	nginx := gatewayImage(t, e)
 	busybox := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	dir, load := labtest.WriteProject(t, project, strings.NewReplacer("%[1]s", nginx, "%[2]s", busybox).Replace(weakStack), nil)
+	dir, load := labtest.WriteProject(t, project, labtest.Hardened+strings.NewReplacer("%[1]s", nginx, "%[2]s", busybox).Replace(weakStack), nil)
 	if err := os.WriteFile(filepath.Join(dir, "weak.conf"), []byte(weakGateway), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	caPEM := weakCerts(t, filepath.Join(dir, "certs"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := e.Up(ctx, load(), compose.UpOptions{}, nil); err != nil {
+	if err := e.Up(ctx, load(), compose.UpOptions{Policy: compose.Policy{BindRoots: []string{dir}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, err := e.Status(ctx, project)

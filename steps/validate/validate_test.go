@@ -29,15 +29,15 @@ const hardened = `
     healthcheck: {test: ["CMD", "true"], interval: 1s}
 `
 
-func deploy(t *testing.T, yaml string) (*compose.Engine, string) {
+func deploy(t *testing.T, yaml string, pol compose.Policy) (*compose.Engine, string) {
 	t.Helper()
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(yaml, img), nil)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(yaml, img), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := e.Up(ctx, load(), compose.UpOptions{}, nil); err != nil {
+	if err := e.Up(ctx, load(), compose.UpOptions{Policy: pol}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return e, project
@@ -58,7 +58,7 @@ func results(t *testing.T, target *Target, checks []Check) map[string]Result {
 }
 
 func TestContainerChecksPassOnAHardenedService(t *testing.T) {
-	e, project := deploy(t, "services:\n  app:"+hardened+"    command: [sleep, \"3600\"]\n")
+	e, project := deploy(t, "services:\n  app:"+hardened+"    command: [sleep, \"3600\"]\n", compose.Policy{})
 	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{{Name: "app"}}}}
 	for id, r := range results(t, target, ContainerChecks()) {
 		if r.Status != Pass {
@@ -114,7 +114,9 @@ func TestContainerChecksFailOnABrokenService(t *testing.T) {
 }
 
 func TestDocumentedExceptionsPass(t *testing.T) {
-	e, project := deploy(t, "services:\n  root-reader:\n    image: %[1]s\n    init: true\n    command: [sleep, \"3600\"]\n")
+	// The engine lets root-reader run as root only because its policy says so.
+	e, project := deploy(t, "services:\n  root-reader:\n    image: %[1]s\n    init: true\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    command: [sleep, \"3600\"]\n",
+		compose.Policy{RootServices: []string{"root-reader"}})
 	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{{Name: "root-reader", ReadOnlyException: "writes its keystore", RootReason: "reads root-owned logs"}}}}
 	got := results(t, target, ContainerChecks())
 	for _, id := range []string{"container-read-only", "container-user"} {
@@ -128,22 +130,26 @@ const segmented = `
 services:
   gateway:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8443", "-h", "/etc"]
     ports: ["127.0.0.1:0:8443"]
     networks: {dmz: {}, app: {}%[2]s}
   fineract:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8443", "-h", "/etc"]
     networks: {app: {}, data: {}}
   postgres:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "5432", "-h", "/etc"]
     networks: {data: {}}
   vault:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["httpd", "-f", "-p", "8200", "-h", "/etc"]
     networks: {data: {}}%[3]s
@@ -168,7 +174,7 @@ func segmentedTarget(e *compose.Engine, project string, gatewayPorts ...int) *Ta
 }
 
 func TestNetworkChecksPassOnASegmentedStack(t *testing.T) {
-	e, project := deploy(t, strings.NewReplacer("%[2]s", "", "%[3]s", "", "%[4]s", "true").Replace(segmented))
+	e, project := deploy(t, strings.NewReplacer("%[2]s", "", "%[3]s", "", "%[4]s", "true").Replace(segmented), compose.Policy{})
 	st, _ := e.Status(context.Background(), project)
 	var port int
 	for _, s := range st {
@@ -192,7 +198,7 @@ func TestNetworkChecksFailOnABrokenLayout(t *testing.T) {
 	// bridge gives the host an address.
 	broken := strings.NewReplacer("%[2]s", ", data: {}", "%[3]s", "\n    ports: [\"127.0.0.1:0:5432\"]", "%[4]s", "false").Replace(segmented)
 	broken = strings.Replace(broken, "    networks: {data: {}}\n", "    networks: {data: {}}\n    ports: [\"127.0.0.1:0:5432\"]\n", 1)
-	e, project := deploy(t, broken)
+	e, project := deploy(t, broken, compose.Policy{})
 	got := results(t, segmentedTarget(e, project), NetworkChecks())
 	want := map[string]string{
 		"network-published-ports": "postgres: 127.0.0.1:",

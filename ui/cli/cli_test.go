@@ -93,16 +93,18 @@ func installDemo(t *testing.T) (project string, e *compose.Engine) {
 	e = labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project = labtest.Project(t, e)
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   api:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "echo api-ready; echo api-warning >&2; sleep 3600"]
     healthcheck: {test: ["CMD", "true"], interval: 1s}
     volumes: [data:/data]
   web:
     image: %[1]s
+    <<: *hardened
     init: true
     command: ["sh", "-c", "echo web-ready; sleep 3600"]
     ports: ["127.0.0.1:0:80"]

@@ -168,7 +168,7 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 			}
 			// The new files change the services' configuration hash, so
 			// exactly the services that mount them are recreated.
-			return env.Engine.Up(ctx, proj, compose.UpOptions{Services: services}, p.event)
+			return env.Engine.Up(ctx, proj, compose.UpOptions{Services: services, Policy: env.Policy()}, p.event)
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
