@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+	"syscall"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // The demo custody file keeps the unseal shares encrypted with a
@@ -33,22 +33,20 @@ import (
 //	saltLen  1 byte, then salt
 //	nonce    12 bytes
 //	then     AES-256-GCM ciphertext of JSON custodyPayload
+//
+// The argon2id parameters are only authenticated once the key is derived,
+// so they are checked against passphrase.Limits before: the same limits,
+// and the same DefaultKDF, as the backup archive.
 const (
 	custodyMagic   = "FIVKEYS"
 	custodyVersion = 1
 	kdfArgon2id    = 1
-	minPassphrase  = 12
+	custodySalt    = 16
+	custodyNonce   = 12
+	// maxCustodyFile bounds the read: 255 shares of 44 base64 characters
+	// are about 12 KiB of JSON.
+	maxCustodyFile = 256 << 10
 )
-
-// KDFParams are the argon2id parameters stored in the file header.
-type KDFParams struct {
-	Time    uint32
-	Memory  uint32 // KiB
-	Threads uint8
-}
-
-// DefaultKDF follows RFC 9106's second recommended option (64 MiB, 3 passes).
-var DefaultKDF = KDFParams{Time: 3, Memory: 64 * 1024, Threads: 4}
 
 // ErrWrongPassphrase means the custody file did not decrypt: wrong
 // passphrase, or the file was altered.
@@ -62,21 +60,22 @@ type CustodyKeys struct {
 	Created   time.Time `json:"created"`
 }
 
-// WriteCustodyFile encrypts keys with passphrase and writes them to path
-// atomically (fsync, mode 0600).
-func WriteCustodyFile(path string, keys CustodyKeys, passphrase []byte, kdf KDFParams) error {
-	if len(passphrase) < minPassphrase {
-		return fmt.Errorf("the custody passphrase must have at least %d characters", minPassphrase)
+// WriteCustodyFile encrypts keys with pass and writes them to path
+// atomically (fsync, mode 0600). pass must pass passphrase.CheckNew and kdf
+// must be within passphrase.Limits.
+func WriteCustodyFile(path string, keys CustodyKeys, pass []byte, kdf passphrase.KDF) error {
+	if err := passphrase.CheckNew(pass); err != nil {
+		return fmt.Errorf("the custody passphrase: %w", err)
 	}
-	if kdf.Time == 0 || kdf.Memory < 8*1024 || kdf.Threads == 0 {
-		return fmt.Errorf("argon2id parameters too weak: %+v", kdf)
+	if err := passphrase.Limits.Check(kdf); err != nil {
+		return err
 	}
 	plain, err := json.Marshal(keys)
 	if err != nil {
 		return fmt.Errorf("encoding custody keys: %w", err)
 	}
-	salt := make([]byte, 16)
-	nonce := make([]byte, 12)
+	salt := make([]byte, custodySalt)
+	nonce := make([]byte, custodyNonce)
 	if _, err := io.ReadFull(rand.Reader, salt); err != nil {
 		return fmt.Errorf("reading random salt: %w", err)
 	}
@@ -93,7 +92,7 @@ func WriteCustodyFile(path string, keys CustodyKeys, passphrase []byte, kdf KDFP
 	hdr.WriteByte(byte(len(salt)))
 	hdr.Write(salt)
 	hdr.Write(nonce)
-	aead, err := custodyAEAD(passphrase, salt, kdf)
+	aead, err := custodyAEAD(pass, salt, kdf)
 	if err != nil {
 		return err
 	}
@@ -104,11 +103,13 @@ func WriteCustodyFile(path string, keys CustodyKeys, passphrase []byte, kdf KDFP
 	return nil
 }
 
-// ReadCustodyFile decrypts the custody file at path.
-func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
-	data, err := os.ReadFile(path)
+// ReadCustodyFile decrypts the custody file at path with pass. It takes
+// any passphrase, and refuses argon2id parameters outside passphrase.Limits
+// before deriving the key (errors wrap passphrase.ErrKDFRefused).
+func ReadCustodyFile(path string, pass []byte) (CustodyKeys, error) {
+	data, err := readCustodyFile(path)
 	if err != nil {
-		return CustodyKeys{}, fmt.Errorf("reading the Vault key custody file: %w", err)
+		return CustodyKeys{}, err
 	}
 	r := bytes.NewReader(data)
 	magic := make([]byte, len(custodyMagic))
@@ -116,7 +117,7 @@ func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
 		return CustodyKeys{}, fmt.Errorf("%s is not a Vault key custody file", path)
 	}
 	var version, kdfID, threads, saltLen byte
-	var kdf KDFParams
+	var kdf passphrase.KDF
 	fields := []any{&version, &kdfID, &kdf.Time, &kdf.Memory, &threads, &saltLen}
 	for _, f := range fields {
 		if err := binary.Read(r, binary.BigEndian, f); err != nil {
@@ -130,11 +131,14 @@ func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
 	if kdfID != kdfArgon2id {
 		return CustodyKeys{}, fmt.Errorf("%s uses unknown key derivation %d", path, kdfID)
 	}
-	if kdf.Memory > 4*1024*1024 || kdf.Time > 100 || saltLen < 16 {
-		return CustodyKeys{}, fmt.Errorf("%s has implausible key derivation parameters; refusing to use it", path)
+	if err := passphrase.Limits.CheckAll([]passphrase.KDF{kdf}); err != nil {
+		return CustodyKeys{}, fmt.Errorf("%s asks for key derivation this installer never writes, so it may have been tampered with; refusing it before deriving any key: %w", path, err)
+	}
+	if saltLen < custodySalt {
+		return CustodyKeys{}, fmt.Errorf("%s has a %d-byte salt, shorter than the %d bytes this installer writes; it may have been tampered with", path, saltLen, custodySalt)
 	}
 	salt := make([]byte, saltLen)
-	nonce := make([]byte, 12)
+	nonce := make([]byte, custodyNonce)
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return CustodyKeys{}, fmt.Errorf("%s: truncated header", path)
 	}
@@ -142,7 +146,7 @@ func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
 		return CustodyKeys{}, fmt.Errorf("%s: truncated header", path)
 	}
 	hdrLen := len(data) - r.Len()
-	aead, err := custodyAEAD(passphrase, salt, kdf)
+	aead, err := custodyAEAD(pass, salt, kdf)
 	if err != nil {
 		return CustodyKeys{}, err
 	}
@@ -150,6 +154,7 @@ func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
 	if err != nil {
 		return CustodyKeys{}, ErrWrongPassphrase
 	}
+	defer clear(plain)
 	var keys CustodyKeys
 	if err := json.Unmarshal(plain, &keys); err != nil {
 		return CustodyKeys{}, fmt.Errorf("%s decrypted but its content is not valid: %w", path, err)
@@ -157,27 +162,57 @@ func ReadCustodyFile(path string, passphrase []byte) (CustodyKeys, error) {
 	return keys, nil
 }
 
-func custodyAEAD(passphrase, salt []byte, kdf KDFParams) (cipher.AEAD, error) {
-	key := argon2.IDKey(passphrase, salt, kdf.Time, kdf.Memory, kdf.Threads, 32)
+// readCustodyFile reads the custody file, which the installer writes as a
+// regular file of a few KiB: nothing else is read, and never more.
+func readCustodyFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Vault key custody file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading the Vault key custody file: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxCustodyFile {
+		return nil, fmt.Errorf("%s is not a Vault key custody file (not a regular file of at most %d bytes)", path, maxCustodyFile)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxCustodyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the Vault key custody file: %w", err)
+	}
+	if len(data) > maxCustodyFile {
+		return nil, fmt.Errorf("%s grew past %d bytes while it was read", path, maxCustodyFile)
+	}
+	return data, nil
+}
+
+func custodyAEAD(pass, salt []byte, kdf passphrase.KDF) (cipher.AEAD, error) {
+	key := kdf.Key(pass, salt)
+	defer clear(key)
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("creating AES cipher: %w", err)
 	}
-	return cipher.NewGCM(block)
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("creating AES-GCM: %w", err)
+	}
+	return aead, nil
 }
 
 // FileCustody is the demo custody action: write the shares to the
 // passphrase-encrypted custody file, then read it back to prove it opens.
-func FileCustody(path string, passphrase []byte) Custody {
+func FileCustody(path string, pass []byte) Custody {
 	return func(ctx context.Context, r *InitResult) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		keys := CustodyKeys{Keys: r.Keys, Shares: r.Shares, Threshold: r.Threshold, Created: time.Now().UTC()}
-		if err := WriteCustodyFile(path, keys, passphrase, DefaultKDF); err != nil {
+		if err := WriteCustodyFile(path, keys, pass, passphrase.DefaultKDF); err != nil {
 			return err
 		}
-		back, err := ReadCustodyFile(path, passphrase)
+		back, err := ReadCustodyFile(path, pass)
 		if err != nil {
 			return fmt.Errorf("the custody file was written but does not read back: %w", err)
 		}
@@ -186,36 +221,4 @@ func FileCustody(path string, passphrase []byte) Custody {
 		}
 		return nil
 	}
-}
-
-// PassphraseFromEnv reads the custody passphrase from an environment
-// variable (for unattended classroom unseal).
-func PassphraseFromEnv(name string) ([]byte, error) {
-	v, ok := os.LookupEnv(name)
-	if !ok || v == "" {
-		return nil, fmt.Errorf("environment variable %s with the custody passphrase is not set", name)
-	}
-	return []byte(v), nil
-}
-
-// PassphraseFromFile reads the custody passphrase from a file (one line;
-// the trailing newline is dropped). The file must not be readable by group
-// or others.
-func PassphraseFromFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the custody passphrase file: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("the custody passphrase file %s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the custody passphrase file: %w", err)
-	}
-	p := strings.TrimRight(string(data), "\r\n")
-	if p == "" {
-		return nil, fmt.Errorf("the custody passphrase file %s is empty", path)
-	}
-	return []byte(p), nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // Environment of the child process that initialises and is then killed.
@@ -259,7 +261,7 @@ func TestDemoCustodyUnattendedUnseal(t *testing.T) {
 
 	// Unattended: passphrase from the environment, shares from the file.
 	t.Setenv("TEST_VAULT_CUSTODY_PASSPHRASE", string(pass))
-	p, err := PassphraseFromEnv("TEST_VAULT_CUSTODY_PASSPHRASE")
+	p, err := passphrase.Source{What: "custody passphrase", Env: "TEST_VAULT_CUSTODY_PASSPHRASE"}.Existing()
 	if err != nil {
 		t.Fatal(err)
 	}

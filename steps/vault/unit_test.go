@@ -1,8 +1,10 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -10,10 +12,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
-// fastKDF keeps unit tests quick; the format stores the parameters.
-var fastKDF = KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}
+// fastKDF is the cheapest derivation accepted; the format stores the
+// parameters.
+var fastKDF = passphrase.KDF{Time: passphrase.Limits.MinTime, Memory: passphrase.Limits.MinMemory, Threads: 1}
 
 func TestCustodyFileRoundTripAndWrongPassphrase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.enc")
@@ -72,24 +77,81 @@ func TestCustodyFileHeaderIsAuthenticated(t *testing.T) {
 	}
 }
 
-func TestPassphraseSources(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "pass")
-	if err := os.WriteFile(p, []byte("secret phrase here\n"), 0o600); err != nil {
+// hostileCustodyFile writes a custody file as someone without the
+// passphrase can: a valid layout asking for kdf, and a useless ciphertext.
+func hostileCustodyFile(t *testing.T, kdf passphrase.KDF) string {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString(custodyMagic)
+	b.WriteByte(custodyVersion)
+	b.WriteByte(kdfArgon2id)
+	_ = binary.Write(&b, binary.BigEndian, kdf.Time)
+	_ = binary.Write(&b, binary.BigEndian, kdf.Memory)
+	b.WriteByte(kdf.Threads)
+	b.WriteByte(16)
+	b.Write(make([]byte, 16+12+64)) // salt, nonce, ciphertext
+	path := filepath.Join(t.TempDir(), "unseal-keys.enc")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, err := PassphraseFromFile(p)
-	if err != nil || string(got) != "secret phrase here" {
-		t.Fatalf("PassphraseFromFile = %q, %v", got, err)
+	return path
+}
+
+// TestCustodyFileRefusesHostileKDF: the header's argon2id parameters are
+// only authenticated after the key is derived, so a custody file asking
+// for more than the installer ever writes is refused before that; a
+// wrong-passphrase error would mean the derivation ran.
+func TestCustodyFileRefusesHostileKDF(t *testing.T) {
+	pass := []byte("correct horse battery")
+	for _, kdf := range []passphrase.KDF{
+		{Time: 100, Memory: 4 << 20, Threads: 255}, // the most the reader took before: 100 passes over 4 GiB
+		{Time: 4, Memory: 128 << 10, Threads: 4},
+		{Time: passphrase.DefaultKDF.Time + 1, Memory: passphrase.DefaultKDF.Memory, Threads: passphrase.DefaultKDF.Threads},
+		{Time: 1, Memory: 8 << 10, Threads: 1}, // a downgrade
+	} {
+		_, err := ReadCustodyFile(hostileCustodyFile(t, kdf), pass)
+		if !errors.Is(err, passphrase.ErrKDFRefused) || !strings.Contains(err.Error(), "tampered") {
+			t.Errorf("%+v: got %v, want passphrase.ErrKDFRefused saying it may have been tampered with", kdf, err)
+		}
 	}
-	if err := os.Chmod(p, 0o644); err != nil {
+	// What the installer writes passes the check and reaches the cipher.
+	if _, err := ReadCustodyFile(hostileCustodyFile(t, passphrase.DefaultKDF), pass); !errors.Is(err, ErrWrongPassphrase) {
+		t.Errorf("the default parameters: %v", err)
+	}
+}
+
+func TestCustodyFileReadIsBounded(t *testing.T) {
+	pass := []byte("correct horse battery")
+	big := filepath.Join(t.TempDir(), "unseal-keys.enc")
+	data := append([]byte(custodyMagic), make([]byte, maxCustodyFile)...)
+	if err := os.WriteFile(big, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PassphraseFromFile(p); err == nil {
-		t.Error("a world-readable passphrase file was accepted")
+	if _, err := ReadCustodyFile(big, pass); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("an oversized custody file: %v", err)
 	}
-	if _, err := PassphraseFromEnv("STEPS_VAULT_SURELY_UNSET"); err == nil {
-		t.Error("an unset variable was accepted")
+	link := filepath.Join(t.TempDir(), "unseal-keys.enc")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCustodyFile(link, pass); err == nil {
+		t.Error("a link to /dev/zero was read as a custody file")
+	}
+}
+
+func TestWriteCustodyFileRefusesWhatItWouldNotRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.enc")
+	keys := CustodyKeys{Keys: []string{"x"}}
+	if err := WriteCustodyFile(path, keys, []byte("123456789012345"), fastKDF); !errors.Is(err, passphrase.ErrWeak) {
+		t.Errorf("an all-digit passphrase: %v", err)
+	}
+	above := passphrase.DefaultKDF
+	above.Memory *= 2
+	if err := WriteCustodyFile(path, keys, []byte("correct horse battery"), above); !errors.Is(err, passphrase.ErrKDFRefused) {
+		t.Errorf("parameters above the ceiling: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a refused custody file was written: %v", err)
 	}
 }
 

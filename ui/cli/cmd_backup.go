@@ -15,24 +15,23 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // backupPassphraseEnv holds the backup passphrase for unattended runs.
 const backupPassphraseEnv = "FINERACT_BACKUP_PASSPHRASE"
 
+// backupPassphrase reads the backup passphrase from --passphrase-file,
+// $FINERACT_BACKUP_PASSPHRASE or the terminal. A new archive needs a
+// strong one (asked twice on a terminal); opening one takes any.
 func backupPassphrase(a *app, file string, creating bool) ([]byte, error) {
-	src := archive.PassphraseSource{File: file}
-	if file == "" && os.Getenv(backupPassphraseEnv) != "" {
-		src.Env = backupPassphraseEnv
+	src := passphrase.Source{What: "backup passphrase", File: file, FileFlag: "--passphrase-file",
+		Env: backupPassphraseEnv, Ask: secretPrompt(a)}
+	read := src.Existing
+	if creating {
+		read = src.New
 	}
-	if src.File == "" && src.Env == "" {
-		if f, ok := a.io.In.(*os.File); ok && a.io.CanPrompt() {
-			src.Terminal, src.Prompt = f, a.io.Err
-		} else {
-			return nil, usageError("the backup passphrase comes from --passphrase-file FILE, $%s, or a terminal prompt (never from a flag value)", backupPassphraseEnv)
-		}
-	}
-	p, err := src.Read(creating)
+	p, err := read()
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
@@ -119,10 +118,10 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "backup file (default: INSTALL_DIR/backups/backup-TIME.fib)")
-	f.StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	f.StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
 	f.IntVar(&keep, "keep", 0, "keep only the newest N backups in the backup directory (0 keeps all)")
-	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "demo custody passphrase file, to unseal Vault after its storage is copied")
-	f.StringVar(&co.keysFile, "unseal-keys-file", "", "unseal key shares, one per line, when no terminal is available")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600), to unseal Vault after its storage is copied")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (mode 0600), when no terminal is available")
 	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a))
 	return cmd
 }
@@ -175,7 +174,7 @@ func newBackupVerifyCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
 	return cmd
 }
 
@@ -262,9 +261,9 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&passFile, "passphrase-file", "", "file whose first line is the backup passphrase")
+	f.StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "demo custody passphrase file of the backed-up installation")
-	f.StringVar(&co.keysFile, "unseal-keys-file", "", "unseal key shares of the backed-up installation, one per line")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase of the backed-up installation (mode 0600)")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "file with the unseal key shares of the backed-up installation, one per line (mode 0600)")
 	return cmd
 }

@@ -34,9 +34,11 @@ func newInstallCmd(a *app) *cobra.Command {
 in place and resumes where an earlier run stopped.
 
 Key custody: the demo profile keeps Vault's unseal key in a file encrypted
-with a passphrase (from --unseal-passphrase-file or $` + passphraseEnv + `).
-The production profile shows the key shares once in the terminal and asks
-for one back; without a terminal it needs vault.pgp_keys in the answers.`,
+with a passphrase (from --unseal-passphrase-file, $` + passphraseEnv + `
+or the terminal): at least 12 characters, 6 different ones, not only
+digits; a weaker one is refused before anything is installed. The
+production profile shows the key shares once in the terminal and asks for
+one back; without a terminal it needs vault.pgp_keys in the answers.`,
 		Example: `  FINERACT_UNSEAL_PASSPHRASE=... fineract-installer install --demo --yes
   fineract-installer install --answers answers.yaml --yes --output json`,
 		Args: noArgs,
@@ -46,8 +48,8 @@ for one back; without a terminal it needs vault.pgp_keys in the answers.`,
 	f := cmd.Flags()
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
 	f.StringVar(&o.bundle, "images-bundle", "", "load images from this `docker save` tarball instead of pulling")
-	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase")
-	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (when Vault is sealed and no terminal is available)")
+	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
+	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
 }
 
@@ -87,6 +89,14 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	if !p.json() {
 		printPlanSummary(a, env)
 	}
+	// The custody secrets are input like the answers: a weak passphrase or
+	// an unsafe keys file is refused before the host is touched. Found only
+	// once Vault was initialised, the shares would have nowhere to go.
+	o.custody.installing = true
+	custody, err := custodyFor(a, env, o.custody)
+	if err != nil {
+		return err
+	}
 	// Preflight writes nothing: a failing host is left exactly as it was.
 	pre := &steps.Runner{Plan: install.PreflightPlan(env), Project: a.project, Events: p.stepEvent}
 	if err := pre.Run(ctx); err != nil {
@@ -96,11 +106,6 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return err
 	}
 	if err := confirm(a, o.yes, "install changes this host", fmt.Sprintf("Install the stack into %s?", ans.InstallDir)); err != nil {
-		return err
-	}
-	o.custody.installing = true
-	custody, err := custodyFor(a, env, o.custody)
-	if err != nil {
 		return err
 	}
 	unlock, err := lockInstallDir(ans.InstallDir)

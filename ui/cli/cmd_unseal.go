@@ -92,7 +92,7 @@ token that is revoked right after, and starts the services.`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase")
-	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line")
+	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
+	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (mode 0600)")
 	return cmd
 }

@@ -63,7 +63,7 @@ func runWizard(ctx context.Context, a *app) error {
 	custody := install.Custody{
 		Keep: vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return cer.Show(ctx, r.Keys, r.Threshold) }, cer.Ask),
 		Shares: func(ctx context.Context, st vault.Status) ([]string, error) {
-			return askShares(a, custodyOptions{}, st)
+			return askShares(a, nil, st)
 		},
 	}
 	if ans.Vault.Custody == answers.CustodyFile {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
@@ -29,12 +30,18 @@ type custodyOptions struct {
 }
 
 // custodyFor decides how this run keeps and finds unseal key shares, and
-// refuses combinations that would put shares where they must not be.
+// refuses combinations that would put shares where they must not be. Every
+// secret it is given (the custody passphrase, the key shares file) is read
+// and checked here, before the command changes anything.
 func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, error) {
 	ans := env.Answers
+	fileShares, err := readKeySharesFile(o.keysFile)
+	if err != nil {
+		return install.Custody{}, err
+	}
 	switch ans.Vault.Custody {
 	case answers.CustodyFile:
-		pass, err := custodyPassphrase(a, o, true)
+		pass, err := custodyPassphrase(a, o)
 		if err != nil {
 			return install.Custody{}, err
 		}
@@ -47,7 +54,7 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 		switch {
 		case a.io.CanPrompt():
 			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return showShares(a, r) }, func(ctx context.Context, i int) (string, error) {
-				return readSecret(a, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", i+1))
+				return readShare(a, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", i+1))
 			})
 		case len(ans.Vault.PGPKeys) > 0:
 			// Encrypted to the key holders: safe to print and to keep.
@@ -61,7 +68,7 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
 		}
 		c.Shares = func(ctx context.Context, st vault.Status) ([]string, error) {
-			keys, err := askShares(a, o, st)
+			keys, err := askShares(a, fileShares, st)
 			if err != nil && len(ans.Vault.PGPKeys) > 0 {
 				// Without a terminal this is where a PGP install pauses.
 				err = withCode(exitCode(err), fmt.Errorf("%w\n  the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
@@ -74,57 +81,60 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 	return install.Custody{}, usageError("unknown vault.custody %q", ans.Vault.Custody)
 }
 
-// custodyPassphrase reads the demo custody passphrase from a file, the
-// environment, or the terminal (twice when it is being set).
-func custodyPassphrase(a *app, o custodyOptions, confirm bool) ([]byte, error) {
-	switch {
-	case o.passphraseFile != "":
-		p, err := vault.PassphraseFromFile(o.passphraseFile)
-		if err != nil {
-			return nil, withCode(ExitUsage, err)
-		}
-		return p, nil
-	case os.Getenv(passphraseEnv) != "":
-		p, err := vault.PassphraseFromEnv(passphraseEnv)
-		if err != nil {
-			return nil, withCode(ExitUsage, err)
-		}
-		return p, nil
-	case a.io.CanPrompt():
-		p, err := readSecret(a, "Passphrase for the demo unseal-key file: ")
-		if err != nil {
-			return nil, err
-		}
-		if confirm {
-			again, err := readSecret(a, "Same passphrase again: ")
-			if err != nil {
-				return nil, err
-			}
-			if again != p {
-				return nil, usageError("the passphrases differ; nothing was changed")
-			}
-		}
-		return []byte(p), nil
+// custodyPassphrase reads the demo custody passphrase from
+// --unseal-passphrase-file, $FINERACT_UNSEAL_PASSPHRASE or the terminal. A
+// run that may initialise Vault sets it, so it must be strong (and is
+// asked twice on a terminal); opening an existing custody file takes any.
+func custodyPassphrase(a *app, o custodyOptions) ([]byte, error) {
+	src := passphrase.Source{What: "demo custody passphrase", File: o.passphraseFile, FileFlag: "--unseal-passphrase-file",
+		Env: passphraseEnv, Ask: secretPrompt(a)}
+	read := src.Existing
+	if o.installing {
+		read = src.New
 	}
-	return nil, usageError("the demo profile keeps Vault's unseal key in a file encrypted with a passphrase: set %s or pass --unseal-passphrase-file FILE", passphraseEnv)
+	p, err := read()
+	switch {
+	case errors.Is(err, passphrase.ErrNoSource):
+		return nil, usageError("the demo profile keeps Vault's unseal key in a file encrypted with a passphrase; %w", err)
+	case err != nil:
+		return nil, withCode(ExitUsage, fmt.Errorf("%w; nothing was changed", err))
+	}
+	return p, nil
 }
 
-// readSecret reads a line without echo when stdin is a terminal.
-func readSecret(a *app, prompt string) (string, error) {
+// secretPrompt asks on the terminal without echo, or is nil when no
+// terminal can answer.
+func secretPrompt(a *app) func(string) ([]byte, error) {
+	if !a.io.CanPrompt() {
+		return nil
+	}
+	return func(prompt string) ([]byte, error) { return readSecret(a, prompt) }
+}
+
+// readSecret shows prompt where the other questions go (CanPrompt makes
+// sure a person sees it) and reads a line, without echo when stdin is a
+// terminal. The line is returned as typed, without its ending.
+func readSecret(a *app, prompt string) ([]byte, error) {
 	fmt.Fprint(a.io.Out, prompt)
 	if f, ok := a.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(a.io.Out)
 		if err != nil {
-			return "", fmt.Errorf("read from the terminal: %w", err)
+			return nil, fmt.Errorf("read from the terminal: %w", err)
 		}
-		return strings.TrimSpace(string(b)), nil
+		return b, nil
 	}
 	line, err := a.io.ReadLine()
 	if err != nil {
-		return "", fmt.Errorf("read from the terminal: %w", err)
+		return nil, fmt.Errorf("read from the terminal: %w", err)
 	}
-	return strings.TrimSpace(line), nil
+	return []byte(line), nil
+}
+
+// readShare reads one unseal key share; spaces around it are not part of it.
+func readShare(a *app, prompt string) (string, error) {
+	b, err := readSecret(a, prompt)
+	return strings.TrimSpace(string(b)), err
 }
 
 // showShares displays the shares once, on the terminal's alternate screen
@@ -168,20 +178,35 @@ func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
 	return nil
 }
 
-// askShares collects unseal shares from a file or the terminal.
-func askShares(a *app, o custodyOptions, st vault.Status) ([]string, error) {
-	if o.keysFile != "" {
-		data, err := os.ReadFile(o.keysFile)
-		if err != nil {
-			return nil, withCode(ExitUsage, fmt.Errorf("read unseal keys: %w", err))
+// readKeySharesFile reads --unseal-keys-file, one share per line, with
+// blank lines and # comments skipped. It is a secret file: the same rules
+// as a passphrase file, and a bounded size.
+func readKeySharesFile(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := passphrase.ReadFile(path, passphrase.MaxKeySharesFileBytes)
+	if err != nil {
+		return nil, withCode(ExitUsage, fmt.Errorf("--unseal-keys-file: %w; nothing was changed", err))
+	}
+	defer clear(data)
+	var keys []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			keys = append(keys, l)
 		}
-		var keys []string
-		for _, l := range strings.Split(string(data), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				keys = append(keys, l)
-			}
-		}
-		return keys, nil
+	}
+	if len(keys) == 0 {
+		return nil, usageError("--unseal-keys-file %s holds no key share (one per line; # starts a comment)", path)
+	}
+	return keys, nil
+}
+
+// askShares returns the shares read from --unseal-keys-file, or asks for
+// them on the terminal.
+func askShares(a *app, fileShares []string, st vault.Status) ([]string, error) {
+	if len(fileShares) > 0 {
+		return fileShares, nil
 	}
 	if !a.io.CanPrompt() {
 		return nil, usageError("Vault is sealed and needs %d key shares: run in a terminal to type them, or pass --unseal-keys-file FILE (one share per line)", st.Threshold)
@@ -189,7 +214,7 @@ func askShares(a *app, o custodyOptions, st vault.Status) ([]string, error) {
 	fmt.Fprintf(a.io.Out, "Vault is sealed: %d of %d key shares are needed.\n", st.Threshold, st.Shares)
 	var keys []string
 	for i := st.Progress; i < st.Threshold; i++ {
-		k, err := readSecret(a, fmt.Sprintf("Key share %d of %d: ", i+1, st.Threshold))
+		k, err := readShare(a, fmt.Sprintf("Key share %d of %d: ", i+1, st.Threshold))
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
@@ -29,6 +31,9 @@ func TestCustodyChoices(t *testing.T) {
 	t.Setenv(passphraseEnv, "correct horse battery staple")
 	if c, err := custodyFor(a, demo, custodyOptions{}); err != nil || c.Keep == nil || c.Shares == nil {
 		t.Errorf("demo with the passphrase in the environment: %v", err)
+	}
+	if _, ok := os.LookupEnv(passphraseEnv); ok {
+		t.Errorf("$%s is left for the programs the installer starts", passphraseEnv)
 	}
 	pf := filepath.Join(t.TempDir(), "pass")
 	os.WriteFile(pf, []byte("another long passphrase\n"), 0o600)
@@ -65,26 +70,66 @@ func TestCustodyChoices(t *testing.T) {
 
 func TestDemoPassphraseMustMatchTwice(t *testing.T) {
 	t.Setenv(passphraseEnv, "")
+	installing := custodyOptions{installing: true}
 	a, _ := custodyApp(true, "first passphrase\nsecond passphrase\n")
-	if _, err := custodyPassphrase(a, custodyOptions{}, true); err == nil || !strings.Contains(err.Error(), "differ") {
+	if _, err := custodyPassphrase(a, installing); err == nil || !strings.Contains(err.Error(), "differ") {
 		t.Errorf("want the mismatch refused, got %v", err)
 	}
-	a, _ = custodyApp(true, "same passphrase\nsame passphrase\n")
-	if p, err := custodyPassphrase(a, custodyOptions{}, true); err != nil || string(p) != "same passphrase" {
+	a, out := custodyApp(true, " same passphrase \n same passphrase \n")
+	if p, err := custodyPassphrase(a, installing); err != nil || string(p) != " same passphrase " {
 		t.Errorf("got %q %v", p, err)
+	}
+	if strings.Count(out.String(), "custody passphrase: ") != 2 {
+		t.Errorf("a new passphrase is asked twice: %q", out)
+	}
+	// Opening the existing custody file asks once and takes any passphrase.
+	a, out = custodyApp(true, "short\n")
+	if p, err := custodyPassphrase(a, custodyOptions{}); err != nil || string(p) != "short" || strings.Count(out.String(), "passphrase: ") != 1 {
+		t.Errorf("unsealing: %q %v, prompts %q", p, err, out)
+	}
+}
+
+// A run that may initialise Vault refuses a weak custody passphrase from
+// any source before it builds anything: once Vault is initialised, a
+// custody file that cannot be written loses its only key.
+func TestInstallingRefusesAWeakCustodyPassphrase(t *testing.T) {
+	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	weakFile := filepath.Join(t.TempDir(), "pass")
+	os.WriteFile(weakFile, []byte("123456789012345\n"), 0o600)
+	for name, o := range map[string]custodyOptions{"file": {passphraseFile: weakFile}, "environment": {}} {
+		t.Setenv(passphraseEnv, "short")
+		a, _ := custodyApp(false, "")
+		o.installing = true
+		if _, err := custodyFor(a, demo, o); exitCode(err) != ExitUsage || !errors.Is(err, passphrase.ErrWeak) {
+			t.Errorf("%s: %v", name, err)
+		}
+		// Unsealing an existing custody file takes the same passphrase.
+		t.Setenv(passphraseEnv, "short")
+		o.installing = false
+		if _, err := custodyFor(a, demo, o); err != nil {
+			t.Errorf("%s, not installing: %v", name, err)
+		}
 	}
 }
 
 func TestSharesFromFileSkipCommentsAndBlanks(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "shares")
-	os.WriteFile(f, []byte("# from the safe\nAAAA\n\nBBBB\n"), 0o600)
+	os.WriteFile(f, []byte("# from the safe\nAAAA\n\n  BBBB \n"), 0o600)
 	a, _ := custodyApp(false, "")
-	keys, err := askShares(a, custodyOptions{keysFile: f}, vaultStatus(2))
+	fileShares, err := readKeySharesFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := askShares(a, fileShares, vaultStatus(2))
 	if err != nil || strings.Join(keys, ",") != "AAAA,BBBB" {
 		t.Errorf("got %v %v", keys, err)
 	}
-	if _, err := askShares(a, custodyOptions{}, vaultStatus(2)); err == nil || !strings.Contains(err.Error(), "--unseal-keys-file") {
+	if _, err := askShares(a, nil, vaultStatus(2)); err == nil || !strings.Contains(err.Error(), "--unseal-keys-file") {
 		t.Errorf("no terminal and no file: %v", err)
+	}
+	os.WriteFile(f, []byte("# only a comment\n"), 0o600)
+	if _, err := readKeySharesFile(f); exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "holds no key share") {
+		t.Errorf("a file without shares: %v", err)
 	}
 }
 

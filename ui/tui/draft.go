@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // draft is what the wizard's fields edit: the answers as the text a person
@@ -143,19 +144,18 @@ func (d *draft) problems(path string) []string {
 	return out
 }
 
-// minPassphrase mirrors the custody file's own minimum (steps/vault), so the
-// wizard refuses a passphrase the Vault step would refuse later.
-const minPassphrase = 12
-
-// passphraseProblems checks the custody passphrase; withRepeat also
-// checks that the second entry matches.
+// passphraseProblems checks the custody passphrase with the installer's
+// rule for new passphrases (the one the custody file itself applies), so
+// the wizard refuses it before Vault is initialised, not after; withRepeat
+// also checks that the second entry matches.
 func passphraseProblems(custody, pass, repeat string, withRepeat bool) []string {
 	if custody != answers.CustodyFile {
 		return nil
 	}
+	if err := passphrase.CheckNew([]byte(pass)); err != nil {
+		return []string{"custody " + err.Error()}
+	}
 	switch {
-	case len(pass) < minPassphrase:
-		return []string{fmt.Sprintf("the custody passphrase needs at least %d characters (it has %d)", minPassphrase, len(pass))}
 	case withRepeat && repeat != pass:
 		return []string{"the two passphrases differ; type the same passphrase twice"}
 	}

@@ -16,9 +16,9 @@
 //
 // The lower layers are usable on their own: NewWriter/NewReader encrypt and
 // decrypt any byte stream, NewEntryWriter/NewEntryReader build and parse
-// the payload, Rekey changes passphrases. Passphrases come from
-// PassphraseSource (a file, an environment variable or a terminal prompt,
-// never a command-line value) and new ones must pass CheckPassphrase.
+// the payload, Rekey changes passphrases. Where passphrases come from,
+// the strength a new one needs and the argon2id limits are the installer's
+// one passphrase policy, in steps/passphrase.
 //
 // Errors about an archive are *Error values wrapping one of
 // ErrNotAnArchive, ErrUnsupportedVersion, ErrWrongPassphrase,
@@ -81,7 +81,8 @@
 // shorter file is ErrTruncated), the version (ErrUnsupportedVersion), the
 // header checksum (ErrCorrupt: accidental damage is reported as damage,
 // not as a wrong passphrase, and before any expensive work), the argon2id
-// parameters against fixed bounds (ErrWeakParameters), the key slots
+// parameters of every key slot and their sum against passphrase.Limits
+// (ErrWeakParameters, before any key is derived), the key slots
 // (ErrWrongPassphrase when none opens), then the header MAC (ErrCorrupt:
 // a deliberate edit with a recomputed checksum). Key slots do not bind the
 // rest of the header, so such an edit elsewhere is reported as a
@@ -106,8 +107,11 @@
 // setting, 64 MiB, 3 passes, 4 lanes (about 0.16 s on the 2-core build
 // machine), the same as the Vault key custody file. Reading refuses fewer
 // than 2 passes or less than 19 MiB (OWASP's floor), so an edited header
-// cannot make brute force cheap, and more than 16 passes, 1 GiB or 64
-// lanes, so a hostile header cannot exhaust the restoring host's memory.
+// cannot make brute force cheap, and anything above the defaults, or key
+// slots adding up to more than four default derivations, so a hostile
+// header cannot make verify or restore spend minutes of CPU and gigabytes
+// of memory before anything is authenticated. The writer and Rekey refuse
+// what the reader would refuse; backup writes one key slot at the default.
 //
 // Key wrapping: yes. The payload is encrypted under a random 256-bit data
 // key; each key slot wraps it with a passphrase-derived key. Changing the

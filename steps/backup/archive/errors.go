@@ -21,11 +21,10 @@ var (
 	// ErrTruncated: the archive ends before its final chunk.
 	ErrTruncated = errors.New("backup archive is incomplete")
 	// ErrWeakParameters: the header asks for key derivation parameters outside
-	// the accepted range (too weak to protect the passphrase, or so large that
-	// reading would exhaust memory).
+	// passphrase.Limits: too weak to protect the passphrase, or costlier,
+	// alone or summed over the key slots, than anything the installer writes.
+	// It is reported before any key is derived.
 	ErrWeakParameters = errors.New("backup archive key derivation parameters refused")
-	// ErrWeakPassphrase: a passphrase for a new archive is too short or too simple.
-	ErrWeakPassphrase = errors.New("passphrase too weak")
 	// ErrExists: extraction would overwrite an existing file or directory.
 	ErrExists = errors.New("extraction target already exists")
 )

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // Format constants. doc.go has the byte layout.
@@ -97,7 +99,7 @@ func (h *header) encode() []byte {
 // readHeader reads and checks the header's structure and checksum. It does
 // not need the passphrase; the key slots and the MAC are checked later.
 // It returns the header and its size in bytes.
-func readHeader(r *bufio.Reader, limits kdfLimits) (*header, int64, error) {
+func readHeader(r *bufio.Reader, limits passphrase.KDFLimits) (*header, int64, error) {
 	var raw bytes.Buffer
 	read := func(n int) ([]byte, error) {
 		start := raw.Len()
@@ -195,8 +197,10 @@ func versionError(v byte) error {
 		fmt.Sprintf("the archive has format version %d; this installer reads version %d", v, formatVersion), fix)
 }
 
-// validate checks the fields once the checksum has shown they were read as written.
-func (h *header) validate(limits kdfLimits) error {
+// validate checks the fields once the checksum has shown they were read as
+// written. It bounds the key derivation work the key slots ask for, so it
+// must pass before any key is derived.
+func (h *header) validate(limits passphrase.KDFLimits) error {
 	if h.chunkSize < MinChunkSize || h.chunkSize > MaxChunkSize {
 		return headerError(ErrCorrupt, int64(len(magic)+1),
 			fmt.Sprintf("the header declares a chunk size of %d bytes; archives use %d to %d", h.chunkSize, MinChunkSize, MaxChunkSize), fixDamaged)
@@ -207,11 +211,11 @@ func (h *header) validate(limits kdfLimits) error {
 				fmt.Sprintf("key slot %d uses key derivation %d, which this installer does not know", i+1, s.kind),
 				"use the fineract-installer release that wrote the archive")
 		}
-		if err := limits.check(s.kdf); err != nil {
-			return headerError(ErrWeakParameters, -1,
-				fmt.Sprintf("key slot %d: %v", i+1, err),
-				"this installer never writes such an archive; it may have been tampered with, so refuse it")
-		}
+	}
+	if err := limits.CheckAll(slotKDFs(h.slots)); err != nil {
+		return headerError(ErrWeakParameters, -1,
+			fmt.Sprintf("the key slots ask for key derivation outside the accepted range, refused before deriving any key (%v)", err),
+			"this installer never writes such an archive, so it may have been tampered with: do not restore from it; use another copy of this backup")
 	}
 	if _, err := decodeMetadata(h.metadata); err != nil {
 		return headerError(ErrCorrupt, int64(fixedSize), err.Error(), fixDamaged)

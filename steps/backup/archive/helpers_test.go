@@ -9,14 +9,17 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 var (
 	testPass = []byte("correct horse battery staple")
 	// testKDF and testLimits keep argon2id cheap in tests that open
-	// hundreds of archives; tests of the real limits use defaultLimits.
-	testKDF    = KDFParams{Time: 1, Memory: 64, Threads: 1}
-	testLimits = kdfLimits{minTime: 1, maxTime: 4, minMemory: 8, maxMemory: 1024, maxThreads: 4}
+	// hundreds of archives; tests of the real limits use passphrase.Limits.
+	// Like the real limits, they allow four derivations at the ceiling.
+	testKDF    = passphrase.KDF{Time: 1, Memory: 64, Threads: 1}
+	testLimits = passphrase.KDFLimits{MinTime: 1, MaxTime: 4, MinMemory: 8, MaxMemory: 1024, MaxThreads: 4, MaxWork: 4 * 4 * 1024}
 )
 
 // detRand is a deterministic randomness source, so archives are

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // Info describes an archive. NewReader fills in the header fields; the
@@ -22,7 +24,7 @@ type Info struct {
 	// Metadata is the authenticated metadata from the header.
 	Metadata Metadata
 	// KeySlots lists the key derivation parameters of each key slot.
-	KeySlots []KDFParams
+	KeySlots []passphrase.KDF
 	// HeaderSize is the header length in bytes.
 	HeaderSize int64
 
@@ -59,15 +61,16 @@ type Reader struct {
 }
 
 // NewReader reads the archive header from r, checks its checksum, unwraps
-// the data key with passphrase and verifies the header MAC. The argon2id
-// derivation runs here. Errors wrap ErrNotAnArchive, ErrTruncated,
+// the data key with pass and verifies the header MAC. The argon2id
+// derivation runs here, once the header has shown it asks for no more work
+// than passphrase.Limits allows. Errors wrap ErrNotAnArchive, ErrTruncated,
 // ErrUnsupportedVersion, ErrWeakParameters, ErrCorrupt or ErrWrongPassphrase.
-func NewReader(r io.Reader, passphrase []byte) (*Reader, error) {
-	return newReader(r, passphrase, defaultLimits)
+func NewReader(r io.Reader, pass []byte) (*Reader, error) {
+	return newReader(r, pass, passphrase.Limits)
 }
 
-func newReader(r io.Reader, passphrase []byte, limits kdfLimits) (*Reader, error) {
-	o, err := openArchive(r, passphrase, limits)
+func newReader(r io.Reader, pass []byte, limits passphrase.KDFLimits) (*Reader, error) {
+	o, err := openArchive(r, pass, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +85,13 @@ type opened struct {
 	reader  *Reader
 }
 
-func openArchive(r io.Reader, passphrase []byte, limits kdfLimits) (*opened, error) {
+func openArchive(r io.Reader, pass []byte, limits passphrase.KDFLimits) (*opened, error) {
 	src := bufio.NewReaderSize(r, 64<<10)
 	h, size, err := readHeader(src, limits)
 	if err != nil {
 		return nil, err
 	}
-	dataKey, err := openSlots(h, passphrase)
+	dataKey, err := openSlots(h, pass)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +107,6 @@ func openArchive(r io.Reader, passphrase []byte, limits kdfLimits) (*opened, err
 			"do not restore from this file; use another copy of this backup")
 	}
 	meta, _ := decodeMetadata(h.metadata) // validated by readHeader
-	slots := make([]KDFParams, len(h.slots))
-	for i, s := range h.slots {
-		slots[i] = s.kdf
-	}
 	cs := int(h.chunkSize)
 	rd := &Reader{
 		src:       src,
@@ -121,7 +120,7 @@ func openArchive(r io.Reader, passphrase []byte, limits kdfLimits) (*opened, err
 			FileID:      hex.EncodeToString(h.fileID[:]),
 			ChunkSize:   cs,
 			Metadata:    meta,
-			KeySlots:    slots,
+			KeySlots:    slotKDFs(h.slots),
 			HeaderSize:  size,
 			ArchiveSize: size,
 		},

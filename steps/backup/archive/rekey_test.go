@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 func TestRekeyChangesAndAddsPassphrases(t *testing.T) {
@@ -81,10 +83,23 @@ func TestRekeyRefuses(t *testing.T) {
 	if _, err := rekey(&out, bytes.NewReader(data), testPass, nil, testKDF, testLimits); err == nil {
 		t.Fatal("re-keyed to no passphrase at all")
 	}
-	if _, err := Rekey(&out, bytes.NewReader(data), testPass, [][]byte{[]byte("weak")}, KDFParams{}); !errors.Is(err, ErrWeakPassphrase) {
+	if _, err := Rekey(&out, bytes.NewReader(data), testPass, [][]byte{[]byte("weak")}, passphrase.KDF{}); !errors.Is(err, passphrase.ErrWeak) {
 		t.Fatalf("weak new passphrase: %v", err)
 	}
-	if _, err := Rekey(&out, bytes.NewReader(data), testPass, next, KDFParams{Time: 1, Memory: 64, Threads: 1}); !errors.Is(err, ErrWeakParameters) {
+	if _, err := Rekey(&out, bytes.NewReader(data), testPass, next, passphrase.KDF{Time: 1, Memory: 64, Threads: 1}); !errors.Is(err, ErrWeakParameters) {
 		t.Fatalf("weak new KDF: %v", err)
 	}
+	// Key slots that together cost more than the limit would make an
+	// archive no reader opens: four at the ceiling are the most.
+	ceiling := passphrase.KDF{Time: testLimits.MaxTime, Memory: testLimits.MaxMemory, Threads: 1}
+	many := [][]byte{testPass, testPass, testPass, testPass, testPass}
+	if _, err := rekey(&out, bytes.NewReader(data), testPass, many, ceiling, testLimits); !errors.Is(err, ErrWeakParameters) {
+		t.Fatalf("five key slots at the ceiling: %v", err)
+	}
+	out.Reset()
+	info, err := rekey(&out, bytes.NewReader(data), testPass, many[:4], ceiling, testLimits)
+	if err != nil || len(info.KeySlots) != 4 {
+		t.Fatalf("four key slots at the ceiling: %v", err)
+	}
+	readWith(t, out.Bytes(), testPass, payload(3*cs, 41))
 }

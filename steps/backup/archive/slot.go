@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // A key slot holds the archive's random data key, encrypted (wrapped) with
@@ -20,7 +22,7 @@ const (
 
 type keySlot struct {
 	kind    byte
-	kdf     KDFParams
+	kdf     passphrase.KDF
 	salt    [saltSize]byte
 	nonce   [nonceSize]byte
 	wrapped [wrappedSize]byte
@@ -65,9 +67,9 @@ func slotAAD(s *keySlot) []byte {
 
 const slotLabel = "fineract-installer backup v1 key slot"
 
-// newSlot wraps dataKey with a key derived from passphrase; rnd supplies
+// newSlot wraps dataKey with a key derived from pass; rnd supplies
 // the salt and nonce.
-func newSlot(passphrase, dataKey []byte, kdf KDFParams, rnd io.Reader) (keySlot, error) {
+func newSlot(pass, dataKey []byte, kdf passphrase.KDF, rnd io.Reader) (keySlot, error) {
 	s := keySlot{kind: slotArgon2id, kdf: kdf}
 	if _, err := io.ReadFull(rnd, s.salt[:]); err != nil {
 		return s, fmt.Errorf("reading random salt: %w", err)
@@ -75,7 +77,7 @@ func newSlot(passphrase, dataKey []byte, kdf KDFParams, rnd io.Reader) (keySlot,
 	if _, err := io.ReadFull(rnd, s.nonce[:]); err != nil {
 		return s, fmt.Errorf("reading random nonce: %w", err)
 	}
-	kek := deriveKEK(passphrase, s.salt[:], kdf)
+	kek := kdf.Key(pass, s.salt[:])
 	defer clear(kek)
 	aead, err := newGCM(kek)
 	if err != nil {
@@ -85,9 +87,9 @@ func newSlot(passphrase, dataKey []byte, kdf KDFParams, rnd io.Reader) (keySlot,
 	return s, nil
 }
 
-// unwrap returns the data key if passphrase opens this slot.
-func (s *keySlot) unwrap(passphrase []byte) ([]byte, bool) {
-	kek := deriveKEK(passphrase, s.salt[:], s.kdf)
+// unwrap returns the data key if pass opens this slot.
+func (s *keySlot) unwrap(pass []byte) ([]byte, bool) {
+	kek := s.kdf.Key(pass, s.salt[:])
 	defer clear(kek)
 	aead, err := newGCM(kek)
 	if err != nil {
@@ -97,10 +99,11 @@ func (s *keySlot) unwrap(passphrase []byte) ([]byte, bool) {
 	return key, err == nil
 }
 
-// openSlots tries every slot in turn and returns the data key.
-func openSlots(h *header, passphrase []byte) ([]byte, error) {
+// openSlots tries every slot in turn and returns the data key. The header's
+// validation has bounded the work this does (passphrase.Limits).
+func openSlots(h *header, pass []byte) ([]byte, error) {
 	for i := range h.slots {
-		if key, ok := h.slots[i].unwrap(passphrase); ok {
+		if key, ok := h.slots[i].unwrap(pass); ok {
 			return key, nil
 		}
 	}

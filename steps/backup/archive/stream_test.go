@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 const cs = MinChunkSize // small chunks keep the corruption tests fast
@@ -62,7 +64,7 @@ func TestDefaultsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := r.Info()
-	if info.ChunkSize != DefaultChunkSize || len(info.KeySlots) != 1 || info.KeySlots[0] != DefaultKDF {
+	if info.ChunkSize != DefaultChunkSize || len(info.KeySlots) != 1 || info.KeySlots[0] != passphrase.DefaultKDF {
 		t.Fatalf("info %+v; want default chunk size and KDF", info)
 	}
 	if !info.Metadata.Created.Equal(created) || info.Metadata.InstallerVersion != "1.2.3" || info.Metadata.Labels["host"] != "bank1" {
@@ -303,8 +305,8 @@ func TestUnsupportedVersion(t *testing.T) {
 // recomputes the header checksum, as an attacker would.
 func TestKDFDowngradeRefused(t *testing.T) {
 	var buf bytes.Buffer
-	floor := KDFParams{Time: 2, Memory: 19 * 1024, Threads: 1} // the cheapest accepted
-	w, err := newWriter(&buf, [][]byte{testPass}, Options{ChunkSize: cs, KDF: floor}, defaultLimits, detRand(11))
+	floor := passphrase.KDF{Time: 2, Memory: 19 * 1024, Threads: 1} // the cheapest accepted
+	w, err := newWriter(&buf, [][]byte{testPass}, Options{ChunkSize: cs, KDF: floor}, passphrase.Limits, detRand(11))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +329,14 @@ func TestKDFDowngradeRefused(t *testing.T) {
 		_, err := NewReader(bytes.NewReader(c), testPass)
 		return err
 	}
-	for _, p := range []KDFParams{{1, 19 * 1024, 1}, {2, 8, 1}, {2, 19*1024 - 1, 1}, {2, 19 * 1024, 0}, {1, 64, 1}} {
+	kdf := func(time, memory uint32, threads uint8) passphrase.KDF {
+		return passphrase.KDF{Time: time, Memory: memory, Threads: threads}
+	}
+	for _, p := range []passphrase.KDF{kdf(1, 19*1024, 1), kdf(2, 8, 1), kdf(2, 19*1024-1, 1), kdf(2, 19*1024, 0), kdf(1, 64, 1)} {
 		err := edit(p.Time, p.Memory, p.Threads, true)
 		wantKind(t, err, ErrWeakParameters, fmt.Sprintf("downgrade to %+v", p))
 	}
-	for _, p := range []KDFParams{{17, 64 * 1024, 1}, {2, 4 << 20, 1}, {2, 64 * 1024, 65}} {
+	for _, p := range []passphrase.KDF{kdf(4, 64*1024, 1), kdf(2, 64*1024+1, 1), kdf(2, 64*1024, 5), kdf(17, 64*1024, 1), kdf(2, 4<<20, 1), kdf(2, 64*1024, 65)} {
 		err := edit(p.Time, p.Memory, p.Threads, true)
 		wantKind(t, err, ErrWeakParameters, fmt.Sprintf("oversized %+v", p))
 	}
@@ -378,7 +383,7 @@ func TestHeaderEditWithFixedChecksum(t *testing.T) {
 
 func TestWriterOptionsAndErrors(t *testing.T) {
 	var buf bytes.Buffer
-	if _, err := NewWriter(&buf, []byte("short"), Options{}); !errors.Is(err, ErrWeakPassphrase) {
+	if _, err := NewWriter(&buf, []byte("short"), Options{}); !errors.Is(err, passphrase.ErrWeak) {
 		t.Fatalf("weak passphrase: %v", err)
 	}
 	for _, size := range []int{MinChunkSize - 1, MaxChunkSize + 1, -1} {
@@ -386,8 +391,12 @@ func TestWriterOptionsAndErrors(t *testing.T) {
 			t.Fatalf("chunk size %d accepted", size)
 		}
 	}
-	if _, err := NewWriter(&buf, testPass, Options{KDF: KDFParams{Time: 1, Memory: 1024, Threads: 1}}); !errors.Is(err, ErrWeakParameters) {
+	if _, err := NewWriter(&buf, testPass, Options{KDF: passphrase.KDF{Time: 1, Memory: 1024, Threads: 1}}); !errors.Is(err, ErrWeakParameters) {
 		t.Fatalf("weak KDF option: %v", err)
+	}
+	// The writer refuses what no reader would open.
+	if _, err := NewWriter(&buf, testPass, Options{KDF: passphrase.KDF{Time: 4, Memory: 64 * 1024, Threads: 4}}); !errors.Is(err, ErrWeakParameters) {
+		t.Fatalf("KDF option above the ceiling: %v", err)
 	}
 	if _, err := NewWriter(&buf, testPass, Options{Metadata: Metadata{Labels: map[string]string{"x": strings.Repeat("a", maxMetadata)}}}); err == nil {
 		t.Fatal("oversized metadata accepted")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // Options configure a new archive. The zero value is ready to use.
@@ -14,8 +16,9 @@ type Options struct {
 	// ChunkSize is the plaintext size of each payload chunk, between
 	// MinChunkSize and MaxChunkSize; 0 means DefaultChunkSize.
 	ChunkSize int
-	// KDF sets the argon2id parameters; the zero value means DefaultKDF.
-	KDF KDFParams
+	// KDF sets the argon2id parameters, within passphrase.Limits; the zero
+	// value means passphrase.DefaultKDF.
+	KDF passphrase.KDF
 	// Metadata is stored, authenticated, in the header.
 	Metadata Metadata
 }
@@ -36,18 +39,18 @@ type Writer struct {
 var errClosed = errors.New("the backup archive writer is already closed")
 
 // NewWriter writes an archive header to w and returns a Writer for the
-// payload. The passphrase must pass CheckPassphrase. The argon2id
+// payload. The passphrase must pass passphrase.CheckNew. The argon2id
 // derivation runs here, so NewWriter takes a fraction of a second.
-func NewWriter(w io.Writer, passphrase []byte, opts Options) (*Writer, error) {
-	if err := CheckPassphrase(passphrase); err != nil {
+func NewWriter(w io.Writer, pass []byte, opts Options) (*Writer, error) {
+	if err := passphrase.CheckNew(pass); err != nil {
 		return nil, err
 	}
-	return newWriter(w, [][]byte{passphrase}, opts, defaultLimits, rand.Reader)
+	return newWriter(w, [][]byte{pass}, opts, passphrase.Limits, rand.Reader)
 }
 
 // newWriter takes the randomness source as a parameter so tests can make
 // identical archives in separate processes (the fuzz corpus needs that).
-func newWriter(w io.Writer, passphrases [][]byte, opts Options, limits kdfLimits, rnd io.Reader) (*Writer, error) {
+func newWriter(w io.Writer, passphrases [][]byte, opts Options, limits passphrase.KDFLimits, rnd io.Reader) (*Writer, error) {
 	opts, err := opts.withDefaults(limits)
 	if err != nil {
 		return nil, err
@@ -65,7 +68,7 @@ func newWriter(w io.Writer, passphrases [][]byte, opts Options, limits kdfLimits
 	if _, err := io.ReadFull(rnd, dataKey); err != nil {
 		return nil, fmt.Errorf("reading a random data key: %w", err)
 	}
-	keys, err := writeHeader(w, h, dataKey, passphrases, opts.KDF, rnd)
+	keys, err := writeHeader(w, h, dataKey, passphrases, opts.KDF, limits, rnd)
 	if err != nil {
 		return nil, err
 	}
@@ -78,18 +81,15 @@ func newWriter(w io.Writer, passphrases [][]byte, opts Options, limits kdfLimits
 	}, nil
 }
 
-func (o Options) withDefaults(limits kdfLimits) (Options, error) {
+func (o Options) withDefaults(limits passphrase.KDFLimits) (Options, error) {
 	if o.ChunkSize == 0 {
 		o.ChunkSize = DefaultChunkSize
 	}
 	if o.ChunkSize < MinChunkSize || o.ChunkSize > MaxChunkSize {
 		return o, fmt.Errorf("chunk size %d is outside the range %d to %d bytes", o.ChunkSize, MinChunkSize, MaxChunkSize)
 	}
-	if o.KDF == (KDFParams{}) {
-		o.KDF = DefaultKDF
-	}
-	if err := limits.check(o.KDF); err != nil {
-		return o, fmt.Errorf("%w: %v", ErrWeakParameters, err)
+	if o.KDF == (passphrase.KDF{}) {
+		o.KDF = passphrase.DefaultKDF
 	}
 	if o.Metadata.Created.IsZero() {
 		o.Metadata.Created = time.Now().UTC()
@@ -98,10 +98,18 @@ func (o Options) withDefaults(limits kdfLimits) (Options, error) {
 }
 
 // writeHeader fills in the key slots and MAC of h, writes it to w and
-// returns the payload keys.
-func writeHeader(w io.Writer, h *header, dataKey []byte, passphrases [][]byte, kdf KDFParams, rnd io.Reader) (*streamKeys, error) {
+// returns the payload keys. It refuses a header a reader with the same
+// limits would refuse.
+func writeHeader(w io.Writer, h *header, dataKey []byte, passphrases [][]byte, kdf passphrase.KDF, limits passphrase.KDFLimits, rnd io.Reader) (*streamKeys, error) {
 	if len(passphrases) < 1 || len(passphrases) > maxSlots {
 		return nil, fmt.Errorf("an archive takes 1 to %d passphrases, not %d", maxSlots, len(passphrases))
+	}
+	kdfs := make([]passphrase.KDF, len(passphrases))
+	for i := range kdfs {
+		kdfs[i] = kdf
+	}
+	if err := limits.CheckAll(kdfs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWeakParameters, err)
 	}
 	h.slots = h.slots[:0]
 	for _, p := range passphrases {
