@@ -8,8 +8,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
 // Schedule is an unattended daily backup of one installation: a systemd
@@ -36,7 +39,8 @@ var (
 	projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 )
 
-// Validate refuses a schedule that could not run unattended or would leak.
+// Validate refuses a schedule that could not run unattended, would leak,
+// or could not be written into a unit or cron line exactly as given.
 func (s Schedule) Validate() error {
 	var errs []error
 	if !timeOfDay.MatchString(s.At) {
@@ -48,36 +52,58 @@ func (s Schedule) Validate() error {
 	if !projectName.MatchString(s.Project) {
 		errs = append(errs, fmt.Errorf("project %q: only lower-case letters, digits, '-' and '_' can name a unit", s.Project))
 	}
-	for _, p := range []struct{ flag, path string }{{"the installer", s.Binary}, {"--dir", s.Dir}} {
-		if !filepath.IsAbs(p.path) {
-			errs = append(errs, fmt.Errorf("%s must be an absolute path, got %q", p.flag, p.path))
-		}
-	}
-	for _, p := range []struct{ flag, path string }{{"--passphrase-file", s.PassphraseFile}, {"--unseal-passphrase-file", s.UnsealPassphraseFile}} {
-		if err := checkSecretFile(p.flag, p.path); err != nil {
+	for _, p := range []struct{ flag, path string }{{"the installer's path", s.Binary}, {"--dir", s.Dir}} {
+		if err := checkPath(p.flag, p.path); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// The backup writes a new archive with this passphrase every night:
+	// hold it to the rule for new ones now, not at 02:30.
+	if err := checkSecretFile("--passphrase-file", s.PassphraseFile, passphrase.CheckNew); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkSecretFile("--unseal-passphrase-file", s.UnsealPassphraseFile, nil); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
-// checkSecretFile wants an absolute path to a file only its owner can read.
-func checkSecretFile(flag, path string) error {
-	if path == "" {
-		return fmt.Errorf("%s is needed: an unattended backup cannot ask for a passphrase", flag)
+// checkPath wants an absolute path that a unit file and a cron line can
+// carry: a line break would end the setting and start a new one (another
+// ExecStart, another cron job run as root), so control characters are
+// refused rather than escaped.
+func checkPath(flag, path string) error {
+	if !utf8.ValidString(path) {
+		return fmt.Errorf("%s %q is not valid UTF-8 text; use a plain path", flag, path)
+	}
+	if i := strings.IndexFunc(path, unicode.IsControl); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(path[i:])
+		return fmt.Errorf("%s %q contains a control character (%U): a unit file or cron line cannot carry it safely; use a path without line breaks, tabs or other control characters", flag, path, r)
 	}
 	if !filepath.IsAbs(path) {
 		return fmt.Errorf("%s must be an absolute path, got %q", flag, path)
 	}
-	fi, err := os.Stat(path)
+	return nil
+}
+
+// checkSecretFile wants an absolute path to a passphrase file that keeps
+// the passphrase file rules and whose passphrase passes check (if any).
+func checkSecretFile(flag, path string, check func([]byte) error) error {
+	if path == "" {
+		return fmt.Errorf("%s is needed: an unattended backup cannot ask for a passphrase", flag)
+	}
+	if err := checkPath(flag, path); err != nil {
+		return err
+	}
+	p, err := passphrase.FromFile(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", flag, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %s is not a regular file", flag, path)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%s: %s can be read by others (mode %04o): chmod 600 %s", flag, path, fi.Mode().Perm(), path)
+	defer clear(p)
+	if check != nil {
+		if err := check(p); err != nil {
+			return fmt.Errorf("%s %s: %w", flag, path, err)
+		}
 	}
 	return nil
 }
@@ -92,23 +118,44 @@ func (s Schedule) Command() []string {
 		"--keep", fmt.Sprint(s.Keep), "--no-color"}
 }
 
-// systemdQuote quotes one ExecStart argument the way systemd parses it.
+// plainWord matches an argument that needs no quoting in either format.
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=@-]+$`)
+
+// systemdQuote quotes one ExecStart argument for systemd, which unquotes
+// it, turns C escapes into characters (so \\ and \" are a backslash and a
+// quote), expands %-specifiers (%% is a percent sign) and then environment
+// variables ($$ is a dollar sign). Validate has refused control
+// characters: a line break would end the setting.
 func systemdQuote(arg string) string {
-	if arg != "" && !strings.ContainsAny(arg, " \t\"'\\$%;") {
+	if plainWord.MatchString(arg) {
 		return arg
 	}
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `$$`, `%`, `%%`)
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `%`, `%%`, `$`, `$$`)
 	return `"` + r.Replace(arg) + `"`
 }
 
-// shellQuote quotes one argument for /bin/sh (cron runs lines through it).
-func shellQuote(arg string) string {
-	if arg != "" && strings.Trim(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@") == "" {
+// cronQuote quotes one argument of a cron command. Cron cuts the command
+// at the first % that no backslash escapes (the rest becomes its input,
+// each further % a line break), then gives it to /bin/sh. The argument
+// goes in single quotes, where sh takes every character as it is, with
+// three replacements:
+//
+//	'  ->  '\''  close the quotes, an escaped quote, reopen them
+//	%  ->  \%    cron turns it back into %
+//	\  ->  \''   close and reopen the quotes right after the backslash
+//
+// so a backslash of the argument never stands before a % or another
+// backslash, the only places where cron implementations read it as an
+// escape.
+func cronQuote(arg string) string {
+	if plainWord.MatchString(arg) {
 		return arg
 	}
-	return "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
+	r := strings.NewReplacer(`'`, `'\''`, `\`, `\''`, `%`, `\%`)
+	return "'" + r.Replace(arg) + "'"
 }
 
+// quoted joins args, each quoted with q.
 func quoted(args []string, q func(string) string) string {
 	out := make([]string, len(args))
 	for i, a := range args {
@@ -164,7 +211,7 @@ func (s Schedule) CronFile() string {
 	}
 	log := filepath.Join("/var/log", s.Unit()+".log")
 	return fmt.Sprintf("# Written by fineract-installer backup schedule; remove with its --remove.\n# Daily encrypted backup of the Fineract stack %s.\nSHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n%s %s * * * root %s >>%s 2>&1\n",
-		s.Project, minute, hour, quoted(s.Command(), shellQuote), log)
+		s.Project, minute, hour, quoted(s.Command(), cronQuote), log)
 }
 
 // Files are the schedule's files by absolute path.

@@ -133,3 +133,28 @@ func TestBackupScheduleRefusesProduction(t *testing.T) {
 		t.Errorf("a refused schedule wrote %v", entries)
 	}
 }
+
+// TestBackupScheduleRefusesInjectedLines replays the injection: a
+// passphrase file whose name holds a line break wrote a second job, run
+// as root every minute, into the cron file (or a second setting into the
+// unit). It is bad input: exit 2, nothing written, systemctl not run.
+func TestBackupScheduleRefusesInjectedLines(t *testing.T) {
+	for _, systemd := range []bool{false, true} {
+		dir, pass, unseal, root, calls := scheduleHost(t, answers.Demo, systemd)
+		for _, name := range []string{"pass\n* * * * * root id >owned #", "pass\nExecStartPre=id", "pass\rx"} {
+			evil := filepath.Join(filepath.Dir(pass), name)
+			if err := os.WriteFile(evil, []byte("a long passphrase\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, files := range [][2]string{{evil, unseal}, {pass, evil}} {
+				r := run(t, "", "backup", "schedule", "--dir", dir, "--project", "bank", "--passphrase-file", files[0], "--unseal-passphrase-file", files[1], "--install", "--yes")
+				if r.code != ExitUsage || !strings.Contains(r.err, "control character") {
+					t.Errorf("systemd %v, %q: exit %d %s", systemd, name, r.code, r.err)
+				}
+			}
+		}
+		if entries, _ := os.ReadDir(root); len(entries) != 0 || len(*calls) != 0 {
+			t.Errorf("systemd %v: a refused schedule wrote %v or ran systemctl %v", systemd, entries, *calls)
+		}
+	}
+}
