@@ -172,7 +172,11 @@ func TestUnsafeUnsealKeysFileIsRefused(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 saying %q", c.name, r.code, r.err, c.want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, steps.LockFileName)); !os.IsNotExist(err) {
+	lock, err := steps.LockPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
 		t.Errorf("the refused unseal took the install lock: %v", err)
 	}
 }
