@@ -26,11 +26,17 @@ func (d *renderData) Hardening(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("hardening: no service %q in the catalog", name)
 	}
+	svc, ok := d.service(name)
+	if !ok {
+		return "", fmt.Errorf("hardening: service %q is not rendered", name)
+	}
 	var b strings.Builder
 	if s.rootReason != "" {
 		comment(&b, "Runs as root because "+s.rootReason+".")
+	} else if svc.IDsReason != "" {
+		comment(&b, fmt.Sprintf("Runs as %d:%d: %s.", svc.UID, svc.GID, svc.IDsReason))
 	}
-	fmt.Fprintf(&b, "    user: \"%d:%d\"\n", s.uid, s.gid)
+	fmt.Fprintf(&b, "    user: %q\n", svc.User())
 	if s.readOnlyException != "" {
 		comment(&b, "read_only is off: "+s.readOnlyException+".")
 		b.WriteString("    read_only: false\n")
@@ -176,6 +182,14 @@ func pkiFile(name string) string { return "./pki/" + name }
 // source (a missing certificate must never become an empty directory).
 func bind(source, target string) string {
 	return fmt.Sprintf("{type: bind, source: %s, target: %s, read_only: true, bind: {create_host_path: false}}", source, target)
+}
+
+// data is a service's named data volume. Docker would copy the image's
+// directory into a new volume, its owner included (the image's user, not
+// the service's own uid); with nocopy the volume starts empty and the
+// installer gives it to the service before the first start.
+func data(volume, target string) string {
+	return fmt.Sprintf("{type: volume, source: %s, target: %s, volume: {nocopy: true}}", volume, target)
 }
 
 // q quotes a string for YAML (a JSON string is a valid YAML scalar).

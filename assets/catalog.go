@@ -17,8 +17,13 @@ type capability struct {
 type spec struct {
 	name  string
 	group string
-	// user is the uid:gid the container runs as.
-	uid, gid int
+	// id is the service's place in the answers' block of service ids
+	// (service_ids_from + id); ids says which of them it runs as.
+	id  int
+	ids idRule
+	// idsReason says, with the upstream source, why a service cannot run
+	// as a uid and gid of its own (every rule but ownIDs).
+	idsReason string
 	// memDemo and memProd are the memory limits in MiB per profile.
 	memDemo, memProd int
 	pids             int
@@ -37,6 +42,28 @@ type spec struct {
 	tls []TLSEndpoint
 }
 
+// idRule says which uid and gid a service runs as. Every service gets a
+// uid and gid of its own wherever its image allows: a host account sharing
+// a service's uid (and gid) could read its memory and secrets through
+// /proc, and signal it.
+type idRule int
+
+const (
+	// ownIDs: uid and gid service_ids_from + id.
+	ownIDs idRule = iota
+	// rootGroup: own uid, gid 0. The image gives the paths it writes to
+	// group 0 (built for OpenShift's arbitrary uids).
+	rootGroup
+	// kafkaUID: the image's uid 1000 (its start script must write a
+	// directory only that uid owns), own gid.
+	kafkaUID
+	// rootIDs: uid and gid 0 (rootReason says why).
+	rootIDs
+)
+
+// kafkaImageUID is the apache/kafka image's appuser.
+const kafkaImageUID = 1000
+
 // tls13 and tls12 are shorthands for the catalog's TLS listeners.
 func tls13(port int) TLSEndpoint { return TLSEndpoint{Port: port, MinTLS13: true} }
 func tls12(port int) TLSEndpoint { return TLSEndpoint{Port: port} }
@@ -47,48 +74,59 @@ const HostReserveMiB = 2048
 
 // catalog lists every service in installation order.
 var catalog = []spec{
-	{name: "vault", group: answers.GroupCore, uid: 100, gid: 1000, memDemo: 256, memProd: 512, pids: 256, tls: []TLSEndpoint{tls13(8200)},
+	{name: "vault", group: answers.GroupCore, id: 1, memDemo: 256, memProd: 512, pids: 256, tls: []TLSEndpoint{tls13(8200)},
 		healthBudget: 2 * time.Minute, volumes: []string{"vault-file", "vault-logs"}},
-	{name: "postgres", group: answers.GroupCore, uid: 999, gid: 999, memDemo: 512, memProd: 1024, pids: 512,
+	{name: "postgres", group: answers.GroupCore, id: 2, memDemo: 512, memProd: 1024, pids: 512,
 		tls:          []TLSEndpoint{{Port: 5432, MinTLS13: true, Postgres: true}},
 		healthBudget: 3 * time.Minute, volumes: []string{"postgres-data"}},
-	{name: "fineract", group: answers.GroupCore, uid: 65534, gid: 65534, memDemo: 1536, memProd: 2048, pids: 1024, tls: []TLSEndpoint{tls12(8443)},
+	{name: "fineract", group: answers.GroupCore, id: 3, memDemo: 1536, memProd: 2048, pids: 1024, tls: []TLSEndpoint{tls12(8443)},
 		// The first start runs Liquibase over two databases: Fineract's own
 		// CI waits 500 s plus retries; runners need up to ~10 minutes.
 		healthBudget: 15 * time.Minute, volumes: []string{"fineract-home"}},
-	{name: "web-app", group: answers.GroupCore, uid: 101, gid: 101, memDemo: 64, memProd: 64, pids: 64, tls: []TLSEndpoint{tls13(8443)},
+	{name: "web-app", group: answers.GroupCore, id: 4, memDemo: 64, memProd: 64, pids: 64, tls: []TLSEndpoint{tls13(8443)},
 		healthBudget: time.Minute},
-	{name: "gateway", group: answers.GroupCore, uid: 101, gid: 101, memDemo: 128, memProd: 128, pids: 128,
+	{name: "gateway", group: answers.GroupCore, id: 5, memDemo: 128, memProd: 128, pids: 128,
 		healthBudget: time.Minute},
-	{name: "keycloak", group: answers.GroupIdentity, uid: 1000, gid: 1000, memDemo: 768, memProd: 1024, pids: 1024, tls: []TLSEndpoint{tls12(8443)},
+	{name: "keycloak", group: answers.GroupIdentity, id: 6, ids: rootGroup, idsReason: keycloakGroup0, memDemo: 768, memProd: 1024, pids: 1024, tls: []TLSEndpoint{tls12(8443)},
 		readOnlyException: "kc.sh start re-runs Keycloak's Quarkus build into /opt/keycloak/lib when the build options " +
 			"(database vendor, health, metrics) differ from the image's; a read-only root needs a custom pre-built image",
 		healthBudget: 5 * time.Minute},
-	{name: "kafka", group: answers.GroupMessaging, uid: 1000, gid: 1000, memDemo: 768, memProd: 1024, pids: 1024, tls: []TLSEndpoint{tls12(9092)},
+	{name: "kafka", group: answers.GroupMessaging, id: 7, ids: kafkaUID, idsReason: kafkaUser, memDemo: 768, memProd: 1024, pids: 1024, tls: []TLSEndpoint{tls12(9092)},
 		healthBudget: 3 * time.Minute, volumes: []string{"kafka-data"}},
-	{name: "redis", group: answers.GroupMessaging, uid: 999, gid: 999, memDemo: 128, memProd: 256, pids: 128, tls: []TLSEndpoint{tls12(6379)},
+	{name: "redis", group: answers.GroupMessaging, id: 8, memDemo: 128, memProd: 256, pids: 128, tls: []TLSEndpoint{tls12(6379)},
 		healthBudget: time.Minute, volumes: []string{"redis-data"}},
-	{name: "prometheus", group: answers.GroupMonitoring, uid: 65534, gid: 65534, memDemo: 384, memProd: 1024, pids: 512, tls: []TLSEndpoint{tls12(9090)},
+	{name: "prometheus", group: answers.GroupMonitoring, id: 9, memDemo: 384, memProd: 1024, pids: 512, tls: []TLSEndpoint{tls12(9090)},
 		healthBudget: 2 * time.Minute, volumes: []string{"prometheus-data"}},
-	{name: "grafana", group: answers.GroupMonitoring, uid: 472, gid: 0, memDemo: 256, memProd: 384, pids: 512, tls: []TLSEndpoint{tls12(3000)},
+	{name: "grafana", group: answers.GroupMonitoring, id: 10, memDemo: 256, memProd: 384, pids: 512, tls: []TLSEndpoint{tls12(3000)},
 		healthBudget: 2 * time.Minute, volumes: []string{"grafana-data"}},
-	{name: "postgres-exporter", group: answers.GroupMonitoring, uid: 65534, gid: 65534, memDemo: 64, memProd: 96, pids: 64, tls: []TLSEndpoint{tls12(9187)},
+	{name: "postgres-exporter", group: answers.GroupMonitoring, id: 11, memDemo: 64, memProd: 96, pids: 64, tls: []TLSEndpoint{tls12(9187)},
 		healthBudget: time.Minute},
-	{name: "elasticsearch", group: answers.GroupLogging, uid: 1000, gid: 0, memDemo: 1536, memProd: 2048, pids: 2048, tls: []TLSEndpoint{tls12(9200)},
+	{name: "elasticsearch", group: answers.GroupLogging, id: 12, ids: rootGroup, idsReason: elasticGroup0, memDemo: 1536, memProd: 2048, pids: 2048, tls: []TLSEndpoint{tls12(9200)},
 		readOnlyException: "the entrypoint and Elasticsearch write elasticsearch.keystore (with the bootstrap password) " +
 			"into the config directory, which also holds image-version files (jvm.options, log4j2.properties); " +
 			"a volume there would pin old copies across upgrades",
 		healthBudget: 5 * time.Minute, volumes: []string{"elasticsearch-data"}},
-	{name: "logstash", group: answers.GroupLogging, uid: 1000, gid: 0, memDemo: 768, memProd: 1024, pids: 1024,
+	{name: "logstash", group: answers.GroupLogging, id: 13, ids: rootGroup, idsReason: elasticGroup0, memDemo: 768, memProd: 1024, pids: 1024,
 		healthBudget: 5 * time.Minute, volumes: []string{"logstash-data"}},
-	{name: "kibana", group: answers.GroupLogging, uid: 1000, gid: 0, memDemo: 768, memProd: 1024, pids: 512, tls: []TLSEndpoint{tls13(5601)},
+	{name: "kibana", group: answers.GroupLogging, id: 14, ids: rootGroup, idsReason: elasticGroup0, memDemo: 768, memProd: 1024, pids: 512, tls: []TLSEndpoint{tls13(5601)},
 		healthBudget: 5 * time.Minute, volumes: []string{"kibana-data"}},
-	{name: "filebeat", group: answers.GroupLogging, uid: 0, gid: 0, memDemo: 128, memProd: 192, pids: 256,
+	{name: "filebeat", group: answers.GroupLogging, id: 15, ids: rootIDs, memDemo: 128, memProd: 192, pids: 256,
 		rootReason: "it reads every container's json-file log under /var/lib/docker/containers, which Docker " +
 			"creates as root with mode 0640 in 0710 directories; it runs with no capabilities at all, so it reads them " +
 			"only as their owner and cannot bypass file permissions",
 		healthBudget: 2 * time.Minute, volumes: []string{"filebeat-data"}},
 }
+
+// Why some images need shared ids, with the upstream sources read.
+const (
+	keycloakGroup0 = "the image gives /opt/keycloak to group 0, group-writable, for arbitrary uids " +
+		"(keycloak/keycloak quarkus/container/Dockerfile: COPY --chown=1000:0, chmod -R g+rwX)"
+	elasticGroup0 = "the image gives its data, logs and config directories to group 0, group-writable, " +
+		"for arbitrary uids (elastic's Dockerfiles: chown ...:root, chmod g=u; USER 1000:0)"
+	kafkaUser = "the image's start script refuses to run unless it can write /opt/kafka/config, which " +
+		"belongs to the image's appuser, uid 1000 (apache/kafka docker/jvm/Dockerfile; " +
+		"docker/resources/common-scripts/configure)"
+)
 
 func specOf(name string) (spec, bool) {
 	for _, s := range catalog {

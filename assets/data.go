@@ -35,8 +35,9 @@ type renderData struct {
 	Net        map[string]segment
 	SecretsDir string
 
-	ips      []netip.Addr
-	services []Service
+	ips            []netip.Addr
+	services       []Service
+	serviceIDsFrom int
 }
 
 var (
@@ -85,6 +86,8 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		AllowTLS12: a.Gateway.AllowTLS12,
 		SecretsDir: filepath.Clean(o.SecretsDir),
 		ips:        ips,
+
+		serviceIDsFrom: orDefault(a.ServiceIDsFrom, answers.DefaultServiceIDsFrom),
 	}
 	if d.HTTPSPort == d.HTTPPort || !validPort(d.HTTPSPort) || !validPort(d.HTTPPort) {
 		return nil, fmt.Errorf("gateway ports %d (https) and %d (http) must be two different ports between 1 and 65535", d.HTTPSPort, d.HTTPPort)

@@ -37,12 +37,16 @@ func (d *renderData) buildServices() {
 		if !d.Has[s.group] {
 			continue
 		}
+		uid, gid := s.serviceIDs(d.serviceIDsFrom)
 		svc := Service{
 			Name:              s.name,
 			Group:             s.group,
 			Image:             imageOf(s.name),
-			UID:               s.uid,
-			GID:               s.gid,
+			UID:               uid,
+			GID:               gid,
+			OwnUID:            s.ids == ownIDs || s.ids == rootGroup,
+			OwnGID:            s.ids == ownIDs || s.ids == kafkaUID,
+			IDsReason:         s.idsReason,
 			Certs:             d.certsFor(s.name),
 			Secrets:           d.secretsFor(s.name),
 			MemoryMiB:         s.memory(d.Profile),
@@ -59,6 +63,21 @@ func (d *renderData) buildServices() {
 		}
 		d.services = append(d.services, svc)
 	}
+}
+
+// serviceIDs is the uid and gid the service runs as, from the answers'
+// block of service ids.
+func (s spec) serviceIDs(from int) (uid, gid int) {
+	own := from + s.id
+	switch s.ids {
+	case rootGroup:
+		return own, 0
+	case kafkaUID:
+		return kafkaImageUID, own
+	case rootIDs:
+		return 0, 0
+	}
+	return own, own
 }
 
 // networksFor says which networks a service joins: only those it needs.

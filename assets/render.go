@@ -38,6 +38,8 @@ var outputs = []output{
 	{"postgres/postgresql.conf.tmpl", "config/postgres/postgresql.conf", 0o644, answers.GroupCore},
 	{"postgres/pg_hba.conf.tmpl", "config/postgres/pg_hba.conf", 0o644, answers.GroupCore},
 	{"postgres/10-roles.sh.tmpl", "config/postgres/initdb/10-roles.sh", 0o755, answers.GroupCore},
+	{"postgres/passwd.tmpl", "config/postgres/passwd", 0o644, answers.GroupCore},
+	{"postgres/group.tmpl", "config/postgres/group", 0o644, answers.GroupCore},
 	{"nginx/gateway.conf.tmpl", "config/gateway/nginx.conf", 0o644, answers.GroupCore},
 	{"nginx/security-headers.conf.tmpl", "config/gateway/security-headers.conf", 0o644, answers.GroupCore},
 	{"nginx/web-app.conf.tmpl", "config/web-app/nginx.conf", 0o644, answers.GroupCore},
@@ -73,6 +75,7 @@ func templates() (*template.Template, error) {
 	parseOnce.Do(func() {
 		root := template.New("").Option("missingkey=error").Funcs(template.FuncMap{
 			"bind":    bind,
+			"data":    data,
 			"pki":     pkiFile,
 			"q":       q,
 			"percent": percent,

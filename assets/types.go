@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"time"
@@ -41,8 +42,13 @@ type Service struct {
 	Group string
 	Image string
 	// UID and GID are the ids the container runs as; they own the service's
-	// key and secret files.
+	// key and secret files and its data volumes.
 	UID, GID int
+	// OwnUID and OwnGID say the uid, the gid, is the service's own (from
+	// the answers' service_ids_from block), which no host account may
+	// share. Where the image needs a shared id, IDsReason says why.
+	OwnUID, OwnGID bool
+	IDsReason      string
 	// Certs are the certificates the pki step must issue for the service.
 	Certs []CertNeed
 	// Secrets are the files the vault step must write into SecretsDir/<Name>/.
@@ -94,6 +100,11 @@ type CertNeed struct {
 	// Kafka's PEM key stores (broker and clients) read that form only.
 	CombinedPEM bool
 }
+
+// User is the service's "uid:gid", as compose's user setting and docker
+// exec take it. Numeric ids, because a name would be looked up in the
+// image's own /etc/passwd, which does not know the service's own ids.
+func (s Service) User() string { return fmt.Sprintf("%d:%d", s.UID, s.GID) }
 
 // SecretFiles lists the names of the service's secret files, each once,
 // in the order of its needs (needs sharing a File make one file).

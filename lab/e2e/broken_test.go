@@ -35,7 +35,8 @@ func TestChecksFailOnABrokenStack(t *testing.T) {
 	}
 	psql := func(sql string) {
 		t.Helper()
-		res, err := s.engine.Exec(ctx, s.project, "postgres", "postgres", []string{"psql", "-X", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-c", sql}, nil, nil)
+		pg, _ := s.bundle.Service("postgres")
+		res, err := s.engine.Exec(ctx, s.project, "postgres", pg.User(), []string{"psql", "-X", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-c", sql}, nil, nil)
 		if err != nil || res.ExitCode != 0 {
 			t.Fatalf("%s: %v %s", sql, err, res.Stderr)
 		}

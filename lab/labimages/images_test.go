@@ -94,7 +94,7 @@ func sqlState(err error) string {
 
 // TestPostgresImage runs the lab PostgreSQL image with the installer's
 // rendered postgres service (POSTGRES_PASSWORD_FILE, initdb args, the init
-// script, postgresql.conf and pg_hba.conf, read-only root, uid 999) and
+// script, postgresql.conf and pg_hba.conf, read-only root, its own uid) and
 // checks what those files promise against the running server.
 func TestPostgresImage(t *testing.T) {
 	t.Parallel()
@@ -198,7 +198,7 @@ func TestPostgresImage(t *testing.T) {
 		}
 	}
 
-	// Inside the container, as its user (999): pg_dump on PATH, the
+	// Inside the container, as its own uid: pg_dump on PATH, the
 	// superuser over the socket by peer authentication (how backups and
 	// the init script get in).
 	res, err := e.Exec(ctx, s.Project, "postgres", "", []string{"pg_dump", "--username=postgres", "--dbname=fineract_tenants", "--schema-only"}, nil, nil)
@@ -391,10 +391,11 @@ func TestFineractStandIn(t *testing.T) {
 	s.restart(t, "fineract")
 	waitHealth(t, c, health, "UP", time.Minute)
 
-	// user.home (/tmp, the fineract-home volume) is writable by uid 65534
-	// on the read-only root.
+	// user.home (/tmp, the fineract-home volume) is writable by Fineract's
+	// own uid on the read-only root.
+	own, _ := s.Bundle.Service("fineract")
 	res, err := e.Exec(ctx, s.Project, "fineract", "", []string{"sh", "-c", "id -u && touch /tmp/.lab-probe && rm /tmp/.lab-probe"}, nil, nil)
-	if err != nil || res.ExitCode != 0 || strings.TrimSpace(string(res.Stdout)) != "65534" {
+	if err != nil || res.ExitCode != 0 || strings.TrimSpace(string(res.Stdout)) != strconv.Itoa(own.UID) {
 		t.Errorf("writing /tmp as the container's user: %v, exit %d, %q %s", err, res.ExitCode, res.Stdout, res.Stderr)
 	}
 
@@ -528,7 +529,7 @@ func redisCommand(rw *bufio.ReadWriter, args ...string) (string, error) {
 
 // TestRedisImage runs the lab Redis image with the messaging group's
 // rendered redis service: TLS only with client certificates, the ACL file
-// from the secrets directory, uid 999, read-only root.
+// from the secrets directory, its own uid, read-only root.
 func TestRedisImage(t *testing.T) {
 	t.Parallel()
 	e := labtest.Engine(t)

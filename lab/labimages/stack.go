@@ -29,6 +29,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
@@ -151,6 +152,7 @@ func (s *Stack) writeSecrets(t testing.TB) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
+		files := map[string][]byte{} // needs sharing a file are its parts, in order
 		for _, need := range svc.Secrets {
 			key := need.VaultPath + "#" + need.Key
 			v, ok := s.values[key]
@@ -162,7 +164,10 @@ func (s *Stack) writeSecrets(t testing.TB) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := filepath.Join(d, need.File)
+			files[need.File] = append(files[need.File], data...)
+		}
+		for name, data := range files {
+			p := filepath.Join(d, name)
 			if err := os.WriteFile(p, data, 0o400); err != nil {
 				t.Fatal(err)
 			}
@@ -213,6 +218,12 @@ func (s *Stack) Up(t testing.TB, services ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// As the installer does: networks and volumes first, each volume given
+	// to its service (they are mounted with nocopy).
+	env := &install.Env{Answers: s.Answers, Project: s.Project, Dir: s.Dir, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
+	if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(install.NetworksStep{Env: env}), Project: s.Project}).Run(ctx); err != nil {
+		t.Fatalf("networks and volumes: %v", err)
+	}
 	err := s.Engine.Up(ctx, s.Load(t), compose.UpOptions{Services: services, WaitTimeout: 6 * time.Minute,
 		Policy: install.HardeningPolicy(s.Bundle, s.Dir, s.SecretsDir)}, nil)
 	if err != nil {

@@ -63,7 +63,20 @@ type Answers struct {
 	Groups       []string     `yaml:"groups"`
 	InstallDir   string       `yaml:"install_dir"`
 	Images       Images       `yaml:"images"`
+	// ServiceIDsFrom starts the block of uids and gids the services run
+	// as: each service has its own, which no account on the host may use.
+	ServiceIDsFrom int `yaml:"service_ids_from"`
 }
+
+// DefaultServiceIDsFrom is above the ranges Debian and Ubuntu hand to
+// people (1000-59999), systemd's dynamic users (61184-65519) and nobody
+// (65534), and below the subordinate ranges rootless containers get
+// (100000 and up).
+const DefaultServiceIDsFrom = 70000
+
+// ServiceIDsBlock is how many ids from ServiceIDsFrom on are reserved for
+// the services.
+const ServiceIDsBlock = 100
 
 // Host is how people and browsers reach the gateway.
 type Host struct {
@@ -143,9 +156,10 @@ func Defaults(p Profile) Answers {
 			Data:       Segment{Name: "data", Subnet: "10.231.30.0/24"},
 			Monitoring: Segment{Name: "monitoring", Subnet: "10.231.40.0/24"},
 		},
-		Groups:     []string{GroupCore},
-		InstallDir: DefaultInstallDir(),
-		Images:     Images{Source: ImagesRegistry},
+		Groups:         []string{GroupCore},
+		InstallDir:     DefaultInstallDir(),
+		Images:         Images{Source: ImagesRegistry},
+		ServiceIDsFrom: DefaultServiceIDsFrom,
 	}
 	if p == Demo {
 		a.Vault = Vault{KeyShares: 1, KeyThreshold: 1, Custody: CustodyFile}

@@ -87,6 +87,9 @@ func (a Answers) validate() problems {
 	if a.InstallDir == "" || !strings.HasPrefix(a.InstallDir, "/") {
 		ps.add("install_dir", "install_dir %q must be an absolute path", a.InstallDir)
 	}
+	if from := a.ServiceIDsFrom; from < 10000 || from > 2_000_000_000 || (from <= 65535 && from+ServiceIDsBlock > 65534) {
+		ps.add("service_ids_from", "service_ids_from %d: choose a start for a block of %d ids between 10000 and 2000000000 that holds neither 65534 (nobody) nor 65535; the default is %d", from, ServiceIDsBlock, DefaultServiceIDsFrom)
+	}
 	switch a.Images.Source {
 	case ImagesRegistry:
 	case ImagesBundle:

@@ -109,9 +109,17 @@ func addInstallDir(ew *archive.EntryWriter, env *install.Env, emit steps.Emitter
 	return nil
 }
 
+// postgresUser is who psql, pg_dump and pg_restore run as in the postgres
+// container: PostgreSQL's own uid, which peer authentication maps to the
+// postgres role.
+func postgresUser(env *install.Env) string {
+	svc, _ := env.Bundle.Service("postgres")
+	return svc.User()
+}
+
 // databases lists the databases worth dumping.
 func databases(ctx context.Context, env *install.Env) ([]string, error) {
-	res, err := env.Engine.Exec(ctx, env.Project, "postgres", "postgres", []string{"psql", "-X", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-At",
+	res, err := env.Engine.Exec(ctx, env.Project, "postgres", postgresUser(env), []string{"psql", "-X", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-At",
 		"-c", "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'postgres' ORDER BY 1"}, nil, nil)
 	if err != nil {
 		return nil, err
@@ -134,7 +142,7 @@ func dumpInto(ctx context.Context, ew *archive.EntryWriter, env *install.Env, na
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		res, err := env.Engine.Exec(ctx, env.Project, "postgres", "postgres", cmd, nil, pw)
+		res, err := env.Engine.Exec(ctx, env.Project, "postgres", postgresUser(env), cmd, nil, pw)
 		if err == nil && res.ExitCode != 0 {
 			err = fmt.Errorf("%s exited %d: %s", cmd[0], res.ExitCode, strings.TrimSpace(res.Stderr))
 		}

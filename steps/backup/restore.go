@@ -106,15 +106,13 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	}
 	info("install dir restored: the backup's CA, keys and Vault record, configuration rendered again from its answers")
 
-	render := (&steps.Plan{}).Then(install.InstallDirStep{Env: env}).Then(install.RenderStep{Env: env})
+	// The networks step also makes the (new, empty) data volumes and gives
+	// each to its service.
+	render := (&steps.Plan{}).
+		Then(install.InstallDirStep{Env: env}).
+		Then(install.RenderStep{Env: env}).
+		Then(install.NetworksStep{Env: env})
 	if err := (&steps.Runner{Plan: render, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
-		return nil, err
-	}
-	p, err := env.LoadProject(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.EnsureNetworks(ctx, p, nil); err != nil {
 		return nil, err
 	}
 	if err := restoreVaultStorage(ctx, env, filepath.Join(u.Dir, vaultPrefix)); err != nil {
@@ -389,7 +387,7 @@ func restoreDatabases(ctx context.Context, env *install.Env, dir string, info fu
 			return err
 		}
 		defer f.Close()
-		res, err := env.Engine.Exec(ctx, env.Project, "postgres", "postgres", cmd, f, nil)
+		res, err := env.Engine.Exec(ctx, env.Project, "postgres", postgresUser(env), cmd, f, nil)
 		if err != nil {
 			return err
 		}

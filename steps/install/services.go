@@ -10,7 +10,7 @@ import (
 )
 
 // NetworksStep creates the dmz, app, data and monitoring networks and the
-// data volumes.
+// data volumes, and gives each volume to its service.
 type NetworksStep struct{ Env *Env }
 
 // ID implements steps.Step.
@@ -26,6 +26,10 @@ func (s NetworksStep) Check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	ok, _, err := s.Env.Engine.NetworksReady(ctx, p)
+	if err != nil || !ok {
+		return false, err
+	}
+	ok, _, err = s.Env.volumesOwned(ctx, p)
 	return ok, err
 }
 
@@ -35,7 +39,10 @@ func (s NetworksStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	return s.Env.Engine.EnsureNetworks(ctx, p, forward(emit))
+	if err := s.Env.Engine.EnsureNetworks(ctx, p, forward(emit)); err != nil {
+		return err
+	}
+	return s.Env.handOverVolumes(ctx, p, emit.Info)
 }
 
 // vaultService is the compose service name of Vault in the assets.

@@ -22,7 +22,8 @@ func PostgresChecks() []Check {
 
 // psql runs SQL in the postgres container and returns its unaligned output.
 func (t *Target) psql(ctx context.Context, sql string) (string, error) {
-	res, err := t.Engine.Exec(ctx, t.Project, "postgres", "postgres",
+	pg, _ := t.Expect.Service("postgres")
+	res, err := t.Engine.Exec(ctx, t.Project, "postgres", pg.User(),
 		[]string{"psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-At", "-F", "|", "-c", sql}, nil, nil)
 	if err != nil {
 		return "", err
