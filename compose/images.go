@@ -22,7 +22,9 @@ import (
 // ImageOptions says where missing images come from.
 type ImageOptions struct {
 	// Bundle is a `docker save` tarball to load missing images from
-	// (offline install). When empty, missing images are pulled.
+	// (offline install), with its manifest at BundleManifestPath(Bundle).
+	// It is checked against the manifest before anything is loaded. When
+	// empty, missing images are pulled.
 	Bundle string
 	// PullParallel bounds concurrent pulls (default 3).
 	PullParallel int
@@ -62,15 +64,13 @@ func (e *Engine) ensureImages(ctx context.Context, refs []string, o ImageOptions
 		return ids, nil
 	}
 	if o.Bundle != "" {
-		if err := e.loadBundle(ctx, o.Bundle, r); err != nil {
+		if err := e.loadBundle(ctx, o.Bundle, missing, r); err != nil {
+			r.failed(ResourceImage, o.Bundle, "load", err)
 			return nil, err
 		}
-		loaded, still, err := e.localImages(ctx, missing)
+		loaded, _, err := e.localImages(ctx, missing)
 		if err != nil {
 			return nil, err
-		}
-		if len(still) > 0 {
-			return nil, fmt.Errorf("image bundle %s does not contain %s; make the bundle with `docker save -o FILE %s` on a host that has the images", o.Bundle, strings.Join(still, ", "), strings.Join(refs, " "))
 		}
 		for k, v := range loaded {
 			ids[k] = v
@@ -192,7 +192,7 @@ func (e *Engine) pull(ctx context.Context, ref string, r *reporter) error {
 }
 
 func pullError(ref string, err error) error {
-	return fmt.Errorf("pull image %s: %w\n  if this host cannot reach the registry, load the images from an offline bundle instead: make one with `docker save -o stack-images.tar IMAGES...` on a connected host and pass --images-bundle stack-images.tar", ref, err)
+	return fmt.Errorf("pull image %s: %w\n  if this host cannot reach the registry, load the images from an offline bundle instead: make one with `fineract-installer images bundle --out stack-images.tar` on a connected host, copy it with its stack-images.tar%s and pass --images-bundle stack-images.tar", ref, err, BundleManifestSuffix)
 }
 
 // countingReader reports how much of a bundle has been sent to the engine.
@@ -215,12 +215,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (e *Engine) loadBundle(ctx context.Context, path string, r *reporter) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open image bundle: %w", err)
-	}
-	defer f.Close()
+// sendBundle streams a verified bundle to the engine's load.
+func (e *Engine) sendBundle(ctx context.Context, f *os.File, path string, r *reporter) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("open image bundle: %w", err)
@@ -229,9 +225,7 @@ func (e *Engine) loadBundle(ctx context.Context, path string, r *reporter) error
 	cr := &countingReader{r: f, total: fi.Size(), rep: r, name: path}
 	resp, err := e.api.ImageLoad(ctx, cr, client.ImageLoadWithQuiet(true))
 	if err != nil {
-		err = fmt.Errorf("load image bundle %s: %w", path, err)
-		r.failed(ResourceImage, path, "load", err)
-		return err
+		return fmt.Errorf("load image bundle %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
@@ -243,9 +237,7 @@ func (e *Engine) loadBundle(ctx context.Context, path string, r *reporter) error
 			return fmt.Errorf("load image bundle %s: read engine response: %w", path, err)
 		}
 		if m.Error != nil {
-			err := fmt.Errorf("load image bundle %s: %s (is it a `docker save` tarball?)", path, m.Error.Message)
-			r.failed(ResourceImage, path, "load", err)
-			return err
+			return fmt.Errorf("load image bundle %s: %s", path, m.Error.Message)
 		}
 	}
 	r.emit(Event{Resource: ResourceImage, Name: path, Action: "load", Status: StatusDone, Current: cr.n, Total: cr.total})

@@ -3,15 +3,11 @@ package compose_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
@@ -29,60 +25,13 @@ func TestPullFailureNamesImageAndSuggestsBundle(t *testing.T) {
 	if err == nil {
 		t.Fatal("pull from a registry that does not exist succeeded")
 	}
-	for _, want := range []string{ref, "--images-bundle", "docker save"} {
+	for _, want := range []string{ref, "--images-bundle", "images bundle"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("pull error should mention %q: %v", want, err)
 		}
 	}
 	if len(events) == 0 || events[len(events)-1].Status != compose.StatusError || events[len(events)-1].Name != ref {
 		t.Errorf("want a final error event for %s, got %+v", ref, events)
-	}
-}
-
-func TestOfflineBundleLoadsMissingImages(t *testing.T) {
-	e := labtest.Engine(t)
-	base := labtest.Busybox(t, e)
-	ctx := ctxT(t)
-	ref := "fineract-lab/offline-test:" + labtest.Project(t, e)[4:]
-	if err := e.API().ImageTag(ctx, base, ref); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = e.API().ImageRemove(ctx, ref, image.RemoveOptions{}) })
-	rc, err := e.API().ImageSave(ctx, []string{ref})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bundle := filepath.Join(t.TempDir(), "images.tar")
-	f, err := os.Create(bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, rc); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	f.Close()
-	if _, err := e.API().ImageRemove(ctx, ref, image.RemoveOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
-	var events []compose.Event
-	ids, err := e.EnsureImages(ctx, []string{ref}, compose.ImageOptions{Bundle: bundle}, func(ev compose.Event) { events = append(events, ev) })
-	if err != nil {
-		t.Fatalf("load from bundle: %v", err)
-	}
-	if ids[ref] == "" {
-		t.Fatalf("no image ID for %s after loading: %v", ref, ids)
-	}
-	last := events[len(events)-1]
-	if last.Action != "load" || last.Status != compose.StatusDone || last.Current == 0 || last.Current != last.Total {
-		t.Errorf("want a completed load event with byte counts, got %+v", last)
-	}
-
-	// A bundle that lacks an image says which one.
-	_, err = e.EnsureImages(ctx, []string{"fineract-lab/not-in-bundle:1"}, compose.ImageOptions{Bundle: bundle}, nil)
-	if err == nil || !strings.Contains(err.Error(), "does not contain fineract-lab/not-in-bundle:1") {
-		t.Errorf("want an error naming the image missing from the bundle, got %v", err)
 	}
 }
 
