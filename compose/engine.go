@@ -25,6 +25,8 @@ func EngineLost(err error) bool {
 // Engine applies compose projects through the Docker Engine API.
 type Engine struct {
 	api client.APIClient
+	// verifier approves images before Up changes any container.
+	verifier ImageVerifier
 }
 
 // New wraps an existing Docker API client.

@@ -16,6 +16,9 @@ const (
 	LabelImage       = "com.docker.compose.image"
 	LabelNetwork     = "com.docker.compose.network"
 	LabelVolume      = "com.docker.compose.volume"
+	// LabelImageRef is the image reference a container was made for; the
+	// container itself is made from the image ID the reference resolved to.
+	LabelImageRef = "org.fineract-installer.image"
 	// LabelManagedBy marks objects this program created.
 	LabelManagedBy = "org.fineract-installer.managed-by"
 )

@@ -22,6 +22,7 @@ type ServiceStatus struct {
 	Container string    `json:"container"`
 	ID        string    `json:"id"`
 	Image     string    `json:"image"`
+	ImageID   string    `json:"image_id"`
 	State     string    `json:"state"`
 	Health    string    `json:"health,omitempty"`
 	ExitCode  int       `json:"exit_code"`
@@ -49,7 +50,8 @@ func (e *Engine) Status(ctx context.Context, project string) ([]ServiceStatus, e
 			Service:   c.Labels[LabelService],
 			Container: strings.TrimPrefix(insp.Name, "/"),
 			ID:        shortID(c.ID),
-			Image:     c.Image,
+			Image:     imageRef(c.Labels, c.Image),
+			ImageID:   insp.Image,
 			State:     insp.State.Status,
 			ExitCode:  insp.State.ExitCode,
 			Restarts:  insp.RestartCount,
@@ -68,4 +70,13 @@ func (e *Engine) Status(ctx context.Context, project string) ([]ServiceStatus, e
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
 	return out, nil
+}
+
+// imageRef is the reference a container was made for. Containers are made
+// from image IDs, so the engine's own image field shows the ID.
+func imageRef(labels map[string]string, engineImage string) string {
+	if ref := labels[LabelImageRef]; ref != "" {
+		return ref
+	}
+	return engineImage
 }

@@ -75,14 +75,16 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, sink Sin
 		p = sub
 		o.KeepOrphans = true // the rest of the project is not an orphan
 	}
+	// Images come first: each is resolved to an ID and approved before
+	// anything on the host changes.
+	ids, err := e.resolveImages(ctx, p, o.Images, r)
+	if err != nil {
+		return err
+	}
 	if err := e.ensureNetworks(ctx, p, r); err != nil {
 		return err
 	}
 	if err := e.ensureVolumes(ctx, p, r); err != nil {
-		return err
-	}
-	ids, err := e.ensureImages(ctx, ProjectImages(p), o.Images, r)
-	if err != nil {
 		return err
 	}
 	existing, err := e.projectContainers(ctx, p.Name, true)
@@ -258,6 +260,7 @@ func serviceLabels(p *types.Project, s types.ServiceConfig, hash, imageID string
 	labels[LabelConfigFiles] = strings.Join(p.ComposeFiles, ",")
 	labels[LabelDependsOn] = strings.Join(deps, ",")
 	labels[LabelImage] = imageID
+	labels[LabelImageRef] = s.Image
 	labels[LabelManagedBy] = managedBy
 	return labels
 }
@@ -301,6 +304,12 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 	spec, err := toContainerSpec(p, s, serviceLabels(p, s, hash, imageID))
 	if err != nil {
 		return "", err
+	}
+	// The container is made from the image ID that was resolved (and
+	// approved), not from the tag, which may point elsewhere by now. The
+	// reference stays visible in LabelImageRef.
+	if imageID != "" {
+		spec.Config.Image = imageID
 	}
 	// start_interval only makes the first probes more frequent; engines
 	// older than API 1.44 reject the field, so it is left out there.

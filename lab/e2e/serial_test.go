@@ -47,21 +47,15 @@ func TestSerialInterruptedImageLoadResumes(t *testing.T) {
 		ids[svc.Image] = img.ID
 		refs = append(refs, svc.Image)
 	}
-	// The offline bundle, as `docker save` makes it on a connected host.
+	// The offline bundle and its manifest, as `images bundle` makes them on
+	// a connected host.
 	bundle := filepath.Join(t.TempDir(), "stack-images.tar")
-	rc, err := s.engine.API().ImageSave(ctx, refs)
-	if err != nil {
-		t.Fatal(err)
+	if r := s.run(ctx, "images", "bundle", "--answers", s.answers, "--out", bundle, "-o", "json"); r.code != 0 {
+		t.Fatalf("images bundle: exit %d %s\n%s", r.code, r.stderr, r.stdout)
 	}
-	f, err := os.Create(bundle)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(bundle + ".manifest.json"); err != nil {
+		t.Fatalf("images bundle wrote no manifest: %v", err)
 	}
-	if _, err := io.Copy(f, rc); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	f.Close()
 	missing := func() []string {
 		var out []string
 		for _, ref := range refs {
@@ -312,10 +306,42 @@ func TestSerialServiceThatNeverComesUpIsNamedWithItsLogs(t *testing.T) {
 	}
 	t.Logf("failure reported: %s; logs: %q; hint: %s", failure.Cause, failure.Logs, failure.Hint)
 
+	// The first install recorded the broken image: giving the reference
+	// its lab image back is an image change like any other, refused before
+	// any container changes until it is accepted.
 	if err := s.engine.API().ImageTag(ctx, orig.ID, svc.Image); err != nil {
 		t.Fatal(err)
 	}
-	if r = s.install(ctx); r.code != 0 {
-		t.Fatalf("rerun with the image fixed: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	before := s.containerIDs(ctx)
+	r = s.install(ctx)
+	failure = nil
+	evs = events(t, r.stdout)
+	for i := range evs {
+		if evs[i].Kind == steps.KindFailed {
+			failure = &evs[i]
+		}
 	}
+	if r.code != 4 || failure == nil || failure.Step != "images" || !strings.Contains(failure.Cause, "web-app") || !strings.Contains(failure.Cause, orig.ID) || !strings.Contains(failure.Hint, "--accept-image-change web-app") {
+		t.Fatalf("rerun with another web-app image than recorded: want exit 4 and an images failure naming web-app: exit %d %+v\n%s", r.code, failure, r.stderr)
+	}
+	if after := s.containerIDs(ctx); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("containers changed although the image change was refused: before %v after %v", before, after)
+	}
+	if r = s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json", "--accept-image-change", "web-app"); r.code != 0 {
+		t.Fatalf("rerun accepting the web-app image: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+}
+
+// containerIDs maps each service of the stack to its container's ID.
+func (s *stack) containerIDs(ctx context.Context) map[string]string {
+	s.t.Helper()
+	st, err := s.engine.Status(ctx, s.project)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, c := range st {
+		ids[c.Service] = c.ID
+	}
+	return ids
 }

@@ -144,48 +144,6 @@ func (s RenderStep) Run(ctx context.Context, emit steps.Emitter) error {
 	return nil
 }
 
-// ImagesStep makes every image present: skipped when there, loaded from the
-// offline bundle, or pulled with progress.
-type ImagesStep struct{ Env *Env }
-
-// ID implements steps.Step.
-func (s ImagesStep) ID() string { return "images" }
-
-// Title implements steps.Step.
-func (s ImagesStep) Title() string { return "Make the container images available" }
-
-func (s ImagesStep) refs() []string {
-	seen := map[string]bool{}
-	var refs []string
-	for _, svc := range s.Env.Bundle.Services {
-		if !seen[svc.Image] {
-			seen[svc.Image] = true
-			refs = append(refs, svc.Image)
-		}
-	}
-	return refs
-}
-
-// Check implements steps.Step.
-func (s ImagesStep) Check(ctx context.Context) (bool, error) {
-	for _, ref := range s.refs() {
-		if _, err := s.Env.Engine.API().ImageInspect(ctx, ref); err != nil {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// Run implements steps.Step.
-func (s ImagesStep) Run(ctx context.Context, emit steps.Emitter) error {
-	opts := compose.ImageOptions{}
-	if s.Env.Answers.Images.Source == "bundle" {
-		opts.Bundle = s.Env.Answers.Images.Bundle
-	}
-	_, err := s.Env.Engine.EnsureImages(ctx, s.refs(), opts, forward(emit))
-	return err
-}
-
 // forward turns engine events into step events.
 func forward(emit steps.Emitter) compose.Sink {
 	return func(e compose.Event) {

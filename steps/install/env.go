@@ -27,13 +27,21 @@ type Env struct {
 	Bundle assets.Bundle
 	// SecretsDir is where service secrets are materialised (a tmpfs).
 	SecretsDir string
+	// AcceptImageChange names services whose image may differ from the
+	// image record: the images step records their new image.
+	AcceptImageChange []string
 }
 
-// NewEnv renders the stack for the answers.
+// NewEnv renders the stack for the answers. It binds e to the
+// installation's image record: from then on every apply through e runs
+// only the images recorded in dir (see ImageRecordFile).
 func NewEnv(a answers.Answers, project, dir, secretsDir string, e *compose.Engine) (*Env, error) {
 	b, err := assets.Render(a, assets.Options{Project: project, SecretsDir: secretsDir})
 	if err != nil {
 		return nil, err
+	}
+	if e != nil {
+		e.SetImageVerifier(recordVerifier{dir: dir})
 	}
 	return &Env{Answers: a, Project: project, Dir: dir, Engine: e, Bundle: b, SecretsDir: secretsDir}, nil
 }

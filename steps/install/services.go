@@ -75,9 +75,9 @@ func (s VaultStartStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	return s.Env.Engine.Up(ctx, p, compose.UpOptions{
+	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{
 		Services: []string{vaultService}, StartOnly: []string{vaultService}, Policy: s.Env.Policy(),
-	}, forward(emit))
+	}, forward(emit)))
 }
 
 // ServicesStep starts every service in dependency order and waits until
@@ -116,7 +116,7 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	sink := forward(emit)
 	total := int64(len(p.Services))
 	var ready int64
-	return s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy()}, func(e compose.Event) {
+	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy()}, func(e compose.Event) {
 		sink(e)
 		if e.Resource != compose.ResourceContainer || e.Status != compose.StatusDone {
 			return
@@ -128,7 +128,7 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 			ready++
 			emit.Progress(e.Name, ready, total, "services", e.Name+" is ready")
 		}
-	})
+	}))
 }
 
 // logTails follows the logs of services while they start, forwarding each

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -181,6 +182,7 @@ func newBackupVerifyCmd(a *app) *cobra.Command {
 func newRestoreCmd(a *app) *cobra.Command {
 	var passFile string
 	var yes bool
+	var accept []string
 	var co custodyOptions
 	cmd := &cobra.Command{
 		Use:   "restore FILE",
@@ -189,7 +191,12 @@ func newRestoreCmd(a *app) *cobra.Command {
 fresh one). The whole archive is authenticated before anything is touched.
 Then the stack is stopped, the install dir is replaced (the old one is kept
 beside it, renamed), Vault's storage and the databases are restored, Vault
-is unsealed with the backup's key shares, and the checklist runs.`,
+is unsealed with the backup's key shares, and the checklist runs.
+
+Before the current installation is touched, every image is checked against
+the backup's image record (missing images are pulled, or loaded from the
+answers' images bundle): a different image stops the restore with exit 4
+unless --accept-image-change SERVICE accepts it.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError("restore takes one backup file")
@@ -232,6 +239,9 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 			if err != nil {
 				return err
 			}
+			if err := acceptImageChanges(env, accept); err != nil {
+				return err
+			}
 			if !yes {
 				if !a.io.CanPrompt() {
 					return usageError("restore replaces the installation in %s: pass --yes to confirm when not running in a terminal", a.dir)
@@ -249,6 +259,9 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 				return err
 			}
 			p := a.printer()
+			if err := checkRestoredImages(ctx, a, env, u, p); err != nil {
+				return err
+			}
 			checklist, err := backup.Restore(ctx, env, u, custody, p.stepEvent)
 			if err != nil {
 				return err
@@ -263,7 +276,39 @@ is unsealed with the backup's key shares, and the checklist runs.`,
 	f := cmd.Flags()
 	f.StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	f.StringArrayVar(&accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one the backup recorded (repeatable)")
 	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase of the backed-up installation (mode 0600)")
 	f.StringVar(&co.keysFile, "unseal-keys-file", "", "file with the unseal key shares of the backed-up installation, one per line (mode 0600)")
 	return cmd
+}
+
+// checkRestoredImages runs the images step against the image record of the
+// install dir the restore is about to put in place, before the current
+// installation is stopped: a changed image refuses the restore while
+// nothing has changed yet. A backup made before image records is checked
+// against the record of the installation it replaces, if there is one, and
+// otherwise records the images found here.
+func checkRestoredImages(ctx context.Context, a *app, env *install.Env, u backup.Unpacked, p *printer) error {
+	dir := u.InstallDir()
+	if _, ok, err := install.LoadImageRecord(dir); err != nil {
+		return fmt.Errorf("the backup's image record: %w", err)
+	} else if !ok {
+		current, ok, err := install.LoadImageRecord(a.dir)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := current.Save(dir); err != nil {
+				return err
+			}
+		}
+	}
+	plan := (&steps.Plan{}).Then(install.ImagesStep{Env: env, RecordDir: dir})
+	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w", context.Canceled)
+		}
+		return stepsFailed(err)
+	}
+	return nil
 }

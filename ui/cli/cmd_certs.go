@@ -155,6 +155,15 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 			}
 			defer unlock()
 			p := a.printer()
+			proj, err := env.LoadProject(ctx)
+			if err != nil {
+				return err
+			}
+			// The services are restarted after the rotation: their images
+			// are checked before a certificate changes.
+			if err := env.Engine.CheckImages(ctx, proj, services, compose.ImageOptions{}, p.event); err != nil {
+				return install.ImageFailure(err)
+			}
 			rep, err := env.Store().Rotate(ctx, env.CertRequests(), names...)
 			if err != nil {
 				return err
@@ -162,13 +171,9 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 			for _, r := range rep.Certificates {
 				p.event(compose.Event{Resource: "certificate", Name: r.Name, Action: string(r.Action), Status: compose.StatusDone, Text: strings.Join(r.Reasons, "; ")})
 			}
-			proj, err := env.LoadProject(ctx)
-			if err != nil {
-				return err
-			}
 			// The new files change the services' configuration hash, so
 			// exactly the services that mount them are recreated.
-			return env.Engine.Up(ctx, proj, compose.UpOptions{Services: services, Policy: env.Policy()}, p.event)
+			return install.ImageFailure(env.Engine.Up(ctx, proj, compose.UpOptions{Services: services, Policy: env.Policy()}, p.event))
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type installOptions struct {
 	src     answersSource
 	yes     bool
 	bundle  string
+	accept  []string
 	custody custodyOptions
 }
 
@@ -38,16 +40,27 @@ with a passphrase (from --unseal-passphrase-file, $` + passphraseEnv + `
 or the terminal): at least 12 characters, 6 different ones, not only
 digits; a weaker one is refused before anything is installed. The
 production profile shows the key shares once in the terminal and asks for
-one back; without a terminal it needs vault.pgp_keys in the answers.`,
+one back; without a terminal it needs vault.pgp_keys in the answers.
+
+Images: the first install records the image ID of every service in
+INSTALL_DIR/` + install.ImageRecordFile + `; every later run (and unseal, certs rotate, backup,
+restore) refuses an image that differs, before any container changes,
+unless the change is accepted with --accept-image-change SERVICE. An
+--images-bundle FILE needs FILE` + compose.BundleManifestSuffix + ` next to it (written by
+` + "`fineract-installer images bundle`" + `); the bundle is checked against it before
+anything is loaded.`,
 		Example: `  FINERACT_UNSEAL_PASSPHRASE=... fineract-installer install --demo --yes
-  fineract-installer install --answers answers.yaml --yes --output json`,
+  fineract-installer install --answers answers.yaml --yes --output json
+  fineract-installer install --answers answers.yaml --images-bundle /media/usb/stack-images.tar
+  fineract-installer install --answers answers.yaml --accept-image-change gateway`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runInstall(cmd, a, o) },
 	}
 	o.src.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
-	f.StringVar(&o.bundle, "images-bundle", "", "load images from this `docker save` tarball instead of pulling")
+	f.StringVar(&o.bundle, "images-bundle", "", "load missing images from this tarball, made by the images bundle command; its FILE"+compose.BundleManifestSuffix+" must sit next to it")
+	f.StringArrayVar(&o.accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one recorded at install, and record the new one (repeatable)")
 	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
 	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
@@ -73,6 +86,11 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	if err := installdir.Claimable(ans.InstallDir); err != nil {
 		return withCode(ExitUsage, err)
 	}
+	if ans.Images.Source == answers.ImagesBundle {
+		if _, err := compose.ReadBundleManifest(compose.BundleManifestPath(ans.Images.Bundle)); err != nil {
+			return usageError("%v\n  an images bundle needs its manifest next to it: make both with `fineract-installer images bundle --out FILE` on a host that has the images", err)
+		}
+	}
 	a.dir = ans.InstallDir
 
 	e, engineErr := compose.Connect(ctx)
@@ -84,10 +102,13 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return withCode(ExitUsage, err)
 	}
 	env.EngineErr = engineErr
+	if err := acceptImageChanges(env, o.accept); err != nil {
+		return err
+	}
 
 	p := a.printer()
 	if !p.json() {
-		printPlanSummary(a, env)
+		printPlanSummary(ctx, a, env)
 	}
 	// The custody secrets are input like the answers: a weak passphrase or
 	// an unsafe keys file is refused before the host is touched. Found only
@@ -119,7 +140,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w", context.Canceled)
 		}
-		return &silentError{code: ExitFailed} // the failed event said it all
+		return stepsFailed(err) // the failed event said it all
 	}
 	if !p.json() {
 		printChecklist(a, p, checklist)
@@ -128,7 +149,25 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	return nil
 }
 
-func printPlanSummary(a *app, env *install.Env) {
+// acceptImageChanges checks that each service named by
+// --accept-image-change is one of the stack's.
+func acceptImageChanges(env *install.Env, services []string) error {
+	known := map[string]bool{}
+	var names []string
+	for _, s := range env.Bundle.Services {
+		known[s.Name] = true
+		names = append(names, s.Name)
+	}
+	for _, s := range services {
+		if !known[s] {
+			return usageError("--accept-image-change %q: not a service of this stack (its services: %s)", s, strings.Join(names, ", "))
+		}
+	}
+	env.AcceptImageChange = services
+	return nil
+}
+
+func printPlanSummary(ctx context.Context, a *app, env *install.Env) {
 	p := a.printer()
 	ans := env.Answers
 	var names []string
@@ -136,8 +175,55 @@ func printPlanSummary(a *app, env *install.Env) {
 		names = append(names, s.Name)
 	}
 	fmt.Fprintf(a.io.Out, "%s %s profile, %d services (%s)\n", p.bold.Render("Plan:"), ans.Profile, len(names), strings.Join(names, ", "))
-	fmt.Fprintf(a.io.Out, "      about %d MiB of memory; installing into %s as project %s\n\n",
+	fmt.Fprintf(a.io.Out, "      about %d MiB of memory; installing into %s as project %s\n",
 		assets.MemoryEstimateMiB(ans.Groups, ans.Profile), ans.InstallDir, a.project)
+	printImagePlan(ctx, a, env)
+	fmt.Fprintln(a.io.Out)
+}
+
+// printImagePlan says what happens to each image that is not simply the
+// recorded one: recorded for the first time, an accepted change, or a
+// change that will stop the install.
+func printImagePlan(ctx context.Context, a *app, env *install.Env) {
+	if env.Engine == nil {
+		return
+	}
+	p := a.printer()
+	plan, err := env.PlanImages(ctx)
+	if err != nil {
+		fmt.Fprintf(a.io.Out, "      %s images: %v\n", p.warn.Render("!"), err)
+		return
+	}
+	var first, same int
+	for _, ip := range plan {
+		f := ip.Found
+		switch {
+		case ip.Recorded == nil:
+			first++
+		case ip.Changed() && ip.Accept:
+			fmt.Fprintf(a.io.Out, "      %s image change of %s accepted: %s %s -> %s %s\n", p.warn.Render("!"), ip.Service, ip.Recorded.Image, ip.Recorded.ID, f.Image, f.ID)
+		case ip.Changed():
+			fmt.Fprintf(a.io.Out, "      %s %s: %s is %s here, the installation was made with %s %s; the install will stop before any container changes (accept it with --accept-image-change %s)\n",
+				p.bad.Render("✗"), ip.Service, f.Image, f.ID, ip.Recorded.Image, ip.Recorded.ID, ip.Service)
+		case ip.Accept && f.ID == "":
+			fmt.Fprintf(a.io.Out, "      --accept-image-change %s: %s is not on this host yet; the image pulled or loaded will be recorded in place of %s\n", ip.Service, f.Image, ip.Recorded.ID)
+		case ip.Accept:
+			fmt.Fprintf(a.io.Out, "      --accept-image-change %s: the image is the recorded one (%s); nothing to accept\n", ip.Service, ip.Recorded.ID)
+			same++
+		case f.ID == "":
+			fmt.Fprintf(a.io.Out, "      %s: %s is not on this host; once pulled or loaded it must be the recorded %s\n", ip.Service, f.Image, ip.Recorded.ID)
+		default:
+			same++
+		}
+	}
+	switch {
+	case first == len(plan):
+		fmt.Fprintf(a.io.Out, "      images: each service's image ID is recorded in %s at this first install\n", filepath.Join(env.Dir, install.ImageRecordFile))
+	case first > 0:
+		fmt.Fprintf(a.io.Out, "      images: %d as recorded, %d to record for services new to this installation\n", same, first)
+	default:
+		fmt.Fprintf(a.io.Out, "      images: %d as recorded\n", same)
+	}
 }
 
 func printInstalled(a *app, env *install.Env) {

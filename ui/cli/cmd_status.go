@@ -2,12 +2,15 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 )
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -32,18 +35,24 @@ Exits 1 when a service is not running or not healthy, so scripts can use it.`,
 			if err != nil {
 				return err
 			}
+			images, _, err := install.LoadImageRecord(a.dir)
+			if err != nil {
+				return err
+			}
 			p := a.printer()
 			if p.json() {
 				if err := p.document(struct {
-					Project  string                  `json:"project"`
-					Dir      string                  `json:"dir"`
-					Steps    []steps.NamedStepState  `json:"steps"`
-					Services []compose.ServiceStatus `json:"services"`
-				}{a.project, a.dir, record.Summary(), st}); err != nil {
+					Project  string                           `json:"project"`
+					Dir      string                           `json:"dir"`
+					Steps    []steps.NamedStepState           `json:"steps"`
+					Images   map[string]install.RecordedImage `json:"images"`
+					Services []compose.ServiceStatus          `json:"services"`
+				}{a.project, a.dir, record.Summary(), images.Services, st}); err != nil {
 					return err
 				}
 			} else {
 				printSteps(a, p, record)
+				printImages(a, p, images, st)
 				printStatus(a, p, st)
 			}
 			for _, s := range st {
@@ -77,6 +86,42 @@ func printSteps(a *app, p *printer, record *steps.State) {
 		fmt.Fprintln(a.io.Out, line)
 	}
 	fmt.Fprintln(a.io.Out)
+}
+
+// printImages shows the image record, and which running container runs
+// another image than the recorded one.
+func printImages(a *app, p *printer, rec install.ImageRecord, st []compose.ServiceStatus) {
+	if len(rec.Services) == 0 {
+		return
+	}
+	running := map[string]string{}
+	for _, s := range st {
+		running[s.Service] = s.ImageID
+	}
+	fmt.Fprintf(a.io.Out, "Images recorded in %s:\n", filepath.Join(a.dir, install.ImageRecordFile))
+	rows := [][]cell{{{text: "SERVICE"}, {text: "IMAGE"}, {text: "ID"}, {text: "RECORDED"}, {text: "CONTAINER"}}}
+	for _, name := range sortedServices(rec.Services) {
+		r := rec.Services[name]
+		ctr := cell{text: "-"}
+		switch id, ok := running[name]; {
+		case ok && id == r.ID:
+			ctr = cell{text: "recorded image", style: goodBad(p, true)}
+		case ok:
+			ctr = cell{text: "runs " + id, style: goodBad(p, false)}
+		}
+		rows = append(rows, []cell{{text: name}, {text: r.Image}, {text: r.ID}, {text: r.Recorded.Local().Format("2006-01-02 15:04")}, ctr})
+	}
+	printTable(a.io.Out, rows)
+	fmt.Fprintln(a.io.Out)
+}
+
+func sortedServices[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func printStatus(a *app, p *printer, st []compose.ServiceStatus) {

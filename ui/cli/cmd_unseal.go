@@ -88,7 +88,7 @@ token that is revoked right after, and starts the services.`,
 			case errors.Is(err, context.Canceled):
 				return err
 			default:
-				return &silentError{code: ExitFailed}
+				return stepsFailed(err)
 			}
 		},
 	}

@@ -10,11 +10,12 @@ import (
 
 // Exit codes, documented in README.md.
 const (
-	ExitOK          = 0
-	ExitFailed      = 1   // a step or command failed
-	ExitUsage       = 2   // bad input: flags, arguments, answers file
-	ExitHostNotOK   = 3   // the host is not ready: Docker engine unreachable, preflight failed
-	ExitInterrupted = 130 // interrupted by Ctrl-C or SIGTERM
+	ExitOK            = 0
+	ExitFailed        = 1   // a step or command failed
+	ExitUsage         = 2   // bad input: flags, arguments, answers file
+	ExitHostNotOK     = 3   // the host is not ready: Docker engine unreachable, preflight failed
+	ExitImageRejected = 4   // an image is not the recorded one, or a bundle does not match its manifest
+	ExitInterrupted   = 130 // interrupted by Ctrl-C or SIGTERM
 )
 
 // exitError carries an exit code with the error to print.
@@ -57,10 +58,21 @@ func exitCode(err error) int {
 		return se.code
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.Is(err, compose.ErrUntrustedImage):
+		return ExitImageRejected
 	case errors.Is(err, compose.ErrEngineUnreachable):
 		return ExitHostNotOK
 	case errors.Is(err, compose.ErrNoSuchService):
 		return ExitUsage
 	}
 	return ExitFailed
+}
+
+// stepsFailed is the error of a pipeline run whose failure its events have
+// already reported: it only sets the exit code.
+func stepsFailed(err error) error {
+	if errors.Is(err, compose.ErrUntrustedImage) {
+		return &silentError{code: ExitImageRejected}
+	}
+	return &silentError{code: ExitFailed}
 }
