@@ -25,7 +25,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 
-	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -90,8 +89,9 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 		func() error { return addFile(add, "state.json", filepath.Join(env.Dir, "state.json")) },
 		func() error { return addFile(add, "vault-record.json", filepath.Join(env.VaultDir(), "record.json")) },
 		func() error {
-			return addJSON("preflight.json", preflight.Run(ctx, preflight.Input{Answers: env.Answers, Project: env.Project, Engine: e,
-				MemoryBudgetMiB: assets.MemoryEstimateMiB(env.Answers.Groups, env.Answers.Profile)}))
+			in := env.PreflightInput()
+			in.Engine = e
+			return addJSON("preflight.json", preflight.Run(ctx, in))
 		},
 		func() error {
 			t, err := env.ValidationTarget()

@@ -17,6 +17,16 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
+// PreflightInput is what the preflight checks look at for this
+// installation.
+func (env *Env) PreflightInput() preflight.Input {
+	return preflight.Input{
+		Answers: env.Answers, Project: env.Project, Engine: env.Engine, EngineErr: env.EngineErr,
+		MemoryBudgetMiB: assets.MemoryEstimateMiB(env.Answers.Groups, env.Answers.Profile),
+		Services:        env.Bundle.Services,
+	}
+}
+
 // PreflightStep checks the host; a failing check stops the install before
 // anything changes.
 type PreflightStep struct{ Env *Env }
@@ -32,10 +42,7 @@ func (s PreflightStep) Check(context.Context) (bool, error) { return false, nil 
 
 // Run implements steps.Step.
 func (s PreflightStep) Run(ctx context.Context, emit steps.Emitter) error {
-	rs := preflight.Run(ctx, preflight.Input{
-		Answers: s.Env.Answers, Project: s.Env.Project, Engine: s.Env.Engine, EngineErr: s.Env.EngineErr,
-		MemoryBudgetMiB: assets.MemoryEstimateMiB(s.Env.Answers.Groups, s.Env.Answers.Profile),
-	})
+	rs := preflight.Run(ctx, s.Env.PreflightInput())
 	var failed []preflight.Result
 	for i, r := range rs {
 		switch r.Status {

@@ -138,7 +138,7 @@ func checkPrivileges(ctx context.Context, in Input, _ *system.Info) []Result {
 	r.Observed = fmt.Sprintf("running as %s; %s is writable", who, base)
 	if os.Geteuid() != 0 {
 		r.Status = Warn
-		r.Fix = "secrets are delivered to a tmpfs under /run owned by each service's uid, which needs root: run the install with sudo"
+		r.Fix = "keys, secret files and data volumes are given to each service's own uid, which needs root: run the install with sudo"
 	}
 	return []Result{r}
 }

@@ -1,5 +1,6 @@
 // Package preflight checks a host before anything is changed on it: the
-// Docker engine, memory, disk, ports, subnets, privileges and the clock.
+// Docker engine, memory, disk, ports, subnets, privileges, the uids and gids
+// the services run as, and the clock.
 // Each check says what it observed and, when it does not pass, how to fix it.
 package preflight
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/system"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
@@ -39,6 +41,8 @@ type Input struct {
 	Project string
 	// MemoryBudgetMiB is what the selected groups need.
 	MemoryBudgetMiB int
+	// Services are the rendered services, with the ids they run as.
+	Services []assets.Service
 	// Engine is nil when EngineErr says why it could not be reached.
 	Engine    *compose.Engine
 	EngineErr error
@@ -48,7 +52,7 @@ type Input struct {
 type check func(ctx context.Context, in Input, info *system.Info) []Result
 
 var checks = []check{
-	checkEngine, checkStorage, checkMemory, checkDisk, checkPorts, checkSubnets, checkPrivileges, checkClock,
+	checkEngine, checkStorage, checkMemory, checkDisk, checkPorts, checkSubnets, checkPrivileges, checkServiceIDs, checkClock,
 }
 
 // Run runs every check in parallel and returns the results in a stable order.
@@ -88,7 +92,7 @@ func Run(ctx context.Context, in Input) []Result {
 	return out
 }
 
-var checkOrder = []string{"engine", "storage", "cgroup", "memory", "disk", "ports", "subnets", "privileges", "clock"}
+var checkOrder = []string{"engine", "storage", "cgroup", "memory", "disk", "ports", "subnets", "privileges", "ids", "clock"}
 
 // Failed reports whether any result fails.
 func Failed(rs []Result) bool {

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/versions"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
 // All is the full checklist, in the order it is shown.
@@ -20,7 +23,50 @@ func All() []Check {
 
 // HostChecks look at the Docker engine the stack runs on.
 func HostChecks() []Check {
-	return []Check{{ID: "host-docker", Area: AreaHost, Title: "Docker engine version and defaults", Controls: []Control{ControlHardening, ControlLogging}, Run: checkDocker}}
+	return []Check{
+		{ID: "host-docker", Area: AreaHost, Title: "Docker engine version and defaults", Controls: []Control{ControlHardening, ControlLogging}, Run: checkDocker},
+		{ID: "host-ids", Area: AreaHost, Title: "No host account shares a service's uid or gid", Controls: []Control{ControlHardening, ControlSecrets}, Run: checkHostIDs},
+	}
+}
+
+// checkHostIDs reads the ids each service's process really runs as and
+// looks for anything on the host using them (preflight's rule).
+func checkHostIDs(ctx context.Context, t *Target) Finding {
+	cs, err := t.inspectAll(ctx)
+	if err != nil {
+		return fail(err.Error(), "")
+	}
+	var running []assets.Service
+	var wrong []string
+	for _, svc := range t.Expect.Services {
+		c, ok := cs[svc.Name]
+		if !ok {
+			continue // the container checks report it
+		}
+		uid, gid, err := preflight.ProcessIDs(c.State.Pid)
+		if err != nil {
+			wrong = append(wrong, fmt.Sprintf("%s: cannot read its process's ids: %v", svc.Name, err))
+			continue
+		}
+		if uid != svc.UID || gid != svc.GID {
+			wrong = append(wrong, fmt.Sprintf("%s runs as %d:%d, not as %s", svc.Name, uid, gid, svc.User()))
+		}
+		svc.UID, svc.GID = uid, gid
+		running = append(running, svc)
+	}
+	if len(wrong) > 0 {
+		return fail(strings.Join(wrong, "; "), "run `fineract-installer install` again: it recreates each service with its own ids")
+	}
+	root := t.HostRoot
+	if root == "" {
+		root = "/"
+	}
+	ids, err := preflight.ReadHostIDs(root)
+	if err != nil {
+		return fail(err.Error(), "run validate on the Docker host itself")
+	}
+	r := preflight.IDsResult(preflight.Result{}, ids, running, t.Answers.ServiceIDsFrom)
+	return Finding{Status: Status(r.Status), Evidence: r.Observed, Fix: r.Fix}
 }
 
 func checkDocker(ctx context.Context, t *Target) Finding {

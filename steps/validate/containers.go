@@ -3,12 +3,12 @@ package validate
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
 // ContainerChecks are the CIS Docker Benchmark section 5 checks, read from
@@ -103,12 +103,12 @@ func checkUnprivileged(ctx context.Context, t *Target) Finding {
 // really runs as, from /proc on the host.
 func checkUser(ctx context.Context, t *Target) Finding {
 	return t.perService(ctx, "run the service as its image's unprivileged user (user: in the compose file)", func(svc assets.Service, c container.InspectResponse) (bool, string) {
-		uid, err := processUID(c.State.Pid)
+		uid, _, err := preflight.ProcessIDs(c.State.Pid)
 		if err != nil {
 			return false, "cannot read the process's uid: " + err.Error()
 		}
-		observed := fmt.Sprintf("user %q, process uid %s", c.Config.User, uid)
-		if uid != "0" {
+		observed := fmt.Sprintf("user %q, process uid %d", c.Config.User, uid)
+		if uid != 0 {
 			return true, observed
 		}
 		if svc.RootReason != "" {
@@ -116,23 +116,6 @@ func checkUser(ctx context.Context, t *Target) Finding {
 		}
 		return false, observed
 	})
-}
-
-// processUID returns the real uid of a host process from /proc/PID/status.
-func processUID(pid int) (string, error) {
-	if pid == 0 {
-		return "", fmt.Errorf("not running")
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
-			return f[1], nil
-		}
-	}
-	return "", fmt.Errorf("no Uid line")
 }
 
 func checkDockerSocket(ctx context.Context, t *Target) Finding {

@@ -36,6 +36,9 @@ type Target struct {
 	// Dir is the install dir; SecretsDir holds the delivered secret files.
 	Dir        string
 	SecretsDir string
+	// HostRoot is where the host's /etc/passwd, /etc/group and /proc are
+	// read ("/" when empty).
+	HostRoot string
 
 	once       sync.Once
 	containers map[string]container.InspectResponse // by service

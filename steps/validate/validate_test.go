@@ -3,6 +3,8 @@ package validate
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +212,42 @@ func TestNetworkChecksFailOnABrokenLayout(t *testing.T) {
 		if r := got[id]; r.Status != Fail || !strings.Contains(r.Evidence, evidence) {
 			t.Errorf("%s on a broken layout: %s %q, want fail with %q", id, r.Status, r.Evidence, evidence)
 		}
+	}
+}
+
+// hostRoot makes a host root holding only /etc/passwd and /etc/group.
+func hostRoot(t *testing.T, passwd string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"passwd": passwd, "group": "root:x:0:\n"} {
+		if err := os.WriteFile(filepath.Join(root, "etc", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// host-ids reads the ids the service's process really has and fails when a
+// host account uses them, or when the service does not run as its own.
+func TestHostIDsCheck(t *testing.T) {
+	e, project := deploy(t, "services:\n  app:"+hardened+"    command: [sleep, \"3600\"]\n", compose.Policy{})
+	own := assets.Service{Name: "app", UID: 1000, GID: 1000, OwnUID: true, OwnGID: true}
+	check := func(svc assets.Service, passwd string) Result {
+		target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: []assets.Service{svc}}, HostRoot: hostRoot(t, passwd)}
+		return results(t, target, HostChecks())["host-ids"]
+	}
+	if r := check(own, "root:x:0:0::/root:/bin/sh\n"); r.Status != Pass {
+		t.Errorf("no host account uses 1000: %s: %s", r.Status, r.Evidence)
+	}
+	if r := check(own, "root:x:0:0::/root:/bin/sh\nstudent:x:1000:1000::/home/student:/bin/bash\n"); r.Status != Fail || !strings.Contains(r.Evidence, "uid of app (1000) is used by account student") {
+		t.Errorf("a host account with the service's uid: %s: %s", r.Status, r.Evidence)
+	}
+	other := own
+	other.UID, other.GID = 70003, 70003
+	if r := check(other, "root:x:0:0::/root:/bin/sh\n"); r.Status != Fail || !strings.Contains(r.Evidence, "app runs as 1000:1000, not as 70003:70003") {
+		t.Errorf("a service not running as its own ids: %s: %s", r.Status, r.Evidence)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 
-	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -38,8 +37,12 @@ func runWizard(ctx context.Context, a *app) error {
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",
 		Preflight: func(ctx context.Context, ans answers.Answers) []preflight.Result {
-			return preflight.Run(ctx, preflight.Input{Answers: ans, Project: a.project, Engine: e, EngineErr: engineErr,
-				MemoryBudgetMiB: assets.MemoryEstimateMiB(ans.Groups, ans.Profile)})
+			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
+			if err != nil {
+				return []preflight.Result{{ID: "answers", Title: "Answers", Status: preflight.Fail, Observed: err.Error(), Fix: "change the answers"}}
+			}
+			env.EngineErr = engineErr
+			return preflight.Run(ctx, env.PreflightInput())
 		},
 	})
 	switch {
