@@ -35,10 +35,11 @@ func TestUpRunsTheApprovedImageIDAndRefusesAMovedTag(t *testing.T) {
 	project := labtest.Project(t, bi.e)
 	// The containers go before the images they run.
 	t.Cleanup(func() { _ = bi.e.Down(context.Background(), project, compose.DownOptions{}, nil) })
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   app:
     image: %s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
 `, ref), nil)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -154,6 +155,9 @@ var restoredFiles = []struct {
 	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600},
 	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644},
 	{"vault", regexp.MustCompile(`^(record\.json|unseal-keys\.enc|encrypted-shares\.txt)$`), 0o600},
+	// The image record, checked against this host's images before the
+	// restore began (see the restore command).
+	{".", regexp.MustCompile(`^` + regexp.QuoteMeta(install.ImageRecordFile) + `$`), 0o600},
 }
 
 // maxRestoredFile bounds each file taken from the archive.
@@ -212,7 +216,7 @@ func copyRestoredFiles(from, to string) error {
 		return err
 	}
 	defer dst.Close()
-	for _, dir := range []string{"pki", "vault"} {
+	for _, dir := range []string{".", "pki", "vault"} {
 		entries, err := fs.ReadDir(src.FS(), dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -220,15 +224,17 @@ func copyRestoredFiles(from, to string) error {
 		if err != nil {
 			return err
 		}
-		if err := dst.Mkdir(dir, 0o700); err != nil {
-			return err
+		if dir != "." {
+			if err := dst.Mkdir(dir, 0o700); err != nil {
+				return err
+			}
 		}
 		for _, e := range entries {
 			mode, ok := restoredMode(dir, e.Name())
 			if !ok || !e.Type().IsRegular() {
 				continue
 			}
-			if err := copyOne(src, dst, dir+"/"+e.Name(), mode); err != nil {
+			if err := copyOne(src, dst, path.Join(dir, e.Name()), mode); err != nil {
 				return err
 			}
 		}

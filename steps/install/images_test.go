@@ -66,10 +66,11 @@ func TestChangedImageIsRefusedUntilAccepted(t *testing.T) {
 	}
 	t.Cleanup(func() { e.SetImageVerifier(nil) })
 	env.Bundle.Services = []assets.Service{{Name: "app", Image: ref}}
-	_, load := labtest.WriteProject(t, project, fmt.Sprintf(`
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+fmt.Sprintf(`
 services:
   app:
     image: %s
+    <<: *hardened
     init: true
     command: ["sleep", "3600"]
 `, ref), nil)
