@@ -16,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
 // Image flags are checked before anything is written: an unknown service to
@@ -134,7 +135,7 @@ func TestInstallPlanShowsImageChanges(t *testing.T) {
 	web, gateway := rec.Services["web-app"], rec.Services["gateway"]
 	web.ID, gateway.ID = old, old
 	rec.Services["web-app"], rec.Services["gateway"] = web, gateway
-	if err := os.MkdirAll(ans.InstallDir, 0o750); err != nil {
+	if err := installdir.Mark(ans.InstallDir); err != nil {
 		t.Fatal(err)
 	}
 	if err := rec.Save(ans.InstallDir); err != nil {
