@@ -66,6 +66,23 @@ func unsupported(s types.ServiceConfig) error {
 	if s.Pid != "" || s.Ipc != "" && s.Ipc != "private" {
 		bad = append(bad, "host namespaces (pid/ipc)")
 	}
+	// Settings the conversion below has no field for: refused, never
+	// dropped in silence.
+	if s.Runtime != "" {
+		bad = append(bad, "runtime")
+	}
+	if s.CgroupParent != "" {
+		bad = append(bad, "cgroup_parent")
+	}
+	if s.OomScoreAdj != 0 {
+		bad = append(bad, "oom_score_adj")
+	}
+	if len(s.StorageOpt) > 0 {
+		bad = append(bad, "storage_opt")
+	}
+	if s.Isolation != "" && s.Isolation != "default" {
+		bad = append(bad, "isolation")
+	}
 	if len(bad) > 0 {
 		return fmt.Errorf("service %s uses %s, which the installer does not support", s.Name, strings.Join(bad, ", "))
 	}

@@ -49,6 +49,14 @@ func TestUnsupportedFeaturesAreRefusedNotDropped(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "devices") || !strings.Contains(err.Error(), "pid/ipc") {
 		t.Fatalf("want devices and host namespaces refused, got %v", err)
 	}
+	// Settings the Docker conversion has no field for.
+	s = types.ServiceConfig{Name: "web", ContainerSpec: types.ContainerSpec{Image: "x", Runtime: "runc-unconfined", CgroupParent: "/system.slice", OomScoreAdj: -1000, StorageOpt: map[string]string{"size": "1G"}}}
+	_, err = toContainerSpec(&types.Project{Name: "p"}, s, nil)
+	for _, want := range []string{"runtime", "cgroup_parent", "oom_score_adj", "storage_opt"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %s refused, got %v", want, err)
+		}
+	}
 }
 
 func TestSecretsMustBeFiles(t *testing.T) {

@@ -82,6 +82,7 @@ const (
 		"(or a documented exception)"
 	ruleSocket  = "the Docker and containerd sockets, and the directories holding them, are never mounted"
 	ruleUser    = "services run as a numeric non-root user unless the stack documents why they need root"
+	ruleGroups  = "services run with their own group only, no supplementary groups"
 	ruleVolumes = "named volumes use the local driver without options (driver options can mount any host path)"
 )
 
@@ -197,6 +198,11 @@ func (c *checker) service(s types.ServiceConfig) {
 		if why := rootUser(s.User); why != "" {
 			c.fail(subject, ruleUser, "%s", why)
 		}
+	}
+	if len(s.GroupAdd) > 0 {
+		// A supplementary group (root's, or the docker group's gid) would
+		// open files the service's own gid cannot.
+		c.fail(subject, ruleGroups, "group_add %s", strings.Join(s.GroupAdd, ", "))
 	}
 	c.mounts(subject, s)
 }

@@ -128,6 +128,8 @@ func TestPolicyRefusesEachForbiddenSetting(t *testing.T) {
 		setting  string
 	}{
 		{"privileged", "vault", map[string]string{"privileged": "true"}, "", rulePrivileged, "privileged: true"},
+		{"root's group added", "vault", map[string]string{"group_add": `["0"]`}, "", ruleGroups, "group_add 0"},
+		{"the docker group added", "vault", map[string]string{"group_add": `["docker"]`}, "", ruleGroups, "group_add docker"},
 		{"cap_add", "vault", map[string]string{"cap_add": "[SYS_ADMIN]"}, "", ruleCapAdd, "cap_add SYS_ADMIN"},
 		{"harmless-looking cap_add", "gateway", map[string]string{"cap_add": "[NET_BIND_SERVICE]"}, "", ruleCapAdd, "NET_BIND_SERVICE"},
 		{"no cap_drop", "vault", map[string]string{"cap_drop": ""}, "", ruleCapDrop, "cap_drop ALL"},
