@@ -1,6 +1,7 @@
 package assets
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -52,13 +53,11 @@ func (s SecretNeed) Content(value string) ([]byte, error) {
 		return []byte(value), nil
 	case f == FormatRedisACL:
 		sum := sha256.Sum256([]byte(value))
-		// Only the default user exists; -@dangerous keeps CONFIG, DEBUG,
-		// FLUSHALL, KEYS and the like away from clients.
-		return []byte("user default on #" + hex.EncodeToString(sum[:]) + " ~* &* +@all -@dangerous\n"), nil
+		return redisACL(hex.EncodeToString(sum[:])), nil
 	case strings.HasPrefix(string(f), yamlSettingPrefix):
-		setting := strings.TrimPrefix(string(f), yamlSettingPrefix)
-		if setting == "" {
-			return nil, fmt.Errorf("secret %s: YAML setting format without a setting name", s.File)
+		setting, err := s.yamlSetting()
+		if err != nil {
+			return nil, err
 		}
 		return []byte(setting + ": \"" + value + "\"\n"), nil
 	case strings.HasPrefix(string(f), propertiesSettingPrefix):
@@ -70,6 +69,95 @@ func (s SecretNeed) Content(value string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("secret %s: unknown format %q", s.File, f)
 	}
+}
+
+// Recovered is what a delivered secret file holds of its Vault value.
+type Recovered struct {
+	// Value is the Vault value the file was made from. It is empty for a
+	// format that keeps only a hash of it (FormatRedisACL); another file of
+	// the same Vault key then holds the value itself.
+	Value string
+	// Hash is the lower-case hex SHA-256 a hashing format stores in place
+	// of the value, else empty. It is kept from view like the value: it
+	// lets anyone who has it test guesses offline.
+	Hash string
+}
+
+// Recover inverts Content: it returns what content, as the vault step wrote
+// it for s, holds of the Vault value. Content that Content cannot have made
+// (edited, truncated, another format, another charset) is refused, so a
+// service that rewrote its own secret file cannot pass off arbitrary text
+// as a Vault value.
+func (s SecretNeed) Recover(content []byte) (Recovered, error) {
+	var got Recovered
+	switch f := s.Format; {
+	case f == FormatRaw || f == "":
+		got.Value = string(content)
+	case f == FormatRedisACL:
+		line := string(content)
+		rest, ok := strings.CutPrefix(line, redisACLPrefix)
+		hash, _, ok2 := strings.Cut(rest, " ")
+		if !ok || !ok2 || !isLowerHex(hash, sha256.Size) || !bytes.Equal(content, redisACL(hash)) {
+			return Recovered{}, s.notWritten()
+		}
+		return Recovered{Hash: hash}, nil
+	case strings.HasPrefix(string(f), yamlSettingPrefix):
+		setting, err := s.yamlSetting()
+		if err != nil {
+			return Recovered{}, err
+		}
+		v, okPrefix := strings.CutPrefix(string(content), setting+": \"")
+		v, okSuffix := strings.CutSuffix(v, "\"\n")
+		if !okPrefix || !okSuffix {
+			return Recovered{}, s.notWritten()
+		}
+		got.Value = v
+	default:
+		return Recovered{}, fmt.Errorf("secret %s: unknown format %q", s.File, f)
+	}
+	// Writing the value again must give the same bytes.
+	if again, err := s.Content(got.Value); err != nil || !bytes.Equal(again, content) {
+		return Recovered{}, s.notWritten()
+	}
+	return got, nil
+}
+
+func (s SecretNeed) notWritten() error {
+	format := s.Format
+	if format == "" {
+		format = FormatRaw
+	}
+	return fmt.Errorf("secret file %s (%s#%s) does not hold what the installer writes in the %s format", s.File, s.VaultPath, s.Key, format)
+}
+
+func (s SecretNeed) yamlSetting() (string, error) {
+	setting := strings.TrimPrefix(string(s.Format), yamlSettingPrefix)
+	if setting == "" {
+		return "", fmt.Errorf("secret %s: YAML setting format without a setting name", s.File)
+	}
+	return setting, nil
+}
+
+// redisACLPrefix starts the one line of a Redis ACL file; the hash follows.
+const redisACLPrefix = "user default on #"
+
+// redisACL is the ACL file for the hex SHA-256 of the password. Only the
+// default user exists; -@dangerous keeps CONFIG, DEBUG, FLUSHALL, KEYS and
+// the like away from clients.
+func redisACL(hash string) []byte {
+	return []byte(redisACLPrefix + hash + " ~* &* +@all -@dangerous\n")
+}
+
+func isLowerHex(s string, size int) bool {
+	if len(s) != 2*size {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func checkCharset(value, charset string) error {
