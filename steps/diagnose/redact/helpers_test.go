@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"math/big"
 	"strings"
@@ -85,3 +86,8 @@ func pemBlock(kind string, headers string) string {
 	body := strings.Repeat("MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n", 5)
 	return "-----BEGIN " + kind + "-----\n" + headers + body + "-----END " + kind + "-----\n"
 }
+
+// kibanaKey is a Kibana encryption key as the installer generates it.
+const kibanaKey = "q9Wm2ZxR7vTa4LpYc8NbE3sKdG6hJuF1oXiV5eQyBtMwSzAr"
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

@@ -3,6 +3,7 @@ package redact
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"regexp"
@@ -16,10 +17,11 @@ const MinKnownLength = 8
 // minCoreLength is the shortest base64 fragment searched for on its own.
 const minCoreLength = 10
 
-// variants returns the forms in which v may appear in text: raw, base64
-// (standard and URL alphabets, padded and not, and the fragments that
-// appear when v is encoded inside a longer value), URL-encoded and
-// JSON-escaped.
+// variants returns the forms in which v may appear in text: raw, upper-
+// and lower-cased, hex (lower and upper case), base64 (standard and URL
+// alphabets, padded and not, and the fragments that appear when v is
+// encoded inside a longer value), URL-encoded and JSON-escaped. Line
+// breaks inside any of them are handled by the search (fold.go).
 func variants(v []byte) [][]byte {
 	out := [][]byte{v}
 	add := func(s string) {
@@ -33,6 +35,10 @@ func variants(v []byte) [][]byte {
 		}
 		out = append(out, []byte(s))
 	}
+	add(strings.ToUpper(string(v)))
+	add(strings.ToLower(string(v)))
+	add(hex.EncodeToString(v))
+	add(strings.ToUpper(hex.EncodeToString(v)))
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		add(enc.EncodeToString(v))
 		add(enc.WithPadding(base64.NoPadding).EncodeToString(v))

@@ -49,9 +49,9 @@ func bodyEnd(b []byte, i int) int {
 }
 
 // pemSpans appends the private key blocks in b. Unless final, a block
-// whose body still runs at the end of b may continue in later input: its
-// start is returned as hold (else -1) and nothing after it is examined.
-func pemSpans(b []byte, final bool, out []span) ([]span, int) {
+// whose body still runs at the end of b may continue in later input: it is
+// returned as open (else none) and nothing after it is examined.
+func pemSpans(b []byte, final bool, out []span) ([]span, openBlock) {
 	next := 0
 	for next < len(b) {
 		loc := pemBeginRe.FindIndex(b[next:])
@@ -66,10 +66,10 @@ func pemSpans(b []byte, final bool, out []span) ([]span, int) {
 		}
 		end := bodyEnd(b, next+loc[1])
 		if end == len(b) && !final {
-			return out, start
+			return out, openBlock{at: start, resume: len(b)}
 		}
 		out = append(out, span{start: start, end: end, kind: KindPrivateKey})
 		next = end
 	}
-	return out, -1
+	return out, noBlock
 }

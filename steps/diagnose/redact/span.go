@@ -1,9 +1,6 @@
 package redact
 
-import (
-	"bytes"
-	"slices"
-)
+import "slices"
 
 // span is a byte range of the input to replace.
 type span struct {
@@ -11,28 +8,47 @@ type span struct {
 	kind       Kind
 }
 
-// find returns every span to redact in b, merged and sorted. Unless final,
-// hold is the start of a private key block that may continue in later
-// input (else -1).
-func (r *Redactor) find(b []byte, final bool) (spans []span, hold int) {
-	spans, hold = pemSpans(b, final, nil)
-	for _, v := range r.needles {
-		for i := 0; ; {
-			j := bytes.Index(b[i:], v)
-			if j < 0 {
-				break
-			}
-			spans = append(spans, span{start: i + j, end: i + j + len(v), kind: KindKnownValue})
-			i += j + 1 // overlapping occurrences too
-		}
-	}
+// find returns every span to redact in b, merged and sorted. Unless
+// final, it also returns the first multi-line secret that later input may
+// continue (else noBlock); the caller must not pass on anything from its
+// start.
+func (r *Redactor) find(b []byte, final bool) ([]span, openBlock) {
+	spans, held := pemSpans(b, final, nil)
+	spans = r.known.find(b, spans)
 	lower := asciiLower(b)
+	lines := newLineIndex(lower)
 	for i := range patterns {
-		spans = patterns[i].find(b, lower, spans)
+		spans = patterns[i].find(b, lower, lines, spans)
+	}
+	spans, heldYAML := yamlSpans(b, lines, final, spans)
+	if heldYAML.before(held) {
+		held = heldYAML
 	}
 	spans = findLegacyTokens(b, spans)
-	return merge(spans), hold
+	return merge(spans), held
 }
+
+// openBlock is a multi-line secret still open at the end of the input,
+// which later input may continue: a private key block without its END
+// line, or a YAML block scalar not yet followed by a line indented no
+// deeper than its key.
+type openBlock struct {
+	at   int  // where it starts (its BEGIN line or key line); -1 for none
+	yaml bool // a YAML block scalar, else a private key block
+	col  int  // YAML: the key's column
+	// first is, for YAML, the value's first character; -1 while none has
+	// arrived.
+	first int
+	// resume is where the search for its end goes on when more input
+	// arrives (the Writer looks only at new input); -1 to search again
+	// from the start.
+	resume int
+}
+
+var noBlock = openBlock{at: -1}
+
+// before reports whether o starts before p (or p is none).
+func (o openBlock) before(p openBlock) bool { return o.at >= 0 && (p.at < 0 || o.at < p.at) }
 
 func sortSpans(spans []span) {
 	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })

@@ -100,6 +100,76 @@ func TestWriterLongPrivateKey(t *testing.T) {
 	}
 }
 
+// TestWriterLongYAMLBlock: a block scalar longer than the Writer holds is
+// replaced when seen and dropped as it streams in, with the same output
+// as Redact's.
+func TestWriterLongYAMLBlock(t *testing.T) {
+	r := newRedactor(t, dbPassword)
+	line := "    QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpamts\n"
+	body := strings.Repeat(line, 3*maxHold/len(line))
+	long := "    " + strings.Repeat("x", 2*maxHold) + "\n"
+	blank := strings.Repeat("\n", maxHold+1)
+	cases := map[string]string{
+		"ended by a key":          "a: 1\n  private_key: |\n" + body + "\n\n  cert: x\n" + dbPassword + "\n",
+		"to the end":              "private_key: |\n" + body,
+		"to the end, no newline":  "private_key: |\n" + body + "    tail",
+		"CR LF":                   "password: >\r\n" + strings.ReplaceAll(body, "\n", "\r\n") + "user: x\r\n",
+		"one long line":           "token: |\n" + long + body + "next: 1\n",
+		"long line at the end":    "token: |\n" + body + long[:len(long)-1],
+		"blank beyond the hold":   "token: |\n" + blank + "    abc\nnext: 1\n",
+		"two blocks":              "token: |\n" + body + "x: 1\nsecret: |\n" + body + "y: 2\n",
+		"known value in the key":  "secret: | # " + dbPassword + "\n" + body + "z: 3\n",
+		"dedent with a tab first": "token: |\n" + body + "\tx: 1\n",
+	}
+	for name, in := range cases {
+		want, wantCounts := r.Redact([]byte(in))
+		if name != "blank beyond the hold" && bytes.Contains(want, []byte("QUJDREVG")) {
+			t.Fatalf("%s: Redact left the block: %q", name, trim(want))
+		}
+		for _, size := range []int{1 << 10, 4093, 61, 1} {
+			if size == 1 && len(in) > 4*maxHold {
+				continue
+			}
+			var parts [][]byte
+			for rest := []byte(in); len(rest) > 0; {
+				n := min(len(rest), size)
+				parts, rest = append(parts, rest[:n]), rest[n:]
+			}
+			got, counts := stream(t, r, parts...)
+			if !bytes.Equal(got, want) || fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
+				t.Fatalf("%s, writes of %d: got %q (%v), want %q (%v)", name, size, trim(got), counts, trim(want), wantCounts)
+			}
+		}
+	}
+}
+
+// TestWriterSplitKnownValues: a known value split over lines is held
+// back until it is complete, wherever the writes are cut.
+func TestWriterSplitKnownValues(t *testing.T) {
+	r := newRedactor(t, dbPassword, kibanaKey)
+	in := []byte("start\nkey: " + kibanaKey[:10] + "\n    " + kibanaKey[10:30] + "\\\n" + kibanaKey[30:] + "\n" +
+		strings.Repeat("filler\n", 30) + "password=xyz" + dbPassword[:5] + "\r\n" + dbPassword[5:] + " end\n" +
+		b64(kibanaKey)[:20] + "\n" + b64(kibanaKey)[20:] + "\n")
+	want, wantCounts := r.Redact(in)
+	mustNotContain(t, want, kibanaKey[:10], kibanaKey[10:30], kibanaKey[30:], dbPassword[5:], "xyz", b64(kibanaKey)[:20])
+	if wantCounts[KindKnownValue] != 3 {
+		t.Fatalf("Redact counts %v in %q", wantCounts, want)
+	}
+	for i := 0; i <= len(in); i++ {
+		got, counts := stream(t, r, in[:i], in[i:])
+		if !bytes.Equal(got, want) || fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
+			t.Fatalf("split at %d:\n got %q\nwant %q", i, got, want)
+		}
+	}
+	pieces := make([][]byte, len(in))
+	for i := range in {
+		pieces[i] = in[i : i+1]
+	}
+	if got, _ := stream(t, r, pieces...); !bytes.Equal(got, want) {
+		t.Fatalf("byte-by-byte writes:\n got %q\nwant %q", got, want)
+	}
+}
+
 func trim(b []byte) string {
 	if len(b) > 200 {
 		return string(b[:100]) + "..." + string(b[len(b)-100:])
