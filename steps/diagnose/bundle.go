@@ -1,9 +1,10 @@
 // Package diagnose writes a support bundle: what a support engineer needs
 // to understand a failed or misbehaving installation, with every secret
 // removed. Redaction removes every value the installation keeps in Vault
-// (read from the delivered secret files) and anything that looks like a
-// token, password, private key or PEM block; the bundle lists what was
-// redacted as counts, never values.
+// (read back from the delivered secret files, whatever their format), in
+// every form the redact package knows, and anything that looks like a
+// token, password or private key; the bundle lists what was redacted as
+// counts, never values.
 package diagnose
 
 import (
@@ -14,9 +15,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +29,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
@@ -53,15 +57,12 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 	if o.LogLines <= 0 {
 		o.LogLines = 500
 	}
-	known, _ := validate.SecretValues(env.Bundle.Services, env.SecretsDir)
-	r, err := redact.New(known, redact.Options{})
-	if err != nil {
-		return Manifest{}, fmt.Errorf("prepare redaction: %w", err)
-	}
 	m := Manifest{Created: time.Now().UTC()}
-	if len(known) == 0 {
-		m.Notes = append(m.Notes, "no delivered secrets were readable (sealed Vault, or not root): redaction relied on patterns only")
+	r, notes, err := newRedactor(ctx, env.Bundle.Services, env.SecretsDir)
+	if err != nil {
+		return Manifest{}, err
 	}
+	m.Notes = append(m.Notes, notes...)
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	add := func(name string, data []byte) error {
@@ -106,7 +107,7 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 			envReplaced = n
 			return err
 		},
-		func() error { return addLogs(ctx, e, env.Project, o.LogLines, add) },
+		func() error { return addLogs(ctx, e, r, env.Project, o.LogLines, add) },
 		func() error { return addJSON("events.json", recentEvents(ctx, e, env.Project)) },
 		func() error { return addJSON("networks.json", projectNetworks(ctx, e, env)) },
 	}
@@ -129,6 +130,31 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 		return m, err
 	}
 	return m, gz.Close()
+}
+
+// newRedactor prepares redaction of every value Vault holds, read back
+// from the delivered secret files (delivered.Secrets, which the
+// secrets-leakage check searches for too). What it could not read goes
+// into the manifest's notes: the bundle is still written, redacted by
+// what is known and by the patterns.
+func newRedactor(ctx context.Context, services []assets.Service, secretsDir string) (*redact.Redactor, []string, error) {
+	known, err := delivered.Secrets(ctx, services, secretsDir)
+	var notes []string
+	switch {
+	case len(known) == 0:
+		note := "no delivered secret was readable (sealed Vault, or not root): redaction relied on patterns only"
+		if err != nil {
+			note += ": " + err.Error()
+		}
+		notes = append(notes, note)
+	case err != nil:
+		notes = append(notes, fmt.Sprintf("not every delivered secret was readable; those values were redacted only where a pattern caught them: %v", err))
+	}
+	r, err := redact.New(known, redact.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("prepare redaction: %w", err)
+	}
+	return r, notes, nil
 }
 
 func addFile(add func(string, []byte) error, name, path string) error {
@@ -186,26 +212,29 @@ func addContainers(ctx context.Context, e *compose.Engine, st []compose.ServiceS
 // are all removed whatever they hold.
 const envValue redact.Kind = "environment-value"
 
-func addLogs(ctx context.Context, e *compose.Engine, project string, lines int, add func(string, []byte) error) error {
-	byService := map[string]*bytes.Buffer{}
+// addLogs adds each service's last log lines. A service's lines are
+// redacted together before their timestamps go back in front of them, so
+// a value split over lines (wrapped output) is still found.
+func addLogs(ctx context.Context, e *compose.Engine, r *redact.Redactor, project string, lines int, add func(string, []byte) error) error {
+	byService := map[string][]compose.LogLine{}
 	err := e.Logs(ctx, project, compose.LogOptions{Tail: lines}, func(l compose.LogLine) {
-		b := byService[l.Service]
-		if b == nil {
-			b = &bytes.Buffer{}
-			byService[l.Service] = b
-		}
-		fmt.Fprintf(b, "%s %s %s\n", l.Time.Format(time.RFC3339Nano), l.Stream, l.Text)
+		byService[l.Service] = append(byService[l.Service], l)
 	})
 	if err != nil {
 		return add("logs/ERROR.txt", []byte(err.Error()))
 	}
-	names := make([]string, 0, len(byService))
-	for n := range byService {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if err := add("logs/"+n+".log", byService[n].Bytes()); err != nil {
+	for _, n := range slices.Sorted(maps.Keys(byService)) {
+		ls := byService[n]
+		texts := make([][]byte, len(ls))
+		for i, l := range ls {
+			texts[i] = []byte(l.Text)
+		}
+		texts, _ = r.RedactLines(texts)
+		var b bytes.Buffer
+		for i, l := range ls {
+			fmt.Fprintf(&b, "%s %s %s\n", l.Time.Format(time.RFC3339Nano), l.Stream, texts[i])
+		}
+		if err := add("logs/"+n+".log", b.Bytes()); err != nil {
 			return err
 		}
 	}

@@ -1,20 +1,21 @@
 package validate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/delivered"
+	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 )
 
 // SecretChecks look for every secret value where it must never be.
@@ -25,40 +26,6 @@ func SecretChecks() []Check {
 	}
 }
 
-// minSecretLen skips values too short to search for without false hits;
-// every generated secret is far longer.
-const minSecretLen = 12
-
-// SecretValues reads the delivered secret files that hold a value as it
-// is (the formatted ones hold a hash or the same value again): every value
-// the services receive from Vault. It returns what it could read and the
-// first error.
-func SecretValues(services []assets.Service, secretsDir string) ([][]byte, error) {
-	var out [][]byte
-	var firstErr error
-	seen := map[string]bool{}
-	for _, svc := range services {
-		for _, n := range svc.Secrets {
-			if n.Format != assets.FormatRaw && n.Format != "" {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(secretsDir, svc.Name, n.File))
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				continue
-			}
-			v := bytes.TrimSpace(data)
-			if len(v) >= minSecretLen && !seen[string(v)] {
-				seen[string(v)] = true
-				out = append(out, v)
-			}
-		}
-	}
-	return out, firstErr
-}
-
 // notSecretFiles in the install dir may hold secrets by design: encrypted
 // or key material that is not a Vault value.
 func notSecretFile(rel string) bool {
@@ -66,57 +33,120 @@ func notSecretFile(rel string) bool {
 }
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
-	values, err := SecretValues(t.Expect.Services, t.SecretsDir)
-	if err != nil || len(values) == 0 {
-		return fail(fmt.Sprintf("cannot read the delivered secrets in %s: %v", t.SecretsDir, err), "run as root; after a reboot run `fineract-installer unseal` first")
+	const fix = "run as root; after a reboot run `fineract-installer unseal` first, which also delivers the secrets again"
+	values, readErr := delivered.Secrets(ctx, t.Expect.Services, t.SecretsDir)
+	if len(values) == 0 {
+		return fail(fmt.Sprintf("cannot read the delivered secrets in %s: %v", t.SecretsDir, readErr), fix)
 	}
-	found := map[string]bool{}
-	search := func(where string, data []byte) {
-		for _, v := range values {
-			if bytes.Contains(data, v) {
-				found[where] = true
-			}
-		}
+	leaks, err := newLeakSearch(values)
+	if err != nil {
+		return fail(err.Error(), "")
 	}
-	files := 0
-	_ = filepath.WalkDir(t.Dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(t.Dir, p)
-		if notSecretFile(rel) || strings.HasSuffix(rel, ".key") || strings.HasSuffix(rel, ".pem") {
-			return nil
-		}
-		if data, err := os.ReadFile(p); err == nil {
-			files++
-			search("install dir: "+rel, data)
-		}
-		return nil
-	})
+	files := leaks.installDir(t.Dir)
 	cs, err := t.inspectAll(ctx)
 	if err != nil {
 		return fail(err.Error(), "")
 	}
 	for svc, c := range cs {
-		search("environment of "+svc, []byte(strings.Join(c.Config.Env, "\n")))
-		search("labels of "+svc, []byte(fmt.Sprint(c.Config.Labels)))
-		search("command of "+svc, []byte(strings.Join(append(c.Config.Entrypoint, c.Config.Cmd...), " ")))
-		if rc, err := t.Engine.API().ContainerLogs(ctx, c.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: "5000"}); err == nil {
-			data, _ := io.ReadAll(io.LimitReader(rc, 32<<20))
-			rc.Close()
-			search("logs of "+svc, data)
+		leaks.container(svc, c)
+	}
+	logs, err := serviceLogs(ctx, t.Engine, t.Project)
+	if err != nil {
+		return fail(err.Error(), "check that the Docker engine runs: `fineract-installer status`")
+	}
+	for _, svc := range slices.Sorted(maps.Keys(logs)) {
+		leaks.search("logs of "+svc, logs[svc])
+	}
+	f := leaks.finding(fmt.Sprintf("%d secret values searched, also encoded and split over lines, in %d install-dir files and the environment, labels, command and last 5000 log lines of %d containers", len(values), files, len(cs)))
+	if readErr != nil {
+		// What could not be read was not searched for.
+		f.Status, f.Evidence = Fail, f.Evidence+"; not every delivered secret could be read: "+readErr.Error()
+		if f.Fix == "" {
+			f.Fix = fix
 		}
 	}
-	evidence := fmt.Sprintf("%d secret values searched in %d install-dir files and the environment, labels, command and last 5000 log lines of %d containers", len(values), files, len(cs))
-	if len(found) > 0 {
-		var where []string
-		for w := range found {
-			where = append(where, w)
+	return f
+}
+
+// maxLogBytes bounds what is searched of one service's log.
+const maxLogBytes = 32 << 20
+
+// serviceLogs returns each service's last 5000 log lines, stdout and
+// stderr apart from the engine's framing, joined by line breaks.
+func serviceLogs(ctx context.Context, e *compose.Engine, project string) (map[string][]byte, error) {
+	logs := map[string][]byte{}
+	err := e.Logs(ctx, project, compose.LogOptions{Tail: 5000}, func(l compose.LogLine) {
+		if b := logs[l.Service]; len(b)+len(l.Text) < maxLogBytes {
+			logs[l.Service] = append(append(b, l.Text...), '\n')
 		}
-		sort.Strings(where)
-		return Finding{Status: Fail, Evidence: evidence + "; found in: " + strings.Join(where, ", "), Fix: "remove the value from there and rotate the secret", Subject: strings.Join(where, ", ")}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the services' logs: %w", err)
 	}
-	return pass(evidence + "; none found")
+	return logs, nil
+}
+
+// leakSearch looks for the values Vault holds in what checkLeakage reads,
+// in every form the support bundle's redaction recognises: raw, encoded,
+// re-cased and split over lines.
+type leakSearch struct {
+	known *redact.Redactor
+	found map[string]bool // where a value was found
+}
+
+func newLeakSearch(values [][]byte) (*leakSearch, error) {
+	r, err := redact.New(values, redact.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("prepare the search for secret values: %w", err)
+	}
+	return &leakSearch{known: r, found: map[string]bool{}}, nil
+}
+
+// search notes where if data holds a value.
+func (s *leakSearch) search(where string, data []byte) {
+	if s.known.HasKnownValue(data) {
+		s.found[where] = true
+	}
+}
+
+// installDir searches every regular file under dir but the encrypted
+// backups and key material, and returns how many it read.
+func (s *leakSearch) installDir(dir string) int {
+	files := 0
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if notSecretFile(rel) || strings.HasSuffix(rel, ".key") || strings.HasSuffix(rel, ".pem") {
+			return nil
+		}
+		if data, err := os.ReadFile(p); err == nil {
+			files++
+			s.search("install dir: "+rel, data)
+		}
+		return nil
+	})
+	return files
+}
+
+// container searches what docker inspect shows of a service's container.
+func (s *leakSearch) container(svc string, c container.InspectResponse) {
+	if c.Config == nil {
+		return
+	}
+	s.search("environment of "+svc, []byte(strings.Join(c.Config.Env, "\n")))
+	s.search("labels of "+svc, []byte(fmt.Sprint(c.Config.Labels)))
+	s.search("command of "+svc, []byte(strings.Join(append(slices.Clone(c.Config.Entrypoint), c.Config.Cmd...), " ")))
+}
+
+// finding passes when nothing was found, else fails naming where.
+func (s *leakSearch) finding(evidence string) Finding {
+	if len(s.found) == 0 {
+		return pass(evidence + "; none found")
+	}
+	where := slices.Sorted(maps.Keys(s.found))
+	return Finding{Status: Fail, Evidence: evidence + "; found in: " + strings.Join(where, ", "), Fix: "remove the value from there and rotate the secret", Subject: strings.Join(where, ", ")}
 }
 
 // BackupInterval is how old the newest backup may be before a warning.

@@ -1,0 +1,121 @@
+// Package delivered reads back the secret files the vault step delivered
+// and recovers from them every value Vault holds for the installation,
+// whatever format each service receives it in. The support bundle's
+// redaction and the secrets-leakage check both search for exactly these
+// values, so neither can miss one the other knows.
+package delivered
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+)
+
+// MinLength is the shortest value searched for: shorter strings occur in
+// ordinary text by chance. The installer generates 32 characters or more.
+const MinLength = 12
+
+// maxFile bounds what is read of one secret file; the installer's are
+// under 200 bytes.
+const maxFile = 64 << 10
+
+// Secrets returns, each once and in the order of the services' needs,
+// every Vault value the delivered files hold, and every hash a hashing
+// format stores in a value's place (see assets.Recovered). It returns what
+// it could recover and, joined, an error for each file it could not read
+// or recover, each value too short to search for, and each Vault key
+// whose value no delivered file gives back.
+//
+// The files live in directories their services own, so each is opened
+// without following a symbolic link, must be a regular file, and is read
+// only up to a small limit.
+func Secrets(ctx context.Context, services []assets.Service, secretsDir string) ([][]byte, error) {
+	root, err := os.OpenRoot(secretsDir)
+	if err != nil {
+		return nil, fmt.Errorf("open the delivered secrets: %w", err)
+	}
+	defer root.Close()
+	var (
+		out    [][]byte
+		errs   []error
+		seen   = map[string]bool{}
+		keys   []string            // Vault path#key, in order
+		found  = map[string]bool{} // keys whose value was recovered
+		failed = map[string]bool{} // keys with a file that could not be used
+	)
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, []byte(v))
+		}
+	}
+	for _, svc := range services {
+		for _, need := range svc.Secrets {
+			if err := ctx.Err(); err != nil {
+				return out, fmt.Errorf("read the delivered secrets: %w", err)
+			}
+			key := need.VaultPath + "#" + need.Key
+			if !slices.Contains(keys, key) {
+				keys = append(keys, key)
+			}
+			name := filepath.Join(svc.Name, need.File)
+			got, err := recoverFile(root, name, need)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err))
+				failed[key] = true
+				continue
+			}
+			for _, v := range []string{got.Value, got.Hash} {
+				switch {
+				case v == "":
+				case len(v) < MinLength:
+					errs = append(errs, fmt.Errorf("%s (%s) holds a value of %d characters, too short to search for (at least %d); replace it with a generated one",
+						filepath.Join(secretsDir, name), key, len(v), MinLength))
+					failed[key] = true
+				default:
+					add(v)
+				}
+			}
+			if got.Value != "" {
+				found[key] = true
+			}
+		}
+	}
+	for _, key := range keys {
+		if !found[key] && !failed[key] {
+			errs = append(errs, fmt.Errorf("no delivered file gives back the value of %s (only a hash of it is delivered)", key))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// recoverFile reads one delivered file and recovers what it holds.
+func recoverFile(root *os.Root, name string, need assets.SecretNeed) (assets.Recovered, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return assets.Recovered{}, fmt.Errorf("open: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return assets.Recovered{}, fmt.Errorf("stat: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return assets.Recovered{}, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err != nil {
+		return assets.Recovered{}, fmt.Errorf("read: %w", err)
+	}
+	if len(data) > maxFile {
+		return assets.Recovered{}, fmt.Errorf("larger than %d bytes, which no secret file the installer writes is", maxFile)
+	}
+	return need.Recover(data)
+}
