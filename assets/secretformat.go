@@ -112,6 +112,14 @@ func (s SecretNeed) Recover(content []byte) (Recovered, error) {
 			return Recovered{}, s.notWritten()
 		}
 		got.Value = v
+	case strings.HasPrefix(string(f), propertiesSettingPrefix):
+		key := strings.TrimPrefix(string(f), propertiesSettingPrefix)
+		v, okPrefix := strings.CutPrefix(string(content), key+"=")
+		v, okSuffix := strings.CutSuffix(v, "\n")
+		if key == "" || !okPrefix || !okSuffix {
+			return Recovered{}, s.notWritten()
+		}
+		got.Value = v
 	default:
 		return Recovered{}, fmt.Errorf("secret %s: unknown format %q", s.File, f)
 	}

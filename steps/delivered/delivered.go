@@ -6,6 +6,7 @@
 package delivered
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,9 +34,9 @@ const maxFile = 64 << 10
 // or recover, each value too short to search for, and each Vault key
 // whose value no delivered file gives back.
 //
-// The files live in directories their services own, so each is opened
-// without following a symbolic link, must be a regular file, and is read
-// only up to a small limit.
+// Each file is opened without following a symbolic link, must be a
+// regular file, and is read only up to a small limit: the files belong to
+// their services, which may have changed them.
 func Secrets(ctx context.Context, services []assets.Service, secretsDir string) ([][]byte, error) {
 	root, err := os.OpenRoot(secretsDir)
 	if err != nil {
@@ -56,35 +57,54 @@ func Secrets(ctx context.Context, services []assets.Service, secretsDir string) 
 			out = append(out, []byte(v))
 		}
 	}
+	record := func(got assets.Recovered, key, path string) {
+		for _, v := range []string{got.Value, got.Hash} {
+			switch {
+			case v == "":
+			case len(v) < MinLength:
+				errs = append(errs, fmt.Errorf("%s (%s) holds a value of %d characters, too short to search for (at least %d); replace it with a generated one",
+					path, key, len(v), MinLength))
+				failed[key] = true
+			default:
+				add(v)
+			}
+		}
+		if got.Value != "" {
+			found[key] = true
+		}
+	}
 	for _, svc := range services {
-		for _, need := range svc.Secrets {
+		for _, file := range svc.SecretFiles() {
 			if err := ctx.Err(); err != nil {
 				return out, fmt.Errorf("read the delivered secrets: %w", err)
 			}
-			key := need.VaultPath + "#" + need.Key
-			if !slices.Contains(keys, key) {
-				keys = append(keys, key)
-			}
-			name := filepath.Join(svc.Name, need.File)
-			got, err := recoverFile(root, name, need)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err))
-				failed[key] = true
-				continue
-			}
-			for _, v := range []string{got.Value, got.Hash} {
-				switch {
-				case v == "":
-				case len(v) < MinLength:
-					errs = append(errs, fmt.Errorf("%s (%s) holds a value of %d characters, too short to search for (at least %d); replace it with a generated one",
-						filepath.Join(secretsDir, name), key, len(v), MinLength))
-					failed[key] = true
-				default:
-					add(v)
+			var needs []assets.SecretNeed
+			for _, need := range svc.Secrets {
+				if need.File == file {
+					needs = append(needs, need)
+					if key := need.VaultPath + "#" + need.Key; !slices.Contains(keys, key) {
+						keys = append(keys, key)
+					}
 				}
 			}
-			if got.Value != "" {
-				found[key] = true
+			name := filepath.Join(svc.Name, file)
+			parts, readErr := readParts(root, name, len(needs))
+			if readErr != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), readErr))
+			}
+			for i, need := range needs {
+				key := need.VaultPath + "#" + need.Key
+				if readErr != nil {
+					failed[key] = true
+					continue
+				}
+				got, err := need.Recover(parts[i])
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err))
+					failed[key] = true
+					continue
+				}
+				record(got, key, filepath.Join(secretsDir, name))
 			}
 		}
 	}
@@ -96,26 +116,44 @@ func Secrets(ctx context.Context, services []assets.Service, secretsDir string) 
 	return out, errors.Join(errs...)
 }
 
-// recoverFile reads one delivered file and recovers what it holds.
-func recoverFile(root *os.Root, name string, need assets.SecretNeed) (assets.Recovered, error) {
+// readParts reads one delivered file and cuts it into the parts its n
+// needs wrote: the whole file for one need; one line each when several
+// needs share the file (their formats write one line).
+func readParts(root *os.Root, name string, n int) ([][]byte, error) {
+	data, err := readFile(root, name)
+	if err != nil || n == 1 {
+		return [][]byte{data}, err
+	}
+	parts := bytes.SplitAfter(data, []byte("\n"))
+	if len(parts) > 0 && len(parts[len(parts)-1]) == 0 {
+		parts = parts[:len(parts)-1]
+	}
+	if len(parts) != n {
+		return nil, fmt.Errorf("holds %d lines; the installer writes %d (one per setting)", len(parts), n)
+	}
+	return parts, nil
+}
+
+// readFile reads one delivered file, bounded.
+func readFile(root *os.Root, name string) ([]byte, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return assets.Recovered{}, fmt.Errorf("open: %w", err)
+		return nil, fmt.Errorf("open: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return assets.Recovered{}, fmt.Errorf("stat: %w", err)
+		return nil, fmt.Errorf("stat: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return assets.Recovered{}, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
 	if err != nil {
-		return assets.Recovered{}, fmt.Errorf("read: %w", err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
 	if len(data) > maxFile {
-		return assets.Recovered{}, fmt.Errorf("larger than %d bytes, which no secret file the installer writes is", maxFile)
+		return nil, fmt.Errorf("larger than %d bytes, which no secret file the installer writes is", maxFile)
 	}
-	return need.Recover(data)
+	return data, nil
 }

@@ -32,6 +32,7 @@ func stack(t *testing.T) (services []assets.Service, dir string, values map[stri
 		if err := os.MkdirAll(filepath.Join(dir, svc.Name), 0o700); err != nil {
 			t.Fatal(err)
 		}
+		files := map[string][]byte{} // needs sharing a file are its parts, in order
 		for _, need := range svc.Secrets {
 			key := need.VaultPath + "#" + need.Key
 			if values[key] == "" {
@@ -42,7 +43,10 @@ func stack(t *testing.T) (services []assets.Service, dir string, values map[stri
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, svc.Name, need.File), data, 0o400); err != nil {
+			files[need.File] = append(files[need.File], data...)
+		}
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(dir, svc.Name, name), data, 0o400); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -116,7 +120,7 @@ func TestSecretsRefusesWhatItDidNotWrite(t *testing.T) {
 	}
 	replace("postgres", "superuser_password", func(p string) error { return os.Symlink(outside, p) })
 	replace("grafana", "admin_password", func(p string) error { return syscall.Mkfifo(p, 0o600) })
-	replace("keycloak", "admin_password", write(strings.Repeat("k", 100<<10)))
+	replace("keycloak", "keycloak.conf", write(strings.Repeat("k", 100<<10)))
 	replace("kibana", "reporting-encryption-key.yml", write("xpack.reporting.encryptionKey: \"not-alnum!\"\n"))
 	replace("elasticsearch", "elastic_password", write("Short1"))
 	replace("redis", "password", write("not the installer's\n"))
@@ -128,7 +132,7 @@ func TestSecretsRefusesWhatItDidNotWrite(t *testing.T) {
 	for _, want := range []string{
 		"postgres/superuser_password: open:",
 		"grafana/admin_password: not a regular file",
-		"keycloak/admin_password: larger than",
+		"keycloak/keycloak.conf: larger than",
 		"kibana/reporting-encryption-key.yml: secret file reporting-encryption-key.yml (banking/services/kibana#reporting_encryption_key) does not hold what the installer writes in the yaml:xpack.reporting.encryptionKey format",
 		"holds a value of 6 characters, too short to search for",
 		"redis/password: secret file password",
