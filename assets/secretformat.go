@@ -38,6 +38,21 @@ func PropertiesSetting(key string) SecretFormat {
 	return SecretFormat(propertiesSettingPrefix + key)
 }
 
+// SecretFileContents is what the vault step writes for the service, file
+// by file, given each need's value: needs sharing a file are its parts, in
+// order.
+func (s Service) SecretFileContents(value func(SecretNeed) string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, need := range s.Secrets {
+		data, err := need.Content(value(need))
+		if err != nil {
+			return nil, err
+		}
+		files[need.File] = append(files[need.File], data...)
+	}
+	return files, nil
+}
+
 // Content returns the bytes the vault step writes for the given value.
 // Values must be non-empty and made of the need's charset, so no format
 // needs quoting or escaping.

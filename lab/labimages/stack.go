@@ -152,19 +152,15 @@ func (s *Stack) writeSecrets(t testing.TB) {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		files := map[string][]byte{} // needs sharing a file are its parts, in order
-		for _, need := range svc.Secrets {
+		files, err := svc.SecretFileContents(func(need assets.SecretNeed) string {
 			key := need.VaultPath + "#" + need.Key
-			v, ok := s.values[key]
-			if !ok {
-				v = randomAlnum(t, max(need.Generate.Length, 24))
-				s.values[key] = v
+			if _, ok := s.values[key]; !ok {
+				s.values[key] = randomAlnum(t, max(need.Generate.Length, 24))
 			}
-			data, err := need.Content(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[need.File] = append(files[need.File], data...)
+			return s.values[key]
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		for name, data := range files {
 			p := filepath.Join(d, name)

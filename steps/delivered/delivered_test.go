@@ -32,18 +32,16 @@ func stack(t *testing.T) (services []assets.Service, dir string, values map[stri
 		if err := os.MkdirAll(filepath.Join(dir, svc.Name), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		files := map[string][]byte{} // needs sharing a file are its parts, in order
-		for _, need := range svc.Secrets {
+		files, err := svc.SecretFileContents(func(need assets.SecretNeed) string {
 			key := need.VaultPath + "#" + need.Key
 			if values[key] == "" {
 				sum := sha256.Sum256([]byte(key))
 				values[key] = strings.ToUpper(hex.EncodeToString(sum[:]))[:need.Generate.Length/2] + hex.EncodeToString(sum[:])[:need.Generate.Length/2]
 			}
-			data, err := need.Content(values[key])
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[need.File] = append(files[need.File], data...)
+			return values[key]
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		for name, data := range files {
 			if err := os.WriteFile(filepath.Join(dir, svc.Name, name), data, 0o400); err != nil {

@@ -46,16 +46,20 @@ func deliver(t *testing.T, secretsDir string, names ...string) ([]assets.Service
 		if err := os.MkdirAll(filepath.Join(secretsDir, name), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		for i, need := range svc.Secrets {
+		i := 0
+		files, err := svc.SecretFileContents(func(need assets.SecretNeed) string {
 			key := need.VaultPath + "#" + need.Key
 			if values[key] == "" {
 				values[key] = fmt.Sprintf("%s%02dX%s", strings.ToUpper(name[:3]), i, strings.Repeat("m4Kp", need.Generate.Length))[:need.Generate.Length]
 			}
-			data, err := need.Content(values[key])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(secretsDir, name, need.File), data, 0o400); err != nil {
+			i++
+			return values[key]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file, data := range files {
+			if err := os.WriteFile(filepath.Join(secretsDir, name, file), data, 0o400); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -107,16 +111,18 @@ func TestBundleRedactsEveryVaultValue(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	yaml := `
+	yaml := labtest.Hardened + `
 services:
   kibana:
     image: ` + img + `
+    <<: *hardened
     environment:
       K: "` + key + `"
     # The shell splits the key, so the pieces are only in the output.
     command: ["sh", "-c", "r=$${K#????????????????????}; echo \"key $$K\"; echo \"wrapped $${K%\"$$r\"}\"; echo \"        $$r (end)\"; echo 'hex ` + hex.EncodeToString([]byte(key)) + `'; sleep 3600"]
   app:
     image: ` + img + `
+    <<: *hardened
     command: ["sh", "-c", "sleep 3600 # ` + strings.ToUpper(key) + `"]
 `
 	_, load := labtest.WriteProject(t, project, yaml, nil)

@@ -40,16 +40,20 @@ func kibanaAndPostgres(t *testing.T) (services []assets.Service, secretsDir stri
 		if err := os.Mkdir(filepath.Join(secretsDir, name), 0o700); err != nil {
 			t.Fatal(err)
 		}
-		for i, need := range svc.Secrets {
+		i := 0
+		files, err := svc.SecretFileContents(func(need assets.SecretNeed) string {
 			key := need.VaultPath + "#" + need.Key
 			if values[key] == "" {
 				values[key] = fmt.Sprintf("%s%02dZ%s", strings.ToUpper(name[:3]), i, strings.Repeat("q7Rm", need.Generate.Length))[:need.Generate.Length]
 			}
-			data, err := need.Content(values[key])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(secretsDir, name, need.File), data, 0o400); err != nil {
+			i++
+			return values[key]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file, data := range files {
+			if err := os.WriteFile(filepath.Join(secretsDir, name, file), data, 0o400); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -158,15 +162,17 @@ func TestLeakageCheckFindsAKibanaKey(t *testing.T) {
 	e := labtest.Engine(t)
 	img := labtest.Busybox(t, e)
 	project := labtest.Project(t, e)
-	yaml := `
+	yaml := labtest.Hardened + `
 services:
   app:
     image: ` + img + `
+    <<: *hardened
     command: ["sleep", "3600"]
     environment:
       KIBANA_KEY: "` + key + `"
   chatty:
     image: ` + img + `
+    <<: *hardened
     command: ["sh", "-c", "echo 'encryption key: ` + key[:20] + `'; echo '    ` + key[20:] + ` (end)'; sleep 3600"]
 `
 	_, load := labtest.WriteProject(t, project, yaml, nil)
