@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the lab image for the assets' Prometheus reference
-# (prom/prometheus:v3.13.3 at the time of writing): REAL Prometheus, Debian
+# (prom/prometheus:v3.13.2 at the time of writing): REAL Prometheus, Debian
 # trixie's package (Prometheus 2.53.x; Debian has no 3.x), laid out like the
 # upstream image: /bin/prometheus and /bin/promtool, a default
 # /etc/prometheus/prometheus.yml that scrapes Prometheus itself, /prometheus
