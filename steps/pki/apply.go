@@ -64,6 +64,13 @@ func (s *Store) applyCA(p *plan) (ca *authority, wrote bool, err error) {
 	caKey := fileSpec{name: caBase + ".key", mode: keyMode, uid: -1, gid: -1}
 	caCrt := fileSpec{name: caBase + ".crt", mode: certMode, uid: -1, gid: -1}
 	switch {
+	case p.ca.write != nil:
+		for _, f := range p.ca.write {
+			if err := writeFileAtomic(s.Dir, f.spec, f.data); err != nil {
+				return nil, true, fmt.Errorf("import CA: %w", err)
+			}
+		}
+		ca, wrote = p.ca.current, true
 	case p.ca.newKey:
 		if ca, err = newAuthority(p.now, p.opts.CommonName, p.ca.constraints); err != nil {
 			return nil, false, fmt.Errorf("create CA: %w", err)
@@ -145,6 +152,15 @@ func (s *Store) applyLeaves(ctx context.Context, ca *authority, leaves []*leafPl
 
 // applyLeaf issues one leaf, key first, or corrects its files in place.
 func (s *Store) applyLeaf(ca *authority, l *leafPlan, now time.Time) (wrote bool, err error) {
+	if l.write != nil {
+		// Key first, as for an issued leaf.
+		for _, f := range l.write {
+			if err := writeFileAtomic(s.Dir, f.spec, f.data); err != nil {
+				return true, fmt.Errorf("import %s certificate: %w", l.req.Name, err)
+			}
+		}
+		return true, nil
+	}
 	if !l.issue {
 		for _, f := range l.fixes {
 			if err := f.apply(); err != nil {

@@ -23,6 +23,9 @@ const (
 	LeafLifetime = 397 * 24 * time.Hour
 	// RenewBefore is how close to its end a certificate is renewed.
 	RenewBefore = 30 * 24 * time.Hour
+	// RenewImportedBefore is how early a certificate the operator brings is
+	// flagged as ending: renewing it takes the operator's CA, not a rerun.
+	RenewImportedBefore = 60 * 24 * time.Hour
 	// backdate starts validity a little in the past to absorb clock skew.
 	backdate = 5 * time.Minute
 )
@@ -43,9 +46,16 @@ type CAOptions struct {
 	PermitDNS []string
 	// PermitIPs adds IP ranges beyond loopback and the requested addresses.
 	PermitIPs []netip.Prefix
-	// Imported says the CA in the directory came from ImportCA: it signs
-	// leaves but is never created, re-certified or replaced here.
+	// Imported says the CA is the operator's: it signs leaves but is never
+	// created, re-certified or replaced here. Without Import it must already
+	// be in the directory.
 	Imported bool
+	// Import is the operator's CA to put in the directory (it implies
+	// Imported): Plan validates it, checks that its name constraints permit
+	// every requested name, and Ensure writes it as ca.crt and ca.key unless
+	// they already hold it. The key is kept like a generated one: ca.key,
+	// mode 0600, in the directory only.
+	Import *Import
 }
 
 func (o CAOptions) normalize() (CAOptions, error) {
@@ -58,6 +68,7 @@ func (o CAOptions) normalize() (CAOptions, error) {
 		}
 		out.PermitDNS = append(out.PermitDNS, d)
 	}
+	out.Imported = o.Imported || o.Import != nil
 	out.PermitIPs = nil
 	for _, p := range o.PermitIPs {
 		if !p.IsValid() {

@@ -20,16 +20,18 @@ type ChainOptions struct {
 	Roots *x509.CertPool
 	// Now is the time to check validity at; zero means time.Now().
 	Now time.Time
+	// Trust names Roots in messages; empty means "the trusted roots given".
+	Trust string
 }
 
 // ServerChain is a validated server certificate with its chain.
 type ServerChain struct {
 	// Certificates holds the server certificate first, then the
-	// intermediates of its verified path. The root is left out: clients
-	// have it already.
+	// intermediates from the chain file that lead to its root, in issuing
+	// order. A root in the file is left out: clients have it already.
 	Certificates []*x509.Certificate
 	// Warnings are problems that do not block use, such as an end date
-	// within RenewBefore.
+	// within RenewImportedBefore.
 	Warnings []string
 	key      crypto.Signer
 }
@@ -91,6 +93,9 @@ func ValidateServerChain(chainPEM, keyPEM []byte, opts ChainOptions) (*ServerCha
 		}
 	}
 	roots, trust := opts.Roots, "the trusted roots given"
+	if opts.Trust != "" {
+		trust = opts.Trust
+	}
 	if roots == nil {
 		if roots, err = x509.SystemCertPool(); err != nil {
 			return nil, fmt.Errorf("load the system trust store: %w", err)
@@ -101,7 +106,7 @@ func ValidateServerChain(chainPEM, keyPEM []byte, opts ChainOptions) (*ServerCha
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	chains, err := leaf.Verify(x509.VerifyOptions{
+	_, err = leaf.Verify(x509.VerifyOptions{
 		Roots: roots, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
@@ -112,12 +117,13 @@ func ValidateServerChain(chainPEM, keyPEM []byte, opts ChainOptions) (*ServerCha
 		}
 		return nil, classifyVerifyError(err)
 	}
-	path = chains[0]
-	if len(path) > 1 {
-		path = path[:len(path)-1] // the root
+	// The chain is served as the operator's CA delivered it, in issuing
+	// order; a root at its end is left out, as clients have it already.
+	if top := path[len(path)-1]; len(path) > 1 && selfSigned(top) {
+		path = path[:len(path)-1]
 	}
 	sc := &ServerChain{Certificates: path, key: key}
-	if left := leaf.NotAfter.Sub(now); left < RenewBefore {
+	if left := leaf.NotAfter.Sub(now); left < RenewImportedBefore {
 		sc.Warnings = append(sc.Warnings, fmt.Sprintf("the server certificate %s expires on %s, in %d days; import a renewed certificate",
 			certName(leaf), formatTime(leaf.NotAfter), daysLeft(leaf.NotAfter, now)))
 	}

@@ -26,6 +26,9 @@ func wantedConstraints(reqs []Request, opts CAOptions) nameConstraints {
 	dns := append([]string{"localhost"}, opts.PermitDNS...)
 	ips := append(slices.Clone(loopback), opts.PermitIPs...)
 	for _, r := range reqs {
+		if r.Imported {
+			continue // the CA does not sign it
+		}
 		dns = append(dns, r.DNSNames...)
 		// OpenSSL checks a dotted CN against the DNS constraints when a
 		// certificate has no DNS SANs, so such a CN must be permitted too.

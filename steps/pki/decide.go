@@ -39,7 +39,8 @@ func (s *Store) planCA(reqs []Request, opts CAOptions, now time.Time, rotate boo
 		}
 	}
 	if opts.Imported {
-		return s.planImportedCA(p, reqs, now, haveCrt || haveKey, problem, rotate)
+		disk := caFiles{crt: crtPEM, key: keyPEM, present: haveCrt || haveKey, complete: haveCrt && haveKey, problem: problem}
+		return s.planImportedCA(p, opts.Import, reqs, now, disk, rotate)
 	}
 
 	decide := func(a Action, reasons ...string) {
@@ -75,32 +76,87 @@ func (s *Store) planCA(reqs []Request, opts CAOptions, now time.Time, rotate boo
 	return p, p.addCAFixes(s)
 }
 
-// planImportedCA checks a CA the operator imported; it is never replaced,
-// so every problem is an error that tells the operator what to do.
-func (s *Store) planImportedCA(p caPlan, reqs []Request, now time.Time, present bool, problem error, rotate bool) (caPlan, error) {
-	switch {
-	case !present:
-		return p, fmt.Errorf("the CA was to be imported, but %s holds no ca.crt and ca.key; import the CA first: %w", s.Dir, fs.ErrNotExist)
-	case problem != nil:
-		return p, fmt.Errorf("imported CA in %s: %w", s.Dir, problem)
-	case rotate:
+// caFiles is what the directory holds of the CA.
+type caFiles struct {
+	crt, key          []byte
+	present, complete bool  // one of the files, both of them
+	problem           error // why they are not a usable CA, if they are not
+}
+
+// planImportedCA checks the operator's CA: the one to import, or else the
+// one imported earlier. It is never replaced here, so every problem is an
+// error that tells the operator what to do.
+func (s *Store) planImportedCA(p caPlan, imp *Import, reqs []Request, now time.Time, disk caFiles, rotate bool) (caPlan, error) {
+	if rotate {
 		return p, fmt.Errorf("the CA was imported; import a new CA instead of rotating it")
+	}
+	refuse := func(err error) error { return err }
+	switch {
+	case imp != nil:
+		a, err := parseAuthority(imp.CertPEM, imp.KeyPEM, now)
+		if err != nil {
+			return p, importError(caBase, imp, err)
+		}
+		refuse = func(err error) error { return importError(caBase, imp, err) }
+		if p.write, err = authorityFiles(a); err != nil {
+			return p, err
+		}
+		if disk.complete && bytes.Equal(disk.key, p.write[0].data) && bytes.Equal(disk.crt, p.write[1].data) {
+			p.write = nil
+		} else {
+			p.newKey = p.current == nil || !keyMatches(a.key, p.current.cert)
+			p.result.Files = []string{caBase + ".key", caBase + ".crt"}
+			p.result.Action, p.result.Reasons = Created, []string{"imported from " + imp.CertFile}
+			if disk.present {
+				p.result.Action, p.result.Reasons = Reissued, []string{"replaced by the CA imported from " + imp.CertFile}
+			}
+		}
+		p.current = a
+	case !disk.present:
+		return p, fmt.Errorf("the CA was to be imported, but %s holds no ca.crt and ca.key; import the CA first: %w", s.Dir, fs.ErrNotExist)
+	case disk.problem != nil:
+		return p, fmt.Errorf("imported CA in %s: %w", s.Dir, disk.problem)
 	}
 	nc := constraintsOf(p.current.cert)
 	for _, r := range reqs {
+		if r.Imported {
+			continue // not signed by this CA
+		}
 		if bad := nc.requestNotPermitted(r); len(bad) > 0 {
-			return p, invalid(ErrNameNotPermitted,
+			return p, refuse(invalid(ErrNameNotPermitted,
 				fmt.Sprintf("the imported CA %s does not permit %s (certificate %s); its name constraints allow only %s", certName(p.current.cert), strings.Join(bad, ", "), r.Name, nc.describe()),
-				"import a CA whose name constraints include these names, or generate the CA instead")
+				"import a CA whose name constraints include these names, or generate the CA instead"))
 		}
 	}
-	p.result.Action = Reused
+	p.result.Imported = describeImported(p.current.cert, 1+len(p.current.chain))
 	p.result.NotAfter = p.current.cert.NotAfter
 	if p.current.cert.NotAfter.Before(now.Add(LeafLifetime)) {
 		p.result.Warnings = append(p.result.Warnings, fmt.Sprintf("the imported CA expires on %s; certificates it signs end then too, so renew it in time",
 			formatTime(p.current.cert.NotAfter)))
 	}
+	if p.write != nil {
+		return p, nil
+	}
+	p.result.Action = Reused
 	return p, p.addCAFixes(s)
+}
+
+// authorityFiles is what ca.key and ca.crt hold for a CA.
+func authorityFiles(a *authority) ([]fileContent, error) {
+	keyPEM, err := encodeKeyPEM(a.key)
+	if err != nil {
+		return nil, err
+	}
+	return []fileContent{
+		{fileSpec{name: caBase + ".key", mode: keyMode, uid: -1, gid: -1}, keyPEM},
+		{fileSpec{name: caBase + ".crt", mode: certMode, uid: -1, gid: -1}, a.bundlePEM()},
+	}, nil
+}
+
+// fileContent is one file to write.
+type fileContent struct {
+	spec fileSpec
+	data []byte
 }
 
 func (p *caPlan) addCAFixes(s *Store) error {
@@ -124,7 +180,8 @@ func (p *caPlan) addCAFixes(s *Store) error {
 }
 
 // planLeaf decides whether one leaf is created, reused or reissued.
-func (s *Store) planLeaf(r Request, ca *caPlan, now time.Time, force bool) (*leafPlan, error) {
+// roots verify imported leaves.
+func (s *Store) planLeaf(r Request, ca *caPlan, roots chainRoots, now time.Time, force bool) (*leafPlan, error) {
 	lp := &leafPlan{req: r, result: Result{Name: r.Name}}
 	crtPEM, haveCrt, err := readOptional(s.path(r.Name + ".crt"))
 	if err != nil {
@@ -135,7 +192,7 @@ func (s *Store) planLeaf(r Request, ca *caPlan, now time.Time, force bool) (*lea
 		return nil, err
 	}
 	if r.Imported {
-		return s.planImportedLeaf(lp, crtPEM, keyPEM, haveCrt && haveKey, now, force)
+		return s.planImportedLeaf(lp, crtPEM, keyPEM, haveCrt, haveKey, roots, now, force)
 	}
 	var leaf *x509.Certificate
 	var reasons []string
@@ -169,24 +226,87 @@ func (s *Store) planLeaf(r Request, ca *caPlan, now time.Time, force bool) (*lea
 	return lp, lp.addFixes(s)
 }
 
-// planImportedLeaf checks a certificate the operator brought; it is never
-// replaced here, so problems are errors and near expiry is a warning.
-func (s *Store) planImportedLeaf(lp *leafPlan, crtPEM, keyPEM []byte, present bool, now time.Time, force bool) (*leafPlan, error) {
-	r := lp.req
-	if !present {
-		return nil, fmt.Errorf("certificate %s was to be imported, but %s.crt or %s.key is missing in %s; import it again: %w", r.Name, r.Name, r.Name, s.Dir, fs.ErrNotExist)
+// planImportedLeaf checks the server certificate the operator brings, or
+// else the one imported earlier. It is never issued here, so problems are
+// errors and near expiry is a warning. Importing is also what rotating it
+// means.
+func (s *Store) planImportedLeaf(lp *leafPlan, crtPEM, keyPEM []byte, haveCrt, haveKey bool, roots chainRoots, now time.Time, force bool) (*leafPlan, error) {
+	r, imp := lp.req, lp.req.Import
+	opts := ChainOptions{Names: r.wantedNames(), Roots: roots.pool, Now: now, Trust: roots.name}
+	if imp == nil {
+		switch {
+		case !haveCrt || !haveKey:
+			return nil, fmt.Errorf("certificate %s was to be imported, but %s.crt or %s.key is missing in %s; import it again: %w", r.Name, r.Name, r.Name, s.Dir, fs.ErrNotExist)
+		case force:
+			return nil, fmt.Errorf("%s was imported; import a renewed certificate instead of rotating it", r.Name)
+		}
+		sc, err := ValidateServerChain(crtPEM, keyPEM, opts)
+		if err != nil {
+			return nil, importError(r.Name, nil, err)
+		}
+		lp.result.Action = Reused
+		lp.result.Warnings = sc.Warnings
+		lp.result.NotAfter = sc.Certificates[0].NotAfter
+		lp.result.Imported = describeImported(sc.Certificates[0], len(sc.Certificates))
+		return lp, lp.addFixes(s)
 	}
-	if force {
-		return nil, fmt.Errorf("%s was imported; import a renewed certificate instead of rotating it", r.Name)
-	}
-	sc, err := ValidateServerChain(crtPEM, keyPEM, ChainOptions{Names: r.wantedNames(), Roots: s.Roots, Now: now})
+	sc, err := ValidateServerChain(imp.CertPEM, imp.KeyPEM, opts)
 	if err != nil {
-		return nil, fmt.Errorf("imported certificate %s: %w", r.Name, err)
+		return nil, importError(r.Name, imp, err)
 	}
-	lp.result.Action = Reused
+	keyOut, err := encodeKeyPEM(sc.key)
+	if err != nil {
+		return nil, err
+	}
+	crtOut := encodeCertsPEM(sc.Certificates...)
 	lp.result.Warnings = sc.Warnings
 	lp.result.NotAfter = sc.Certificates[0].NotAfter
-	return lp, lp.addFixes(s)
+	lp.result.Imported = describeImported(sc.Certificates[0], len(sc.Certificates))
+	if haveCrt && haveKey && bytes.Equal(crtPEM, crtOut) && bytes.Equal(keyPEM, keyOut) {
+		lp.result.Action = Reused
+		return lp, lp.addFixes(s)
+	}
+	lp.write = []fileContent{{keySpec(r), keyOut}, {certSpec(r), crtOut}}
+	lp.result.Files = []string{r.Name + ".key", r.Name + ".crt"}
+	lp.result.Action, lp.result.Reasons = Created, []string{"imported from " + imp.CertFile}
+	if haveCrt || haveKey {
+		lp.result.Action, lp.result.Reasons = Reissued, []string{"replaced by the certificate imported from " + imp.CertFile}
+	}
+	return lp, nil
+}
+
+// chainRoots are the roots imported server certificates must chain to.
+type chainRoots struct {
+	pool *x509.CertPool // nil: the system trust store
+	name string         // for messages; "" names the system trust store
+}
+
+// importRoots trusts, for imported server certificates, Store.Roots (the
+// system trust store when nil) and an imported CA with its issuers, so a
+// gateway certificate from the bank's own PKI is accepted.
+func (s *Store) importRoots(ca *caPlan, imported bool) (chainRoots, error) {
+	roots := chainRoots{pool: s.Roots}
+	if s.Roots != nil {
+		roots.name = "the trusted roots given"
+	}
+	if !imported || ca.current == nil {
+		return roots, nil
+	}
+	base := s.Roots
+	if base == nil {
+		sys, err := x509.SystemCertPool()
+		if err != nil {
+			return roots, fmt.Errorf("load the system trust store: %w", err)
+		}
+		base, roots.name = sys, "the system trust store"
+	}
+	roots.pool = base.Clone()
+	roots.pool.AddCert(ca.current.cert)
+	for _, c := range ca.current.chain {
+		roots.pool.AddCert(c)
+	}
+	roots.name += " or the imported CA " + certName(ca.current.cert) + " and its issuers"
+	return roots, nil
 }
 
 func (lp *leafPlan) addFixes(s *Store) error {

@@ -20,13 +20,23 @@
 // ("expires in 12 days", "missing SAN bank.example.org"). Report.TrustChanged
 // says ca.crt was written and must reach every client that trusts it.
 //
-// Operators may bring their own material. ValidateCA and ValidateServerChain
-// check it without writing; Store.ImportCA and Store.ImportServerCertificate
-// check and store it. Afterwards set CAOptions.Imported, or Request.Imported
-// for the gateway: imported material is checked on every run but never
-// replaced here. Errors about certificate material are *ValidationError
-// values whose Kind is one of the Err* classes (errors.Is works) and whose
-// text names the certificate, the names or dates involved, and the fix.
+// Operators may bring their own material: a CA (root or intermediate, with
+// its issuers) that signs every leaf, and a ready server certificate chain
+// (for the gateway, often from a public CA). ReadImport reads the files;
+// set the result as CAOptions.Import, or as Request.Import for the gateway.
+// Plan then validates it with the rest, before anything is written: key
+// and certificate match, CA basic constraints and key usage, validity, key
+// type and size, a chain that links up to the root, names covered, and the
+// CA's name constraints against every name it must sign. Ensure writes it
+// (the CA key as ca.key, mode 0600, like a generated one), and Rotate with
+// an Import swaps a renewed server certificate in. Later runs set only
+// CAOptions.Imported or Request.Imported: the material in the directory is
+// checked on every run but never replaced here. ValidateCA and
+// ValidateServerChain check material alone. Errors about certificate
+// material are *ValidationError values whose Kind is one of the Err*
+// classes (errors.Is works) and whose text names the certificate, the names
+// or dates involved, and the fix; a refused import is an *ImportError that
+// also names the files.
 //
 // # Files
 //
@@ -74,7 +84,8 @@
 // # Name constraints and hostname changes
 //
 // A generated CA permits only localhost, loopback, every DNS name and IP
-// address in the requests, and CAOptions.PermitDNS and PermitIPs. A stolen
+// address in the requests it signs (not the imported ones), and
+// CAOptions.PermitDNS and PermitIPs. A stolen
 // ca.key therefore cannot mint a certificate that a client trusting ca.crt
 // accepts for any other name; Go, OpenSSL and Java enforce this.
 //

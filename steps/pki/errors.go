@@ -36,6 +36,8 @@ var (
 	ErrWrongUsage = errors.New("wrong certificate usage")
 	// ErrNameNotPermitted: the CA's name constraints exclude a requested name.
 	ErrNameNotPermitted = errors.New("name not permitted by CA")
+	// ErrUnreadable: a file to import is missing, unreadable or not a regular file.
+	ErrUnreadable = errors.New("unreadable file")
 	// ErrInvalidRequest: a certificate request is malformed.
 	ErrInvalidRequest = errors.New("invalid certificate request")
 )

@@ -1,117 +1,129 @@
 package pki
 
 import (
-	"bytes"
-	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 )
 
-// ImportCA validates a CA certificate and key an operator brings (see
-// ValidateCA) and stores them as ca.crt and ca.key. Afterwards use the Store
-// with CAOptions.Imported set; the next Ensure reissues every certificate
-// the previous CA signed. Importing the same CA again writes nothing.
-func (s *Store) ImportCA(ctx context.Context, certPEM, keyPEM []byte) (Result, error) {
-	a, err := parseAuthority(certPEM, keyPEM, s.now())
-	if err != nil {
-		return Result{}, fmt.Errorf("import CA: %w", err)
-	}
-	keyOut, err := encodeKeyPEM(a.key)
-	if err != nil {
-		return Result{}, fmt.Errorf("import CA: %w", err)
-	}
-	res := Result{Name: caBase, NotAfter: a.cert.NotAfter}
-	err = s.install(ctx, &res, []fileContent{
-		{fileSpec{name: caBase + ".key", mode: keyMode, uid: -1, gid: -1}, keyOut},
-		{fileSpec{name: caBase + ".crt", mode: certMode, uid: -1, gid: -1}, a.bundlePEM()},
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("import CA: %w", err)
-	}
-	if res.Action == Reissued {
-		res.Warnings = append(res.Warnings, "the certificates the previous CA signed are reissued by the next run")
-	}
-	return res, nil
+// Import is certificate material an operator brings: a PEM certificate file
+// and the PEM private key that belongs to it. For a CA the certificate file
+// continues with the issuers up to the root; for a server certificate it
+// continues with the intermediates. Set it as CAOptions.Import or
+// Request.Import: Plan validates it like everything else, and Ensure writes
+// it into the directory unless the files there already hold it.
+type Import struct {
+	// CertFile and KeyFile say where the PEM came from, for messages.
+	CertFile, KeyFile string
+	CertPEM, KeyPEM   []byte
 }
 
-// ImportServerCertificate validates a server certificate chain and key an
-// operator brings (see ValidateServerChain) against the names of r, and
-// stores them as <r.Name>.crt (server certificate, then intermediates) and
-// <r.Name>.key with r's owner and mode. Afterwards pass r with Imported set
-// to Ensure, which then checks it on every run instead of issuing it.
-func (s *Store) ImportServerCertificate(ctx context.Context, r Request, chainPEM, keyPEM []byte) (Result, error) {
-	r, err := r.normalize()
+// maxImportFile bounds what is read from an operator's file: a PEM chain of
+// a dozen RSA-4096 certificates is well below it.
+const maxImportFile = 1 << 20
+
+// ReadImport reads a certificate file and its key file. Both must be regular
+// files of at most 1 MiB; the errors say which file and why.
+func ReadImport(certFile, keyFile string) (*Import, error) {
+	crt, err := readImportFile(certFile, "certificate")
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	sc, err := ValidateServerChain(chainPEM, keyPEM, ChainOptions{Names: r.wantedNames(), Roots: s.Roots, Now: s.now()})
+	key, err := readImportFile(keyFile, "key")
 	if err != nil {
-		return Result{}, fmt.Errorf("import %s certificate: %w", r.Name, err)
+		return nil, err
 	}
-	keyOut, err := encodeKeyPEM(sc.key)
-	if err != nil {
-		return Result{}, fmt.Errorf("import %s certificate: %w", r.Name, err)
-	}
-	res := Result{Name: r.Name, NotAfter: sc.Certificates[0].NotAfter, Warnings: sc.Warnings}
-	err = s.install(ctx, &res, []fileContent{
-		{keySpec(r), keyOut},
-		{certSpec(r), encodeCertsPEM(sc.Certificates...)},
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("import %s certificate: %w", r.Name, err)
-	}
-	return res, nil
+	return &Import{CertFile: certFile, KeyFile: keyFile, CertPEM: crt, KeyPEM: key}, nil
 }
 
-type fileContent struct {
-	spec fileSpec
-	data []byte
+func readImportFile(path, what string) ([]byte, error) {
+	fix := "check the path, and that the installer can read the file"
+	if path == "" {
+		return nil, invalid(ErrUnreadable, fmt.Sprintf("no %s file is given", what), fmt.Sprintf("give the %s file too: a certificate and its key go together", what))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, invalid(ErrUnreadable, fmt.Sprintf("the %s file %s cannot be read: %v", what, path, unwrapPath(err)), fix)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, invalid(ErrUnreadable, fmt.Sprintf("the %s file %s cannot be read: %v", what, path, err), fix)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, invalid(ErrUnreadable, fmt.Sprintf("the %s file %s is not a regular file (%s)", what, path, fi.Mode().Type()), "give the path of the PEM file itself")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxImportFile+1))
+	if err != nil {
+		return nil, invalid(ErrUnreadable, fmt.Sprintf("the %s file %s cannot be read: %v", what, path, err), fix)
+	}
+	if len(data) > maxImportFile {
+		return nil, invalid(ErrBadPEM, fmt.Sprintf("the %s file %s is larger than %d bytes", what, path, maxImportFile), "give a file that holds PEM text only")
+	}
+	return data, nil
 }
 
-// install writes the files whose content differs, in order, and corrects
-// the mode and owner of the others; it fills in res's action and files.
-func (s *Store) install(ctx context.Context, res *Result, files []fileContent) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// unwrapPath drops the operation and path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	if err := os.MkdirAll(s.Dir, dirMode); err != nil {
-		return fmt.Errorf("create certificate directory: %w", err)
-	}
-	existed := false
-	for _, f := range files {
-		old, ok, err := readOptional(s.path(f.spec.name))
-		if err != nil {
-			return err
-		}
-		existed = existed || ok
-		if ok && bytes.Equal(old, f.data) {
-			fix, err := checkFile(s.path(f.spec.name), f.spec)
-			if err != nil {
-				return err
-			}
-			if fix != nil {
-				if err := fix.apply(); err != nil {
-					return err
-				}
-				res.Notes = append(res.Notes, fix.description)
-			}
-			continue
-		}
-		if err := writeFileAtomic(s.Dir, f.spec, f.data); err != nil {
-			return err
-		}
-		res.Files = append(res.Files, f.spec.name)
+	return err
+}
+
+// ImportError is refused import material: which certificate ("ca" or a
+// request's name), the files it came from, and why. It unwraps to the
+// reason, usually a *ValidationError.
+type ImportError struct {
+	Name              string
+	CertFile, KeyFile string
+	Err               error
+}
+
+func (e *ImportError) Error() string {
+	what := "the CA"
+	if e.Name != caBase {
+		what = "the " + e.Name + " certificate"
 	}
 	switch {
-	case len(res.Files) == 0:
-		res.Action = Reused
-		return nil
-	case existed:
-		res.Action = Reissued
-		res.Reasons = append(res.Reasons, "replaced by the imported files")
-	default:
-		res.Action = Created
-		res.Reasons = append(res.Reasons, "imported")
+	case e.CertFile == "" && e.KeyFile == "":
+		return fmt.Sprintf("imported %s: %v", what, e.Err)
+	case e.CertFile == "" || e.KeyFile == "":
+		return fmt.Sprintf("import %s from %s: %v", what, e.CertFile+e.KeyFile, e.Err)
 	}
-	return syncDir(s.Dir)
+	return fmt.Sprintf("import %s from %s and %s: %v", what, e.CertFile, e.KeyFile, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *ImportError) Unwrap() error { return e.Err }
+
+func importError(name string, imp *Import, err error) error {
+	e := &ImportError{Name: name, Err: err}
+	if imp != nil {
+		e.CertFile, e.KeyFile = imp.CertFile, imp.KeyFile
+	}
+	return e
+}
+
+// Imported describes imported material as a person checks it: the
+// certificate's subject and issuer, its end, its fingerprint and how many
+// certificates the stored file holds.
+type Imported struct {
+	Subject  string    `json:"subject"`
+	Issuer   string    `json:"issuer"`
+	NotAfter time.Time `json:"not_after"`
+	// SHA256 is the certificate's fingerprint, as browsers and
+	// `openssl x509 -fingerprint -sha256` show it.
+	SHA256 string `json:"sha256"`
+	// Chain counts the certificates stored: for a CA, itself and its
+	// issuers; for a server certificate, itself and its intermediates.
+	Chain int `json:"chain"`
+}
+
+func describeImported(c *x509.Certificate, chain int) *Imported {
+	return &Imported{Subject: c.Subject.String(), Issuer: c.Issuer.String(), NotAfter: c.NotAfter, SHA256: fingerprint(c), Chain: chain}
 }

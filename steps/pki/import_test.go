@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -87,10 +88,13 @@ func TestValidateCARefusals(t *testing.T) {
 			_, err := ValidateCA(tc.certPEM, tc.key, testNow)
 			wantValidation(t, err, tc.kind, tc.messageParts...)
 
-			// The store refuses the same material and writes nothing.
-			s := newStore(t, CAOptions{Imported: true})
-			if _, err := s.ImportCA(context.Background(), tc.certPEM, tc.key); !errors.Is(err, tc.kind) || !strings.HasPrefix(err.Error(), "import CA: ") {
-				t.Errorf("ImportCA: %v", err)
+			// The store refuses the same material, naming the files, and
+			// writes nothing.
+			s := newStore(t, CAOptions{Import: &Import{CertFile: "/etc/bank/ca.pem", KeyFile: "/etc/bank/ca.key", CertPEM: tc.certPEM, KeyPEM: tc.key}})
+			_, err = s.Ensure(context.Background(), fullStack("bank.example.org"))
+			var ie *ImportError
+			if !errors.Is(err, tc.kind) || !errors.As(err, &ie) || ie.Name != "ca" || !strings.HasPrefix(err.Error(), "import the CA from /etc/bank/ca.pem and /etc/bank/ca.key: ") {
+				t.Errorf("Ensure with the CA to import: %v", err)
 			}
 			if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
 				t.Error("a refused import wrote files")
@@ -99,25 +103,37 @@ func TestValidateCARefusals(t *testing.T) {
 	}
 }
 
+// caImport is operator material for a CA, as ReadImport would return it.
+func caImport(cert *testCert, chain ...*testCert) *Import {
+	pemData := cert.certPEM
+	for _, c := range chain {
+		pemData = joinPEM(pemData, c.certPEM)
+	}
+	return &Import{CertFile: "ca.pem", KeyFile: "ca.key", CertPEM: pemData, KeyPEM: cert.keyPEM}
+}
+
 func TestImportedRootCASignsLeaves(t *testing.T) {
 	tmpl := caTemplate("Corp Root")
 	tmpl.NotAfter = testNow.Add(200 * day) // shorter than a leaf lifetime
 	root := makeCert(t, tmpl, nil, nil)
-	s := newStore(t, CAOptions{Imported: true})
-	res, err := s.ImportCA(context.Background(), root.certPEM, root.keyPEM)
-	if err != nil || res.Action != Created {
-		t.Fatalf("ImportCA: %+v, %v", res, err)
-	}
-	if again, err := s.ImportCA(context.Background(), root.certPEM, root.keyPEM); err != nil || again.Action != Reused {
-		t.Errorf("importing the same CA again: %+v, %v", again, err)
-	}
+	s := newStore(t, CAOptions{Import: caImport(root)})
 	reqs := fullStack("bank.example.org", hostIP)
 	rep := ensure(t, s, reqs)
-	if rep.CA.Action != Reused || rep.TrustChanged() {
-		t.Errorf("imported CA: %s, trust changed %v", rep.CA.Action, rep.TrustChanged())
+	if rep.CA.Action != Created || !rep.TrustChanged() || !slices.Equal(rep.CA.Reasons, []string{"imported from ca.pem"}) {
+		t.Errorf("imported CA: %+v", rep.CA)
+	}
+	if im := rep.CA.Imported; im == nil || im.Subject != "CN=Corp Root" || im.SHA256 != fingerprint(root.cert) || im.Chain != 1 {
+		t.Errorf("the report does not describe the imported CA: %+v", im)
 	}
 	if !slices.ContainsFunc(rep.CA.Warnings, func(w string) bool { return strings.Contains(w, "the imported CA expires on") }) {
 		t.Errorf("no warning that the imported CA ends before a full leaf lifetime: %q", rep.CA.Warnings)
+	}
+	// The key is kept like a generated CA's: ca.key, the owner's only.
+	if fi, err := os.Stat(filepath.Join(s.Dir, "ca.key")); err != nil || fi.Mode().Perm() != keyMode {
+		t.Errorf("ca.key: %v %v", fi.Mode(), err)
+	}
+	if a := loadAuthority(t, s.Dir, testNow); !a.cert.Equal(root.cert) || !keyMatches(a.key, root.cert) {
+		t.Error("ca.crt and ca.key do not hold the imported CA")
 	}
 	for _, r := range reqs {
 		leaf := readCert(t, filepath.Join(s.Dir, r.Name+".crt"))
@@ -128,11 +144,44 @@ func TestImportedRootCASignsLeaves(t *testing.T) {
 			t.Errorf("%s ends %v, want the CA's end %v", r.Name, leaf.NotAfter, root.cert.NotAfter)
 		}
 	}
-	if again := ensure(t, s, reqs); !again.UpToDate() {
-		t.Errorf("rerun with an imported CA changed %v", again.ChangedFiles())
+	if again := ensure(t, s, reqs); !again.UpToDate() || again.CA.Action != Reused {
+		t.Errorf("importing the same CA again changed %v", again.ChangedFiles())
+	}
+	// Later runs work from the copy: the operator's files may be gone.
+	later := newStore(t, CAOptions{Imported: true})
+	later.Dir = s.Dir
+	if again := ensure(t, later, reqs); !again.UpToDate() || again.CA.Imported == nil {
+		t.Errorf("a run without the files changed %v", again.ChangedFiles())
 	}
 	if _, err := s.Rotate(context.Background(), reqs, "ca"); err == nil || !strings.Contains(err.Error(), "import a new CA") {
 		t.Errorf("rotating an imported CA: %v", err)
+	}
+}
+
+// Importing a CA in place of the generated one replaces it and reissues
+// every certificate from it; the reverse generates a new CA.
+func TestImportReplacesTheGeneratedCA(t *testing.T) {
+	s := newStore(t, CAOptions{})
+	reqs := fullStack("bank.example.org", hostIP)
+	ensure(t, s, reqs)
+	root := makeCert(t, caTemplate("Corp Root"), nil, nil)
+	s.CA = CAOptions{Import: caImport(root)}
+	plan, err := s.Plan(context.Background(), reqs)
+	if err != nil || plan.CA.Action != Reissued || !slices.Equal(plan.CA.Reasons, []string{"replaced by the CA imported from ca.pem"}) {
+		t.Fatalf("plan: %+v, %v", plan.CA, err)
+	}
+	rep := ensure(t, s, reqs)
+	for _, r := range rep.Certificates {
+		if r.Action != Reissued || !slices.Contains(r.Reasons, "the CA was replaced") {
+			t.Errorf("%s: %s %v, want reissued from the imported CA", r.Name, r.Action, r.Reasons)
+		}
+		if err := readCert(t, filepath.Join(s.Dir, r.Name+".crt")).CheckSignatureFrom(root.cert); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+	}
+	s.CA = CAOptions{}
+	if back := ensure(t, s, reqs); back.CA.Action != Reissued || !loadAuthority(t, s.Dir, testNow).generated() {
+		t.Errorf("back to generate: %+v", back.CA)
 	}
 }
 
@@ -141,10 +190,7 @@ func TestImportedRootCASignsLeaves(t *testing.T) {
 func TestImportedIntermediateCA(t *testing.T) {
 	root := makeCert(t, caTemplate("Corp Root"), nil, nil)
 	inter := makeCert(t, caTemplate("Corp Issuing CA"), root, nil)
-	s := newStore(t, CAOptions{Imported: true})
-	if _, err := s.ImportCA(context.Background(), joinPEM(inter.certPEM, root.certPEM), inter.keyPEM); err != nil {
-		t.Fatal(err)
-	}
+	s := newStore(t, CAOptions{Import: caImport(inter, root)})
 	reqs := fullStack("bank.example.org", hostIP)
 	ensure(t, s, reqs)
 
@@ -164,19 +210,39 @@ func TestImportedIntermediateCA(t *testing.T) {
 	}
 }
 
-func TestImportedCAWithForeignConstraints(t *testing.T) {
-	tmpl := caTemplate("Branch CA")
-	tmpl.PermittedDNSDomains = []string{"branch.example.org"}
-	ca := makeCert(t, tmpl, nil, nil)
-	s := newStore(t, CAOptions{Imported: true})
-	if _, err := s.ImportCA(context.Background(), ca.certPEM, ca.keyPEM); err != nil {
-		t.Fatal(err)
+// A subordinate CA whose name constraints leave out a name the stack needs
+// is refused with the name, before anything is written; one limited to
+// exactly the stack's names signs them all.
+func TestImportedCANameConstraints(t *testing.T) {
+	reqs := []Request{
+		{Name: "vault", DNSNames: []string{"vault"}, Usage: UsageServer, UID: -1, GID: -1},
+		{Name: "gateway", DNSNames: []string{"bank.example.org"}, IPs: []netip.Addr{hostIP}, Usage: UsageServer, UID: -1, GID: -1},
 	}
-	reqs := []Request{{Name: "vault", DNSNames: []string{"vault"}, Usage: UsageServer, UID: -1, GID: -1}}
+	root := makeCert(t, caTemplate("Corp Root"), nil, nil)
+	narrowTmpl := caTemplate("Branch CA")
+	narrowTmpl.PermittedDNSDomains = []string{"branch.example.org", "vault"}
+	narrow := makeCert(t, narrowTmpl, root, nil)
+	s := newStore(t, CAOptions{Import: caImport(narrow, root)})
 	_, err := s.Ensure(context.Background(), reqs)
-	wantValidation(t, err, ErrNameNotPermitted, "the imported CA CN=Branch CA does not permit vault (certificate vault)", "allow only branch.example.org")
-	if _, statErr := os.Stat(filepath.Join(s.Dir, "vault.crt")); statErr == nil {
-		t.Error("a refused request was issued")
+	wantValidation(t, err, ErrNameNotPermitted, "import the CA from ca.pem and ca.key: the imported CA CN=Branch CA does not permit bank.example.org (certificate gateway)", "allow only branch.example.org, vault")
+	if _, statErr := os.Stat(s.Dir); statErr == nil {
+		t.Error("a refused import wrote files")
+	}
+
+	stackTmpl := caTemplate("Stack CA")
+	stackTmpl.PermittedDNSDomains = []string{"vault", "bank.example.org"}
+	stackTmpl.PermittedIPRanges = []*net.IPNet{{IP: hostIP.AsSlice(), Mask: net.CIDRMask(32, 32)}}
+	stack := makeCert(t, stackTmpl, root, nil)
+	s.CA.Import = caImport(stack, root)
+	ensure(t, s, reqs)
+	// An imported gateway certificate is not the CA's to sign: the CA need
+	// not permit its names.
+	gw := makeCert(t, serverTemplate("bank.example.org", "bank.example.org", hostIP.String()), root, nil)
+	reqs[1] = gatewayRequest("bank.example.org", hostIP.String())
+	reqs[1].Import = &Import{CertFile: "gw.pem", KeyFile: "gw.key", CertPEM: gw.certPEM, KeyPEM: gw.keyPEM}
+	s.CA.Import = caImport(narrow, root)
+	if _, err := s.Plan(context.Background(), reqs); err != nil {
+		t.Errorf("the CA was held to the imported gateway's names: %v", err)
 	}
 }
 
@@ -206,17 +272,28 @@ func TestImportServerCertificate(t *testing.T) {
 	s.Roots = pc.roots
 	gw := gatewayRequest("bank.example.org")
 	// The root in the file is accepted and left out of what is stored.
-	res, err := s.ImportServerCertificate(context.Background(), gw, joinPEM(pc.leaf.certPEM, pc.inter.certPEM, pc.root.certPEM), pc.leaf.keyPEM)
-	if err != nil || res.Action != Created {
-		t.Fatalf("import: %+v, %v", res, err)
+	gw.Import = &Import{CertFile: "chain.pem", KeyFile: "gw.key", CertPEM: joinPEM(pc.leaf.certPEM, pc.inter.certPEM, pc.root.certPEM), KeyPEM: pc.leaf.keyPEM}
+	reqs := append(fullStack("bank.example.org", hostIP)[:1], gw)
+	rep := ensure(t, s, reqs)
+	if r, _ := rep.Result("gateway"); r.Action != Created || !slices.Equal(r.Reasons, []string{"imported from chain.pem"}) || r.Imported == nil || r.Imported.Chain != 2 || r.Imported.Issuer != "CN=Test Public Issuing CA" {
+		t.Fatalf("import: %+v", r)
 	}
 	data, _ := os.ReadFile(filepath.Join(s.Dir, "gateway.crt"))
 	if want := joinPEM(pc.leaf.certPEM, pc.inter.certPEM); string(data) != string(want) {
 		t.Error("gateway.crt is not the server certificate followed by the intermediate")
 	}
+	// The CA did not sign it, so need not permit its names.
+	if nc := constraintsOf(loadAuthority(t, s.Dir, testNow).cert); slices.Contains(nc.permittedDNS, "bank.example.org") {
+		t.Errorf("the generated CA permits the imported certificate's name: %v", nc.permittedDNS)
+	}
 
-	reqs := append(fullStack("bank.example.org", hostIP)[:1], gw)
-	rep := ensure(t, s, reqs)
+	if again := ensure(t, s, reqs); !again.UpToDate() {
+		t.Errorf("importing the same chain again changed %v", again.ChangedFiles())
+	}
+	later := reqs[1]
+	later.Import = nil
+	reqs[1] = later
+	rep = ensure(t, s, reqs)
 	if r, _ := rep.Result("gateway"); r.Action != Reused || len(r.Files) != 0 {
 		t.Errorf("imported gateway: %+v, want reused as it is", r)
 	}
@@ -229,15 +306,103 @@ func TestImportServerCertificate(t *testing.T) {
 
 	// The hostname moves away from what the certificate covers: refuse.
 	reqs[1] = gatewayRequest("core.example.org")
-	_, err = s.Ensure(context.Background(), reqs)
-	wantValidation(t, err, ErrHostnameNotCovered, "imported certificate gateway: ", "does not cover core.example.org")
+	_, err := s.Ensure(context.Background(), reqs)
+	wantValidation(t, err, ErrHostnameNotCovered, "imported the gateway certificate: ", "does not cover core.example.org")
 
 	// Near its end it is still used, with a warning.
 	s.Now = func() time.Time { return pc.leaf.cert.NotAfter.Add(-20 * day) }
-	reqs[1] = gw
+	reqs[1] = gatewayRequest("bank.example.org")
 	rep = ensure(t, s, reqs)
 	if r, _ := rep.Result("gateway"); len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "in 20 days; import a renewed certificate") {
 		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
+// Rotating an imported certificate means importing its renewal: only that
+// certificate is written.
+func TestRotateSwapsInARenewedImport(t *testing.T) {
+	pc := newPublicChain(t)
+	s := newStore(t, CAOptions{})
+	s.Roots = pc.roots
+	gw := gatewayRequest("bank.example.org")
+	gw.Import = &Import{CertFile: "chain.pem", KeyFile: "gw.key", CertPEM: joinPEM(pc.leaf.certPEM, pc.inter.certPEM), KeyPEM: pc.leaf.keyPEM}
+	reqs := append(fullStack("bank.example.org", hostIP)[:2], gw)
+	ensure(t, s, reqs)
+	before := snapshot(t, s.Dir)
+
+	renewed := makeCert(t, serverTemplate("bank.example.org", "bank.example.org"), pc.inter, nil)
+	reqs[2].Import = &Import{CertFile: "renewed.pem", KeyFile: "renewed.key", CertPEM: joinPEM(renewed.certPEM, pc.inter.certPEM), KeyPEM: renewed.keyPEM}
+	rep, err := s.Rotate(context.Background(), reqs, "gateway")
+	if err != nil || len(rep.Certificates) != 1 || rep.Certificates[0].Action != Reissued || !slices.Equal(rep.Certificates[0].Reasons, []string{"replaced by the certificate imported from renewed.pem"}) {
+		t.Fatalf("rotate: %+v, %v", rep, err)
+	}
+	if got := changedFiles(before, snapshot(t, s.Dir)); !slices.Equal(got, []string{"gateway.crt", "gateway.key"}) {
+		t.Errorf("rotating the imported certificate changed %v", got)
+	}
+	if !readCert(t, filepath.Join(s.Dir, "gateway.crt")).Equal(renewed.cert) {
+		t.Error("gateway.crt is not the renewed certificate")
+	}
+
+	// A renewal for another name is refused; nothing changes.
+	before = snapshot(t, s.Dir)
+	wrong := makeCert(t, serverTemplate("other.example.org", "other.example.org"), pc.inter, nil)
+	reqs[2].Import = &Import{CertFile: "wrong.pem", KeyFile: "wrong.key", CertPEM: joinPEM(wrong.certPEM, pc.inter.certPEM), KeyPEM: wrong.keyPEM}
+	_, err = s.Rotate(context.Background(), reqs, "gateway")
+	wantValidation(t, err, ErrHostnameNotCovered, "import the gateway certificate from wrong.pem and wrong.key: ", "does not cover bank.example.org")
+	if got := changedFiles(before, snapshot(t, s.Dir)); len(got) != 0 {
+		t.Errorf("a refused renewal changed %v", got)
+	}
+}
+
+// The gateway's certificate may come from the bank's own PKI: the imported
+// CA's root is trusted for it, though the system trust store lacks it.
+func TestImportedGatewayFromTheImportedCAsRoot(t *testing.T) {
+	root := makeCert(t, caTemplate("Corp Root"), nil, nil)
+	issuing := makeCert(t, caTemplate("Corp Issuing CA"), root, nil)
+	web := makeCert(t, caTemplate("Corp Web CA"), root, nil)
+	leaf := makeCert(t, serverTemplate("bank.example.org", "bank.example.org"), web, nil)
+	s := newStore(t, CAOptions{Import: caImport(issuing, root)})
+	gw := gatewayRequest("bank.example.org")
+	gw.Import = &Import{CertFile: "chain.pem", KeyFile: "gw.key", CertPEM: joinPEM(leaf.certPEM, web.certPEM), KeyPEM: leaf.keyPEM}
+	rep := ensure(t, s, append(fullStack("bank.example.org")[:1], gw))
+	if r, _ := rep.Result("gateway"); r.Action != Created || r.Imported.Issuer != "CN=Corp Web CA" {
+		t.Errorf("gateway: %+v", r)
+	}
+	// Without the CA the same chain ends at a root nobody here trusts.
+	s2 := newStore(t, CAOptions{})
+	_, err := s2.Plan(context.Background(), []Request{gw})
+	wantValidation(t, err, ErrChainIncomplete, "import the gateway certificate from chain.pem and gw.key: ", "issued by CN=Corp Root, whose certificate is neither in the chain file nor in the system trust store")
+}
+
+func TestReadImport(t *testing.T) {
+	dir := t.TempDir()
+	crt, key := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca.key")
+	if err := os.WriteFile(crt, []byte("cert"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := ReadImport(crt, key)
+	if err != nil || string(imp.CertPEM) != "cert" || string(imp.KeyPEM) != "key" || imp.CertFile != crt {
+		t.Fatalf("ReadImport: %+v, %v", imp, err)
+	}
+	big := filepath.Join(dir, "big.pem")
+	if err := os.WriteFile(big, make([]byte, maxImportFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		crt, key string
+		kind     error
+		part     string
+	}{
+		{filepath.Join(dir, "missing.pem"), key, ErrUnreadable, "the certificate file " + filepath.Join(dir, "missing.pem") + " cannot be read: no such file or directory"},
+		{crt, dir, ErrUnreadable, "the key file " + dir + " is not a regular file"},
+		{crt, "", ErrUnreadable, "no key file is given"},
+		{big, key, ErrBadPEM, "is larger than 1048576 bytes"},
+	} {
+		_, err := ReadImport(c.crt, c.key)
+		wantValidation(t, err, c.kind, c.part)
 	}
 }
 

@@ -43,9 +43,16 @@ type CertInfo struct {
 	ChainLength int `json:"chain_length"`
 	// Key is the matching key file; nil when there is none.
 	Key *KeyFileInfo `json:"key,omitempty"`
+	// Imported says the operator brought the certificate: a CA this
+	// installer did not generate, or a leaf ca.crt did not sign (a public
+	// gateway certificate). Only the operator's CA can renew it.
+	Imported bool `json:"imported"`
 	// Problems are what a person should look at: expiry, a key that does
 	// not match, a key readable by others, a certificate the CA did not sign.
 	Problems []string `json:"problems,omitempty"`
+	// Warnings need a person soon but break nothing yet: an imported
+	// certificate within RenewImportedBefore of its end.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // KeyFileInfo describes a private key file without revealing the key.
@@ -85,10 +92,12 @@ func (s *Store) Inspect(ctx context.Context) (Inventory, error) {
 	})
 	now := s.now()
 	var ca *x509.Certificate
+	var caGenerated bool
 	caPool := x509.NewCertPool()
 	if data, ok, _ := readOptional(s.path(caBase + ".crt")); ok {
 		if certs, err := parseCertsPEM(data, "ca.crt"); err == nil {
 			ca = certs[0]
+			caGenerated = (&authority{cert: ca}).generated()
 			for _, c := range certs {
 				caPool.AddCert(c)
 			}
@@ -98,12 +107,12 @@ func (s *Store) Inspect(ctx context.Context) (Inventory, error) {
 		if err := ctx.Err(); err != nil {
 			return inv, err
 		}
-		inv.Certificates = append(inv.Certificates, s.inspectOne(n, now, ca, caPool))
+		inv.Certificates = append(inv.Certificates, s.inspectOne(n, now, ca, caGenerated, caPool))
 	}
 	return inv, nil
 }
 
-func (s *Store) inspectOne(name string, now time.Time, ca *x509.Certificate, caPool *x509.CertPool) CertInfo {
+func (s *Store) inspectOne(name string, now time.Time, ca *x509.Certificate, caGenerated bool, caPool *x509.CertPool) CertInfo {
 	info := CertInfo{Name: name, File: name + ".crt"}
 	data, err := os.ReadFile(s.path(info.File))
 	if err != nil {
@@ -142,6 +151,15 @@ func (s *Store) inspectOne(name string, now time.Time, ca *x509.Certificate, caP
 	case left < RenewBefore:
 		info.Problems = append(info.Problems, fmt.Sprintf("expires in %d days", info.DaysLeft))
 	}
+	if name == caBase {
+		info.Imported = !caGenerated
+	} else {
+		// A leaf is the installer's when the CA in ca.crt signed it.
+		info.Imported = ca == nil || c.CheckSignatureFrom(ca) != nil
+	}
+	if left := c.NotAfter.Sub(now); info.Imported && left >= RenewBefore && left < RenewImportedBefore {
+		info.Warnings = append(info.Warnings, fmt.Sprintf("the imported certificate expires in %d days (%s); only its CA can renew it", info.DaysLeft, formatTime(c.NotAfter)))
+	}
 	if name != caBase {
 		if p := s.trustProblem(certs, ca, caPool, now); p != "" {
 			info.Problems = append(info.Problems, p)
@@ -154,14 +172,13 @@ func (s *Store) inspectOne(name string, now time.Time, ca *x509.Certificate, caP
 // trustProblem says why a leaf verifies neither against ca.crt nor, as an
 // imported certificate, against the trusted roots; "" when it verifies.
 func (s *Store) trustProblem(certs []*x509.Certificate, ca *x509.Certificate, caPool *x509.CertPool, now time.Time) string {
-	opts := x509.VerifyOptions{Roots: caPool, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	opts := x509.VerifyOptions{Roots: caPool, Intermediates: x509.NewCertPool(), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(c)
+	}
 	_, caErr := certs[0].Verify(opts)
 	if caErr == nil {
 		return ""
-	}
-	opts.Intermediates = x509.NewCertPool()
-	for _, c := range certs[1:] {
-		opts.Intermediates.AddCert(c)
 	}
 	opts.Roots = s.Roots
 	if _, err := certs[0].Verify(opts); err == nil {

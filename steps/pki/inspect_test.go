@@ -99,3 +99,45 @@ func TestInspectReportsProblems(t *testing.T) {
 		}
 	}
 }
+
+// An imported CA and a gateway chain from another intermediate of the
+// same root: both are marked imported, verify without a problem, and the
+// gateway's approaching end is a warning well before it becomes one.
+func TestInspectImportedCertificates(t *testing.T) {
+	root := makeCert(t, caTemplate("Corp Root"), nil, nil)
+	issuing := makeCert(t, caTemplate("Corp Issuing CA"), root, nil)
+	web := makeCert(t, caTemplate("Corp Web CA"), root, nil)
+	leafTmpl := serverTemplate("bank.example.org", "bank.example.org")
+	leafTmpl.NotAfter = testNow.Add(100 * day)
+	leaf := makeCert(t, leafTmpl, web, nil)
+	s := newStore(t, CAOptions{Import: caImport(issuing, root)})
+	gw := gatewayRequest("bank.example.org")
+	gw.Import = &Import{CertFile: "chain.pem", KeyFile: "gw.key", CertPEM: joinPEM(leaf.certPEM, web.certPEM), KeyPEM: leaf.keyPEM}
+	ensure(t, s, append(fullStack("bank.example.org")[:2], gw))
+
+	inspect := func(at time.Time) map[string]CertInfo {
+		s.Now = func() time.Time { return at }
+		inv, err := s.Inspect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]CertInfo{}
+		for _, c := range inv.Certificates {
+			out[c.Name] = c
+		}
+		return out
+	}
+	got := inspect(testNow)
+	for name, imported := range map[string]bool{"ca": true, "vault": false, "postgres": false, "gateway": true} {
+		if c := got[name]; c.Imported != imported || len(c.Problems) != 0 || len(c.Warnings) != 0 {
+			t.Errorf("%s: imported %v, problems %q, warnings %q; want imported %v and nothing to say", name, c.Imported, c.Problems, c.Warnings, imported)
+		}
+	}
+	got = inspect(testNow.Add(55 * day))
+	if w := got["gateway"].Warnings; len(w) != 1 || !strings.Contains(w[0], "the imported certificate expires in 45 days") || len(got["gateway"].Problems) != 0 {
+		t.Errorf("gateway 45 days before its end: warnings %q, problems %q", w, got["gateway"].Problems)
+	}
+	if w := got["vault"].Warnings; len(w) != 0 {
+		t.Errorf("an issued certificate got the imported warning: %q", w)
+	}
+}

@@ -36,6 +36,9 @@ type Result struct {
 	Files []string `json:"files,omitempty"`
 	// NotAfter is the end of validity; zero when Plan has yet to issue it.
 	NotAfter time.Time `json:"not_after,omitzero"`
+	// Imported describes the operator's certificate, for an imported CA
+	// or server certificate; nil for what this package issues.
+	Imported *Imported `json:"imported,omitempty"`
 }
 
 func (r Result) changed() bool { return len(r.Files) > 0 || len(r.Notes) > 0 }

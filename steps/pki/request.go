@@ -92,9 +92,15 @@ type Request struct {
 	// GroupReadable writes the key 0640 instead of 0600, for services that
 	// read it through their group (Postgres accepts root:postgres 0640).
 	GroupReadable bool
-	// Imported marks a certificate brought with ImportServerCertificate: it is
-	// checked on every run but never issued or replaced by this package.
+	// Imported marks a certificate the operator brings (a public certificate
+	// for the gateway): it is checked on every run, never issued here.
+	// Without Import it must already be in the directory.
 	Imported bool
+	// Import is the server certificate chain and key to put in the
+	// directory (it implies Imported): Plan validates them against the
+	// request's names and the trusted roots, and Ensure (or Rotate, naming
+	// the request) writes them unless the files already hold them.
+	Import *Import
 }
 
 var (
@@ -117,6 +123,7 @@ func (r Request) normalize() (Request, error) {
 	if r.CommonName == "" {
 		r.CommonName = r.Name
 	}
+	r.Imported = r.Imported || r.Import != nil
 	if r.Usage == 0 || r.Usage&^(UsageServer|UsageClient) != 0 {
 		return fail("usage must be UsageServer, UsageClient or both, not %s", r.Usage)
 	}

@@ -85,7 +85,7 @@ func (s *Store) Rotate(ctx context.Context, reqs []Request, names ...string) (Re
 		case !ok:
 			all := slices.Sorted(maps.Keys(known))
 			return Report{}, fmt.Errorf("rotate certificates: no certificate named %q; known: %s, %s", n, caBase, strings.Join(all, ", "))
-		case r.Imported:
+		case r.Imported && r.Import == nil:
 			return Report{}, fmt.Errorf("rotate certificates: %s was imported; import a renewed certificate instead of rotating it", n)
 		}
 		force[n] = true
@@ -108,9 +108,10 @@ type plan struct {
 
 type caPlan struct {
 	result      Result
-	current     *authority // the usable CA on disk; nil if there is none
-	newKey      bool       // a new CA key: every leaf must be reissued
-	recert      bool       // a new CA certificate for the current key
+	current     *authority    // the usable CA on disk; nil if there is none
+	newKey      bool          // a new CA key: every leaf must be reissued
+	recert      bool          // a new CA certificate for the current key
+	write       []fileContent // an imported CA to write (current is it)
 	constraints nameConstraints
 	fixes       []*fileFix
 }
@@ -119,6 +120,7 @@ type leafPlan struct {
 	req    Request
 	result Result
 	issue  bool
+	write  []fileContent // an imported certificate to write
 	fixes  []*fileFix
 }
 
@@ -144,11 +146,17 @@ func (s *Store) plan(ctx context.Context, reqs []Request, force map[string]bool)
 	if p.dirFix != "" {
 		p.ca.result.Notes = append(p.ca.result.Notes, p.dirFix)
 	}
+	var roots chainRoots
+	if slices.ContainsFunc(reqs, func(r Request) bool { return r.Imported }) {
+		if roots, err = s.importRoots(&p.ca, opts.Imported); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range reqs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		lp, err := s.planLeaf(r, &p.ca, p.now, force[r.Name])
+		lp, err := s.planLeaf(r, &p.ca, roots, p.now, force[r.Name])
 		if err != nil {
 			return nil, err
 		}
