@@ -119,7 +119,7 @@ func (d *renderData) certsFor(name string) []CertNeed {
 	switch name {
 	case "gateway":
 		return []CertNeed{{Name: "gateway", CommonName: d.Hostname, DNSNames: []string{d.Hostname},
-			IPs: slices.Clone(d.ips), Server: true}}
+			IPs: slices.Clone(d.ips), Server: true, Public: true}}
 	case "fineract":
 		c := server(name)
 		if d.Has[answers.GroupMessaging] {

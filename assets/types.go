@@ -95,6 +95,9 @@ type CertNeed struct {
 	IPs      []netip.Addr
 	// Server and Client select the extended key usages.
 	Server, Client bool
+	// Public marks the certificate browsers see (the gateway's). It alone
+	// may be a certificate the operator imports (answers: gateway_chain).
+	Public bool
 	// CombinedPEM also asks for pki/<Name>.pem: the PKCS#8 key followed by
 	// the certificate chain in one file, owned and protected like the key.
 	// Kafka's PEM key stores (broker and clients) read that form only.

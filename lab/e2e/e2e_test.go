@@ -248,7 +248,7 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 	before := containerIDs(t, s)
 	r = s.install(ctx)
 	if r.code != 0 {
-		t.Fatalf("rerun: exit %d %s", r.code, r.stderr)
+		t.Fatalf("rerun: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 15))
 	}
 	for _, e := range events(t, r.stdout) {
 		if e.Kind == steps.KindStarted && e.Step != "preflight" && e.Step != "validate" {

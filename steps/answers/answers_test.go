@@ -40,7 +40,9 @@ func TestErrorsNameLineAndFix(t *testing.T) {
 		{"host bits", "version: 1\nnetwork:\n  data: {name: data, subnet: 10.231.30.5/24}\n", 3, []string{"did you mean 10.231.30.0/24?"}},
 		{"overlapping subnets", "version: 1\nnetwork:\n  app: {name: app, subnet: 10.231.0.0/16}\n", 3, []string{"overlaps", "network.dmz.subnet"}},
 		{"unknown group", "version: 1\ngroups: [core, monitorng]\n", 2, []string{`unknown group "monitorng"`, `did you mean "monitoring"?`}},
-		{"missing import file", "version: 1\ncertificates:\n  source: import\n  ca_cert: /nonexistent/ca.pem\n  ca_key: /nonexistent/ca.key\n", 4, []string{"/nonexistent/ca.pem cannot be read"}},
+		{"import key without its certificate", "version: 1\ncertificates:\n  source: import\n  gateway_key: /etc/bank/gw.key\n", 4, []string{"certificates.gateway_chain and certificates.gateway_key must be given together"}},
+		// Files that would be ignored are a mistake, not a silent no-op.
+		{"import files with source generate", "version: 1\ncertificates:\n  source: generate\n  ca_cert: /etc/bank/ca.pem\n  ca_key: /etc/bank/ca.key\n", 3, []string{"certificates.source is generate, so the files named under certificates would be ignored"}},
 		{"file custody in production", "version: 1\nprofile: production\nvault:\n  custody: file\n", 4, []string{"only the demo profile allows"}},
 		{"unknown profile", "version: 1\nprofile: staging\n", 2, []string{`profile "staging" is not known`}},
 		{"not yaml", "version: 1\nvault: [\n", 2, []string{"not valid YAML"}},

@@ -135,24 +135,26 @@ func (a Answers) validateVault(ps *problems) {
 func (a Answers) validateCertificates(ps *problems) {
 	c := a.Certificates
 	switch c.Source {
-	case CertGenerate:
 	case CertImport:
-		if c.CACert == "" && c.GatewayChain == "" {
-			ps.add("certificates", "certificates.source is import but neither ca_cert nor gateway_chain is set")
+		// The files are read and checked where they are imported (install,
+		// certs generate), with the installation's names: an
+		// installation's own copy of its answers works without them.
+		if c.CACert == "" && c.GatewayChain == "" && c.CAKey == "" && c.GatewayKey == "" {
+			ps.add("certificates", "certificates.source is import but neither ca_cert nor gateway_chain is set; give a CA (ca_cert, ca_key), a gateway certificate (gateway_chain, gateway_key) or both")
 		}
-		pairs := [][3]string{{"ca_cert", c.CACert, c.CAKey}, {"gateway_chain", c.GatewayChain, c.GatewayKey}}
+		pairs := [][4]string{{"ca_cert", "ca_key", c.CACert, c.CAKey}, {"gateway_chain", "gateway_key", c.GatewayChain, c.GatewayKey}}
 		for _, p := range pairs {
-			if (p[1] == "") != (p[2] == "") {
-				ps.add("certificates."+p[0], "certificates.%s and its key must be given together", p[0])
-			}
-			for _, f := range p[1:] {
-				if f == "" {
-					continue
+			if (p[2] == "") != (p[3] == "") {
+				given := p[0]
+				if p[2] == "" {
+					given = p[1]
 				}
-				if _, err := os.Stat(f); err != nil {
-					ps.add("certificates."+p[0], "certificate file %s cannot be read: %v", f, err)
-				}
+				ps.add("certificates."+given, "certificates.%s and certificates.%s must be given together", p[0], p[1])
 			}
+		}
+	case CertGenerate:
+		if c.CACert != "" || c.CAKey != "" || c.GatewayChain != "" || c.GatewayKey != "" {
+			ps.add("certificates.source", "certificates.source is generate, so the files named under certificates would be ignored; set source: import to use them, or remove them")
 		}
 	default:
 		ps.add("certificates.source", "certificates.source %q is not known; use generate or import", c.Source)

@@ -78,12 +78,22 @@ func (s InstallDirStep) ID() string { return "install-dir" }
 // Title implements steps.Step.
 func (s InstallDirStep) Title() string { return "Prepare the install directory" }
 
-func (s InstallDirStep) answersYAML() ([]byte, error) {
-	data, err := yaml.Marshal(s.Env.Answers)
+func (env *Env) answersYAML() ([]byte, error) {
+	data, err := yaml.Marshal(env.Answers)
 	if err != nil {
 		return nil, fmt.Errorf("encode answers: %w", err)
 	}
 	return append([]byte("# The answers this installation was made from (no secrets).\n"), data...), nil
+}
+
+// SaveAnswers keeps env.Answers as the installation's answers, which every
+// later command reads.
+func (env *Env) SaveAnswers() error {
+	data, err := env.answersYAML()
+	if err != nil {
+		return err
+	}
+	return steps.WriteFileAtomic(filepath.Join(env.Dir, answersFile), data, 0o640)
 }
 
 // Check implements steps.Step.
@@ -91,7 +101,7 @@ func (s InstallDirStep) Check(context.Context) (bool, error) {
 	if ok, err := installdir.Exists(s.Env.Dir); err != nil || !ok {
 		return false, nil
 	}
-	want, err := s.answersYAML()
+	want, err := s.Env.answersYAML()
 	if err != nil {
 		return false, err
 	}
@@ -107,11 +117,7 @@ func (s InstallDirStep) Run(ctx context.Context, emit steps.Emitter) error {
 		}
 		return steps.Fail(err, "check that the parent directory exists and is writable, and that the disk is not full")
 	}
-	data, err := s.answersYAML()
-	if err != nil {
-		return err
-	}
-	if err := steps.WriteFileAtomic(filepath.Join(s.Env.Dir, answersFile), data, 0o640); err != nil {
+	if err := s.Env.SaveAnswers(); err != nil {
 		return steps.Fail(err, "free some space or choose another install dir")
 	}
 	emit.Info(s.Env.Dir, "answers saved to "+filepath.Join(s.Env.Dir, answersFile))

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
@@ -30,6 +31,11 @@ type Env struct {
 	// AcceptImageChange names services whose image may differ from the
 	// image record: the images step records their new image.
 	AcceptImageChange []string
+	// Imports is the certificate material to import (see LoadImports).
+	Imports CertImports
+	// Now is the clock certificates are checked and issued at; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // NewEnv renders the stack for the answers. It binds e to the

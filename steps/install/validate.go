@@ -17,6 +17,8 @@ func (env *Env) ValidationTarget() (*validate.Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the stack's CA: %w", err)
 	}
+	// A missing chain fails the gateway's check, not the whole checklist.
+	gateway, _ := os.ReadFile(filepath.Join(env.PKIDir(), env.publicCert()+".crt"))
 	nets := map[string]string{}
 	for _, svc := range env.Bundle.Services {
 		for _, role := range svc.Networks {
@@ -25,7 +27,7 @@ func (env *Env) ValidationTarget() (*validate.Target, error) {
 	}
 	return &validate.Target{
 		Engine: env.Engine, Project: env.Project, Expect: env.Bundle, Networks: nets,
-		Answers: env.Answers, CA: ca, Dir: env.Dir, SecretsDir: env.SecretsDir,
+		Answers: env.Answers, CA: ca, GatewayChain: gateway, Dir: env.Dir, SecretsDir: env.SecretsDir,
 		Vault:       env.VaultConn,
 		VaultRecord: func(ctx context.Context) (vault.Record, error) { return env.RecordStore().Load(ctx) },
 	}, nil

@@ -183,6 +183,10 @@ func TestEdgeChecksFailOnAWeakGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	caPEM := weakCerts(t, filepath.Join(dir, "certs"))
+	gatewayPEM, err := os.ReadFile(filepath.Join(dir, "certs", "gateway.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := e.Up(ctx, load(), compose.UpOptions{Policy: compose.Policy{BindRoots: []string{dir}}}, nil); err != nil {
@@ -200,7 +204,7 @@ func TestEdgeChecksFailOnAWeakGateway(t *testing.T) {
 	}
 	target := func(httpsPort int) *Target {
 		a := answers.Answers{Host: answers.Host{Hostname: bankHost}, Gateway: answers.Gateway{HTTPSPort: httpsPort, HTTPPort: ports[8080], BindIP: "127.0.0.1"}}
-		return &Target{Engine: e, Project: project, Answers: a, CA: caPEM,
+		return &Target{Engine: e, Project: project, Answers: a, CA: caPEM, GatewayChain: gatewayPEM,
 			Expect: assets.Bundle{Services: []assets.Service{
 				{Name: "gateway", TLS: []assets.TLSEndpoint{{Port: 9444, MinTLS13: true}}},
 				{Name: "vault", TLS: []assets.TLSEndpoint{{Port: 8200, MinTLS13: true}}},
@@ -229,7 +233,7 @@ func TestEdgeChecksFailOnAWeakGateway(t *testing.T) {
 		"vault-plain-http":     {Fail, "plain HTTP answered 404"},
 		"vault-root-token":     {Fail, "no revocation"},
 		// The controls of this test: what is served correctly still passes.
-		"tls-gateway-chain": {Pass, "verified with the stack's CA"},
+		"tls-gateway-chain": {Pass, "serves exactly pki/gateway.crt: CN=gateway (SHA-256 "},
 	}
 	for id, w := range want {
 		r := got[id]
@@ -245,9 +249,18 @@ func TestEdgeChecksFailOnAWeakGateway(t *testing.T) {
 	}
 
 	// A certificate for another name fails the chain check.
-	r := results(t, target(ports[9443]), []Check{{ID: "chain", Run: checkGatewayChain, Controls: []Control{ControlTransit}}})["chain"]
+	chain := []Check{{ID: "chain", Run: checkGatewayChain, Controls: []Control{ControlTransit}}}
+	r := results(t, target(ports[9443]), chain)["chain"]
 	if r.Status != Fail || !strings.Contains(r.Evidence, bankHost) || !strings.Contains(r.Evidence, "certificate") {
 		t.Errorf("gateway chain with a certificate for another name: %s %q", r.Status, r.Evidence)
+	}
+	// A certificate that verifies for the name, but is not the chain in
+	// pki/gateway.crt (the one issued or imported), fails too.
+	elsewhere := target(ports[9443])
+	elsewhere.Answers.Host.Hostname = "elsewhere.example.test"
+	r = results(t, elsewhere, chain)["chain"]
+	if r.Status != Fail || !strings.Contains(r.Evidence, "serves CN=other") || !strings.Contains(r.Evidence, "but pki/gateway.crt holds CN=gateway") {
+		t.Errorf("gateway serving a chain other than pki/gateway.crt: %s %q", r.Status, r.Evidence)
 	}
 }
 

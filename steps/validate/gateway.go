@@ -23,10 +23,11 @@ func GatewayChecks() []Check {
 }
 
 // gatewayClient sends requests for the configured hostname to the gateway's
-// published address, verifying TLS with the stack's CA, and never follows
+// published address, verifying TLS as a browser does (the system trust
+// store for an imported public certificate, and the stack's CA), and never follows
 // redirects (the checks look at them).
 func (t *Target) gatewayClient() (*http.Client, error) {
-	roots, err := t.caPool()
+	roots, err := t.gatewayPool()
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,15 @@ package validate
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,7 +37,11 @@ type handshake struct {
 	endpoint string
 	version  uint16
 	leaf     *x509.Certificate
-	err      error
+	// served is every certificate the server sent, in order; chains are
+	// the paths verification built from them to a trusted root.
+	served []*x509.Certificate
+	chains [][]*x509.Certificate
+	err    error
 }
 
 // tlsProbe performs a verified handshake over conn and reports what the
@@ -47,6 +54,7 @@ func tlsProbe(ctx context.Context, conn net.Conn, serverName string, roots *x509
 			if len(cs.PeerCertificates) > 0 {
 				h.leaf = cs.PeerCertificates[0]
 			}
+			h.served, h.chains = cs.PeerCertificates, cs.VerifiedChains
 			h.version = cs.Version
 			return nil
 		}}
@@ -66,14 +74,77 @@ func tlsProbe(ctx context.Context, conn net.Conn, serverName string, roots *x509
 
 // caPool is the stack's CA, from the install dir.
 func (t *Target) caPool() (*x509.CertPool, error) {
+	certs, err := t.caCerts()
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}
+
+// caCerts are the stack's CA certificate and, for an imported
+// intermediate CA, its issuers.
+func (t *Target) caCerts() ([]*x509.Certificate, error) {
 	if t.CA == nil {
 		return nil, errors.New("the stack's CA certificate is not available")
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(t.CA) {
-		return nil, errors.New("the stack's CA certificate does not parse")
+	certs, err := parsePEMCerts(t.CA)
+	if err != nil || len(certs) == 0 {
+		return nil, fmt.Errorf("the stack's CA certificate does not parse: %v", err)
+	}
+	return certs, nil
+}
+
+// gatewayPool is what browsers trust the gateway with: the system trust
+// store (a public certificate the operator imported) and the stack's CA.
+func (t *Target) gatewayPool() (*x509.CertPool, error) {
+	certs, err := t.caCerts()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
 	}
 	return pool, nil
+}
+
+// parsePEMCerts reads every certificate of a PEM bundle, in order.
+func parsePEMCerts(data []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return out, nil
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+}
+
+// chainsTo reports whether a verified path runs through the stack's CA.
+func chainsTo(chains [][]*x509.Certificate, ca *x509.Certificate) bool {
+	for _, chain := range chains {
+		for _, c := range chain {
+			if c.Equal(ca) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dialService connects to a port of a service from inside its own network
@@ -101,7 +172,7 @@ func (t *Target) gatewayAddr() string {
 }
 
 func (t *Target) gatewayHandshake(ctx context.Context, maxVersion uint16) handshake {
-	roots, err := t.caPool()
+	roots, err := t.gatewayPool()
 	if err != nil {
 		return handshake{err: err}
 	}
@@ -129,12 +200,40 @@ func checkGatewayVersion(ctx context.Context, t *Target) Finding {
 	return pass(fmt.Sprintf("%s: TLS 1.2 client refused (%v); TLS 1.3 accepted", t.gatewayAddr(), shortErr(h.err)))
 }
 
+// checkGatewayChain verifies the gateway for the hostname as a browser
+// would, and requires it to serve exactly the chain in pki/gateway.crt:
+// the one the installer issued or the operator imported, certificate by
+// certificate.
 func checkGatewayChain(ctx context.Context, t *Target) Finding {
+	const fix = "`fineract-installer certs show`; `certs rotate gateway` reissues it (`--chain FILE --key FILE` for an imported one)"
 	h := t.gatewayHandshake(ctx, tls.VersionTLS13)
 	if h.err != nil {
-		return fail(fmt.Sprintf("handshake with %s as %s: %v", t.gatewayAddr(), t.Answers.Host.Hostname, h.err), "`fineract-installer certs show`; `certs rotate gateway` reissues it")
+		return fail(fmt.Sprintf("handshake with %s as %s: %v", t.gatewayAddr(), t.Answers.Host.Hostname, h.err), fix)
 	}
-	return pass(fmt.Sprintf("%s presents %s (issuer %s), valid for %s, verified with the stack's CA", t.gatewayAddr(), h.leaf.Subject, h.leaf.Issuer.CommonName, t.Answers.Host.Hostname))
+	want, err := parsePEMCerts(t.GatewayChain)
+	if err != nil || len(want) == 0 {
+		return fail(fmt.Sprintf("pki/gateway.crt is missing or holds no readable certificate (%v)", err), fix)
+	}
+	if !slices.EqualFunc(h.served, want, func(a, b *x509.Certificate) bool { return a.Equal(b) }) {
+		return fail(fmt.Sprintf("%s serves %s, but pki/gateway.crt holds %s", t.gatewayAddr(), describeChain(h.served), describeChain(want)),
+			"recreate the gateway so it loads pki/gateway.crt: `fineract-installer install --answers FILE` (or `certs rotate gateway`)")
+	}
+	root := "a trusted root"
+	if len(h.chains) > 0 {
+		root = h.chains[0][len(h.chains[0])-1].Subject.String()
+	}
+	return pass(fmt.Sprintf("%s serves exactly pki/gateway.crt: %s; valid for %s, verified to %s", t.gatewayAddr(), describeChain(h.served),
+		t.Answers.Host.Hostname, root))
+}
+
+// describeChain names each certificate with its SHA-256 fingerprint.
+func describeChain(certs []*x509.Certificate) string {
+	parts := make([]string, len(certs))
+	for i, c := range certs {
+		sum := sha256.Sum256(c.Raw)
+		parts[i] = fmt.Sprintf("%s (SHA-256 %X)", c.Subject, sum[:])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // internalHandshakes probes every internal TLS listener once per run.
@@ -184,9 +283,16 @@ func mutualTLSRefusal(err error) bool {
 }
 
 func checkInternalTLS(ctx context.Context, t *Target) Finding {
+	cas, err := t.caCerts()
+	if err != nil {
+		return fail(err.Error(), "`fineract-installer certs generate` writes the CA again")
+	}
 	var good, bad, subjects []string
 	for _, h := range t.internalHandshakes(ctx, tls.VersionTLS13) {
 		switch {
+		case h.leaf != nil && (h.err == nil || mutualTLSRefusal(h.err)) && !chainsTo(h.chains, cas[0]):
+			bad = append(bad, fmt.Sprintf("%s: %s does not chain to the stack's CA %s", h.endpoint, h.leaf.Subject, cas[0].Subject))
+			subjects = append(subjects, strings.Split(h.endpoint, ":")[0])
 		case h.leaf != nil && (h.err == nil || mutualTLSRefusal(h.err)):
 			note := tlsName(h.version)
 			if h.err != nil {
@@ -201,7 +307,7 @@ func checkInternalTLS(ctx context.Context, t *Target) Finding {
 	if len(bad) > 0 {
 		return Finding{Status: Fail, Evidence: strings.Join(bad, "; "), Fix: "`fineract-installer certs show` lists the certificates; `certs rotate SERVICE` reissues one", Subject: strings.Join(subjects, ", ")}
 	}
-	return pass("verified: " + strings.Join(good, "; "))
+	return pass(fmt.Sprintf("verified to the stack's CA %s: %s", cas[0].Subject, strings.Join(good, "; ")))
 }
 
 func checkInternalVersions(ctx context.Context, t *Target) Finding {
@@ -257,6 +363,9 @@ func checkPostgresTLS(ctx context.Context, t *Target) Finding {
 	answer, h := t.postgresHandshake(ctx, tls.VersionTLS13)
 	if h.err != nil {
 		return fail(fmt.Sprintf("SSLRequest answered %q; handshake: %v", answer, h.err), "PostgreSQL must run with ssl = on and the stack's certificate")
+	}
+	if cas, err := t.caCerts(); err != nil || !chainsTo(h.chains, cas[0]) {
+		return fail(fmt.Sprintf("postgres presents %s, which does not chain to the stack's CA", h.leaf.Subject), "`fineract-installer certs rotate postgres` reissues it")
 	}
 	_, old := t.postgresHandshake(ctx, tls.VersionTLS12)
 	evidence := fmt.Sprintf("SSLRequest answered 'S'; %s handshake verified for postgres (%s)", tlsName(h.version), h.leaf.Subject)

@@ -28,8 +28,12 @@ type Target struct {
 	Networks map[string]string
 	// Answers are the installation's answers (hostname, gateway ports).
 	Answers answers.Answers
-	// CA is the stack's CA certificate (PEM) that every endpoint must chain to.
+	// CA is the stack's CA certificate (PEM) that every internal endpoint
+	// must chain to: its first certificate is the CA, the rest its issuers.
 	CA []byte
+	// GatewayChain is the chain the gateway must serve, exactly (PEM,
+	// pki/gateway.crt): issued by the CA, or imported by the operator.
+	GatewayChain []byte
 	// Vault connects to Vault; VaultRecord reads the installer's record of it.
 	Vault       func() (*vault.Conn, error)
 	VaultRecord func(ctx context.Context) (vault.Record, error)

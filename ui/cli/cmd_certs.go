@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,6 +13,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
@@ -33,7 +38,12 @@ func newCertsGenerateCmd(a *app) *cobra.Command {
 		Long: `Issue the CA and every service certificate the answers need, under the
 install dir's pki/ directory. Certificates that are still valid, signed by
 the current CA, carry every name needed and have more than 30 days left are
-kept as they are; only the others are reissued, and the output says why.`,
+kept as they are; only the others are reissued, and the output says why.
+
+With certificates.source: import, the CA and/or the gateway's certificate
+chain are the files the answers name: every one is checked first (key
+matches, CA, validity, chain, names, name constraints); a refused file
+stops the command with exit 2 before anything is written.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ans, err := src.load()
@@ -46,6 +56,9 @@ kept as they are; only the others are reissued, and the output says why.`,
 			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), nil)
 			if err != nil {
 				return withCode(ExitUsage, err)
+			}
+			if err := loadCertImports(cmd.Context(), env); err != nil {
+				return err
 			}
 			unlock, err := lockInstallDir(ans.InstallDir)
 			if err != nil {
@@ -96,6 +109,12 @@ func newCertsShowCmd(a *app) *cobra.Command {
 				for _, pr := range c.Problems {
 					fmt.Fprintf(a.io.Out, "%s %s: %s\n", p.warn.Render("!"), c.Name, pr)
 				}
+				for _, w := range c.Warnings {
+					fmt.Fprintf(a.io.Out, "%s %s: %s\n", p.warn.Render("!"), c.Name, w)
+				}
+				if c.Imported && len(c.Problems)+len(c.Warnings) > 0 {
+					fmt.Fprintf(a.io.Out, "  %s\n", renewImportedHint(c.Name))
+				}
 			}
 			if problems > 0 {
 				return &silentError{code: ExitFailed}
@@ -107,27 +126,55 @@ func newCertsShowCmd(a *app) *cobra.Command {
 
 func newCertsRotateCmd(a *app) *cobra.Command {
 	var yes bool
+	var chain, key string
 	cmd := &cobra.Command{
 		Use:   "rotate [SERVICE...]",
 		Short: "Reissue the certificates of some services (all when none is named) and restart only those",
+		Long: `Reissue the certificates of the services named (all when none is) from the
+stack's CA, generated or imported, and recreate only those services.
+
+A gateway certificate the operator imported is renewed by the operator's
+CA, not here: get the renewed chain and key, then swap them in with
+` + "`certs rotate gateway --chain FILE --key FILE`" + `. They are checked like an
+import (exit 2 and nothing changed if refused), only the gateway is
+recreated, and the installation's answers then name the new files. The
+same flags turn a generated gateway certificate into an imported one.`,
 		Example: `  fineract-installer certs rotate gateway
-  fineract-installer certs rotate --yes`,
+  fineract-installer certs rotate --yes
+  fineract-installer certs rotate gateway --chain /root/bank/gateway-2027.pem --key /root/bank/gateway-2027.key`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			importing := chain != "" || key != ""
+			if importing && (chain == "" || key == "") {
+				return usageError("--chain and --key go together: the renewed certificate chain and its key")
+			}
+			if importing && (len(args) != 1 || args[0] != "gateway") {
+				return usageError("--chain and --key swap in the gateway's certificate: `fineract-installer certs rotate gateway --chain FILE --key FILE`")
+			}
 			env, done, err := installedEnv(ctx, a)
 			if err != nil {
 				return err
 			}
 			defer done()
+			imported := map[string]bool{}
+			for _, r := range env.CertRequests() {
+				imported[r.Name] = r.Imported
+			}
 			byService := map[string][]string{}
 			for _, s := range env.Bundle.Services {
 				for _, c := range s.Certs {
 					byService[s.Name] = append(byService[s.Name], c.Name)
 				}
 			}
+			p := a.printer()
 			services := args
 			if len(services) == 0 {
-				for s := range byService {
+				for s, certs := range byService {
+					if slices.ContainsFunc(certs, func(c string) bool { return imported[c] }) {
+						p.event(compose.Event{Resource: "certificate", Name: s, Action: "kept", Status: compose.StatusWarning,
+							Text: "imported: renew it with `certs rotate " + s + " --chain FILE --key FILE`"})
+						continue
+					}
 					services = append(services, s)
 				}
 				sort.Strings(services)
@@ -143,7 +190,17 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 					sort.Strings(known)
 					return usageError("service %q has no certificate (services with certificates: %s)", s, strings.Join(known, ", "))
 				}
+				for _, c := range certs {
+					if imported[c] && !importing {
+						return usageError("%s's certificate was imported, so only its CA can renew it: get the renewed chain and key, then run `fineract-installer certs rotate %s --chain FILE --key FILE`", s, s)
+					}
+				}
 				names = append(names, certs...)
+			}
+			if importing {
+				if err := swapInImport(ctx, env, chain, key); err != nil {
+					return err
+				}
 			}
 			if err := confirm(a, yes, "rotating restarts "+strings.Join(services, ", "),
 				fmt.Sprintf("Reissue %d certificates and restart %s?", len(names), strings.Join(services, ", "))); err != nil {
@@ -154,7 +211,6 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 				return withCode(ExitFailed, err)
 			}
 			defer unlock()
-			p := a.printer()
 			proj, err := env.LoadProject(ctx)
 			if err != nil {
 				return err
@@ -166,10 +222,16 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 			}
 			rep, err := env.Store().Rotate(ctx, env.CertRequests(), names...)
 			if err != nil {
-				return err
+				return importFailure(err)
 			}
 			for _, r := range rep.Certificates {
 				p.event(compose.Event{Resource: "certificate", Name: r.Name, Action: string(r.Action), Status: compose.StatusDone, Text: strings.Join(r.Reasons, "; ")})
+			}
+			if importing {
+				// From now on the installation's answers name the new files.
+				if err := env.SaveAnswers(); err != nil {
+					return err
+				}
 			}
 			// The new files change the services' configuration hash, so
 			// exactly the services that mount them are recreated.
@@ -177,5 +239,62 @@ func newCertsRotateCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&chain, "chain", "", "with gateway: the renewed certificate chain to import (PEM: server certificate, then intermediates)")
+	cmd.Flags().StringVar(&key, "key", "", "with gateway: the renewed chain's private key (PEM, unencrypted)")
 	return cmd
+}
+
+// swapInImport reads the gateway's renewed chain and key into env, makes
+// them the answers' gateway certificate, and checks them as an import
+// would, before anything changes.
+func swapInImport(ctx context.Context, env *install.Env, chain, key string) error {
+	var err error
+	if chain, err = filepath.Abs(chain); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if key, err = filepath.Abs(key); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	imp, err := pki.ReadImport(chain, key)
+	if err != nil {
+		return withCode(ExitUsage, &pki.ImportError{Name: "gateway", CertFile: chain, KeyFile: key, Err: err})
+	}
+	env.Imports.Gateway = imp
+	env.Answers.Certificates.Source = answers.CertImport
+	env.Answers.Certificates.GatewayChain, env.Answers.Certificates.GatewayKey = chain, key
+	if _, err := env.Store().Plan(ctx, env.CertRequests()); err != nil {
+		return importFailure(err)
+	}
+	return nil
+}
+
+// loadCertImports reads and checks the certificate files the answers
+// import: a refused file stops the command with exit 2, before anything
+// changes.
+func loadCertImports(ctx context.Context, env *install.Env) error {
+	chk := env.LoadImports(ctx)
+	if err := chk.Err(); err != nil {
+		return withCode(ExitUsage, fmt.Errorf("%w\n  nothing was changed", err))
+	}
+	if chk.Other != nil {
+		return withCode(ExitFailed, chk.Other)
+	}
+	return nil
+}
+
+// importFailure gives a refused import exit 2: the files are bad input.
+func importFailure(err error) error {
+	var ie *pki.ImportError
+	if errors.As(err, &ie) {
+		return withCode(ExitUsage, fmt.Errorf("%w\n  nothing was changed", err))
+	}
+	return err
+}
+
+// renewImportedHint says how an imported certificate is renewed.
+func renewImportedHint(name string) string {
+	if name == "ca" {
+		return "renew the CA with your PKI team, point certificates.ca_cert and ca_key at the new files and run `fineract-installer install --answers FILE`"
+	}
+	return "get the renewed chain and key from your CA, then run `fineract-installer certs rotate " + name + " --chain FILE --key FILE`"
 }

@@ -105,6 +105,9 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	if err := acceptImageChanges(env, o.accept); err != nil {
 		return err
 	}
+	if err := loadCertImports(ctx, env); err != nil {
+		return err
+	}
 
 	p := a.printer()
 	if !p.json() {

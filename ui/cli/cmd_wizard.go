@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/docker/docker/api/types/network"
 
@@ -36,6 +37,9 @@ func runWizard(ctx context.Context, a *app) error {
 	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",
+		Certificates: func(ctx context.Context, ans answers.Answers, now time.Time) install.ImportCheck {
+			return install.CheckImports(ctx, ans, a.project, now)
+		},
 		Preflight: func(ctx context.Context, ans answers.Answers) []preflight.Result {
 			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
 			if err != nil {
@@ -61,6 +65,11 @@ func runWizard(ctx context.Context, a *app) error {
 	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
 	if err != nil {
 		return withCode(ExitUsage, err)
+	}
+	// The files were checked on the review screen; they are read once more
+	// here, and what is read now is what the certificates step imports.
+	if err := loadCertImports(ctx, env); err != nil {
+		return err
 	}
 	cer := tui.NewCeremony()
 	custody := install.Custody{

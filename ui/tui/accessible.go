@@ -61,6 +61,7 @@ func runAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved) (W
 			heading(s)
 			m.screen = screenReview
 			m.runChecksNow()
+			m.checkCertsNow()
 			say(m.reviewText(accessibleWidth))
 			action := "start"
 			err := ask(huh.NewForm(huh.NewGroup(huh.NewSelect[string]().Title("What now?").Options(
@@ -90,7 +91,7 @@ func runAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved) (W
 		m.screen = s
 		// The certificate files and the screen as a whole are checked
 		// after the prompts (below), so one answer never traps a prompt.
-		hooks := formHooks{pair: func(certPair) string { return "" }, certs: func() []string { return nil }}
+		hooks := formHooks{certs: func() []string { return nil }}
 		for _, g := range groupsFor(s, m.d, opts.Host, hooks) {
 			if !g.shown() {
 				continue
@@ -127,13 +128,12 @@ func (m *wizardModel) runChecksNow() {
 
 // checkCertsNow checks the imported certificate files in line.
 func (m *wizardModel) checkCertsNow() {
-	for _, p := range []certPair{pairCA, pairGateway} {
-		paths := m.d.certPaths(p)
-		m.certs[p] = certCheck{paths: paths}
-		if paths != [2]string{} {
-			m.certs[p] = validatePair(p, paths, m.d.names(), m.d.caPaths(), m.now())
-		}
+	if m.d.certSource != answers.CertImport {
+		return
 	}
+	a := m.d.importAnswers()
+	paths := [2][2]string{m.d.certPaths(pairCA), m.d.certPaths(pairGateway)}
+	*m.certs = checkImports(m.ctx, m.opts.Certificates, paths, fmt.Sprint(a), a, m.now())
 }
 
 // finishNow saves the answers (when there is a path) and ends the wizard.

@@ -15,6 +15,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
@@ -70,11 +71,17 @@ func passingChecks() []preflight.Result {
 func testWizardOptions(t testing.TB, checks []preflight.Result) WizardOptions {
 	initial := answers.Defaults(answers.Production)
 	initial.InstallDir = "/opt/fineract-stack"
+	installDir := t.TempDir() + "/stack"
 	return WizardOptions{
 		Initial: initial,
 		Host: HostFacts{Hostname: "bank-core-01", IPs: []string{"192.0.2.10"}, MemoryMiB: 15872,
 			Taken: []TakenSubnet{{Prefix: netip.MustParsePrefix("10.231.99.0/24"), By: "interface eth1"}}},
-		Preflight:   func(context.Context, answers.Answers) []preflight.Result { return checks },
+		Preflight: func(context.Context, answers.Answers) []preflight.Result { return checks },
+		// The install's own check, against an empty install dir of the test.
+		Certificates: func(ctx context.Context, a answers.Answers, now time.Time) install.ImportCheck {
+			a.InstallDir = installDir
+			return install.CheckImports(ctx, a, "fineract", now)
+		},
 		AnswersPath: t.TempDir() + "/answers.yaml",
 		Now:         clock,
 	}

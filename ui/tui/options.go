@@ -8,6 +8,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -60,11 +61,20 @@ type WizardOptions struct {
 	// calls it off the UI loop on the preflight screen, on every re-check
 	// and again on the review screen with the final answers. Required.
 	Preflight func(ctx context.Context, a answers.Answers) []preflight.Result
+	// Certificates checks the certificate files the answers import, as the
+	// install will (install.CheckImports); the wizard calls it off the UI
+	// loop as files are typed on the certificates screen, and again on the
+	// review screen with the final answers. Required.
+	Certificates CertificateCheck
 	// AnswersPath is where the review screen saves the answers file.
 	AnswersPath string
 	// Now is the clock (certificate validity); nil means time.Now.
 	Now func() time.Time
 }
+
+// CertificateCheck checks the certificate files answers import, at now,
+// writing nothing.
+type CertificateCheck func(ctx context.Context, a answers.Answers, now time.Time) install.ImportCheck
 
 // WizardResult is what the wizard collected.
 type WizardResult struct {

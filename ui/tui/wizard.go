@@ -101,7 +101,7 @@ type wizardModel struct {
 	body     viewport.Model
 	spin     spinner.Model
 	checks   checkState
-	certs    certState
+	certs    *certState // shared like the draft: the forms' validators read it
 	saving   bool
 	saved    string
 	quitAsk  bool
@@ -135,7 +135,7 @@ func newWizard(ctx context.Context, opts WizardOptions, st Styles) wizardModel {
 	m := wizardModel{
 		ctx: ctx, opts: opts, now: now, st: st, keys: NewKeyMap(), help: h,
 		theme: huh.ThemeCharm(), formKeys: fk,
-		d: newDraft(initial), profile: initial.Profile,
+		d: newDraft(initial), profile: initial.Profile, certs: &certState{},
 		body:   viewport.New(0, 0),
 		spin:   spinner.New(spinner.WithSpinner(spinner.Line)),
 		checks: checkState{running: true, seq: 1},
@@ -268,8 +268,9 @@ func (m wizardModel) enter(s screenID) (tea.Model, tea.Cmd) {
 	if s == screenReview {
 		cmds = append(cmds, m.startChecksCmd())
 	}
-	if s == screenCerts {
-		cmds = append(cmds, m.certs.request(m.d, m.now)...)
+	if s == screenCerts || s == screenReview {
+		// On the review the CA is checked against the final services.
+		cmds = append(cmds, m.certs.request(m.ctx, m.opts.Certificates, m.d, m.now)...)
 	}
 	m.layout()
 	m.body.GotoTop()
@@ -286,7 +287,7 @@ func (m wizardModel) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.form = f.(*huh.Form)
 	cmds := []tea.Cmd{cmd}
 	if m.screen == screenCerts {
-		cmds = append(cmds, m.certs.request(m.d, m.now)...)
+		cmds = append(cmds, m.certs.request(m.ctx, m.opts.Certificates, m.d, m.now)...)
 	}
 	if m.form.State == huh.StateCompleted {
 		if len(m.screenProblems()) == 0 {

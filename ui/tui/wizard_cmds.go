@@ -3,8 +3,6 @@ package tui
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,45 +36,54 @@ const (
 // certCheck is the live result for one pair of files.
 type certCheck struct {
 	paths   [2]string // the paths checked (or being checked)
+	input   string    // everything the check depended on, to spot a stale one
 	pending bool
-	ok      string // what was found, when valid
-	problem string // the PKI's message, when not
+	ok      string        // what was found, when valid
+	found   *pki.Imported // the same, for the review
+	problem string        // the install's message, when not
 }
 
-// certCheckedMsg is the outcome of checking one pair.
+// certCheckedMsg is the outcome of checking the certificate screen's
+// files; input says what was checked.
 type certCheckedMsg struct {
-	pair  certPair
-	check certCheck
+	input  string
+	checks certState
 }
 
 // certState holds the latest check of each pair.
 type certState [2]certCheck
 
 func (s *certState) apply(msg certCheckedMsg) {
-	if s[msg.pair].paths == msg.check.paths {
-		s[msg.pair] = msg.check
+	for p := range s {
+		if s[p].input == msg.input {
+			s[p] = msg.checks[p]
+		}
 	}
 }
 
-// request starts a check of every pair whose paths changed since the last
-// one, and returns the commands to run.
-func (s *certState) request(d *draft, now func() time.Time) []tea.Cmd {
+// request starts a check when the files, or the answers they are checked
+// against, changed since the last one, and returns the command to run.
+func (s *certState) request(ctx context.Context, check CertificateCheck, d *draft, now func() time.Time) []tea.Cmd {
 	if d.certSource != answers.CertImport {
 		return nil
 	}
-	var cmds []tea.Cmd
+	a := d.importAnswers()
+	input := fmt.Sprint(a)
+	if s[pairCA].input == input && s[pairGateway].input == input {
+		return nil
+	}
 	for _, p := range []certPair{pairCA, pairGateway} {
 		paths := d.certPaths(p)
-		if s[p].paths == paths && (s[p].pending || s[p].ok != "" || s[p].problem != "" || paths == [2]string{}) {
-			continue
-		}
-		s[p] = certCheck{paths: paths, pending: paths != [2]string{}}
-		if paths == [2]string{} {
-			continue
-		}
-		cmds = append(cmds, checkCertPair(p, paths, d.names(), d.caPaths(), now()))
+		s[p] = certCheck{paths: paths, input: input, pending: paths != [2]string{}}
 	}
-	return cmds
+	if d.certPaths(pairCA) == [2]string{} && d.certPaths(pairGateway) == [2]string{} {
+		return nil
+	}
+	// The command runs off the UI loop: it gets copies, never the draft.
+	at, paths := now(), [2][2]string{d.certPaths(pairCA), d.certPaths(pairGateway)}
+	return []tea.Cmd{func() tea.Msg {
+		return certCheckedMsg{input: input, checks: checkImports(ctx, check, paths, input, a, at)}
+	}}
 }
 
 // certPaths are the trimmed file paths of a pair.
@@ -87,89 +94,57 @@ func (d *draft) certPaths(p certPair) [2]string {
 	return [2]string{strings.TrimSpace(d.gwChain), strings.TrimSpace(d.gwKey)}
 }
 
-func (d *draft) caPaths() [2]string { return d.certPaths(pairCA) }
+// importAnswers are the answers so far with the files typed on the
+// certificates screen: both pairs are checked together, as the install
+// checks them (a CA need not permit the names of an imported gateway
+// certificate, whose chain may end at the CA's root).
+func (d *draft) importAnswers() answers.Answers {
+	a := d.answers()
+	ca, gw := d.certPaths(pairCA), d.certPaths(pairGateway)
+	a.Certificates = answers.Certificates{Source: answers.CertImport, CACert: ca[0], CAKey: ca[1], GatewayChain: gw[0], GatewayKey: gw[1]}
+	return a
+}
 
 // names are the DNS names and addresses clients use for the gateway.
 func (d *draft) names() []string {
 	return append([]string{strings.TrimSpace(d.hostname)}, splitList(d.ips)...)
 }
 
-// checkCertPair reads and validates a pair with the PKI package's own
-// checks, so the messages are the ones the install would give.
-func checkCertPair(p certPair, paths [2]string, names []string, caPaths [2]string, now time.Time) tea.Cmd {
-	return func() tea.Msg {
-		return certCheckedMsg{pair: p, check: validatePair(p, paths, names, caPaths, now)}
+// checkImports checks the files with the install's own check, so the
+// messages are the ones the install would give; the accessible wizard calls
+// it directly, the full-screen one off the UI loop.
+func checkImports(ctx context.Context, check CertificateCheck, paths [2][2]string, input string, a answers.Answers, now time.Time) certState {
+	chk := check(ctx, a, now)
+	var out certState
+	for _, p := range []certPair{pairCA, pairGateway} {
+		res := certCheck{paths: paths[p], input: input}
+		st := chk.CA
+		if p == pairGateway {
+			st = chk.Gateway
+		}
+		switch {
+		case res.paths == [2]string{}:
+		case st.Err != nil:
+			res.problem = st.Err.Error()
+		case st.Found != nil:
+			res.found = st.Found
+			res.ok = fmt.Sprintf("%s, issued by %s, valid until %s", st.Found.Subject, st.Found.Issuer, st.Found.NotAfter.UTC().Format("2006-01-02"))
+			if len(st.Warnings) > 0 {
+				res.ok += "; " + strings.Join(st.Warnings, "; ")
+			}
+		case chk.Other != nil:
+			res.problem = "cannot be checked yet: " + chk.Other.Error()
+		default:
+			res.problem = "cannot be checked yet: fix the other files first"
+		}
+		out[p] = res
 	}
+	return out
 }
 
-// validatePair does the reading and checking of checkCertPair; the
-// accessible wizard calls it directly.
-func validatePair(p certPair, paths [2]string, names []string, caPaths [2]string, now time.Time) certCheck {
-	res := certCheck{paths: paths}
-	what := [2]string{"certificate", "key"}
-	if p == pairGateway {
-		what[0] = "certificate chain"
-	}
-	var data [2][]byte
-	for i, path := range paths {
-		if path == "" {
-			res.problem = fmt.Sprintf("give the %s file too", what[i])
-			continue
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			res.problem = fmt.Sprintf("the %s file cannot be read: %v", what[i], unwrapPath(err))
-			return res
-		}
-		data[i] = b
-	}
-	if res.problem != "" {
-		return res
-	}
-	if p == pairCA {
-		ca, err := pki.ValidateCA(data[0], data[1], now)
-		if err != nil {
-			res.problem = err.Error()
-			return res
-		}
-		res.ok = fmt.Sprintf("CA %s, valid until %s", ca.Subject.CommonName, ca.NotAfter.Format("2006-01-02"))
-		return res
-	}
-	opts := pki.ChainOptions{Names: names, Now: now}
-	if roots, err := x509.SystemCertPool(); err == nil {
-		opts.Roots = roots
-	} else {
-		opts.Roots = x509.NewCertPool()
-	}
-	if caPaths[0] != "" {
-		if caPEM, err := os.ReadFile(caPaths[0]); err == nil {
-			opts.Roots.AppendCertsFromPEM(caPEM)
-		}
-	}
-	chain, err := pki.ValidateServerChain(data[0], data[1], opts)
-	if err != nil {
-		res.problem = err.Error()
-		return res
-	}
-	leaf := chain.Certificates[0]
-	res.ok = fmt.Sprintf("server certificate %s, valid until %s", leaf.Subject.CommonName, leaf.NotAfter.Format("2006-01-02"))
-	if len(chain.Warnings) > 0 {
-		res.ok += "; " + strings.Join(chain.Warnings, "; ")
-	}
-	return res
-}
-
-// unwrapPath drops the repeated path from an *os.PathError.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// saveAnswers validates the answers completely (including the files they
-// name) and writes the answers file, off the UI loop.
+// saveAnswers validates the answers and writes the answers file, off the
+// UI loop. The certificate files they import were checked already: the
+// review refuses to save while a check is pending or failed.
 func saveAnswers(path string, a answers.Answers, start bool, now time.Time) tea.Cmd {
 	return func() tea.Msg {
 		if err := a.Validate(); err != nil {

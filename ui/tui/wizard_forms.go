@@ -36,16 +36,18 @@ var segmentDescriptions = [4]string{
 }
 
 // formHooks connect the fields to what the wizard knows beyond them: the
-// live certificate checks (the problem with one pair, every problem that
-// keeps the screen open) and whether last fields check the whole screen.
+// live certificate checks (every problem that keeps the screen open) and
+// whether last fields check the whole screen.
 // The accessible wizard checks the screen after its prompts instead: a line
 // prompt re-asks until its validator passes, and at the end of input a
 // select would ask forever about a problem it cannot fix.
 type formHooks struct {
-	pair  func(certPair) string
 	certs func() []string
 	cross bool
 }
+
+// nothing is a field's own validator when only the whole screen is checked.
+func nothing(string) error { return nil }
 
 // all joins validators: the first error wins.
 func all(vs ...func(string) error) func(string) error {
@@ -125,14 +127,6 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 				func() bool { return d.custody == answers.CustodyFile }},
 		}
 	case screenCerts:
-		pairCheck := func(p certPair) func(string) error {
-			return func(string) error {
-				if msg := hooks.pair(p); msg != "" {
-					return fieldError(msg)
-				}
-				return nil
-			}
-		}
 		return []formGroup{
 			{huh.NewGroup(
 				huh.NewSelect[string]().Key("source").Title("Where do the certificates come from?").
@@ -142,11 +136,15 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 					).Value(&d.certSource),
 			), always},
 			{huh.NewGroup(
-				huh.NewInput().Key("ca_cert").Title("CA certificate file (PEM; empty to skip)").Value(&d.caCert).Validate(pairCheck(pairCA)),
-				huh.NewInput().Key("ca_key").Title("CA key file").Value(&d.caKey).Validate(pairCheck(pairCA)),
-				huh.NewInput().Key("gateway_chain").Title("Gateway certificate chain file (PEM; empty to skip)").Value(&d.gwChain).Validate(pairCheck(pairGateway)),
+				// The files are checked together, as the install checks
+				// them (a CA need not permit the names of an imported
+				// gateway certificate), so no field holds the person back:
+				// the last one keeps the screen open while one is refused.
+				huh.NewInput().Key("ca_cert").Title("CA certificate file (PEM; empty to skip)").Value(&d.caCert),
+				huh.NewInput().Key("ca_key").Title("CA key file").Value(&d.caKey),
+				huh.NewInput().Key("gateway_chain").Title("Gateway certificate chain file (PEM; empty to skip)").Value(&d.gwChain),
 				huh.NewInput().Key("gateway_key").Title("Gateway key file").Value(&d.gwKey).
-					Validate(screen(pairCheck(pairGateway), problemsOf(hooks.certs))),
+					Validate(screen(nothing, problemsOf(hooks.certs))),
 			).WithHideFunc(func() bool { return d.certSource != answers.CertImport }),
 				func() bool { return d.certSource == answers.CertImport }},
 		}
@@ -183,7 +181,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 
 // buildForm makes the huh form of the current screen.
 func (m *wizardModel) buildForm() *huh.Form {
-	fgs := groupsFor(m.screen, m.d, m.opts.Host, formHooks{pair: m.certProblem, certs: m.certScreenProblems, cross: true})
+	fgs := groupsFor(m.screen, m.d, m.opts.Host, formHooks{certs: m.certScreenProblems, cross: true})
 	gs := make([]*huh.Group, len(fgs))
 	for i, g := range fgs {
 		gs[i] = g.group
@@ -193,15 +191,6 @@ func (m *wizardModel) buildForm() *huh.Form {
 
 // certScreenProblems is everything that keeps the certificates screen open.
 func (m *wizardModel) certScreenProblems() []string { return m.problemsOn(screenCerts) }
-
-// certProblem is the current problem with a pair, for its fields' validators.
-func (m *wizardModel) certProblem(p certPair) string {
-	c := m.certs[p]
-	if c.paths != m.d.certPaths(p) {
-		return ""
-	}
-	return c.problem
-}
 
 func detected(v string) string {
 	if v == "" {

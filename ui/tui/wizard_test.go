@@ -236,33 +236,66 @@ func TestWizardServicesShowMemoryAgainstTheHost(t *testing.T) {
 	}
 }
 
+// The certificates screen checks each pair with the install's own check as
+// it is typed, keeps the screen open while one is refused, and the review
+// shows what was found: subject, issuer, expiry and fingerprint.
 func TestWizardChecksImportedCertificates(t *testing.T) {
+	withCmdBudget(t, 300*time.Millisecond) // each check reads files and renders the stack
+	flat := func(m wizardModel) string { return strings.Join(strings.Fields(plain(m.View())), " ") }
 	m := goTo(t, newTestWizard(t, testWizardOptions(t, passingChecks()), 120, 40), screenCerts)
 	m = press(t, m, "down", "enter")
 	m = typeText(t, m, "testdata/pki/missing.crt")
 	m = press(t, m, "tab")
 	m = typeText(t, m, "testdata/pki/ca.key")
-	if v := plain(m.View()); !strings.Contains(v, "✗ CA: the certificate file cannot be read: no such file or directory") {
-		t.Fatalf("a missing file is not flagged:\n%s", v)
+	if v := flat(m); !strings.Contains(v, "✗ CA: import the CA from testdata/pki/missing.crt and testdata/pki/ca.key: the certificate file testdata/pki/missing.crt cannot be read: no such file or directory") {
+		t.Fatalf("a missing file is not flagged:\n%s", plain(m.View()))
 	}
-	m = press(t, m, "enter")
-	if !strings.Contains(plain(m.View()), "┃ Gateway certificate chain file") {
-		m = press(t, m, "enter")
-	}
-	m = press(t, m, "enter", "enter")
-	if m.screen != screenCerts {
-		t.Fatal("the wizard accepted a certificate that cannot be read")
+	m = press(t, m, "enter", "enter", "enter")
+	if m.screen != screenCerts || !strings.Contains(plain(m.View()), "┃ Gateway key file") {
+		t.Fatalf("the wizard moved past a certificate that cannot be read:\n%s", plain(m.View()))
 	}
 	m = press(t, m, "shift+tab", "shift+tab", "shift+tab", "ctrl+u")
 	m = typeText(t, m, "testdata/pki/ca.crt")
-	v := plain(m.View())
-	if !strings.Contains(v, "✓ CA: CA Test Bank Root CA, valid until 2046-") {
-		t.Fatalf("a valid CA is not confirmed:\n%s", v)
+	if v := flat(m); !strings.Contains(v, "✓ CA: CN=Test Bank Root CA, issued by CN=Test Bank Root CA, valid until 2046-11-18") {
+		t.Fatalf("a valid CA is not confirmed:\n%s", plain(m.View()))
 	}
 	m = press(t, m, "tab", "ctrl+u")
 	m = typeText(t, m, "testdata/pki/other.key")
-	if v := plain(m.View()); !strings.Contains(v, "does not match the CA certificate") {
-		t.Fatalf("the PKI's key mismatch message is not shown:\n%s", v)
+	if v := flat(m); !strings.Contains(v, "the private key (ECDSA P-256) does not match the CA certificate CN=Test Bank Root CA") {
+		t.Fatalf("the PKI's key mismatch message is not shown:\n%s", plain(m.View()))
+	}
+	m = press(t, m, "enter", "enter", "enter")
+	if m.screen != screenCerts || !strings.Contains(plain(m.View()), "┃ Gateway key file") {
+		t.Fatalf("the wizard moved on with a key that does not match:\n%s", plain(m.View()))
+	}
+	m = press(t, m, "shift+tab", "shift+tab", "ctrl+u")
+	m = typeText(t, m, "testdata/pki/ca.key")
+	m = press(t, m, "tab")
+	m = typeText(t, m, "testdata/pki/gateway.crt")
+	m = press(t, m, "tab")
+	m = typeText(t, m, "testdata/pki/gateway.key")
+	if v := flat(m); !strings.Contains(v, "✓ Gateway: CN=bank-core-01, issued by CN=Test Bank Root CA, valid until 2046-11-28") {
+		t.Fatalf("the gateway certificate from the imported CA is not confirmed:\n%s", plain(m.View()))
+	}
+	m = press(t, m, "enter")
+	if m.screen != screenNetwork {
+		t.Fatalf("valid imports did not move on: %s\n%s", m.screen, plain(m.View()))
+	}
+	m = goTo(t, m, screenReview)
+	v := flat(m)
+	for _, want := range []string{
+		"CA: CN=Test Bank Root CA, issued by CN=Test Bank Root CA, valid until 2046-11-18, SHA-256 A2:5B:2E:98:E5:E4:86:BB",
+		"gateway: CN=bank-core-01, issued by CN=Test Bank Root CA, valid until 2046-11-28, SHA-256 43:6F:FA:4E:9D:22:22:70",
+		"✓ The answers are valid.",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the review lacks %q:\n%s", want, plain(m.View()))
+		}
+	}
+	a := m.d.answers()
+	if a.Certificates != (answers.Certificates{Source: answers.CertImport, CACert: "testdata/pki/ca.crt", CAKey: "testdata/pki/ca.key",
+		GatewayChain: "testdata/pki/gateway.crt", GatewayKey: "testdata/pki/gateway.key"}) {
+		t.Errorf("answers: %+v", a.Certificates)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 	"github.com/fineract-installer/fineract-installer/ui/tui"
@@ -49,11 +50,23 @@ func run() int {
 		initial := answers.Defaults(answers.Production)
 		initial.InstallDir = "/opt/fineract-stack"
 		host := tui.HostFacts{Hostname: "bank-core-01", IPs: []string{"192.0.2.10"}, MemoryMiB: 15872}
+		scratch, err := os.MkdirTemp("", "tuidemo-stack-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tuidemo:", err)
+			return 1
+		}
+		defer os.RemoveAll(scratch)
 		res, err := tui.RunWizard(ctx, tui.WizardOptions{
-			Terminal:    term,
-			Initial:     initial,
-			Host:        host,
-			Preflight:   func(context.Context, answers.Answers) []preflight.Result { return demoChecks(*checks == "fail") },
+			Terminal:  term,
+			Initial:   initial,
+			Host:      host,
+			Preflight: func(context.Context, answers.Answers) []preflight.Result { return demoChecks(*checks == "fail") },
+			// The install's own check of imported certificate files,
+			// against a scratch install dir: nothing on the host is read.
+			Certificates: func(ctx context.Context, a answers.Answers, now time.Time) install.ImportCheck {
+				a.InstallDir = scratch
+				return install.CheckImports(ctx, a, "fineract", now)
+			},
 			AnswersPath: *answersPath,
 		})
 		fmt.Printf("saved: %s\nstart: %t\n", res.Saved, res.Start)
