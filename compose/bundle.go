@@ -251,7 +251,7 @@ func openBundle(path string) (*os.File, error) {
 func (e *Engine) loadBundle(ctx context.Context, path string, missing []string, r *reporter) error {
 	m, err := ReadBundleManifest(BundleManifestPath(path))
 	if err != nil {
-		return fmt.Errorf("%w\n  an images bundle needs its manifest next to it, as `fineract-installer images bundle --out %s` writes it", err, path)
+		return withHint(err, "an images bundle needs its manifest next to it, as `fineract-installer images bundle --out "+path+"` writes it")
 	}
 	f, err := openBundle(path)
 	if err != nil {

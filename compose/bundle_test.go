@@ -208,8 +208,9 @@ func TestBundleWithoutManifestLoadsNothing(t *testing.T) {
 	bi.untag(t, ref)
 
 	_, err := bi.e.EnsureImages(ctxT(t), []string{ref}, compose.ImageOptions{Bundle: bundle}, nil)
-	if err == nil || !strings.Contains(err.Error(), compose.BundleManifestSuffix) || !strings.Contains(err.Error(), "images bundle") {
-		t.Fatalf("want a refusal naming the missing manifest, got %v", err)
+	var h interface{ Hint() string }
+	if err == nil || !strings.Contains(err.Error(), compose.BundleManifestSuffix) || !errors.As(err, &h) || !strings.Contains(h.Hint(), "images bundle") {
+		t.Fatalf("want a refusal naming the missing manifest, with how to make one as its hint, got %v", err)
 	}
 	if id := bi.id(t, ref); id != "" {
 		t.Errorf("%s was loaded (as %s) from a bundle without a manifest", ref, id)

@@ -49,7 +49,8 @@ func Connect(ctx context.Context) (*Engine, error) {
 	defer cancel()
 	if _, err := cli.Ping(pingCtx); err != nil {
 		_ = cli.Close()
-		return nil, fmt.Errorf("%w at %s: %v\n  start the engine (for example `sudo systemctl start docker`) or point DOCKER_HOST at a running one", ErrEngineUnreachable, cli.DaemonHost(), err)
+		return nil, withHint(fmt.Errorf("%w at %s: %v", ErrEngineUnreachable, cli.DaemonHost(), err),
+			"start the engine (for example `sudo systemctl start docker`) or point DOCKER_HOST at a running one")
 	}
 	cli.NegotiateAPIVersion(ctx)
 	return New(cli), nil

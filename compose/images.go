@@ -192,7 +192,8 @@ func (e *Engine) pull(ctx context.Context, ref string, r *reporter) error {
 }
 
 func pullError(ref string, err error) error {
-	return fmt.Errorf("pull image %s: %w\n  if this host cannot reach the registry, load the images from an offline bundle instead: make one with `fineract-installer images bundle --out stack-images.tar` on a connected host, copy it with its stack-images.tar%s and pass --images-bundle stack-images.tar", ref, err, BundleManifestSuffix)
+	return withHint(fmt.Errorf("pull image %s: %w", ref, err),
+		"if this host cannot reach the registry, load the images from an offline bundle instead: make one with `fineract-installer images bundle --out stack-images.tar` on a connected host, copy it with its stack-images.tar"+BundleManifestSuffix+" and pass --images-bundle stack-images.tar")
 }
 
 // countingReader reports how much of a bundle has been sent to the engine.

@@ -2,6 +2,7 @@ package compose_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,7 +17,9 @@ import (
 )
 
 // No registry answers here: a loopback registry with nothing listening
-// fails at once, without sending traffic anywhere else.
+// fails at once, without sending traffic anywhere else. The error names
+// the image in one line; the advice to use a bundle is its hint, apart, so
+// a JSON failed event carries it in "hint" and not inside "cause".
 func TestPullFailureNamesImageAndSuggestsBundle(t *testing.T) {
 	e := labtest.Engine(t)
 	const ref = "127.0.0.1:9/fineract-lab/missing:1.0"
@@ -25,9 +28,16 @@ func TestPullFailureNamesImageAndSuggestsBundle(t *testing.T) {
 	if err == nil {
 		t.Fatal("pull from a registry that does not exist succeeded")
 	}
-	for _, want := range []string{ref, "--images-bundle", "images bundle"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("pull error should mention %q: %v", want, err)
+	if !strings.Contains(err.Error(), ref) || strings.Contains(err.Error(), "\n") || strings.Contains(err.Error(), "--images-bundle") {
+		t.Errorf("the pull error should name %s in one line, without the advice: %q", ref, err)
+	}
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) {
+		t.Fatalf("the pull error carries no hint: %q", err)
+	}
+	for _, want := range []string{"--images-bundle", "images bundle"} {
+		if !strings.Contains(h.Hint(), want) {
+			t.Errorf("the pull error's hint should mention %q: %q", want, h.Hint())
 		}
 	}
 	if len(events) == 0 || events[len(events)-1].Status != compose.StatusError || events[len(events)-1].Name != ref {

@@ -27,7 +27,7 @@ type ServiceStatus struct {
 	Health    string    `json:"health,omitempty"`
 	ExitCode  int       `json:"exit_code"`
 	Restarts  int       `json:"restarts"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	Ports     []Port    `json:"ports,omitempty"`
 }
 

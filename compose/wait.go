@@ -20,24 +20,19 @@ const pollEvery = 200 * time.Millisecond
 const failureLogLines = 30
 
 // ServiceError says that a service did not become ready, why, and what it
-// printed last. Callers show Logs next to the error.
+// printed last. Error is the one-line cause; callers show Logs apart (the
+// "logs" of a JSON failed event, indented lines in text).
 type ServiceError struct {
 	Service string
 	Reason  string
 	Logs    []string
 }
 
-func (e *ServiceError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "service %s %s", e.Service, e.Reason)
-	if len(e.Logs) > 0 {
-		b.WriteString("\n  last log lines:")
-		for _, l := range e.Logs {
-			b.WriteString("\n    ")
-			b.WriteString(l)
-		}
-	}
-	return b.String()
+func (e *ServiceError) Error() string { return fmt.Sprintf("service %s %s", e.Service, e.Reason) }
+
+// Hint says where to look and how to go on.
+func (e *ServiceError) Hint() string {
+	return fmt.Sprintf("see `fineract-installer logs %s`; after fixing the cause, run the same command again", e.Service)
 }
 
 // probeEvery is how often the installer runs a starting container's own

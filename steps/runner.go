@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/fineract-installer/fineract-installer/compose"
 )
 
 // Runner executes a plan, recording progress in the install dir.
@@ -42,6 +40,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	st.Project = r.Project
+	st.Uninstalled = time.Time{} // installing again
 	st.Order = nil
 	for _, s := range r.Plan.Steps() {
 		st.Order = append(st.Order, s.ID())
@@ -117,8 +116,6 @@ func (r *Runner) runStep(ctx context.Context, s Step) error {
 }
 
 // finish records the outcome of a step and emits done or failed.
-const engineLostHint = "the Docker engine stopped answering: start it again (for example `sudo systemctl start docker`), then run the same command; finished steps are skipped"
-
 func (r *Runner) finish(s Step, start time.Time, err error) error {
 	elapsed := time.Since(start)
 	if err == nil {
@@ -129,24 +126,11 @@ func (r *Runner) finish(s Step, start time.Time, err error) error {
 		}
 		return nil
 	}
-	ev := Event{Kind: KindFailed, Step: s.ID(), Title: s.Title(), Elapsed: elapsed, Cause: err.Error()}
+	x := Explain(err)
+	ev := Event{Kind: KindFailed, Step: s.ID(), Title: s.Title(), Elapsed: elapsed, Cause: x.Cause, Hint: x.Hint, Subject: x.Subject, Logs: x.Logs}
 	status := StatusFailed
-	var f *Failure
-	var se *compose.ServiceError
-	switch {
-	case errors.Is(err, context.Canceled):
+	if errors.Is(err, context.Canceled) {
 		status = StatusInterrupted
-		ev.Cause = "interrupted"
-		ev.Hint = "run the same command again to continue from here"
-	case errors.As(err, &f):
-		ev.Cause, ev.Hint, ev.Logs = f.Cause, f.Hint, f.Logs
-	case errors.As(err, &se):
-		ev.Cause = fmt.Sprintf("service %s %s", se.Service, se.Reason)
-		ev.Subject = se.Service
-		ev.Logs = se.Logs
-		ev.Hint = fmt.Sprintf("see `fineract-installer logs %s`; after fixing the cause, run the same command again", se.Service)
-	case compose.EngineLost(err):
-		ev.Hint = engineLostHint
 	}
 	r.update(s.ID(), func(st *StepState) {
 		st.Status, st.Finished, st.Error = status, time.Now().UTC(), ev.Cause

@@ -24,9 +24,11 @@ const (
 
 // StepState is what the state file records about one step.
 type StepState struct {
-	Status   Status    `json:"status"`
-	Started  time.Time `json:"started,omitempty"`
-	Finished time.Time `json:"finished,omitempty"`
+	Status Status `json:"status"`
+	// Started and Finished are left out until they happened (a step found
+	// done at its check never started).
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
 	// Error is the failure's cause; never a secret (steps keep secrets out of errors).
 	Error string `json:"error,omitempty"`
 }
@@ -39,6 +41,9 @@ type State struct {
 	Updated time.Time             `json:"updated"`
 	Steps   map[string]*StepState `json:"steps"`
 	Order   []string              `json:"order"`
+	// Uninstalled is when `uninstall` took the stack down and kept its
+	// data; the next install run clears it.
+	Uninstalled time.Time `json:"uninstalled,omitzero"`
 }
 
 // StateFileName is the state file inside the install dir.
@@ -73,6 +78,19 @@ func (s *State) Save(dir string) error {
 		return fmt.Errorf("save state: %w", err)
 	}
 	return WriteFileAtomic(filepath.Join(dir, StateFileName), append(data, '\n'), 0o600)
+}
+
+// MarkUninstalled records in dir's state file that the stack was taken
+// down with its data and install dir kept. The steps the last run recorded
+// no longer describe anything that runs, so they are dropped; the next
+// install records them again.
+func MarkUninstalled(dir string, at time.Time) error {
+	s, err := LoadState(dir)
+	if err != nil {
+		return err
+	}
+	s.Steps, s.Order, s.Uninstalled = map[string]*StepState{}, nil, at.UTC()
+	return s.Save(dir)
 }
 
 // Summary lists the steps with their status in plan order.

@@ -22,7 +22,8 @@ type Step interface {
 
 // Failure is an error a person can act on: what happened and what to do.
 // Steps return it (or wrap it) so the UI can show the cause and the hint
-// apart, with the failing service's last log lines.
+// apart, with the failing service's last log lines. Error is the cause
+// alone; Explain takes the rest apart.
 type Failure struct {
 	Cause string
 	Hint  string
@@ -31,14 +32,10 @@ type Failure struct {
 }
 
 func (f *Failure) Error() string {
-	msg := f.Cause
-	if f.Err != nil && msg == "" {
-		msg = f.Err.Error()
+	if f.Cause == "" && f.Err != nil {
+		return f.Err.Error()
 	}
-	if f.Hint != "" {
-		msg += "\n  " + f.Hint
-	}
-	return msg
+	return f.Cause
 }
 
 func (f *Failure) Unwrap() error { return f.Err }

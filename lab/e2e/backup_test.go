@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,10 +103,23 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		return result{code, out.String(), errb.String()}
 	}
 	start := time.Now()
-	if r := backupCmd("backup", "--out", file); r.code != 0 {
+	r := backupCmd("backup", "--out", file, "-o", "json")
+	if r.code != 0 {
 		t.Fatalf("backup: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	t.Logf("backup: %s", time.Since(start).Round(time.Millisecond))
+	// Progress events, then the record of what was written.
+	events(t, r.stdout)
+	var written struct {
+		Type    string `json:"type"`
+		File    string `json:"file"`
+		Entries int    `json:"entries"`
+		Bytes   int64  `json:"bytes"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &written); err != nil || written.Type != "backup" || written.File != file || written.Entries == 0 || written.Bytes == 0 {
+		t.Errorf("backup -o json does not end with the backup record: %v\n%s", err, tail(r.stdout, 3))
+	}
 	if r := backupCmd("backup", "verify", file); r.code != 0 || !strings.Contains(r.stdout, "OK") {
 		t.Fatalf("verify: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
@@ -120,8 +134,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	data[len(data)/2] ^= 0x01
 	os.WriteFile(bad, data, 0o600)
 	before := containerIDs(t, s)
-	if r := backupCmd("backup", "verify", bad); r.code == 0 {
-		t.Error("verify accepted a backup with a flipped byte")
+	if r := backupCmd("backup", "verify", bad); r.code != 2 {
+		t.Errorf("verify of a backup with a flipped byte: exit %d, want 2 as restore gives: %s", r.code, r.stderr)
 	}
 	if r := backupCmd("restore", bad, "--yes"); r.code != 2 || !strings.Contains(r.stderr, "nothing was changed") {
 		t.Errorf("restore of a corrupted backup: exit %d %s", r.code, r.stderr)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -50,8 +51,22 @@ func TestSerialInterruptedImageLoadResumes(t *testing.T) {
 	// The offline bundle and its manifest, as `images bundle` makes them on
 	// a connected host.
 	bundle := filepath.Join(t.TempDir(), "stack-images.tar")
-	if r := s.run(ctx, "images", "bundle", "--answers", s.answers, "--out", bundle, "-o", "json"); r.code != 0 {
+	r := s.run(ctx, "images", "bundle", "--answers", s.answers, "--out", bundle, "-o", "json")
+	if r.code != 0 {
 		t.Fatalf("images bundle: exit %d %s\n%s", r.code, r.stderr, r.stdout)
+	}
+	// Progress events, then the record of what was written.
+	events(t, r.stdout)
+	var written struct {
+		Type   string `json:"type"`
+		Bundle string `json:"bundle"`
+		Images []struct {
+			Image, ID string
+		} `json:"images"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &written); err != nil || written.Type != "images_bundle" || written.Bundle != bundle || len(written.Images) != len(refs) {
+		t.Errorf("images bundle -o json does not end with its record: %v\n%s", err, tail(r.stdout, 3))
 	}
 	if _, err := os.Stat(bundle + ".manifest.json"); err != nil {
 		t.Fatalf("images bundle wrote no manifest: %v", err)
@@ -110,7 +125,7 @@ func TestSerialInterruptedImageLoadResumes(t *testing.T) {
 	}
 	t.Logf("after Ctrl-C, %d of %d images were still missing", len(missing()), len(refs))
 
-	r := s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json", "--images-bundle", bundle)
+	r = s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json", "--images-bundle", bundle)
 	if r.code != 0 {
 		t.Fatalf("rerun after the interrupted load: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	"gopkg.in/yaml.v3"
 )
 
 //go:embed answers.yaml.tmpl
@@ -17,6 +19,12 @@ var tmpl = template.Must(template.New("answers").Option("missingkey=error").Func
 			return "[]"
 		}
 		return "[" + strings.Join(xs, ", ") + "]"
+	},
+	// scalar writes a string as YAML reads it back, quoted when it must
+	// be (an empty value among them).
+	"scalar": func(s string) (string, error) {
+		b, err := yaml.Marshal(s)
+		return strings.TrimSpace(string(b)), err
 	},
 }).Parse(answersTemplate))
 

@@ -11,7 +11,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fineract-installer/fineract-installer/assets"
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
@@ -155,25 +154,4 @@ func (s RenderStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	emit.Info(s.Env.ComposeFile(), fmt.Sprintf("%d files for %d services", len(s.Env.Bundle.Files), len(s.Env.Bundle.Services)))
 	return nil
-}
-
-// forward turns engine events into step events.
-func forward(emit steps.Emitter) compose.Sink {
-	return func(e compose.Event) {
-		switch {
-		case e.Status == compose.StatusError:
-			emit.Warn(fmt.Sprintf("%s %s: %s", e.Resource, e.Name, e.Text))
-		case e.Total > 0:
-			emit.Progress(e.Name, e.Current, e.Total, "bytes", e.Action)
-		default:
-			msg := string(e.Resource) + " " + e.Action
-			if e.Status == compose.StatusDone {
-				msg += " done"
-			}
-			if e.Text != "" {
-				msg += ": " + e.Text
-			}
-			emit.Info(e.Name, msg)
-		}
-	}
 }

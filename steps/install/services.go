@@ -2,8 +2,11 @@ package install
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
@@ -39,7 +42,7 @@ func (s NetworksStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Env.Engine.EnsureNetworks(ctx, p, forward(emit)); err != nil {
+	if err := s.Env.Engine.EnsureNetworks(ctx, p, steps.EngineEvents(emit)); err != nil {
 		return err
 	}
 	return s.Env.handOverVolumes(ctx, p, emit.Info)
@@ -77,12 +80,17 @@ func (s VaultStartStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{
 		Services: []string{vaultService}, StartOnly: []string{vaultService}, Policy: s.Env.Policy(),
-	}, forward(emit)))
+	}, steps.EngineEvents(emit)))
 }
 
 // ServicesStep starts every service in dependency order and waits until
 // each is healthy, streaming their logs as they start.
-type ServicesStep struct{ Env *Env }
+type ServicesStep struct {
+	Env *Env
+	// Services limits the step to these services and what they depend on
+	// (all when empty).
+	Services []string
+}
 
 // ID implements steps.Step.
 func (s ServicesStep) ID() string { return "services" }
@@ -96,7 +104,7 @@ func (s ServicesStep) Check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	ok, _, err := s.Env.Engine.Converged(ctx, p, nil, true)
+	ok, _, err := s.Env.Engine.Converged(ctx, p, s.Services, true)
 	return ok, err
 }
 
@@ -106,6 +114,14 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
+	total := int64(len(p.Services))
+	if len(s.Services) > 0 {
+		sub, err := p.WithSelectedServices(s.Services, types.IncludeDependencies)
+		if err != nil {
+			return fmt.Errorf("select services: %w", err)
+		}
+		total = int64(len(sub.Services))
+	}
 	// The slowest first start (Fineract's migrations) sets the wait budget.
 	budget := 15 * time.Minute
 	for _, svc := range s.Env.Bundle.Services {
@@ -113,10 +129,9 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	tails := newLogTails(ctx, s.Env.Engine, s.Env.Project, emit)
 	defer tails.stop()
-	sink := forward(emit)
-	total := int64(len(p.Services))
+	sink := steps.EngineEvents(emit)
 	var ready int64
-	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy()}, func(e compose.Event) {
+	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy(), Services: s.Services}, func(e compose.Event) {
 		sink(e)
 		if e.Resource != compose.ResourceContainer || e.Status != compose.StatusDone {
 			return

@@ -293,3 +293,78 @@ func deliverTestSecret(t *testing.T, project string) string {
 	}
 	return p
 }
+
+// `status` exits 0 only while the stack runs. After `uninstall` (data
+// kept) the installation is uninstalled: status says so, lists no step as
+// done (the containers those steps made are gone) and exits 1; before, it
+// exited 0 and listed every step as done. Its JSON says "uninstalled" with
+// the time, and holds no zero time ("started" of a step found done at its
+// check, which never started). Every event uninstall prints carries its
+// time.
+func TestStatusAfterUninstallSaysUninstalledAndExitsOne(t *testing.T) {
+	project, _ := installDemo(t)
+	dir := filepath.Join(t.TempDir(), "stack")
+	if err := installdir.Mark(dir); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	rec := &steps.State{Version: 1, Project: project, Order: []string{"preflight", "services"}, Steps: map[string]*steps.StepState{
+		"preflight": {Status: steps.StatusDone, Finished: now},
+		"services":  {Status: steps.StatusDone, Started: now, Finished: now},
+	}}
+	if err := rec.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "status", "--project", project, "--dir", dir, "-o", "json")
+	if r.code != 0 || !strings.Contains(r.out, `"state": "running"`) || strings.Contains(r.out, "0001-01-01") {
+		t.Errorf("status of the running stack: exit %d\n%s", r.code, r.out)
+	}
+
+	r = run(t, "", "uninstall", "--project", project, "--dir", dir, "--yes", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("uninstall: exit %d %s", r.code, r.err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(r.out), "\n") {
+		var ev struct {
+			Type string    `json:"type"`
+			Time time.Time `json:"time"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != "event" || ev.Time.IsZero() {
+			t.Errorf("uninstall event without its time: %s", line)
+		}
+	}
+
+	r = run(t, "", "status", "--project", project, "--dir", dir, "--no-color")
+	if r.code != ExitFailed || !strings.Contains(r.out, "is uninstalled") || strings.Contains(r.out, " done") {
+		t.Errorf("status after uninstall: want exit 1 saying uninstalled, no step done: exit %d\n%s", r.code, r.out)
+	}
+	r = run(t, "", "status", "--project", project, "--dir", dir, "-o", "json")
+	var doc struct {
+		State       string                 `json:"state"`
+		Uninstalled time.Time              `json:"uninstalled"`
+		Steps       []steps.NamedStepState `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || r.code != ExitFailed || doc.State != "uninstalled" || doc.Uninstalled.IsZero() || len(doc.Steps) != 0 {
+		t.Errorf("status -o json after uninstall: exit %d %v\n%s", r.code, err, r.out)
+	}
+	if strings.Contains(r.out, "0001-01-01") {
+		t.Errorf("status -o json holds a zero time:\n%s", r.out)
+	}
+
+	// A stack never installed here is not running either.
+	r = run(t, "", "status", "--project", project+"-never", "--dir", filepath.Join(t.TempDir(), "none"), "-o", "json")
+	if r.code != ExitFailed || !strings.Contains(r.out, `"state": "not installed"`) {
+		t.Errorf("status of a project never installed: exit %d\n%s", r.code, r.out)
+	}
+}
+
+// `completion SHELL` prints the shell's completion script for the
+// program's commands.
+func TestCompletionScriptsNameTheCommands(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		r := run(t, "", "completion", shell)
+		if r.code != 0 || !strings.Contains(r.out, "fineract-installer") {
+			t.Errorf("completion %s: exit %d\n%s", shell, r.code, r.err)
+		}
+	}
+}

@@ -29,7 +29,7 @@ func newAnswersCmd(a *app) *cobra.Command {
 			return err
 		},
 	}
-	initCmd.Flags().StringVar(&profile, "profile", string(answers.Production), "production or demo")
+	initCmd.Flags().StringVar(&profile, "profile", string(answers.Production), "`PROFILE`: production or demo")
 	cmd.AddCommand(initCmd)
 	return cmd
 }

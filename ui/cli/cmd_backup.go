@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,6 +62,16 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := requireInstallDir(a); err != nil {
+				return err
+			}
+			// Locked before the install dir is read: a restore holds the
+			// lock while the directory it puts in place is not whole yet.
+			unlock, err := steps.Lock(a.dir)
+			if err != nil {
+				return withCode(ExitFailed, err)
+			}
+			defer unlock()
 			env, done, err := installedEnv(ctx, a)
 			if err != nil {
 				return err
@@ -73,11 +85,6 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			if err != nil {
 				return err
 			}
-			unlock, err := steps.Lock(a.dir)
-			if err != nil {
-				return withCode(ExitFailed, err)
-			}
-			defer unlock()
 			if out == "" {
 				out = filepath.Join(backup.Dir(env), fmt.Sprintf("backup-%s.fib", time.Now().UTC().Format("20060102T150405Z")))
 			}
@@ -109,7 +116,7 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			if !p.json() {
 				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), out, len(m.Entries), humanBytes(fi.Size()), time.Since(start).Round(time.Millisecond))
 			} else {
-				p.record("backup", map[string]any{"file": out, "entries": len(m.Entries), "bytes": fi.Size()})
+				p.record("backup", backupRecord{File: out, Entries: len(m.Entries), Bytes: fi.Size()})
 			}
 			if keep > 0 {
 				return pruneBackups(a, filepath.Dir(out), keep)
@@ -118,11 +125,11 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&out, "out", "", "backup file (default: INSTALL_DIR/backups/backup-TIME.fib)")
-	f.StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
-	f.IntVar(&keep, "keep", 0, "keep only the newest N backups in the backup directory (0 keeps all)")
-	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600), to unseal Vault after its storage is copied")
-	f.StringVar(&co.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (mode 0600), when no terminal is available")
+	f.StringVar(&out, "out", "", "backup `FILE` to write (default: INSTALL_DIR/backups/backup-TIME.fib)")
+	f.StringVar(&passFile, "passphrase-file", "", "`FILE` holding the backup passphrase, one line (mode 0600)")
+	f.IntVar(&keep, "keep", 0, "keep only the newest `N` backups in the backup directory (0 keeps all)")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600), to unseal Vault after its storage is copied")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600), when no terminal is available")
 	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a))
 	return cmd
 }
@@ -139,6 +146,60 @@ func pruneBackups(a *app, dir string, keep int) error {
 		matches = matches[1:]
 	}
 	return nil
+}
+
+// backupRecord is the last line of `backup -o json`.
+type backupRecord struct {
+	File    string `json:"file"`
+	Entries int    `json:"entries"`
+	Bytes   int64  `json:"bytes"`
+}
+
+// verifyDoc is `backup verify -o json`: what was checked, in the names
+// README documents.
+type verifyDoc struct {
+	File             string                  `json:"file"`
+	Format           int                     `json:"format"`
+	FileID           string                  `json:"file_id"`
+	Created          time.Time               `json:"created"`
+	InstallerVersion string                  `json:"installer_version,omitempty"`
+	Labels           map[string]string       `json:"labels,omitempty"`
+	KeySlots         []keySlotDoc            `json:"key_slots"`
+	Chunks           int64                   `json:"chunks"`
+	PayloadBytes     int64                   `json:"payload_bytes"`
+	ArchiveBytes     int64                   `json:"archive_bytes"`
+	Entries          []archive.ManifestEntry `json:"entries"`
+}
+
+// keySlotDoc is one key slot's argon2id parameters.
+type keySlotDoc struct {
+	Passes    uint32 `json:"passes"`
+	MemoryKiB uint32 `json:"memory_kib"`
+	Threads   uint8  `json:"threads"`
+}
+
+func newVerifyDoc(file string, info archive.Info) verifyDoc {
+	d := verifyDoc{File: file, Format: info.Version, FileID: info.FileID, Created: info.Metadata.Created,
+		InstallerVersion: info.Metadata.InstallerVersion, Labels: info.Metadata.Labels,
+		Chunks: info.Chunks, PayloadBytes: info.PayloadSize, ArchiveBytes: info.ArchiveSize, Entries: []archive.ManifestEntry{}}
+	for _, k := range info.KeySlots {
+		d.KeySlots = append(d.KeySlots, keySlotDoc{Passes: k.Time, MemoryKiB: k.Memory, Threads: k.Threads})
+	}
+	if info.Manifest != nil {
+		d.Entries = info.Manifest.Entries
+	}
+	return d
+}
+
+// archiveError gives a backup archive's problem its exit code, the same
+// for `backup verify` and `restore`: an archive that is missing or refused
+// (damaged, cut short, not an archive, a wrong passphrase) is bad input, 2;
+// failing to read or unpack a sound one is a failure, 1.
+func archiveError(err error) error {
+	if archive.Refused(err) || errors.Is(err, fs.ErrNotExist) {
+		return withCode(ExitUsage, err)
+	}
+	return withCode(ExitFailed, err)
 }
 
 func newBackupVerifyCmd(a *app) *cobra.Command {
@@ -164,18 +225,18 @@ func newBackupVerifyCmd(a *app) *cobra.Command {
 			defer f.Close()
 			info, err := archive.Verify(f, pass)
 			if err != nil {
-				return withCode(ExitFailed, fmt.Errorf("%s is not a sound backup: %w", args[0], err))
+				return archiveError(fmt.Errorf("%s is not a sound backup: %w", args[0], err))
 			}
 			p := a.printer()
 			if p.json() {
-				return p.document(info)
+				return p.document(newVerifyDoc(args[0], info))
 			}
 			fmt.Fprintf(a.io.Out, "%s %s: format %d, made %s by %s, %d chunks authenticated, labels %v\n", p.ok.Render("OK"), args[0], info.Version,
 				info.Metadata.Created.Format(time.RFC3339), info.Metadata.InstallerVersion, info.Chunks, info.Metadata.Labels)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "`FILE` holding the backup passphrase, one line (mode 0600)")
 	return cmd
 }
 
@@ -222,7 +283,7 @@ unless --accept-image-change SERVICE accepts it.`,
 			}
 			u, err := backup.Unpack(args[0], pass, filepath.Dir(a.dir))
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return archiveError(err)
 			}
 			defer u.Remove()
 			ans, err := u.Answers()
@@ -274,11 +335,11 @@ unless --accept-image-change SERVICE accepts it.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&passFile, "passphrase-file", "", "file holding the backup passphrase, one line (mode 0600)")
+	f.StringVar(&passFile, "passphrase-file", "", "`FILE` holding the backup passphrase, one line (mode 0600)")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	f.StringArrayVar(&accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one the backup recorded (repeatable)")
-	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase of the backed-up installation (mode 0600)")
-	f.StringVar(&co.keysFile, "unseal-keys-file", "", "file with the unseal key shares of the backed-up installation, one per line (mode 0600)")
+	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase of the backed-up installation (mode 0600)")
+	f.StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with the unseal key shares of the backed-up installation, one per line (mode 0600)")
 	return cmd
 }
 

@@ -45,6 +45,13 @@ var systemctl = func(ctx context.Context, args ...string) error {
 	return nil
 }
 
+// scheduleDoc is `backup schedule -o json`: whether the schedule is a
+// systemd timer (a cron.d entry otherwise) and each file with its content.
+type scheduleDoc struct {
+	Systemd bool              `json:"systemd"`
+	Files   map[string]string `json:"files"`
+}
+
 func newBackupScheduleCmd(a *app) *cobra.Command {
 	var s backup.Schedule
 	var install, remove, yes bool
@@ -67,10 +74,10 @@ in production only the key holders can unseal it again.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&s.At, "at", "02:30", "local time of day to run the backup, HH:MM")
-	f.IntVar(&s.Keep, "keep", 14, "how many backups to keep")
-	f.StringVar(&s.PassphraseFile, "passphrase-file", "", "file holding the backup passphrase (mode 0600)")
-	f.StringVar(&s.UnsealPassphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
+	f.StringVar(&s.At, "at", "02:30", "local time of day to run the backup, `HH:MM`")
+	f.IntVar(&s.Keep, "keep", 14, "how many backups to keep (`N`)")
+	f.StringVar(&s.PassphraseFile, "passphrase-file", "", "`FILE` holding the backup passphrase (mode 0600)")
+	f.StringVar(&s.UnsealPassphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
 	f.BoolVar(&install, "install", false, "write and enable the schedule")
 	f.BoolVar(&remove, "remove", false, "disable and delete the schedule")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
@@ -147,7 +154,7 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 	files := s.Files(systemd)
 	if !install {
 		if p.json() {
-			return p.document(map[string]any{"systemd": systemd, "files": files})
+			return p.document(scheduleDoc{Systemd: systemd, Files: files})
 		}
 		paths := make([]string, 0, len(files))
 		for path := range files {

@@ -8,10 +8,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -127,11 +127,20 @@ func newCertsShowCmd(a *app) *cobra.Command {
 func newCertsRotateCmd(a *app) *cobra.Command {
 	var yes bool
 	var chain, key string
+	var co custodyOptions
 	cmd := &cobra.Command{
 		Use:   "rotate [SERVICE...]",
 		Short: "Reissue the certificates of some services (all when none is named) and restart only those",
-		Long: `Reissue the certificates of the services named (all when none is) from the
-stack's CA, generated or imported, and recreate only those services.
+		Long: `Reissue the certificates of the services named (all services with
+certificates when none is) from the stack's CA, generated or imported, then
+recreate only those services and wait until each is ready.
+
+Vault comes back sealed from a restart: rotating its certificate unseals it
+with the same custody as ` + "`unseal`" + ` (the demo passphrase from
+--unseal-passphrase-file, $` + passphraseEnv + ` or the terminal; the key holders'
+shares from the terminal or --unseal-keys-file) and delivers the services'
+secrets again. Without a way to unseal it, the rotation is refused before
+anything changes.
 
 A gateway certificate the operator imported is renewed by the operator's
 CA, not here: get the renewed chain and key, then swap them in with
@@ -140,7 +149,8 @@ import (exit 2 and nothing changed if refused), only the gateway is
 recreated, and the installation's answers then name the new files. The
 same flags turn a generated gateway certificate into an imported one.`,
 		Example: `  fineract-installer certs rotate gateway
-  fineract-installer certs rotate --yes
+  FINERACT_UNSEAL_PASSPHRASE=... fineract-installer certs rotate --yes   # demo profile, Vault included
+  fineract-installer certs rotate vault --unseal-keys-file /media/usb/shares --yes
   fineract-installer certs rotate gateway --chain /root/bank/gateway-2027.pem --key /root/bank/gateway-2027.key`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -171,8 +181,8 @@ same flags turn a generated gateway certificate into an imported one.`,
 			if len(services) == 0 {
 				for s, certs := range byService {
 					if slices.ContainsFunc(certs, func(c string) bool { return imported[c] }) {
-						p.event(compose.Event{Resource: "certificate", Name: s, Action: "kept", Status: compose.StatusWarning,
-							Text: "imported: renew it with `certs rotate " + s + " --chain FILE --key FILE`"})
+						p.stepEvent(steps.Event{Kind: steps.KindWarning, Step: "rotate", Subject: s, Time: time.Now().UTC(),
+							Message: s + "'s certificate was imported and is kept: renew it with `certs rotate " + s + " --chain FILE --key FILE`"})
 						continue
 					}
 					services = append(services, s)
@@ -202,6 +212,14 @@ same flags turn a generated gateway certificate into an imported one.`,
 					return err
 				}
 			}
+			// A restart that seals Vault needs its custody: read and checked
+			// now, before anything changes.
+			var custody install.Custody
+			if install.SealsOnRestart(services) {
+				if custody, err = custodyFor(a, env, co); err != nil {
+					return err
+				}
+			}
 			if err := confirm(a, yes, "rotating restarts "+strings.Join(services, ", "),
 				fmt.Sprintf("Reissue %d certificates and restart %s?", len(names), strings.Join(services, ", "))); err != nil {
 				return err
@@ -211,36 +229,22 @@ same flags turn a generated gateway certificate into an imported one.`,
 				return withCode(ExitFailed, err)
 			}
 			defer unlock()
-			proj, err := env.LoadProject(ctx)
-			if err != nil {
-				return err
-			}
-			// The services are restarted after the rotation: their images
-			// are checked before a certificate changes.
-			if err := env.Engine.CheckImages(ctx, proj, services, compose.ImageOptions{}, p.event); err != nil {
-				return install.ImageFailure(err)
-			}
-			rep, err := env.Store().Rotate(ctx, env.CertRequests(), names...)
-			if err != nil {
-				return importFailure(err)
-			}
-			for _, r := range rep.Certificates {
-				p.event(compose.Event{Resource: "certificate", Name: r.Name, Action: string(r.Action), Status: compose.StatusDone, Text: strings.Join(r.Reasons, "; ")})
-			}
-			if importing {
-				// From now on the installation's answers name the new files.
-				if err := env.SaveAnswers(); err != nil {
-					return err
-				}
-			}
 			// The new files change the services' configuration hash, so
 			// exactly the services that mount them are recreated.
-			return install.ImageFailure(env.Engine.Up(ctx, proj, compose.UpOptions{Services: services, Policy: env.Policy()}, p.event))
+			// With an import swapped in, the installation's answers then name
+			// the new files.
+			plan := install.AddRestart((&steps.Plan{}).Then(install.RotateStep{Env: env, Services: services, Certs: names, SaveAnswers: importing}), env, custody, services)
+			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
+				return stepsFailed(err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().StringVar(&chain, "chain", "", "with gateway: the renewed certificate chain to import (PEM: server certificate, then intermediates)")
-	cmd.Flags().StringVar(&key, "key", "", "with gateway: the renewed chain's private key (PEM, unencrypted)")
+	cmd.Flags().StringVar(&chain, "chain", "", "with gateway: the renewed certificate chain to import, a PEM `FILE` (server certificate, then intermediates)")
+	cmd.Flags().StringVar(&key, "key", "", "with gateway: the renewed chain's private key, a PEM `FILE` (unencrypted)")
+	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600), to unseal Vault after its restart")
+	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600), when Vault restarts and no terminal is available")
 	return cmd
 }
 

@@ -16,6 +16,12 @@ import (
 )
 
 // writeBundle writes a support bundle for env next to its install dir.
+// diagnoseDoc is `diagnose -o json`.
+type diagnoseDoc struct {
+	File     string            `json:"file"`
+	Manifest diagnose.Manifest `json:"manifest"`
+}
+
 func writeBundle(ctx context.Context, env *install.Env, out string, lines int, version string) (string, diagnose.Manifest, error) {
 	if out == "" {
 		out = filepath.Join(os.TempDir(), fmt.Sprintf("fineract-support-%s.tar.gz", time.Now().UTC().Format("20060102T150405Z")))
@@ -60,10 +66,7 @@ replaced; MANIFEST.json in the bundle counts what was removed.`,
 			}
 			p := a.printer()
 			if p.json() {
-				return p.document(struct {
-					File     string            `json:"file"`
-					Manifest diagnose.Manifest `json:"manifest"`
-				}{path, m})
+				return p.document(diagnoseDoc{path, m})
 			}
 			var kinds []string
 			for k, n := range m.Redacted {
@@ -77,7 +80,7 @@ replaced; MANIFEST.json in the bundle counts what was removed.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "bundle file (default: a new file in the temp directory)")
-	cmd.Flags().IntVar(&lines, "lines", 500, "last log lines per service")
+	cmd.Flags().StringVar(&out, "out", "", "bundle `FILE` to write (default: a new file in the temp directory)")
+	cmd.Flags().IntVar(&lines, "lines", 500, "last `N` log lines per service")
 	return cmd
 }

@@ -13,6 +13,15 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 )
 
+// imagesBundleDoc is the record `images bundle -o json` ends with.
+type imagesBundleDoc struct {
+	Bundle         string                `json:"bundle"`
+	Bytes          int64                 `json:"bytes"`
+	Manifest       string                `json:"manifest"`
+	ManifestSHA256 string                `json:"manifest_sha256"`
+	Images         []compose.BundleImage `json:"images"`
+}
+
 func newImagesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "images",
@@ -71,13 +80,8 @@ the way it travelled: compare its SHA-256, printed here, with
 			}
 			sum := fmt.Sprintf("%x", sha256.Sum256(data))
 			if p.json() {
-				return p.document(struct {
-					Bundle         string                `json:"bundle"`
-					Bytes          int64                 `json:"bytes"`
-					Manifest       string                `json:"manifest"`
-					ManifestSHA256 string                `json:"manifest_sha256"`
-					Images         []compose.BundleImage `json:"images"`
-				}{out, size, manifest, sum, m.Images})
+				p.record("images_bundle", imagesBundleDoc{out, size, manifest, sum, m.Images})
+				return nil
 			}
 			fmt.Fprintf(a.io.Out, "%s %s: %d images, %s\n", p.ok.Render("Wrote"), out, len(m.Images), humanBytes(size))
 			fmt.Fprintf(a.io.Out, "%s %s\n  SHA-256 %s\n", p.ok.Render("Wrote"), manifest, sum)
@@ -86,7 +90,7 @@ the way it travelled: compare its SHA-256, printed here, with
 		},
 	}
 	src.flags(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "the tarball to write; the manifest goes next to it")
+	cmd.Flags().StringVar(&out, "out", "", "the tarball `FILE` to write; the manifest goes next to it")
 	return cmd
 }
 
@@ -137,11 +141,12 @@ func writeImagesBundle(cmd *cobra.Command, e *compose.Engine, refs []string, out
 		}
 	}()
 	// Events name the file being written by the name it will have.
+	progress := steps.EngineEvents(p.emitter("images"))
 	m, err := e.SaveBundle(cmd.Context(), refs, tmp, func(ev compose.Event) {
 		if ev.Name == tmp.Name() {
 			ev.Name = out
 		}
-		p.event(ev)
+		progress(ev)
 	})
 	if err != nil {
 		return compose.BundleManifest{}, 0, err

@@ -59,10 +59,10 @@ anything is loaded.`,
 	o.src.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
-	f.StringVar(&o.bundle, "images-bundle", "", "load missing images from this tarball, made by the images bundle command; its FILE"+compose.BundleManifestSuffix+" must sit next to it")
+	f.StringVar(&o.bundle, "images-bundle", "", "load missing images from this tarball `FILE`, made by the images bundle command; its FILE"+compose.BundleManifestSuffix+" must sit next to it")
 	f.StringArrayVar(&o.accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one recorded at install, and record the new one (repeatable)")
-	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
-	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
+	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
+	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
 }
 

@@ -54,8 +54,8 @@ in text output a "|" precedes stdout lines and a "!" stderr lines.`,
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines until interrupted")
-	f.IntVarP(&o.Tail, "tail", "n", 0, "only the last N lines of each service (0 = all)")
-	f.StringVar(&o.Since, "since", "", "only lines newer than this (a time like 2026-01-02T15:04:05Z, or a duration like 10m)")
+	f.IntVarP(&o.Tail, "tail", "n", 0, "only the last `N` lines of each service (0 = all)")
+	f.StringVar(&o.Since, "since", "", "only lines newer than `TIME` (a time like 2026-01-02T15:04:05Z, or a duration like 10m)")
 	f.BoolVarP(&timestamps, "timestamps", "t", false, "show each line's time")
 	return cmd
 }

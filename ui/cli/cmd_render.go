@@ -18,8 +18,16 @@ type answersSource struct {
 	demo bool
 }
 
+// renderDoc is `render -o json`.
+type renderDoc struct {
+	Dir         string           `json:"dir"`
+	ComposeFile string           `json:"compose_file"`
+	Files       []string         `json:"files"`
+	Services    []assets.Service `json:"services"`
+}
+
 func (s *answersSource) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.file, "answers", "", "answers file (start one with `fineract-installer answers init`)")
+	cmd.Flags().StringVar(&s.file, "answers", "", "answers `FILE` (start one with fineract-installer answers init)")
 	cmd.Flags().BoolVar(&s.demo, "demo", false, "use the demo profile's defaults instead of an answers file")
 }
 
@@ -72,12 +80,7 @@ secrets reach the services as files from Vault at install time.`,
 				for i, f := range b.Files {
 					files[i] = f.Path
 				}
-				return p.document(struct {
-					Dir         string           `json:"dir"`
-					ComposeFile string           `json:"compose_file"`
-					Files       []string         `json:"files"`
-					Services    []assets.Service `json:"services"`
-				}{out, filepath.Join(out, b.ComposeFile), files, b.Services})
+				return p.document(renderDoc{out, filepath.Join(out, b.ComposeFile), files, b.Services})
 			}
 			fmt.Fprintf(a.io.Out, "Wrote %d files for %d services to %s\n", len(b.Files), len(b.Services), out)
 			for _, f := range b.Files {
@@ -88,6 +91,6 @@ secrets reach the services as files from Vault at install time.`,
 		},
 	}
 	src.flags(cmd)
-	cmd.Flags().StringVar(&out, "out", "", "directory to write into (created if missing)")
+	cmd.Flags().StringVar(&out, "out", "", "`DIR` to write into (created if missing)")
 	return cmd
 }

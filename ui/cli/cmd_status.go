@@ -1,25 +1,59 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
+
+// What `status` says about the stack as a whole. Only a running stack
+// exits 0.
+const (
+	stackRunning      = "running"       // every service of the installation runs, healthy where it has a healthcheck
+	stackDegraded     = "degraded"      // some service is missing, stopped or unhealthy
+	stackDown         = "down"          // installed, but no container is left
+	stackUninstalled  = "uninstalled"   // `uninstall` took it down and kept its data
+	stackNotInstalled = "not installed" // nothing recorded and no container
+)
+
+// statusDoc is `status -o json`.
+type statusDoc struct {
+	Project string `json:"project"`
+	Dir     string `json:"dir"`
+	// State is one of the stack states above.
+	State       string                           `json:"state"`
+	Uninstalled time.Time                        `json:"uninstalled,omitzero"`
+	Steps       []steps.NamedStepState           `json:"steps"`
+	Images      map[string]install.RecordedImage `json:"images"`
+	Services    []compose.ServiceStatus          `json:"services"`
+	// Missing lists the installation's services that have no container.
+	Missing []string `json:"missing,omitempty"`
+}
 
 func newStatusCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show each service's state, health, restarts and ports",
-		Long: `Show each service's state, health, restarts and published ports.
+		Short: "Show whether the stack runs: each service's state, health, restarts and ports",
+		Long: `Show where the last install got to, and each service's state, health,
+restarts and published ports.
 
-Exits 1 when a service is not running or not healthy, so scripts can use it.`,
+The stack is running when every service of the installation runs (and is
+healthy, where it has a healthcheck); it is degraded when one is missing,
+stopped or unhealthy, down when no container is left, uninstalled after
+` + "`uninstall`" + ` (data kept), and not installed when nothing is recorded.
+Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := a.engine(cmd.Context())
@@ -39,37 +73,115 @@ Exits 1 when a service is not running or not healthy, so scripts can use it.`,
 			if err != nil {
 				return err
 			}
+			expected, err := installedServices(a)
+			if err != nil {
+				return err
+			}
+			state, missing := stackState(record, expected, st)
 			p := a.printer()
 			if p.json() {
-				if err := p.document(struct {
-					Project  string                           `json:"project"`
-					Dir      string                           `json:"dir"`
-					Steps    []steps.NamedStepState           `json:"steps"`
-					Images   map[string]install.RecordedImage `json:"images"`
-					Services []compose.ServiceStatus          `json:"services"`
-				}{a.project, a.dir, record.Summary(), images.Services, st}); err != nil {
+				if err := p.document(statusDoc{Project: a.project, Dir: a.dir, State: state, Uninstalled: record.Uninstalled,
+					Steps: record.Summary(), Images: images.Services, Services: st, Missing: missing}); err != nil {
 					return err
 				}
 			} else {
+				printStackState(a, p, state, record, missing)
 				printSteps(a, p, record)
 				printImages(a, p, images, st)
 				printStatus(a, p, st)
 			}
-			for _, s := range st {
-				if s.State != "running" || s.Health != "" && s.Health != "healthy" {
-					return &silentError{code: ExitFailed}
-				}
+			if state != stackRunning {
+				return &silentError{code: ExitFailed}
 			}
 			return nil
 		},
 	}
 }
 
+// installedServices lists the services of the installation in the install
+// dir, from its answers; none when there is no installation there.
+func installedServices(a *app) ([]string, error) {
+	switch ok, err := installdir.Exists(a.dir); {
+	case errors.Is(err, installdir.ErrNotInstallDir):
+		return nil, nil // --dir names some other directory: nothing to expect
+	case err != nil || !ok:
+		return nil, err
+	}
+	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // an install that stopped before it kept its answers
+	}
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), nil)
+	if err != nil {
+		return nil, withCode(ExitUsage, err)
+	}
+	names := make([]string, 0, len(env.Bundle.Services))
+	for _, s := range env.Bundle.Services {
+		names = append(names, s.Name)
+	}
+	return names, nil
+}
+
+// stackState says what the stack as a whole is, from the install record,
+// the services the installation has and the containers found.
+func stackState(record *steps.State, expected []string, st []compose.ServiceStatus) (state string, missing []string) {
+	if len(st) == 0 {
+		switch {
+		case !record.Uninstalled.IsZero():
+			return stackUninstalled, nil
+		case len(record.Steps) == 0:
+			return stackNotInstalled, nil
+		}
+		return stackDown, expected
+	}
+	found := map[string]bool{}
+	state = stackRunning
+	for _, s := range st {
+		found[s.Service] = true
+		if s.State != "running" || s.Health != "" && s.Health != "healthy" {
+			state = stackDegraded
+		}
+	}
+	for _, name := range expected {
+		if !found[name] {
+			missing = append(missing, name)
+			state = stackDegraded
+		}
+	}
+	return state, missing
+}
+
+// printStackState says in one line whether the stack runs.
+func printStackState(a *app, p *printer, state string, record *steps.State, missing []string) {
+	mark := p.bad.Render("✗")
+	if state == stackRunning {
+		mark = p.ok.Render("✓")
+	}
+	line := fmt.Sprintf("%s Project %s is %s", mark, a.project, state)
+	switch state {
+	case stackUninstalled:
+		line += fmt.Sprintf(" (%s): its containers and networks were removed, its data volumes and %s kept; `fineract-installer install --answers %s` starts it again",
+			record.Uninstalled.Local().Format("2006-01-02 15:04:05"), a.dir, filepath.Join(a.dir, "answers.yaml"))
+	case stackDown:
+		line += ": no container is left; `fineract-installer install` with its answers starts it again"
+	}
+	if len(missing) > 0 && state != stackDown {
+		line += "; no container for " + strings.Join(missing, ", ")
+	}
+	fmt.Fprintln(a.io.Out, line+".")
+	fmt.Fprintln(a.io.Out)
+}
+
 // printSteps shows where the last install run got to.
 func printSteps(a *app, p *printer, record *steps.State) {
 	sum := record.Summary()
 	if len(sum) == 0 {
-		fmt.Fprintf(a.io.Out, "No installation recorded in %s.\n\n", a.dir)
+		if record.Uninstalled.IsZero() {
+			fmt.Fprintf(a.io.Out, "No installation recorded in %s.\n\n", a.dir)
+		}
 		return
 	}
 	fmt.Fprintf(a.io.Out, "Install steps (%s, updated %s):\n", a.dir, record.Updated.Local().Format("2006-01-02 15:04:05"))
@@ -126,7 +238,7 @@ func sortedServices[V any](m map[string]V) []string {
 
 func printStatus(a *app, p *printer, st []compose.ServiceStatus) {
 	if len(st) == 0 {
-		fmt.Fprintf(a.io.Out, "Project %s has no containers on this host (not installed yet, or uninstalled).\n", a.project)
+		fmt.Fprintf(a.io.Out, "Project %s has no containers on this host.\n", a.project)
 		return
 	}
 	rows := [][]cell{{{text: "SERVICE"}, {text: "STATE"}, {text: "HEALTH"}, {text: "RESTARTS"}, {text: "PORTS"}, {text: "CONTAINER"}}}

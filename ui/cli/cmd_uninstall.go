@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
@@ -44,27 +43,11 @@ them up again. --purge also deletes those, after a typed confirmation or
 			}
 			defer unlock()
 			p := a.printer()
-			if err := e.Down(ctx, a.project, compose.DownOptions{Volumes: purge}, p.event); err != nil {
-				return fmt.Errorf("uninstall %s: %w", a.project, err)
+			step := install.UninstallStep{Engine: e, Project: a.project, Dir: a.dir, Purge: purge}
+			if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(step), Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
+				return stepsFailed(err)
 			}
 			secrets := installdir.ProjectRunDir(a.project)
-			if purge {
-				err := installdir.Remove(a.dir)
-				switch {
-				case errors.Is(err, installdir.ErrNotInstallDir):
-					p.event(compose.Event{Resource: "directory", Name: a.dir, Action: "remove", Status: compose.StatusWarning, Text: "left in place: " + err.Error()})
-				case err != nil:
-					return err
-				default:
-					p.event(compose.Event{Resource: "directory", Name: a.dir, Action: "remove", Status: compose.StatusDone})
-				}
-				// The delivered secrets (database passwords among them)
-				// would otherwise stay in memory until the next reboot.
-				if err := installdir.RemoveSecrets(a.project); err != nil {
-					return err
-				}
-				p.event(compose.Event{Resource: "directory", Name: secrets, Action: "remove", Status: compose.StatusDone})
-			}
 			if !p.json() {
 				if purge {
 					fmt.Fprintf(a.io.Out, "Project %s is removed, data and delivered secrets included.\n", a.project)

@@ -15,15 +15,24 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
-// installedEnv rebuilds the environment of an existing installation from
-// the answers kept in its install dir.
-func installedEnv(ctx context.Context, a *app) (*install.Env, func(), error) {
+// requireInstallDir refuses a --dir that holds no installation, without
+// touching anything.
+func requireInstallDir(a *app) error {
 	ok, err := installdir.Exists(a.dir)
 	if err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("no installation in %s", a.dir)
 		}
-		return nil, nil, withCode(ExitUsage, fmt.Errorf("%w; pass --dir with the install directory", err))
+		return withCode(ExitUsage, fmt.Errorf("%w; pass --dir with the install directory", err))
+	}
+	return nil
+}
+
+// installedEnv rebuilds the environment of an existing installation from
+// the answers kept in its install dir.
+func installedEnv(ctx context.Context, a *app) (*install.Env, func(), error) {
+	if err := requireInstallDir(a); err != nil {
+		return nil, nil, err
 	}
 	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
 	if err != nil {
@@ -92,7 +101,7 @@ token that is revoked right after, and starts the services.`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "file holding the demo custody passphrase (mode 0600)")
-	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "file with unseal key shares, one per line (mode 0600)")
+	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
+	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600)")
 	return cmd
 }

@@ -59,7 +59,7 @@ Exits 1 when a check fails.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&reportDir, "report", "", "also write the evidence report (evidence.md, evidence.html) into this directory")
+	cmd.Flags().StringVar(&reportDir, "report", "", "also write the evidence report (evidence.md, evidence.html) into `DIR`")
 	return cmd
 }
 

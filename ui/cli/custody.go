@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
@@ -52,6 +53,11 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 	case answers.CustodyShow:
 		var c install.Custody
 		switch {
+		case !o.installing && !a.io.CanPrompt() && len(fileShares) == 0:
+			// Day-2 commands need the shares, and without a terminal or a
+			// keys file there is no way to get them: refused now, as a
+			// missing demo passphrase is.
+			return c, usageError("Vault's key shares are needed to unseal it and hand out its secrets: run in a terminal to type them, or pass --unseal-keys-file FILE (one share per line, mode 0600); nothing was changed")
 		case a.io.CanPrompt():
 			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return showShares(a, r) }, func(ctx context.Context, i int) (string, error) {
 				return readShare(a, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", i+1))
@@ -71,8 +77,8 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 			keys, err := askShares(a, fileShares, st)
 			if err != nil && len(ans.Vault.PGPKeys) > 0 {
 				// Without a terminal this is where a PGP install pauses.
-				err = withCode(exitCode(err), fmt.Errorf("%w\n  the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
-					err, filepath.Join(env.VaultDir(), "encrypted-shares.txt"), st.Threshold))
+				err = &steps.Failure{Cause: err.Error(), Err: err, Hint: fmt.Sprintf("the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
+					filepath.Join(env.VaultDir(), "encrypted-shares.txt"), st.Threshold)}
 			}
 			return keys, err
 		}
@@ -167,15 +173,18 @@ func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
 		return fmt.Errorf("save encrypted shares: %w", err)
 	}
 	if a.printer().json() {
-		a.printer().record("vault_shares", struct {
-			Encrypted []string `json:"encrypted_shares"`
-			File      string   `json:"file"`
-		}{r.Keys, path})
+		a.printer().record("vault_shares", sharesRecord{r.Keys, path})
 		return nil
 	}
 	fmt.Fprint(a.io.Out, b.String())
 	fmt.Fprintf(a.io.Out, "(also saved to %s)\n", path)
 	return nil
+}
+
+// sharesRecord is the JSON line that hands out PGP-encrypted shares.
+type sharesRecord struct {
+	Encrypted []string `json:"encrypted_shares"`
+	File      string   `json:"file"`
 }
 
 // readKeySharesFile reads --unseal-keys-file, one share per line, with

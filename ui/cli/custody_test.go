@@ -59,8 +59,16 @@ func TestCustodyChoices(t *testing.T) {
 	}
 	prodPGP := *prod
 	prodPGP.Answers.Vault.PGPKeys = []string{"a", "b", "c", "d", "e"}
-	if c, err := custodyFor(a, &prodPGP, custodyOptions{}); err != nil || c.Keep == nil {
-		t.Errorf("production with PGP keys and no terminal: %v", err)
+	if c, err := custodyFor(a, &prodPGP, custodyOptions{installing: true}); err != nil || c.Keep == nil {
+		t.Errorf("installing production with PGP keys and no terminal: %v", err)
+	}
+	// A day-2 command without a terminal or a keys file has no way to get
+	// the shares: refused before anything changes, with the exit code of a
+	// missing demo passphrase.
+	for _, env := range []*install.Env{prod, &prodPGP} {
+		if _, err := custodyFor(a, env, custodyOptions{}); err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--unseal-keys-file") {
+			t.Errorf("a day-2 command in production without a terminal or keys file: exit %d: %v", exitCode(err), err)
+		}
 	}
 	tty, _ := custodyApp(true, "")
 	if c, err := custodyFor(tty, prod, custodyOptions{}); err != nil || c.Keep == nil || c.Shares == nil {

@@ -69,9 +69,13 @@ func exitCode(err error) int {
 }
 
 // stepsFailed is the error of a pipeline run whose failure its events have
-// already reported: it only sets the exit code.
+// already reported: it only sets the exit code. An interrupted run says so
+// once more on stderr, with how to go on.
 func stepsFailed(err error) error {
-	if errors.Is(err, compose.ErrUntrustedImage) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.Is(err, compose.ErrUntrustedImage):
 		return &silentError{code: ExitImageRejected}
 	}
 	return &silentError{code: ExitFailed}

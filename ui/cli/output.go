@@ -25,11 +25,26 @@ const (
 type printer struct {
 	w      io.Writer
 	format string
-	ok     lipgloss.Style
-	warn   lipgloss.Style
-	bad    lipgloss.Style
-	dim    lipgloss.Style
-	bold   lipgloss.Style
+	ok     style
+	warn   style
+	bad    style
+	dim    style
+	bold   style
+}
+
+// style paints text without changing its layout. lipgloss pads every line
+// of a multi-line string to the width of the longest one, which leaves
+// runs of spaces at the ends of a message's lines; each line is painted on
+// its own instead.
+type style struct{ lipgloss.Style }
+
+// Render paints text line by line.
+func (s style) Render(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = s.Style.Render(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func newPrinter(w io.Writer, format string, color bool) *printer {
@@ -43,11 +58,11 @@ func newPrinter(w io.Writer, format string, color bool) *printer {
 	// light and dark backgrounds alike.
 	return &printer{
 		w: w, format: format,
-		ok:   r.NewStyle().Foreground(lipgloss.Color("2")),
-		warn: r.NewStyle().Foreground(lipgloss.Color("3")),
-		bad:  r.NewStyle().Foreground(lipgloss.Color("1")),
-		dim:  r.NewStyle().Faint(true),
-		bold: r.NewStyle().Bold(true),
+		ok:   style{r.NewStyle().Foreground(lipgloss.Color("2"))},
+		warn: style{r.NewStyle().Foreground(lipgloss.Color("3"))},
+		bad:  style{r.NewStyle().Foreground(lipgloss.Color("1"))},
+		dim:  style{r.NewStyle().Faint(true)},
+		bold: style{r.NewStyle().Bold(true)},
 	}
 }
 
@@ -68,39 +83,6 @@ func (p *printer) document(v any) error {
 	enc := json.NewEncoder(p.w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// event prints an engine event. Working byte-progress events are printed
-// only in JSON; text output shows one line when an action starts and one
-// when it ends.
-func (p *printer) event(e compose.Event) {
-	if p.json() {
-		p.record("event", e)
-		return
-	}
-	if e.Status == compose.StatusWorking && e.Total > 0 {
-		return
-	}
-	mark := map[compose.Status]string{
-		compose.StatusWorking: p.dim.Render("…"),
-		compose.StatusDone:    p.ok.Render("✓"),
-		compose.StatusWarning: p.warn.Render("!"),
-		compose.StatusError:   p.bad.Render("✗"),
-	}[e.Status]
-	line := fmt.Sprintf("%s %s %s %s", mark, e.Resource, e.Name, e.Action)
-	if e.Total > 0 {
-		line += fmt.Sprintf(" (%s)", humanBytes(e.Total))
-	}
-	if e.Text != "" {
-		text := e.Text
-		if e.Status == compose.StatusError {
-			text = p.bad.Render(text)
-		} else {
-			text = p.dim.Render(text)
-		}
-		line += ": " + text
-	}
-	fmt.Fprintln(p.w, line)
 }
 
 // logLine prints one service log line; stderr lines are marked with "!".
@@ -136,6 +118,9 @@ func humanBytes(n int64) string {
 // stepEvent prints a pipeline event. In text, progress with a byte count
 // is shown at most once per subject per step, so pulls stay readable.
 func (p *printer) stepEvent(e steps.Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
 	if p.json() {
 		p.record("event", e)
 		return
@@ -173,15 +158,27 @@ func (p *printer) stepEvent(e steps.Event) {
 		fmt.Fprintln(p.w, line)
 	case steps.KindFailed:
 		fmt.Fprintf(p.w, "%s %s: %s\n", p.bad.Render("✗"), e.Title, p.bad.Render(e.Cause))
-		if len(e.Logs) > 0 {
-			fmt.Fprintf(p.w, "  last log lines of %s:\n", e.Subject)
-			for _, l := range e.Logs {
-				fmt.Fprintf(p.w, "    %s\n", l)
-			}
+		p.details(steps.Explanation{Subject: e.Subject, Logs: e.Logs, Hint: e.Hint})
+	}
+}
+
+// explanation prints a command's error: the cause, then the failing
+// service's last log lines and the hint, each on lines of their own.
+func (p *printer) explanation(x steps.Explanation) {
+	fmt.Fprintln(p.w, p.bad.Render("error:")+" "+x.Cause)
+	p.details(x)
+}
+
+// details prints a failure's log lines and hint under its cause.
+func (p *printer) details(x steps.Explanation) {
+	if len(x.Logs) > 0 {
+		fmt.Fprintf(p.w, "  last log lines of %s:\n", x.Subject)
+		for _, l := range x.Logs {
+			fmt.Fprintf(p.w, "    %s\n", l)
 		}
-		if e.Hint != "" {
-			fmt.Fprintf(p.w, "  %s %s\n", p.bold.Render("hint:"), e.Hint)
-		}
+	}
+	if x.Hint != "" {
+		fmt.Fprintf(p.w, "  %s %s\n", p.bold.Render("hint:"), x.Hint)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
 
@@ -64,11 +65,11 @@ func Main(ctx context.Context, args []string, io *Streams, build BuildInfo) int 
 	code := exitCode(err)
 	if err != nil {
 		if _, silent := err.(*silentError); !silent {
-			msg := err.Error()
+			x := steps.Explain(err)
 			if code == ExitInterrupted {
-				msg = "interrupted; nothing is left half-done: run the same command again to continue"
+				x = steps.Explanation{Cause: "interrupted; nothing is left half-done: run the same command again to continue"}
 			}
-			fmt.Fprintln(io.Err, a.errPrinter().bad.Render("error:")+" "+msg)
+			a.errPrinter().explanation(x)
 		}
 	}
 	return code
@@ -106,9 +107,9 @@ Run it without arguments in a terminal for the guided wizard.`,
 	})
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dir, "dir", answers.DefaultInstallDir(), "installation directory (certificates, configuration, state)")
-	pf.StringVar(&a.project, "project", "fineract", "compose project name (docker compose -p NAME sees the same containers)")
-	pf.StringVarP(&a.output, "output", "o", formatText, "output format: text or json")
+	pf.StringVar(&a.dir, "dir", answers.DefaultInstallDir(), "installation `DIR` (certificates, configuration, state)")
+	pf.StringVar(&a.project, "project", "fineract", "compose project `NAME` (docker compose -p NAME sees the same containers)")
+	pf.StringVarP(&a.output, "output", "o", formatText, "output `FORMAT`: text or json")
 	pf.BoolVar(&a.noColor, "no-color", false, "no colours in output (NO_COLOR is honoured too)")
 	root.Flags().BoolVar(&a.accessible, "accessible", false, "line-by-line prompts for screen readers instead of full-screen forms")
 	root.AddCommand(

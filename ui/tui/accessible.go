@@ -18,14 +18,33 @@ const accessibleWidth = 80
 // (huh's accessible mode), for screen readers: the same fields, validators
 // and texts as the full-screen wizard, one after the other.
 func runAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved) (WizardResult, error) {
+	in := newPromptInput(ctx, t.in)
+	defer in.close()
+	res, err := askAccessibleWizard(ctx, opts, t, in)
+	if in.interrupted() {
+		// Ctrl-C at any prompt: the answers are saved only at the end, so
+		// nothing has been changed yet.
+		fmt.Fprintln(t.out, "\nQuit the wizard. Nothing has been changed on this host.")
+		return WizardResult{}, ErrAborted
+	}
+	return res, err
+}
+
+func askAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved, in *promptInput) (WizardResult, error) {
 	m := newWizard(ctx, opts, NewStyles(newRenderer(t.out, true)))
 	m.width, m.height = accessibleWidth, 1000
 	say := func(s string) { fmt.Fprintln(t.out, ansi.Strip(s)) }
 	heading := func(s screenID) {
 		say(fmt.Sprintf("\nStep %d of %d: %s (%s)", s+1, screenCount, screenTitles[s][0], screenTitles[s][1]))
 	}
+	// A prompt ended by Ctrl-C returns with its default; what was asked
+	// must then go no further.
 	ask := func(f *huh.Form) error {
-		return f.WithAccessible(true).WithInput(t.in).WithOutput(t.out).WithShowHelp(false).RunWithContext(ctx)
+		err := f.WithAccessible(true).WithInput(in).WithOutput(t.out).WithShowHelp(false).RunWithContext(ctx)
+		if in.interrupted() {
+			return ErrAborted
+		}
+		return err
 	}
 	confirm := func(q string) (bool, error) {
 		var v bool
@@ -91,12 +110,17 @@ func runAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved) (W
 		m.screen = s
 		// The certificate files and the screen as a whole are checked
 		// after the prompts (below), so one answer never traps a prompt.
-		hooks := formHooks{certs: func() []string { return nil }}
+		hooks := formHooks{certs: func() []string { return nil }, lines: true}
 		for _, g := range groupsFor(s, m.d, opts.Host, hooks) {
 			if !g.shown() {
 				continue
 			}
-			if err := ask(huh.NewForm(g.group)); err != nil {
+			form := huh.NewForm(g.group)
+			run := func() error { return ask(form) }
+			if g.secret {
+				run = func() error { return in.hidden(func() error { return ask(form) }) }
+			}
+			if err := run(); err != nil {
 				return WizardResult{}, err
 			}
 		}

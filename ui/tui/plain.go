@@ -103,7 +103,9 @@ func runLines(ctx context.Context, opts DeployOptions, t resolved) (Outcome, err
 	lw := &lineWriter{w: t.out, accessible: t.mode == drawAccessible, done: map[string]bool{}}
 	var prompt *linePrompt
 	if t.mode == drawAccessible {
-		prompt = &linePrompt{in: t.in, out: t.out}
+		in := newPromptInput(ctx, t.in)
+		defer in.close()
+		prompt = &linePrompt{in: in, out: t.out}
 	}
 	var requests chan ceremonyRequest
 	if opts.Ceremony != nil {
@@ -171,7 +173,7 @@ func runLines(ctx context.Context, opts DeployOptions, t resolved) (Outcome, err
 
 // linePrompt asks questions with huh's accessible prompts.
 type linePrompt struct {
-	in  io.Reader
+	in  *promptInput
 	out io.Writer
 }
 
@@ -190,6 +192,9 @@ func (p *linePrompt) ceremony(req ceremonyRequest) ceremonyReply {
 			fmt.Fprintf(p.out, "Share %d: %s\n", i+1, s)
 		}
 		for !p.yes(fmt.Sprintf("Have you recorded all %d shares? They will not be shown again.", n)) {
+			if p.in.interrupted() {
+				return ceremonyReply{err: fmt.Errorf("vault key ceremony: %w", p.in.ctx.Err())}
+			}
 			fmt.Fprintln(p.out, "Take your time; the install waits.")
 		}
 		return ceremonyReply{}
@@ -197,6 +202,9 @@ func (p *linePrompt) ceremony(req ceremonyRequest) ceremonyReply {
 	var v string
 	err := huh.NewInput().Title(fmt.Sprintf("Type share #%d exactly as you recorded it:", req.index+1)).
 		Value(&v).RunAccessible(p.out, p.in)
+	if err == nil && p.in.interrupted() {
+		err = p.in.ctx.Err()
+	}
 	if err != nil {
 		return ceremonyReply{err: fmt.Errorf("vault key ceremony: %w", err)}
 	}

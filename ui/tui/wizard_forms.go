@@ -15,6 +15,9 @@ import (
 type formGroup struct {
 	group *huh.Group
 	shown func() bool
+	// secret groups ask for a passphrase: at a line prompt the terminal's
+	// echo is off while they are asked.
+	secret bool
 }
 
 func always() bool { return true }
@@ -44,6 +47,11 @@ var segmentDescriptions = [4]string{
 type formHooks struct {
 	certs func() []string
 	cross bool
+	// lines says the fields are asked at line prompts, which read a
+	// passphrase as a plain line with the terminal's echo turned off
+	// (formGroup.secret): huh would read it from the terminal itself, out
+	// of reach of Ctrl-C.
+	lines bool
 }
 
 // nothing is a field's own validator when only the whole screen is checked.
@@ -78,6 +86,10 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 		}
 		return all(own, whole)
 	}
+	secret := huh.EchoModePassword
+	if hooks.lines {
+		secret = huh.EchoModeNormal
+	}
 	switch s {
 	case screenProfile:
 		return []formGroup{{huh.NewGroup(
@@ -87,7 +99,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 				Options(
 					huh.NewOption("production  for real money: keys split among key holders, shown once", answers.Production),
 					huh.NewOption("demo        for classrooms: one key kept encrypted on this host", answers.Demo),
-				).Value(&d.profile)), always}}
+				).Value(&d.profile)), always, false}}
 	case screenHost:
 		return []formGroup{{huh.NewGroup(
 			huh.NewInput().Key("hostname").Title("Host name").
@@ -96,7 +108,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 			huh.NewInput().Key("ips").Title("IP addresses (optional, comma-separated)").
 				Description("Addresses clients use to reach this host; the certificate carries them too."+detected(strings.Join(host.IPs, ", "))).
 				Value(&d.ips).Validate(screen(d.validator("host.ips", &d.ips), d.validator("host.hostname", &d.ips))),
-		), always}}
+		), always, false}}
 	case screenVault:
 		custody := []huh.Option[string]{huh.NewOption("show   shown once on screen; you record them and type one back", answers.CustodyShow)}
 		if d.profile == answers.Demo {
@@ -114,17 +126,17 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 						problemsOf(func() []string {
 							return append(d.problems("vault.key_shares"), d.problems("vault.key_threshold")...)
 						}))),
-			), always},
+			), always, false},
 			{huh.NewGroup(
 				huh.NewInput().Key("passphrase").Title("Custody file passphrase (12 or more characters)").
 					Description("Needed to unseal after a reboot. It is not stored anywhere.").
-					EchoMode(huh.EchoModePassword).Value(&d.passphrase).
+					EchoMode(secret).Value(&d.passphrase).
 					Validate(d.validator("vault.passphrase", &d.passphrase)),
 				huh.NewInput().Key("repeat").Title("Repeat the passphrase").
-					EchoMode(huh.EchoModePassword).Value(&d.repeat).
+					EchoMode(secret).Value(&d.repeat).
 					Validate(d.validator("vault.passphrase_repeat", &d.repeat)),
 			).WithHideFunc(func() bool { return d.custody != answers.CustodyFile }),
-				func() bool { return d.custody == answers.CustodyFile }},
+				func() bool { return d.custody == answers.CustodyFile }, true},
 		}
 	case screenCerts:
 		return []formGroup{
@@ -134,7 +146,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 						huh.NewOption("generate  the installer's own CA, limited to this stack's names", answers.CertGenerate),
 						huh.NewOption("import    your CA, and/or a public certificate for the gateway", answers.CertImport),
 					).Value(&d.certSource),
-			), always},
+			), always, false},
 			{huh.NewGroup(
 				// The files are checked together, as the install checks
 				// them (a CA need not permit the names of an imported
@@ -146,7 +158,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 				huh.NewInput().Key("gateway_key").Title("Gateway key file").Value(&d.gwKey).
 					Validate(screen(nothing, problemsOf(hooks.certs))),
 			).WithHideFunc(func() bool { return d.certSource != answers.CertImport }),
-				func() bool { return d.certSource == answers.CertImport }},
+				func() bool { return d.certSource == answers.CertImport }, false},
 		}
 	case screenNetwork:
 		var fields []huh.Field
@@ -159,7 +171,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 				Title(fmt.Sprintf("%-11s", role)).
 				Value(&d.subnets[i]).Validate(v))
 		}
-		return []formGroup{{huh.NewGroup(fields...), always}}
+		return []formGroup{{huh.NewGroup(fields...), always, false}}
 	case screenServices:
 		var opts []huh.Option[string]
 		for _, g := range answers.Groups {
@@ -174,7 +186,7 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 				// Options before Value: pre-selected options would scroll
 				// the list to the first of them and hide the ones above.
 				Options(opts...).Value(&d.optional).Filterable(false),
-		), always}}
+		), always, false}}
 	}
 	return nil
 }

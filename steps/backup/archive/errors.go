@@ -29,6 +29,19 @@ var (
 	ErrExists = errors.New("extraction target already exists")
 )
 
+// Refused reports whether err says the archive itself cannot be used: it
+// is not an archive, has another format version, does not open with the
+// passphrase, is damaged or cut short, or asks for key derivation work
+// outside the limits. Other errors are failures to read or write files.
+func Refused(err error) bool {
+	for _, kind := range []error{ErrNotAnArchive, ErrUnsupportedVersion, ErrWrongPassphrase, ErrCorrupt, ErrTruncated, ErrWeakParameters} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
 // Error describes one problem with an archive: what is wrong, where, and
 // what the operator can do. It unwraps to its Kind.
 type Error struct {
