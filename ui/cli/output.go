@@ -7,8 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
+	"charm.land/lipgloss/v2"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
@@ -47,23 +46,22 @@ func (s style) Render(text string) string {
 	return strings.Join(lines, "\n")
 }
 
+// newPrinter returns a printer; color is decided once by the caller (from
+// --no-color, NO_COLOR and whether w is a terminal), never by asking the
+// terminal. Without colour the styles are empty and text is printed as it
+// is.
 func newPrinter(w io.Writer, format string, color bool) *printer {
-	r := lipgloss.NewRenderer(w)
+	p := &printer{w: w, format: format}
 	if color {
-		r.SetColorProfile(termenv.ANSI)
-	} else {
-		r.SetColorProfile(termenv.Ascii)
+		// Base ANSI colours follow the terminal's palette, so they read
+		// on light and dark backgrounds alike.
+		p.ok = style{lipgloss.NewStyle().Foreground(lipgloss.Green)}
+		p.warn = style{lipgloss.NewStyle().Foreground(lipgloss.Yellow)}
+		p.bad = style{lipgloss.NewStyle().Foreground(lipgloss.Red)}
+		p.dim = style{lipgloss.NewStyle().Faint(true)}
+		p.bold = style{lipgloss.NewStyle().Bold(true)}
 	}
-	// Base ANSI colours follow the terminal's palette, so they read on
-	// light and dark backgrounds alike.
-	return &printer{
-		w: w, format: format,
-		ok:   style{r.NewStyle().Foreground(lipgloss.Color("2"))},
-		warn: style{r.NewStyle().Foreground(lipgloss.Color("3"))},
-		bad:  style{r.NewStyle().Foreground(lipgloss.Color("1"))},
-		dim:  style{r.NewStyle().Faint(true)},
-		bold: style{r.NewStyle().Bold(true)},
-	}
+	return p
 }
 
 func (p *printer) json() bool { return p.format == formatJSON }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -52,6 +52,10 @@ func New(capacity int, styles Styles) Tail {
 	}
 	return Tail{capacity: capacity, rings: map[string]*Ring{}, selected: -1, follow: true, styles: styles}
 }
+
+// SetStyles changes how the pane is drawn, as when the terminal's
+// background becomes known.
+func (t *Tail) SetStyles(s Styles) { t.styles = s }
 
 // SetSize sets the pane's size in cells, header line included.
 func (t *Tail) SetSize(width, height int) {

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/huh"
-	"github.com/charmbracelet/x/ansi"
+	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
@@ -31,16 +30,17 @@ func runAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved) (W
 }
 
 func askAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved, in *promptInput) (WizardResult, error) {
-	m := newWizard(ctx, opts, NewStyles(newRenderer(t.out, true)))
+	m := newWizard(ctx, opts, false)
 	m.width, m.height = accessibleWidth, 1000
-	say := func(s string) { fmt.Fprintln(t.out, ansi.Strip(s)) }
+	out := t.lineOutput()
+	say := func(s string) { fmt.Fprintln(out, s) }
 	heading := func(s screenID) {
 		say(fmt.Sprintf("\nStep %d of %d: %s (%s)", s+1, screenCount, screenTitles[s][0], screenTitles[s][1]))
 	}
 	// A prompt ended by Ctrl-C returns with its default; what was asked
 	// must then go no further.
 	ask := func(f *huh.Form) error {
-		err := f.WithAccessible(true).WithInput(in).WithOutput(t.out).WithShowHelp(false).RunWithContext(ctx)
+		err := f.WithAccessible(true).WithInput(in).WithOutput(out).WithShowHelp(false).RunWithContext(ctx)
 		if in.interrupted() {
 			return ErrAborted
 		}

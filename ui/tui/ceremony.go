@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // ErrCeremonyAborted is returned by Ceremony.Show and Ceremony.Ask when the
@@ -130,6 +131,17 @@ func newCeremonyModel() ceremonyModel {
 	return ceremonyModel{index: -1, input: in}
 }
 
+// textWidth is the width of the screen's text on a terminal width cells
+// wide.
+func textWidth(width int) int { return min(width-2, 96) }
+
+// setWidth fits the share's input field to the screen: the field scrolls
+// what is typed beyond it, and shows its whole placeholder only when it
+// has a width.
+func (c *ceremonyModel) setWidth(width int) {
+	c.input.SetWidth(max(textWidth(width)-lipgloss.Width(c.input.Prompt)-1, 1))
+}
+
 // open takes a request from the pipeline.
 func (c ceremonyModel) open(req ceremonyRequest) (ceremonyModel, tea.Cmd) {
 	c.pending = &req
@@ -165,7 +177,7 @@ func (c ceremonyModel) abandon() ceremonyModel {
 
 // update handles a key; done reports that the request was answered.
 func (c ceremonyModel) update(msg tea.Msg, k KeyMap) (m ceremonyModel, done bool, cmd tea.Cmd) {
-	km, isKey := msg.(tea.KeyMsg)
+	km, isKey := msg.(tea.KeyPressMsg)
 	switch c.phase {
 	case ceremonyShow:
 		if isKey && key.Matches(km, k.Recorded) {
@@ -197,13 +209,15 @@ func (c ceremonyModel) update(msg tea.Msg, k KeyMap) (m ceremonyModel, done bool
 // view draws the screen body at a width.
 func (c ceremonyModel) view(st Styles, width int) string {
 	var b strings.Builder
-	w := min(width-2, 96)
+	w := textWidth(width)
 	switch c.phase {
 	case ceremonyShow, ceremonyConfirm:
 		n := len(c.shares)
 		warn := fmt.Sprintf("These %d Vault unseal key shares are shown ONCE and the installer does not keep them. "+
 			"Write each one down, or hand it to its key holder, now. %s", n, vaultExplanation(n, c.threshold))
-		b.WriteString(st.Alert.Width(w).Render(wrapText(warn, w-4, "")) + "\n\n")
+		// w cells inside the border (lipgloss counts the border in Width).
+		box := st.Alert.Width(w + st.Alert.GetHorizontalBorderSize())
+		b.WriteString(box.Render(wrapText(warn, w-4, "")) + "\n\n")
 		for i, s := range c.shares {
 			b.WriteString(fmt.Sprintf("  Share %-2d  %s\n", i+1, st.Share.Render(s)))
 		}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
@@ -37,6 +37,7 @@ type deployModel struct {
 	ctx      context.Context
 	opts     DeployOptions
 	now      func() time.Time
+	color    bool // colour on: the terminal is asked for its background
 	st       Styles
 	keys     KeyMap
 	help     help.Model
@@ -72,25 +73,31 @@ type bundleState struct {
 	err     error
 }
 
-func newDeploy(ctx context.Context, opts DeployOptions, st Styles, pipe *pipeline) deployModel {
+func newDeploy(ctx context.Context, opts DeployOptions, color bool, pipe *pipeline) deployModel {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	h := help.New()
-	h.Styles = st.Help
 	m := deployModel{
-		ctx: ctx, opts: opts, now: now, st: st, keys: NewKeyMap(), help: h, pipe: pipe,
+		ctx: ctx, opts: opts, now: now, color: color, keys: NewKeyMap(), help: help.New(), pipe: pipe,
 		index: map[string]int{}, began: now(), running: true,
-		tail: logtail.New(opts.LogLines, st.Log),
+		tail: logtail.New(opts.LogLines, logtail.Styles{}),
 		spin: spinner.New(spinner.WithSpinner(spinner.MiniDot)),
 		cer:  newCeremonyModel(),
-		body: viewport.New(0, 0),
+		body: viewport.New(),
 	}
+	m.restyle(NewStyles(true))
 	for _, s := range opts.Steps {
 		m.addRow(s.ID, s.Title)
 	}
 	return m
+}
+
+// restyle draws with new styles (the terminal's background became known).
+func (m *deployModel) restyle(st Styles) {
+	m.st = st
+	m.help.Styles = st.Help
+	m.tail.SetStyles(st.Log)
 }
 
 func (m *deployModel) addRow(id, title string) int {
@@ -102,7 +109,7 @@ func (m *deployModel) addRow(id, title string) int {
 // Init starts the first run, the spinner and, with a ceremony hook, the
 // wait for its requests.
 func (m deployModel) Init() tea.Cmd {
-	cmds := []tea.Cmd{startRun(m.pipe), m.spin.Tick}
+	cmds := []tea.Cmd{startRun(m.pipe), m.spin.Tick, askBackground(m.color)}
 	if m.opts.Ceremony != nil {
 		cmds = append(cmds, waitForCeremony(m.opts.Ceremony, m.pipe.stopped()))
 	}
@@ -115,6 +122,10 @@ func (m deployModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.restyle(NewStyles(msg.IsDark()))
+		m.layout() // the failure and final screens hold styled text
 		return m, nil
 	case runStartedMsg:
 		m.updates = msg.updates
@@ -142,7 +153,7 @@ func (m deployModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	}
 	if m.mode == modeCeremony {
@@ -232,7 +243,7 @@ func (m deployModel) openCeremony(req ceremonyRequest) (tea.Model, tea.Cmd) {
 }
 
 // handleKey routes a key by mode; quitting is common to all of them.
-func (m deployModel) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m deployModel) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.quitAsk {
 		switch {
 		case key.Matches(msg, m.keys.Yes):
@@ -313,7 +324,7 @@ func (m deployModel) stop() (tea.Model, tea.Cmd) {
 }
 
 // logKeys drives the log tail.
-func (m deployModel) logKeys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m deployModel) logKeys(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	t := &m.tail
 	switch {
@@ -346,7 +357,7 @@ func (m deployModel) logKeys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 }
 
 // failureKeys are the failure screen's actions.
-func (m deployModel) failureKeys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m deployModel) failureKeys(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.Retry):

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 )
@@ -72,7 +72,7 @@ func newTestDeploy(t *testing.T, opts DeployOptions, w, h int) deployModel {
 	}
 	pipe := newPipeline(context.Background(), opts.Run)
 	t.Cleanup(pipe.close)
-	m := newDeploy(context.Background(), opts, testStyles(), pipe)
+	m := newDeploy(context.Background(), opts, false, pipe)
 	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return next.(deployModel)
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/lipgloss/v2"
 	"github.com/dustin/go-humanize"
 
 	"github.com/fineract-installer/fineract-installer/steps"

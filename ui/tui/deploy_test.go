@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
@@ -49,7 +47,7 @@ func TestDeployAppliesEvents(t *testing.T) {
 	if frac, finished := overall(m.rows); finished != 3 || frac < 0.35 || frac > 0.36 {
 		t.Fatalf("overall %.3f with %d finished, want 0.351 and 3", frac, finished)
 	}
-	v := plain(m.View())
+	v := screen(m.View())
 	for _, s := range []string{"✓ Check the host", "0.4s", "↷ Prepare the install directory", "1m23s",
 		"318 MiB / 742 MiB", "! image hashicorp/vault:1.18 has no digest pin", "35%  3 of 10 steps", "Logs ‹ vault ›"} {
 		if !strings.Contains(v, s) {
@@ -83,12 +81,12 @@ func TestDeployLogTailKeys(t *testing.T) {
 		t.Fatalf("↑↑ must pause 2 lines up (follow %v, offset %d)", m.tail.Following(), m.tail.Offset())
 	}
 	m = feedEvents(t, m, steps.Event{Kind: steps.KindLog, Subject: "vault", Message: "new line while paused"})
-	if strings.Contains(plain(m.View()), "new line while paused") || m.tail.Offset() != 3 {
-		t.Fatalf("a paused tail must stay where it is (offset %d):\n%s", m.tail.Offset(), plain(m.View()))
+	if strings.Contains(screen(m.View()), "new line while paused") || m.tail.Offset() != 3 {
+		t.Fatalf("a paused tail must stay where it is (offset %d):\n%s", m.tail.Offset(), screen(m.View()))
 	}
 	m = pressDeploy(t, m, "f")
-	if !m.tail.Following() || !strings.Contains(plain(m.View()), "new line while paused") {
-		t.Fatalf("f must follow again and show the newest line:\n%s", plain(m.View()))
+	if !m.tail.Following() || !strings.Contains(screen(m.View()), "new line while paused") {
+		t.Fatalf("f must follow again and show the newest line:\n%s", screen(m.View()))
 	}
 	m = pressDeploy(t, m, "f")
 	if m.tail.Following() {
@@ -98,45 +96,36 @@ func TestDeployLogTailKeys(t *testing.T) {
 	if !m.tail.Following() {
 		t.Fatal("G must jump to the newest line and follow")
 	}
-	if strings.Contains(plain(m.View()), "log line 14 of the vault server") {
+	if strings.Contains(screen(m.View()), "log line 14 of the vault server") {
 		t.Fatal("the test needs line 14 hidden in the running view")
 	}
 	m = pressDeploy(t, m, "l")
-	if m.mode != modeLogs || !strings.Contains(plain(m.View()), "log line 14 of the vault server") {
-		t.Fatalf("l must show the full-screen log (mode %s):\n%s", m.mode, plain(m.View()))
+	if m.mode != modeLogs || !strings.Contains(screen(m.View()), "log line 14 of the vault server") {
+		t.Fatalf("l must show the full-screen log (mode %s):\n%s", m.mode, screen(m.View()))
 	}
 	m = pressDeploy(t, m, "g")
-	if !strings.Contains(plain(m.View()), "log line 1 of the vault server") {
-		t.Fatalf("g must show the oldest line:\n%s", plain(m.View()))
+	if !strings.Contains(screen(m.View()), "log line 1 of the vault server") {
+		t.Fatalf("g must show the oldest line:\n%s", screen(m.View()))
 	}
 	m = pressDeploy(t, m, "esc")
 	if m.mode != modeRunning {
 		t.Fatalf("esc must leave the full-screen log, mode %s", m.mode)
 	}
 	m = pressDeploy(t, m, "?")
-	if !strings.Contains(plain(m.View()), "previous service") {
-		t.Fatalf("? must show every key:\n%s", plain(m.View()))
+	if !strings.Contains(screen(m.View()), "previous service") {
+		t.Fatalf("? must show every key:\n%s", screen(m.View()))
 	}
 }
 
 // runProgram runs a deploy model in a test program.
-func runProgram(t *testing.T, opts DeployOptions, w, h int) (*teatest.TestModel, *pipeline) {
+func runProgram(t *testing.T, opts DeployOptions, w, h int) program {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = clock
 	}
 	pipe := newPipeline(context.Background(), opts.Run)
 	t.Cleanup(pipe.close)
-	m := newDeploy(context.Background(), opts, testStyles(), pipe)
-	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h)), pipe
-}
-
-func waitOutput(t *testing.T, tm *teatest.TestModel, text string) []byte {
-	t.Helper()
-	var seen []byte
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { seen = b; return bytes.Contains(b, []byte(text)) },
-		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
-	return seen
+	return runTest(t, newDeploy(context.Background(), opts, false, pipe), w, h)
 }
 
 func TestDeployStopAsksThenCancelsTheRunningStep(t *testing.T) {
@@ -148,20 +137,20 @@ func TestDeployStopAsksThenCancelsTheRunningStep(t *testing.T) {
 		emit(steps.Event{Kind: steps.KindFailed, Step: "images", Title: "Make the container images available", Cause: "interrupted"})
 		return fmt.Errorf("install: %w", context.Canceled)
 	}
-	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run}, 80, 24)
-	waitOutput(t, tm, "Make the container images available")
-	tm.Send(keyMsg("q"))
-	waitOutput(t, tm, "Stop the install?")
-	tm.Send(keyMsg("n"))
-	waitOutput(t, tm, "q stop")
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run}, 80, 24)
+	p.waitFor(t, "Make the container images available")
+	p.send(keyMsg("q"))
+	p.waitFor(t, "Stop the install?")
+	p.send(keyMsg("n"))
+	p.waitFor(t, "q stop")
 	time.Sleep(50 * time.Millisecond) // nothing may stop the run now
 	if cancelled.Load() {
 		t.Fatal("n must not stop the install")
 	}
-	tm.Send(keyMsg("ctrl+c"))
-	waitOutput(t, tm, "Stop the install?")
-	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	p.send(keyMsg("ctrl+c"))
+	p.waitFor(t, "Stop the install?")
+	p.send(keyMsg("y"))
+	final := finalModel[deployModel](t, p)
 	if !cancelled.Load() {
 		t.Fatal("y must cancel the running step")
 	}
@@ -189,16 +178,16 @@ func TestDeployRetryResumesAfterAFailure(t *testing.T) {
 		return nil
 	}
 	var bundles atomic.Int32
-	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run,
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run,
 		SupportBundle: func(context.Context) (string, error) { bundles.Add(1); return "/tmp/bundle-1.tar.gz", nil },
 		Summary:       func(context.Context) Summary { return finalSummary() }}, 120, 40)
-	waitOutput(t, tm, "Cause  service fineract did not become healthy")
-	tm.Send(keyMsg("b"))
-	waitOutput(t, tm, "Support bundle written to /tmp/bundle-1.tar.gz")
-	tm.Send(keyMsg("r"))
-	waitOutput(t, tm, "Where to log in")
-	tm.Send(keyMsg("q"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	p.waitFor(t, "Cause  service fineract did not become healthy")
+	p.send(keyMsg("b"))
+	p.waitFor(t, "Support bundle written to /tmp/bundle-1.tar.gz")
+	p.send(keyMsg("r"))
+	p.waitFor(t, "Where to log in")
+	p.send(keyMsg("q"))
+	final := finalModel[deployModel](t, p)
 	if attempts.Load() != 2 || bundles.Load() != 1 {
 		t.Fatalf("%d attempts and %d bundles, want 2 and 1", attempts.Load(), bundles.Load())
 	}
@@ -212,13 +201,13 @@ func TestDeployQuitFromTheFailureScreenKeepsState(t *testing.T) {
 		emit(steps.Event{Kind: steps.KindFailed, Step: "vault", Title: "Initialise Vault and deliver secrets", Cause: "vault sealed"})
 		return &steps.StepError{Step: "vault", Err: errors.New("vault sealed")}
 	}
-	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, ResumeCommand: "fineract-installer install"}, 120, 40)
-	out := waitOutput(t, tm, "resumes at this step")
-	if !bytes.Contains(out, []byte("`fineract-installer install`")) {
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, ResumeCommand: "fineract-installer install"}, 120, 40)
+	out := p.waitFor(t, "resumes at this step")
+	if !strings.Contains(out, "`fineract-installer install`") {
 		t.Fatal("the failure screen must name the resume command")
 	}
-	tm.Send(keyMsg("q"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	p.send(keyMsg("q"))
+	final := finalModel[deployModel](t, p)
 	if final.outcome.Status != Failed || final.outcome.FailedStep != "vault" || final.outcome.Err == nil {
 		t.Fatalf("outcome %+v", final.outcome)
 	}
@@ -243,26 +232,26 @@ func TestCeremonyWithVaultShowAndConfirm(t *testing.T) {
 		emit(done("vault", "Initialise Vault and deliver secrets", 3))
 		return nil
 	}
-	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 120, 40)
-	waitOutput(t, tm, shares[4])
-	tm.Send(keyMsg("enter"))
-	waitOutput(t, tm, "Have you recorded all 5 shares?")
-	tm.Send(keyMsg("y"))
-	out := waitOutput(t, tm, "exactly as you recorded it")
-	if bytes.Contains(out, []byte(shares[0])) {
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 120, 40)
+	p.waitFor(t, shares[4])
+	p.send(keyMsg("enter"))
+	p.waitFor(t, "Have you recorded all 5 shares?")
+	p.send(keyMsg("y"))
+	out := p.waitFor(t, "exactly as you recorded it")
+	if strings.Contains(out, shares[0]) {
 		t.Fatal("the shares are still on screen after they were confirmed")
 	}
-	idx := regexp.MustCompile(`share #(\d)`).FindSubmatch(out)
+	idx := regexp.MustCompile(`share #(\d)`).FindStringSubmatch(out)
 	if idx == nil {
 		t.Fatalf("the screen does not say which share to type:\n%s", out)
 	}
 	var n int
-	fmt.Sscan(string(idx[1]), &n)
-	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("not-the-share"), Paste: true})
-	tm.Send(keyMsg("enter"))
-	waitOutput(t, tm, "Attempt 2 of 3")
-	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(shares[n-1]), Paste: true})
-	tm.Send(keyMsg("enter"))
+	fmt.Sscan(idx[1], &n)
+	p.send(paste("not-the-share"))
+	p.send(keyMsg("enter"))
+	p.waitFor(t, "Attempt 2 of 3")
+	p.send(paste(shares[n-1]))
+	p.send(keyMsg("enter"))
 	select {
 	case err := <-custodyErr:
 		if err != nil {
@@ -271,9 +260,9 @@ func TestCeremonyWithVaultShowAndConfirm(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the custody callback did not return after the right share")
 	}
-	waitOutput(t, tm, "✓ Installed")
-	tm.Send(keyMsg("q"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	p.waitFor(t, "✓ Installed")
+	p.send(keyMsg("q"))
+	final := finalModel[deployModel](t, p)
 	if final.outcome.Status != Installed {
 		t.Fatalf("outcome %+v", final.outcome)
 	}
@@ -290,12 +279,12 @@ func TestCeremonyIsAbandonedWhenTheOperatorStops(t *testing.T) {
 		showErr <- err
 		return err
 	}
-	tm, _ := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 80, 24)
-	waitOutput(t, tm, "shown ONCE")
-	tm.Send(keyMsg("ctrl+c"))
-	waitOutput(t, tm, "Stop the install?")
-	tm.Send(keyMsg("y"))
-	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(deployModel)
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 80, 24)
+	p.waitFor(t, "shown ONCE")
+	p.send(keyMsg("ctrl+c"))
+	p.waitFor(t, "Stop the install?")
+	p.send(keyMsg("y"))
+	final := finalModel[deployModel](t, p)
 	if err := <-showErr; !errors.Is(err, ErrCeremonyAborted) && !errors.Is(err, context.Canceled) {
 		t.Fatalf("Show returned %v, want the ceremony abandoned", err)
 	}
@@ -330,7 +319,7 @@ func TestDeployFramesFitEverySize(t *testing.T) {
 		for _, sz := range [][2]int{{80, 24}, {100, 30}, {120, 40}, {200, 60}} {
 			next, _ := m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 			m = next.(deployModel)
-			checkFrame(t, m.View(), sz[0], sz[1])
+			checkFrame(t, m.draw(), sz[0], sz[1])
 		}
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
@@ -15,8 +16,16 @@ import (
 // Chrome of the deploy screens.
 const deployHeaderLines = 2
 
-// View draws the current screen.
-func (m deployModel) View() string {
+// View draws the current screen on the alternate screen, so the key
+// shares never reach the scrollback.
+func (m deployModel) View() tea.View {
+	v := tea.NewView(m.draw())
+	v.AltScreen = true
+	return v
+}
+
+// draw is the current screen's text.
+func (m deployModel) draw() string {
 	if m.done {
 		return ""
 	}
@@ -144,6 +153,7 @@ func (m deployModel) bodyHeight() int {
 // layout sizes the log tail and the scrolling body for the mode.
 func (m *deployModel) layout() {
 	h := m.bodyHeight()
+	m.cer.setWidth(m.width)
 	switch m.mode {
 	case modeLogs:
 		m.tail.SetSize(m.width, h)
@@ -152,7 +162,8 @@ func (m *deployModel) layout() {
 		stepsH := min(len(ls), max((h-1)*3/5, 3))
 		m.tail.SetSize(m.width, max(h-stepsH-1, 3))
 	case modeFailed, modeFinal:
-		m.body.Width, m.body.Height = m.width, h
+		m.body.SetWidth(m.width)
+		m.body.SetHeight(h)
 		if m.mode == modeFailed {
 			m.body.SetContent("\n" + m.failureText(m.width-1))
 		} else {

@@ -65,7 +65,9 @@
 // and RunWizard returns ErrNoTerminal. Accessible (or TERM=dumb) asks the
 // same questions as huh's line prompts and prints progress as lines.
 // NoColor and NO_COLOR draw without colour; no meaning is carried by colour
-// alone. The screens are laid out for 80×24 and up, and redraw on resize.
-// The Run functions install their renderer as lipgloss's default, because
-// huh's themes draw with it.
+// alone. With colour on, a full-screen program asks the terminal for its
+// background colour once it runs and restyles for it; with colour off it
+// asks nothing about colours, and line prompts and lines ask the terminal
+// nothing at all. The screens are laid out for 80×24 and up, and redraw on
+// resize.
 package tui

@@ -1,16 +1,16 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -22,73 +22,161 @@ var sizes = [][2]int{{80, 24}, {120, 40}}
 // step is one move of a scripted session: keys or text to send, then the
 // text the screen must show before the next move.
 type step struct {
-	keys  []tea.KeyMsg // sent first
-	text  string       // then pasted
-	after []tea.KeyMsg // then sent
+	keys  []tea.KeyPressMsg // sent first
+	text  string            // then pasted
+	after []tea.KeyPressMsg // then sent
 	wait  string
-	also  string // a second text that must show too, in any order
+	also  []string // more texts that must show too, in any order
+	// until, when set, must hold for the model too (for what the screen
+	// shows only at some sizes).
+	until func(tea.Model) bool
 }
 
-func keys(names ...string) []tea.KeyMsg {
-	out := make([]tea.KeyMsg, len(names))
+func keys(names ...string) []tea.KeyPressMsg {
+	out := make([]tea.KeyPressMsg, len(names))
 	for i, n := range names {
 		out[i] = keyMsg(n)
 	}
 	return out
 }
 
-// keyMsg builds the key message for a key name.
-func keyMsg(name string) tea.KeyMsg {
-	types := map[string]tea.KeyType{
-		"enter": tea.KeyEnter, "esc": tea.KeyEsc, "ctrl+c": tea.KeyCtrlC, "up": tea.KeyUp, "down": tea.KeyDown,
-		"left": tea.KeyLeft, "right": tea.KeyRight, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
-		"ctrl+u": tea.KeyCtrlU, "backspace": tea.KeyBackspace, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
-		"home": tea.KeyHome, "end": tea.KeyEnd,
+// keyMsg builds the key press for a key name.
+func keyMsg(name string) tea.KeyPressMsg {
+	named := map[string]tea.Key{
+		"enter": {Code: tea.KeyEnter}, "esc": {Code: tea.KeyEscape}, "ctrl+c": {Code: 'c', Mod: tea.ModCtrl},
+		"up": {Code: tea.KeyUp}, "down": {Code: tea.KeyDown}, "left": {Code: tea.KeyLeft}, "right": {Code: tea.KeyRight},
+		"tab": {Code: tea.KeyTab}, "shift+tab": {Code: tea.KeyTab, Mod: tea.ModShift}, "ctrl+u": {Code: 'u', Mod: tea.ModCtrl},
+		"backspace": {Code: tea.KeyBackspace}, "pgup": {Code: tea.KeyPgUp}, "pgdown": {Code: tea.KeyPgDown},
+		"home": {Code: tea.KeyHome}, "end": {Code: tea.KeyEnd}, "space": {Code: tea.KeySpace, Text: " "},
 	}
-	if name == "space" {
-		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	if k, ok := named[name]; ok {
+		return tea.KeyPressMsg(k)
 	}
-	if t, ok := types[name]; ok {
-		return tea.KeyMsg{Type: t}
+	r := []rune(name)
+	if len(r) != 1 {
+		panic("keyMsg: unknown key " + name)
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+	return tea.KeyPressMsg{Code: r[0], Text: name}
+}
+
+// paste is text pasted in one message, so a live check runs once for the
+// whole text rather than once per character.
+func paste(text string) tea.PasteMsg { return tea.PasteMsg{Content: text} }
+
+// watched runs a model under test and keeps its latest frame: the model
+// and the text it showed. Tests wait on that frame: Bubble Tea writes only
+// the cells that changed, so a text on screen need not appear whole in the
+// program's output.
+type watched struct {
+	tea.Model
+	last *atomic.Pointer[shown]
+}
+
+// shown is a model and the text of its frame.
+type shown struct {
+	model tea.Model
+	text  string
+}
+
+func watch(m tea.Model) watched { return watched{Model: m, last: &atomic.Pointer[shown]{}} }
+
+func (w watched) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := w.Model.Update(msg)
+	return watched{Model: m, last: w.last}, cmd
+}
+
+func (w watched) View() tea.View {
+	v := w.Model.View()
+	w.last.Store(&shown{model: w.Model, text: screen(v)})
+	return v
+}
+
+// program is a model running in a test program.
+type program struct {
+	tm *teatest.TestModel
+	w  watched
+}
+
+func runTest(t *testing.T, m tea.Model, w, h int) program {
+	t.Helper()
+	wm := watch(m)
+	return program{tm: teatest.NewTestModel(t, wm, teatest.WithInitialTermSize(w, h)), w: wm}
+}
+
+func (p program) send(msgs ...tea.Msg) {
+	for _, m := range msgs {
+		p.tm.Send(m)
+	}
+}
+
+// waitFor waits until the screen shows every text, and returns it.
+func (p program) waitFor(t *testing.T, texts ...string) string {
+	t.Helper()
+	return p.waitUntil(t, nil, texts...)
+}
+
+// waitUntil waits until the screen shows every text and, when until is
+// set, the model shown satisfies it; it returns the screen.
+func (p program) waitUntil(t *testing.T, until func(tea.Model) bool, texts ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var now shown
+		if l := p.w.last.Load(); l != nil {
+			now = *l
+		}
+		ok := now.model != nil && (until == nil || until(now.model))
+		for _, s := range texts {
+			ok = ok && strings.Contains(now.text, s)
+		}
+		if ok {
+			return now.text
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen did not show %q within 5 s; it shows:\n%s", texts, now.text)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// finalModel returns the model the program ended with.
+func finalModel[M tea.Model](t *testing.T, p program) M {
+	t.Helper()
+	return p.tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(watched).Model.(M)
 }
 
 // drive runs a model in a test program at a size, plays the steps and
 // returns the final model once the program has quit.
-func drive(t *testing.T, m tea.Model, w, h int, script []step) tea.Model {
+func drive[M tea.Model](t *testing.T, m M, w, h int, script []step) M {
 	t.Helper()
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	p := runTest(t, m, w, h)
 	for _, s := range script {
 		for _, k := range s.keys {
-			tm.Send(k)
+			p.send(k)
 		}
 		if s.text != "" {
-			// One pasted message, so a live check runs once for the
-			// whole text rather than once per character.
-			tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s.text), Paste: true})
+			p.send(paste(s.text))
 		}
 		for _, k := range s.after {
-			tm.Send(k)
+			p.send(k)
 		}
 		if s.wait != "" {
-			want, also := []byte(s.wait), []byte(s.also)
-			teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, want) && bytes.Contains(b, also) },
-				teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(5*time.Millisecond))
+			p.waitUntil(t, s.until, append([]string{s.wait}, s.also...)...)
 		}
 	}
-	if err := tm.Quit(); err != nil {
+	if err := p.tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+	return finalModel[M](t, p)
 }
 
-// golden compares a frame with testdata/<test name>.golden (go test -update
-// rewrites it) and checks the frame fits the terminal.
+// golden compares a frame's text, without its styling, with
+// testdata/<test name>.golden (go test -update rewrites it) and checks the
+// frame fits the terminal.
 func golden(t *testing.T, view string, w, h int) {
 	t.Helper()
 	checkFrame(t, view, w, h)
-	teatest.RequireEqualOutput(t, []byte(view+"\n"))
+	teatest.RequireEqualOutput(t, []byte(plain(view)+"\n"))
 }
 
 // checkFrame fails unless the frame is exactly h lines of at most w cells.
@@ -121,14 +209,16 @@ var wizardScripts = map[string][]step{
 		step{text: "testdata/pki/ca.crt", wait: "no key file is given"},
 		step{keys: keys("tab"), wait: "┃ CA key file"},
 		// The install's message, wrapped: its words may break anywhere.
-		step{text: "testdata/pki/other.key", wait: "other.key:", also: "ECDSA"}),
+		step{text: "testdata/pki/other.key", wait: "other.key:", also: []string{"ECDSA"}}),
 	"network": append(toNetwork(),
 		step{keys: keys("tab"), wait: "┃ app"},
 		step{keys: keys("ctrl+u"), text: "10.231.99.0/24", wait: "which this host already uses"},
 		step{keys: keys("tab"), wait: "┃ data"},
 		step{keys: keys("ctrl+u"), text: "10.231.10.0/24", wait: "overlaps network.dmz.subnet"}),
 	"services": append(toServices(), step{keys: keys("down", "down", "down", "space"), wait: "7.9 GiB for the containers"}),
-	"review":   append(toServices(), step{keys: keys("enter"), wait: "Answers file"}, step{keys: keys("enter"), wait: "Host checks fail"}),
+	// The host checks run again on the review; enter waits for them.
+	"review": append(toServices(), step{keys: keys("enter"), wait: "Answers file", until: checked},
+		step{keys: keys("enter"), wait: "Host checks fail"}),
 	// The bank's CA and a gateway certificate from it: each is checked as
 	// it is typed, and the review shows what was found.
 	"review-import": append(toCerts(),
@@ -139,9 +229,12 @@ var wizardScripts = map[string][]step{
 		step{text: "testdata/pki/gateway.key", wait: "✓ Gateway: CN=bank-core-01"},
 		step{keys: keys("enter"), wait: "monitoring >"},
 		step{keys: keys("enter", "enter", "enter", "enter"), wait: "Optional service groups"},
-		step{keys: keys("enter"), wait: "43:6F:FA", also: "Networks"}),
+		step{keys: keys("enter"), wait: "43:6F:FA", also: []string{"Networks"}, until: checked}),
 	"quit": {{keys: keys("enter"), wait: "held by nginx"}, {keys: keys("q"), wait: "Quit the wizard?"}},
 }
+
+// checked holds once the wizard's host checks have returned.
+func checked(m tea.Model) bool { return !m.(wizardModel).checks.running }
 
 func toVault() []step {
 	return []step{{keys: keys("enter"), wait: "held by nginx"}, {keys: keys("enter"), wait: "Which profile?"},
@@ -166,8 +259,8 @@ func TestGoldenWizard(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%dx%d", name, sz[0], sz[1]), func(t *testing.T) {
 				opts := testWizardOptions(t, sampleChecks())
 				opts.AnswersPath = "/srv/fineract/answers.yaml" // the same in every run; never written here
-				m := drive(t, newWizard(context.Background(), opts, testStyles()), sz[0], sz[1], script)
-				golden(t, m.(wizardModel).View(), sz[0], sz[1])
+				m := drive(t, newWizard(context.Background(), opts, false), sz[0], sz[1], script)
+				golden(t, m.draw(), sz[0], sz[1])
 			})
 		}
 	}
@@ -182,8 +275,8 @@ func TestGoldenWizardDemoPassphrase(t *testing.T) {
 	}
 	for _, sz := range sizes {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
-			m := drive(t, newWizard(context.Background(), testWizardOptions(t, sampleChecks()), testStyles()), sz[0], sz[1], script)
-			golden(t, m.(wizardModel).View(), sz[0], sz[1])
+			m := drive(t, newWizard(context.Background(), testWizardOptions(t, sampleChecks()), false), sz[0], sz[1], script)
+			golden(t, m.draw(), sz[0], sz[1])
 		})
 	}
 }
@@ -280,7 +373,7 @@ func deployScripts() map[string]deployScript {
 		}
 		// The request and the events before it travel on different
 		// channels; both must have arrived before the frame is final.
-		s := []step{{wait: "shown ONCE", also: "3 of 10 steps"}}
+		s := []step{{wait: "shown ONCE", also: []string{"3 of 10 steps"}}}
 		if ask {
 			s = append(s, step{keys: keys("enter"), wait: "Have you recorded"}, step{keys: keys("y"), wait: "Type share #3"},
 				step{text: "not the share", after: keys("enter"), wait: "Attempt 2 of 3"})
@@ -320,10 +413,9 @@ func TestGoldenDeploy(t *testing.T) {
 				}
 				pipe := newPipeline(context.Background(), opts.Run)
 				t.Cleanup(pipe.close)
-				m := newDeploy(context.Background(), opts, testStyles(), pipe)
+				m := newDeploy(context.Background(), opts, false, pipe)
 				m.spin = spinner.New(spinner.WithSpinner(staticSpinner))
-				final := drive(t, m, sz[0], sz[1], ds.script).(deployModel)
-				golden(t, final.View(), sz[0], sz[1])
+				golden(t, drive(t, m, sz[0], sz[1], ds.script).draw(), sz[0], sz[1])
 			})
 		}
 	}

@@ -9,21 +9,16 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/muesli/termenv"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
-// TestMain pins the colour profile so golden files hold plain text
-// whatever terminal runs the tests.
+// TestMain removes the binary the terminal tests built.
 func TestMain(m *testing.M) {
-	lipgloss.SetColorProfile(termenv.Ascii)
-	lipgloss.SetHasDarkBackground(true)
 	code := m.Run()
 	if demoBuild.path != "" {
 		os.RemoveAll(filepath.Dir(demoBuild.path))
@@ -35,13 +30,6 @@ func TestMain(m *testing.M) {
 var fixedNow = time.Date(2027, 3, 14, 9, 26, 53, 0, time.UTC)
 
 func clock() time.Time { return fixedNow }
-
-func testStyles() Styles {
-	r := lipgloss.NewRenderer(os.Stderr)
-	r.SetColorProfile(termenv.Ascii)
-	r.SetHasDarkBackground(true)
-	return NewStyles(r)
-}
 
 // sampleChecks is a preflight result list with each status.
 func sampleChecks() []preflight.Result {
@@ -89,7 +77,7 @@ func testWizardOptions(t testing.TB, checks []preflight.Result) WizardOptions {
 
 // newTestWizard returns a sized wizard whose first checks have finished.
 func newTestWizard(t *testing.T, opts WizardOptions, w, h int) wizardModel {
-	m := newWizard(context.Background(), opts, testStyles())
+	m := newWizard(context.Background(), opts, false)
 	m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	m = update(t, m, checksDoneMsg{seq: 1, results: opts.Preflight(context.Background(), opts.Initial), at: fixedNow})
 	return m
@@ -166,6 +154,9 @@ func sequence(msg tea.Msg) ([]tea.Cmd, bool) {
 
 // plain is a frame without escape sequences.
 func plain(s string) string { return ansi.Strip(s) }
+
+// screen is the text a view shows, without escape sequences.
+func screen(v tea.View) string { return ansi.Strip(v.Content) }
 
 // cellWidth is a line's width in terminal cells.
 func cellWidth(s string) int { return ansi.StringWidth(s) }

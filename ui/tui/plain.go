@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/charmbracelet/huh"
+	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -105,7 +105,7 @@ func runLines(ctx context.Context, opts DeployOptions, t resolved) (Outcome, err
 	if t.mode == drawAccessible {
 		in := newPromptInput(ctx, t.in)
 		defer in.close()
-		prompt = &linePrompt{in: in, out: t.out}
+		prompt = &linePrompt{in: in, out: t.lineOutput()}
 	}
 	var requests chan ceremonyRequest
 	if opts.Ceremony != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 )
 
 // ErrAborted means the person left the wizard without saving or starting.
@@ -35,9 +35,7 @@ func RunWizard(ctx context.Context, opts WizardOptions) (WizardResult, error) {
 	case drawAccessible:
 		return runAccessibleWizard(ctx, opts, t)
 	}
-	st := NewStyles(newRenderer(t.out, t.noColor))
-	p := tea.NewProgram(newWizard(ctx, opts, st),
-		tea.WithInput(t.in), tea.WithOutput(t.out), tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(newWizard(ctx, opts, !t.noColor), t.programOptions(ctx)...)
 	final, err := p.Run()
 	switch {
 	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
@@ -71,9 +69,7 @@ func RunDeploy(ctx context.Context, opts DeployOptions) (Outcome, error) {
 	}
 	pipe := newPipeline(ctx, opts.Run)
 	defer pipe.close()
-	st := NewStyles(newRenderer(t.out, t.noColor))
-	p := tea.NewProgram(newDeploy(ctx, opts, st, pipe),
-		tea.WithInput(t.in), tea.WithOutput(t.out), tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(newDeploy(ctx, opts, !t.noColor, pipe), t.programOptions(ctx)...)
 	final, err := p.Run()
 	m, _ := final.(deployModel)
 	if m.mode == modeCeremony {

@@ -1,17 +1,21 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
 )
 
-// Styles holds every style the screens use, built once for one renderer.
+// Styles holds every style the screens use, built once for a background.
 // Status colours are the terminal's own base colours (green, yellow, red),
 // which each palette tunes for its background, so they read on light and
-// dark terminals alike; the accent adapts explicitly. No meaning is carried
-// by colour alone: every status also has its mark.
+// dark terminals alike; the accent follows the background explicitly. No
+// meaning is carried by colour alone: every status also has its mark.
+// Whether any colour reaches the terminal is the program's colour
+// profile's business (see resolved.programOptions), not the styles'.
 type Styles struct {
 	AppName  lipgloss.Style
 	Heading  lipgloss.Style
@@ -28,6 +32,8 @@ type Styles struct {
 	Help     help.Styles
 	Log      logtail.Styles
 	Bar      barStyles
+	// Form is huh's theme for the wizard's forms.
+	Form huh.Theme
 }
 
 // barStyles draws progress bars without colour dependence: filled and empty
@@ -36,45 +42,61 @@ type barStyles struct {
 	Full, Empty lipgloss.Style
 }
 
-// NewStyles builds the styles for a renderer (its colour profile decides
-// whether any colour is emitted: NO_COLOR and --no-color give plain text).
-func NewStyles(r *lipgloss.Renderer) Styles {
-	accent := lipgloss.AdaptiveColor{Light: "#4B46C8", Dark: "#8A86FF"}
-	muted := lipgloss.AdaptiveColor{Light: "241", Dark: "247"}
-	green, yellow, red := lipgloss.Color("2"), lipgloss.Color("3"), lipgloss.Color("1")
+// NewStyles builds the styles for a terminal with a dark (or light)
+// background.
+func NewStyles(dark bool) Styles {
+	lightDark := lipgloss.LightDark(dark)
+	accent := lightDark(lipgloss.Color("#4B46C8"), lipgloss.Color("#8A86FF"))
+	muted := lightDark(lipgloss.Color("241"), lipgloss.Color("247"))
+	green, yellow, red := lipgloss.Green, lipgloss.Yellow, lipgloss.Red
 	s := Styles{
-		AppName:  r.NewStyle().Bold(true).Foreground(accent),
-		Heading:  r.NewStyle().Bold(true),
-		Muted:    r.NewStyle().Foreground(muted),
-		Bold:     r.NewStyle().Bold(true),
-		Accent:   r.NewStyle().Foreground(accent),
-		Pass:     r.NewStyle().Foreground(green),
-		Warn:     r.NewStyle().Foreground(yellow),
-		Fail:     r.NewStyle().Foreground(red).Bold(true),
-		Panel:    r.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(muted).Padding(0, 1),
-		Alert:    r.NewStyle().Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(0, 1),
-		Share:    r.NewStyle().Bold(true),
-		Selected: r.NewStyle().Bold(true).Foreground(accent),
+		AppName:  lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Heading:  lipgloss.NewStyle().Bold(true),
+		Muted:    lipgloss.NewStyle().Foreground(muted),
+		Bold:     lipgloss.NewStyle().Bold(true),
+		Accent:   lipgloss.NewStyle().Foreground(accent),
+		Pass:     lipgloss.NewStyle().Foreground(green),
+		Warn:     lipgloss.NewStyle().Foreground(yellow),
+		Fail:     lipgloss.NewStyle().Foreground(red).Bold(true),
+		Panel:    lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(muted).Padding(0, 1),
+		Alert:    lipgloss.NewStyle().Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(0, 1),
+		Share:    lipgloss.NewStyle().Bold(true),
+		Selected: lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Bar: barStyles{
-			Full:  r.NewStyle().Foreground(accent),
-			Empty: r.NewStyle().Foreground(muted),
+			Full:  lipgloss.NewStyle().Foreground(accent),
+			Empty: lipgloss.NewStyle().Foreground(muted),
 		},
+		// huh's fields ask the theme with the background each has seen;
+		// fields of a group not yet shown have seen none, so the theme
+		// answers with the program's.
+		Form: huh.ThemeFunc(func(bool) *huh.Styles { return huh.ThemeCharm(dark) }),
 	}
 	s.Help = help.Styles{
-		Ellipsis:       r.NewStyle().Foreground(muted),
-		ShortKey:       r.NewStyle().Bold(true),
-		ShortDesc:      r.NewStyle().Foreground(muted),
-		ShortSeparator: r.NewStyle().Foreground(muted),
-		FullKey:        r.NewStyle().Bold(true),
-		FullDesc:       r.NewStyle().Foreground(muted),
-		FullSeparator:  r.NewStyle().Foreground(muted),
+		Ellipsis:       lipgloss.NewStyle().Foreground(muted),
+		ShortKey:       lipgloss.NewStyle().Bold(true),
+		ShortDesc:      lipgloss.NewStyle().Foreground(muted),
+		ShortSeparator: lipgloss.NewStyle().Foreground(muted),
+		FullKey:        lipgloss.NewStyle().Bold(true),
+		FullDesc:       lipgloss.NewStyle().Foreground(muted),
+		FullSeparator:  lipgloss.NewStyle().Foreground(muted),
 	}
 	s.Log = logtail.Styles{
-		Header:       r.NewStyle().Bold(true),
-		Muted:        r.NewStyle().Foreground(muted),
-		StdoutGutter: r.NewStyle().Foreground(muted),
-		StderrGutter: r.NewStyle().Foreground(red).Bold(true),
-		StderrText:   r.NewStyle().Foreground(red),
+		Header:       lipgloss.NewStyle().Bold(true),
+		Muted:        lipgloss.NewStyle().Foreground(muted),
+		StdoutGutter: lipgloss.NewStyle().Foreground(muted),
+		StderrGutter: lipgloss.NewStyle().Foreground(red).Bold(true),
+		StderrText:   lipgloss.NewStyle().Foreground(red),
 	}
 	return s
+}
+
+// askBackground asks the terminal for its background, whose reply (a
+// tea.BackgroundColorMsg) restyles the screens; until it comes they are
+// drawn for a dark one. With colour off nothing is asked: no colour is
+// drawn, so the answer would change nothing.
+func askBackground(color bool) tea.Cmd {
+	if !color {
+		return nil
+	}
+	return tea.RequestBackgroundColor
 }

@@ -1,12 +1,13 @@
 package tui
 
 import (
+	"context"
 	"io"
 	"os"
 
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/mattn/go-isatty"
-	"github.com/muesli/termenv"
 )
 
 // drawMode is how a Run function talks to the person.
@@ -55,18 +56,21 @@ func isTerminal(v any) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// newRenderer makes the renderer the program draws with and installs it as
-// lipgloss's default, which huh's themes use. The terminal's background is
-// queried here, before the program owns the terminal, so adaptive colours
-// never query it from inside View.
-func newRenderer(out io.Writer, noColor bool) *lipgloss.Renderer {
-	r := lipgloss.NewRenderer(out)
-	if noColor {
-		r.SetColorProfile(termenv.Ascii)
-		r.SetHasDarkBackground(true)
-	} else {
-		r.HasDarkBackground()
+// programOptions are the options of a full-screen program on this
+// terminal. Bubble Tea detects the colour profile from the environment and
+// the output; with colour off it draws with the ASCII profile instead
+// (bold and the like, no colour). The models ask the terminal for its
+// background only when colour is on (see askBackground).
+func (t resolved) programOptions(ctx context.Context) []tea.ProgramOption {
+	opts := []tea.ProgramOption{tea.WithInput(t.in), tea.WithOutput(t.out), tea.WithContext(ctx)}
+	if t.noColor {
+		opts = append(opts, tea.WithColorProfile(colorprofile.ASCII))
 	}
-	lipgloss.SetDefaultRenderer(r)
-	return r
+	return opts
+}
+
+// lineOutput is where line prompts and progress lines are written: plain
+// text whatever the styles emit, for screen readers and log files.
+func (t resolved) lineOutput() io.Writer {
+	return &colorprofile.Writer{Forward: t.out, Profile: colorprofile.NoTTY}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/viewport"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/huh"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
@@ -85,10 +85,10 @@ type wizardModel struct {
 	ctx      context.Context
 	opts     WizardOptions
 	now      func() time.Time
+	color    bool // colour on: the terminal is asked for its background
 	st       Styles
 	keys     KeyMap
 	help     help.Model
-	theme    *huh.Theme
 	formKeys *huh.KeyMap
 	width    int
 	height   int
@@ -109,7 +109,7 @@ type wizardModel struct {
 	finished bool
 }
 
-func newWizard(ctx context.Context, opts WizardOptions, st Styles) wizardModel {
+func newWizard(ctx context.Context, opts WizardOptions, color bool) wizardModel {
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -130,24 +130,31 @@ func newWizard(ctx context.Context, opts WizardOptions, st Styles) wizardModel {
 	// No filtering: the lists are short, and esc must mean "previous screen".
 	fk.Select.Filter = key.NewBinding(key.WithDisabled())
 	fk.MultiSelect.Filter = key.NewBinding(key.WithDisabled())
-	h := help.New()
-	h.Styles = st.Help
 	m := wizardModel{
-		ctx: ctx, opts: opts, now: now, st: st, keys: NewKeyMap(), help: h,
-		theme: huh.ThemeCharm(), formKeys: fk,
+		ctx: ctx, opts: opts, now: now, color: color, keys: NewKeyMap(), help: help.New(), formKeys: fk,
 		d: newDraft(initial), profile: initial.Profile, certs: &certState{},
-		body:   viewport.New(0, 0),
+		body:   viewport.New(),
 		spin:   spinner.New(spinner.WithSpinner(spinner.Line)),
 		checks: checkState{running: true, seq: 1},
 	}
-	m.setBody()
+	m.restyle(NewStyles(true))
 	return m
+}
+
+// restyle draws with new styles (the terminal's background became known).
+// Forms take the theme when they are built; the background is known long
+// before the first one, which comes after the welcome screen.
+func (m *wizardModel) restyle(st Styles) {
+	m.st = st
+	m.help.Styles = st.Help
+	m.setBody()
 }
 
 // Init starts the host checks at once (newWizard marked them running), so
 // their results are usually ready by the time the welcome has been read.
 func (m wizardModel) Init() tea.Cmd {
-	return tea.Batch(runChecks(m.ctx, m.opts.Preflight, m.d.answers(), m.checks.seq, m.now), m.spin.Tick)
+	return tea.Batch(runChecks(m.ctx, m.opts.Preflight, m.d.answers(), m.checks.seq, m.now), m.spin.Tick,
+		askBackground(m.color))
 }
 
 func (m *wizardModel) startChecksCmd() tea.Cmd {
@@ -163,7 +170,10 @@ func (m wizardModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		m.layout()
 		return m, nil
-	case tea.KeyMsg:
+	case tea.BackgroundColorMsg:
+		m.restyle(NewStyles(msg.IsDark()))
+		return m, nil
+	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case checksDoneMsg:
 		if msg.seq == m.checks.seq {
@@ -189,7 +199,7 @@ func (m wizardModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m.updateForm(msg)
 }
 
-func (m wizardModel) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m wizardModel) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.quitAsk {
 		switch {
 		case key.Matches(msg, m.keys.Yes):
@@ -305,8 +315,8 @@ func (m wizardModel) updateForm(msg tea.Msg) (tea.Model, tea.Cmd) {
 // layout sizes the form and the scrolling body to the terminal.
 func (m *wizardModel) layout() {
 	m.refresh()
-	m.body.Width = max(m.width-2, 0)
-	m.body.Height = m.bodyHeight()
+	m.body.SetWidth(max(m.width-2, 0))
+	m.body.SetHeight(m.bodyHeight())
 	m.setBody()
 }
 
@@ -329,8 +339,15 @@ const (
 
 func (m wizardModel) bodyHeight() int { return max(m.height-headerLines-footerLines, 1) }
 
-// View draws the current screen.
-func (m wizardModel) View() string {
+// View draws the current screen on the alternate screen.
+func (m wizardModel) View() tea.View {
+	v := tea.NewView(m.draw())
+	v.AltScreen = true
+	return v
+}
+
+// draw is the current screen's text.
+func (m wizardModel) draw() string {
 	if m.finished {
 		return ""
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/huh"
+	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -185,7 +185,10 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 			huh.NewMultiSelect[string]().Key("groups").Title("Optional service groups (space to select)").
 				// Options before Value: pre-selected options would scroll
 				// the list to the first of them and hide the ones above.
-				Options(opts...).Value(&d.optional).Filterable(false),
+				// The height is the title and every option: without one,
+				// huh counts the title against the options and shows one
+				// option too few.
+				Options(opts...).Value(&d.optional).Filterable(false).Height(len(opts) + 1),
 		), always, false}}
 	}
 	return nil
@@ -198,7 +201,7 @@ func (m *wizardModel) buildForm() *huh.Form {
 	for i, g := range fgs {
 		gs[i] = g.group
 	}
-	return huh.NewForm(gs...).WithShowHelp(false).WithTheme(m.theme).WithKeyMap(m.formKeys)
+	return huh.NewForm(gs...).WithShowHelp(false).WithTheme(m.st.Form).WithKeyMap(m.formKeys)
 }
 
 // certScreenProblems is everything that keeps the certificates screen open.
