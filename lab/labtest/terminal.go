@@ -92,6 +92,27 @@ func (tm *Terminal) WaitForWithin(want string, d time.Duration) string {
 	return ""
 }
 
+// WaitForWords is WaitFor for text the screen may wrap anywhere, as it
+// wraps messages that hold paths: it compares Words, and returns the
+// screen as shown.
+func (tm *Terminal) WaitForWords(want string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		if s = tm.Screen(); strings.Contains(Words(s), Words(want)) {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.t.Fatalf("the screen never showed %q; it shows:\n%s", want, s)
+	return ""
+}
+
+// Words is a screen's text with every run of spaces, indents and line
+// breaks made one space, so wrapped text compares as written.
+func Words(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 // Expect fails unless the screen holds every text.
 func (tm *Terminal) Expect(screen string, texts ...string) {
 	tm.t.Helper()
