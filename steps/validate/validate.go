@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -60,6 +61,23 @@ type Check struct {
 	// Alone runs the check after all others, by itself: it disturbs what
 	// others observe (a burst that trips the rate limit).
 	Alone bool
+	// Group, when set, is the service group the check is about: it runs
+	// only on installations that have that group.
+	Group string
+}
+
+// Applies says whether a check belongs to the installation's checklist:
+// group-specific checks only where that group's services were rendered.
+func (t *Target) Applies(c Check) bool {
+	if c.Group == "" {
+		return true
+	}
+	for _, s := range t.Expect.Services {
+		if s.Group == c.Group {
+			return true
+		}
+	}
+	return false
 }
 
 // Finding is what one check observed.
@@ -76,7 +94,10 @@ func fail(evidence, fix string) Finding { return Finding{Status: Fail, Evidence:
 
 // Run runs the checks in parallel (those marked Alone afterwards, one at
 // a time) and returns their results in the checklist's order.
+//
+// Checks that do not apply to the installation (Applies) are left out.
 func Run(ctx context.Context, t *Target, checks []Check) []Result {
+	checks = slices.DeleteFunc(slices.Clone(checks), func(c Check) bool { return !t.Applies(c) })
 	out := make([]Result, len(checks))
 	run := func(i int) {
 		c := checks[i]

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,5 +250,29 @@ func TestHostIDsCheck(t *testing.T) {
 	other.UID, other.GID = 70003, 70003
 	if r := check(other, "root:x:0:0::/root:/bin/sh\n"); r.Status != Fail || !strings.Contains(r.Evidence, "app runs as 1000:1000, not as 70003:70003") {
 		t.Errorf("a service not running as its own ids: %s: %s", r.Status, r.Evidence)
+	}
+}
+
+// TestGroupChecksRunOnlyWhereTheGroupIsInstalled: a check tied to a group is
+// left out of the checklist of an installation without that group.
+func TestGroupChecksRunOnlyWhereTheGroupIsInstalled(t *testing.T) {
+	ran := map[string]bool{}
+	var mu sync.Mutex
+	check := func(id, group string) Check {
+		return Check{ID: id, Group: group, Run: func(context.Context, *Target) Finding {
+			mu.Lock()
+			ran[id] = true
+			mu.Unlock()
+			return pass("observed")
+		}}
+	}
+	tg := &Target{Expect: assets.Bundle{Services: []assets.Service{{Name: "vault", Group: "core"}, {Name: "redis", Group: "messaging"}}}}
+	rs := Run(context.Background(), tg, []Check{check("everywhere", ""), check("messaging-only", "messaging"), check("logging-only", "logging")})
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+	}
+	if strings.Join(ids, ",") != "everywhere,messaging-only" || ran["logging-only"] {
+		t.Errorf("checklist = %v (ran %v), want everywhere and messaging-only only", ids, ran)
 	}
 }
