@@ -2,7 +2,7 @@
 # Runs the benchmarks against the local Docker engine and writes the figures
 # to bench/*.txt. Needs what lab/test.sh sets up (run it once first).
 #   bash lab/bench.sh            # all benchmarks
-#   bash lab/bench.sh compose    # one set: compose, install, backup
+#   bash lab/bench.sh compose    # one set: compose, install, backup, allgroups
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FINERACT_REQUIRE_DOCKER=1
@@ -46,11 +46,12 @@ bench_compose() {
 what=${1:-all}
 case $what in
   compose) bench_compose ;;
-  install | backup) bash "bench/$what.sh" ;;
+  install | backup | allgroups) bash "bench/$what.sh" ;;
   all)
     bench_compose
     bash bench/install.sh
     bash bench/backup.sh
+    bash bench/allgroups.sh
     ;;
   *) echo "unknown benchmark set: $what" >&2; exit 2 ;;
 esac

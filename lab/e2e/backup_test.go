@@ -100,7 +100,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		if ee, ok := err.(interface{ ExitCode() int }); ok && err != nil {
 			code = ee.ExitCode()
 		}
-		return result{code, out.String(), errb.String()}
+		return result{code: code, stdout: out.String(), stderr: errb.String()}
 	}
 	start := time.Now()
 	r := backupCmd("backup", "--out", file, "-o", "json")

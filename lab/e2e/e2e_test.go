@@ -116,6 +116,8 @@ type result struct {
 	code   int
 	stdout string
 	stderr string
+	// maxRSS is the installer process's peak resident memory, in bytes.
+	maxRSS int64
 }
 
 func (s *stack) command(ctx context.Context, args ...string) *exec.Cmd {
@@ -136,7 +138,11 @@ func (s *stack) run(ctx context.Context, args ...string) result {
 	} else if err != nil {
 		s.t.Fatalf("run %v: %v", args, err)
 	}
-	return result{code, out.String(), errb.String()}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss << 10 // Linux reports KiB
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String(), maxRSS: rss}
 }
 
 func (s *stack) install(ctx context.Context) result {

@@ -57,5 +57,6 @@ type Result struct {
 	Fix      string    `json:"fix,omitempty"`
 	Controls []Control `json:"controls"`
 	Subject  string    `json:"subject,omitempty"` // the service or endpoint checked
+	Group    string    `json:"group,omitempty"`   // the service group a group-specific check is about
 	Observed time.Time `json:"observed"`
 }

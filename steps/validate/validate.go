@@ -103,7 +103,7 @@ func Run(ctx context.Context, t *Target, checks []Check) []Result {
 		c := checks[i]
 		f := c.Run(ctx, t)
 		out[i] = Result{ID: c.ID, Area: c.Area, Title: c.Title, Controls: c.Controls,
-			Status: f.Status, Evidence: f.Evidence, Fix: f.Fix, Subject: f.Subject, Observed: time.Now().UTC()}
+			Status: f.Status, Evidence: f.Evidence, Fix: f.Fix, Subject: f.Subject, Group: c.Group, Observed: time.Now().UTC()}
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)

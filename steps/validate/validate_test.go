@@ -271,6 +271,9 @@ func TestGroupChecksRunOnlyWhereTheGroupIsInstalled(t *testing.T) {
 	var ids []string
 	for _, r := range rs {
 		ids = append(ids, r.ID)
+		if want := map[string]string{"messaging-only": "messaging"}[r.ID]; r.Group != want {
+			t.Errorf("%s: group %q in its result, want %q", r.ID, r.Group, want)
+		}
 	}
 	if strings.Join(ids, ",") != "everywhere,messaging-only" || ran["logging-only"] {
 		t.Errorf("checklist = %v (ran %v), want everywhere and messaging-only only", ids, ran)
