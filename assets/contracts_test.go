@@ -89,10 +89,11 @@ func (w writePath) String() string {
 }
 
 // A citation names a repository, a tag or commit and a file
-// ("owner/repo@ref:path", then an optional " - note"), or says why the
-// fact could not be established ("unverified: why").
+// ("owner/repo@ref:path") or an issue thread ("owner/repo#number"), then an
+// optional " - note"; or it says why the fact could not be established
+// ("unverified: why").
 var (
-	sourceCite     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+@[0-9A-Za-z._/-]+:[^\s]+( - .+)?$`)
+	sourceCite     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(@[0-9A-Za-z._/-]+:[^\s]+|#[0-9]+)( - .+)?$`)
 	unverifiedCite = regexp.MustCompile(`^unverified: \S.*$`)
 )
 
@@ -639,5 +640,29 @@ func TestContractChecksCatchMismatches(t *testing.T) {
 				t.Errorf("mismatches %q, want one saying %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// Citations name a file at a ref, or an issue, or say why they cannot.
+func TestCitationForms(t *testing.T) {
+	for _, ok := range []string{
+		"apache/fineract@4198b0bcf9a9:fineract-provider/build.gradle",
+		"docker-library/repo-info@e81336d485fe:repos/postgres/remote/16.15-trixie.md - ENV PGDATA",
+		"elastic/logstash#9288 - noexec /tmp",
+		"unverified: the repository is too large to copy",
+	} {
+		if p := citeProblems("fact", []string{ok}); len(p) > 0 {
+			t.Errorf("%q refused: %v", ok, p)
+		}
+	}
+	for _, bad := range []string{
+		"", "see the Dockerfile", "apache/fineract:build.gradle", "apache/fineract@develop", "unverified:", "https://github.com/elastic/logstash/issues/9288",
+	} {
+		if p := citeProblems("fact", []string{bad}); len(p) == 0 {
+			t.Errorf("%q accepted as a citation", bad)
+		}
+	}
+	if p := citeProblems("fact", nil); len(p) == 0 {
+		t.Error("a fact without citations accepted")
 	}
 }
