@@ -250,8 +250,9 @@ func (d *renderData) KafkaClientTLS() string {
 }
 
 // FineractJavaOptions is Fineract's JAVA_TOOL_OPTIONS: heap from the
-// container limit, the module opens its own images use, and (with Keycloak)
-// a trust store holding the installer's CA for the JWK set download.
+// container limit, the module opens its own images use, the system
+// properties the image means to set, and (with Keycloak) a trust store
+// holding the installer's CA for the JWK set download.
 func (d *renderData) FineractJavaOptions() string {
 	opts := []string{
 		"-XX:MaxRAMPercentage=60",
@@ -259,6 +260,16 @@ func (d *renderData) FineractJavaOptions() string {
 		"-XX:+ExitOnOutOfMemoryError",
 		"-XX:+UseStringDeduplication",
 		"-Djava.io.tmpdir=/tmp",
+		// The image's build lists these four as jib "args", which jib
+		// appends after the main class: they reach main() as program
+		// arguments and the JVM never sees them (apache/fineract
+		// fineract-provider/build.gradle, jib container.args). Without
+		// user.home, a uid with no passwd entry gets a home on the
+		// read-only root.
+		"-Duser.home=/tmp",
+		"-Dfile.encoding=UTF-8",
+		"-Duser.timezone=UTC",
+		"-Djava.security.egd=file:/dev/./urandom",
 		"--add-exports=java.naming/com.sun.jndi.ldap=ALL-UNNAMED",
 		"--add-opens=java.base/java.lang=ALL-UNNAMED",
 		"--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",

@@ -19,7 +19,7 @@ var imagePins = []ImagePin{
 	{"keycloak", "quay.io/keycloak/keycloak:26.7.4", "Keycloak 26: no /auth prefix by default, health on the management port"},
 	{"kafka", "apache/kafka:4.1.1", "the Apache Kafka project's image; Kafka 4 runs KRaft only (bitnami images moved to an unmaintained namespace)"},
 	{"redis", "redis:8.10.1", "Docker library image, Debian based, built with TLS"},
-	{"prometheus", "prom/prometheus:v3.13.2", "the last release of the 3.13 line, Prometheus' long-term-support line to 2027-07-31 (v3.13.3 does not exist)"},
+	{"prometheus", "prom/prometheus:v3.13.2", "the 3.13 line, which prometheus.io lists as long-term support to 2027-07-31 (3.5's support ended 2026-07-31); newer 3.13 patches exist (CONTRACTS.md)"},
 	{"grafana", "grafana/grafana:12.4.0", "Grafana OSS"},
 	{"postgres-exporter", "prometheuscommunity/postgres-exporter:v0.19.1", "reads its password from DATA_SOURCE_PASS_FILE"},
 	{"elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch:8.19.19", "Elastic's registry; the four Elastic images share one version"},
