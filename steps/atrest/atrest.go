@@ -155,6 +155,16 @@ func (h Host) Inspect(path string) Place {
 	return h.inspect(path, 0)
 }
 
+// InspectExisting is Inspect for a directory that must exist already,
+// such as the Docker engine's data root: one missing here belongs to an
+// engine on another host, whose disks this host cannot see.
+func (h Host) InspectExisting(path string) Place {
+	if _, err := os.Stat(path); err != nil {
+		return Place{Path: path, Err: fmt.Errorf("not on this host (an engine elsewhere?): %w", err)}
+	}
+	return h.inspect(path, 0)
+}
+
 func (h Host) inspect(path string, depth int) Place {
 	p := Place{Path: path}
 	checked, err := existing(path)
@@ -481,15 +491,40 @@ func under(path, dir string) bool {
 	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
+// notDetected is what the check cannot see, said with every answer.
+const notDetected = "filesystem-level encryption (fscrypt, ZFS native encryption) and self-encrypting drives are not detected"
+
 // Fix says how to put directories on an encrypted device.
 const Fix = "put them on a LUKS volume: install the host with encrypted LVM (the Debian installer's " +
 	"\"Guided - use entire disk and set up encrypted LVM\"), or for a data disk: cryptsetup luksFormat /dev/DISK; " +
 	"cryptsetup open /dev/DISK data; mkfs.ext4 /dev/mapper/data; add it to /etc/crypttab and /etc/fstab; " +
 	"then move Docker's data root there (\"data-root\" in /etc/docker/daemon.json, with the engine stopped) and restore the installation into an install dir on it"
 
+// Directories lists the places the stack keeps data on this host:
+// Docker's data root (images, and the volumes of the database, Vault and
+// the other services), the install dir, and the default backup
+// directory in it.
+func (h Host) Directories(dockerRoot, installDir string) []Place {
+	var out []Place
+	if dockerRoot != "" {
+		out = append(out, h.InspectExisting(dockerRoot))
+	}
+	return append(out, h.Inspect(installDir), h.Inspect(filepath.Join(installDir, "backups")))
+}
+
+// HostAt reads sysfs and the mount table under root ("/" when empty),
+// as a host's /sys and /proc are seen from a copy or a chroot.
+func HostAt(root string) Host {
+	if root == "" {
+		root = "/"
+	}
+	return Host{Sys: filepath.Join(root, "sys"), MountInfo: filepath.Join(root, "proc", "self", "mountinfo")}
+}
+
 // Summary says, for people, where each place's data is kept, and whether
 // every one of them is on dm-crypt.
 func Summary(places []Place) (allEncrypted bool, evidence string) {
+	defer func() { evidence += " (" + notDetected + ")" }()
 	allEncrypted = len(places) > 0
 	parts := make([]string, 0, len(places))
 	for _, p := range places {

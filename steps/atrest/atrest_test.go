@@ -12,11 +12,10 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/atrest/sysfstest"
 )
 
-// Disks as the kernel places them (virtio and NVMe on PCI, SATA behind ATA).
-const (
-	sataDisk = "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda"
-	nvmeDisk = "pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1"
-)
+// An NVMe disk as the kernel places it in /sys/devices.
+const nvmeDisk = "pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1"
+
+const sataDisk = sysfstest.SATADisk
 
 const luksUUID = "CRYPT-LUKS2-3f6cbd0d8a4e4b1c9f7a2e5d6c7b8a90-cryptdata"
 

@@ -3,11 +3,17 @@
 package sysfstest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
+
+// SATADisk is where the kernel places a SATA disk in /sys/devices.
+const SATADisk = "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda"
 
 // Sysfs builds a copy of the parts of /sys the walk reads, laid out as the
 // kernel lays them out: devices under /sys/devices (a partition's directory
@@ -107,4 +113,59 @@ func WriteMountInfo(t testing.TB, path string, lines ...string) {
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// HostRoot builds a host root (root/sys, root/proc/self/mountinfo) whose
+// sysfs puts the real devices of dirs on LUKS partitions (encrypted) or
+// on plain disks, with a mount table mounting / from the same kind of
+// device (for directories on anonymous devices, such as btrfs or overlay).
+// The copy's own devices take numbers the real ones do not use.
+func HostRoot(t testing.TB, encrypted bool, dirs ...string) string {
+	t.Helper()
+	real := map[string]bool{}
+	var order []string
+	for _, d := range dirs {
+		var st unix.Stat_t
+		if err := unix.Stat(d, &st); err != nil {
+			t.Fatal(err)
+		}
+		maj, minor := unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev))
+		if mm := fmt.Sprintf("%d:%d", maj, minor); maj != 0 && !real[mm] {
+			real[mm] = true
+			order = append(order, mm)
+		}
+	}
+	minor := 0
+	free := func(major int) string {
+		for {
+			minor++
+			if mm := fmt.Sprintf("%d:%d", major, minor); !real[mm] {
+				return mm
+			}
+		}
+	}
+	root := t.TempDir()
+	s := NewAt(t, filepath.Join(root, "sys"))
+	s.Device(SATADisk, free(8))
+	// storage makes the device numbered majmin: a LUKS volume on a
+	// partition, or a plain disk. It returns the source to mount it by.
+	n := 0
+	storage := func(majmin string) string {
+		n++
+		if !encrypted {
+			s.Device(fmt.Sprintf("virtual/block/vd%d", n), majmin)
+			return fmt.Sprintf("/dev/vd%d", n)
+		}
+		part := s.Partition(SATADisk, fmt.Sprintf("sda%d", n), free(8), fmt.Sprint(n))
+		name := fmt.Sprintf("crypt%d", n)
+		s.DM(fmt.Sprintf("dm-%d", n), majmin, name, fmt.Sprintf("CRYPT-LUKS2-%032d-%s", n, name), part)
+		return "/dev/mapper/" + name
+	}
+	for _, mm := range order {
+		storage(mm)
+	}
+	// The root filesystem, for directories sysfs has no device number of.
+	rootMM := free(253)
+	WriteMountInfo(t, filepath.Join(root, "proc", "self", "mountinfo"), "27 1 "+rootMM+" / / rw,relatime - ext4 "+storage(rootMM)+" rw")
+	return root
 }
