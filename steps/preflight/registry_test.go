@@ -8,6 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -106,6 +113,63 @@ func TestRegistryCheckResolvesThroughTheEngineAndShowsTheDownloadSize(t *testing
 	}
 	if len(passed) != 1 || !strings.Contains(passed[0].Observed, "1 of 2 images") {
 		t.Errorf("the resolving image is still reported: %+v", passed)
+	}
+}
+
+// A multi-platform reference resolves to an index; the size shown is that
+// of the image for the engine's platform, not of the other one.
+func TestRegistryCheckSizesTheEnginesPlatformOfAnIndex(t *testing.T) {
+	e := labtest.Engine(t)
+	info, err := e.API().Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plat := enginePlatform(&info)
+	other := "arm64"
+	if plat.arch == "arm64" {
+		other = "amd64"
+	}
+	addr := labtest.Registry(t)
+	mine, err := random.Image(3000, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := random.Image(5000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: theirs, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: other}}},
+		mutate.IndexAddendum{Add: mine, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: plat.os, Architecture: plat.arch, Variant: plat.variant}}},
+	)
+	ref := addr + "/fit-preflight/multi:1"
+	tag, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		t.Fatal(err)
+	}
+	layers, err := mine.Layers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, l := range layers {
+		n, err := l.Size()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += n
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := registryResults(t, registryInput(t, ref))
+	if len(rs) != 1 || rs[0].Status != Pass || !strings.Contains(rs[0].Observed, ref+"@"+digest.String()) ||
+		!strings.Contains(rs[0].Observed, fmt.Sprintf("(%d bytes)", want)) || !strings.Contains(rs[0].Observed, plat.String()+" images") {
+		t.Errorf("want the index %s sized as its %s image, %d bytes: %+v", digest, plat, want, rs)
 	}
 }
 
