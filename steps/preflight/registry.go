@@ -94,9 +94,11 @@ func checkRegistry(ctx context.Context, in Input, info *system.Info) []Result {
 	return out
 }
 
-// imagesToPull lists the rendered services' images the install will pull:
-// those not on this host, and those here with another ID than the one
-// recorded for their service. here counts the images that need no registry.
+// imagesToPull lists the rendered services' images that need the registry:
+// those not on this host (the images step pulls them), and those here
+// with another ID than the one recorded for their service (the images
+// step refuses them unless the change is accepted, and the way back to
+// the recorded image is the registry). here counts the others.
 func imagesToPull(ctx context.Context, in Input) (need []string, here int, err error) {
 	seen := map[string]bool{}
 	for _, svc := range in.Services {
