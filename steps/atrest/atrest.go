@@ -209,8 +209,12 @@ func (h Host) place(p Place, dev uint64, mounts []mount, depth int) Place {
 	switch {
 	case m.fsType == "overlay":
 		upper := m.option("upperdir")
-		if upper == "" || depth >= maxDepth {
-			p.Note = "an overlay without an upper directory keeps no writes"
+		switch {
+		case upper == "":
+			p.Note = "a read-only overlay (no upper directory): it keeps no writes"
+			return p
+		case depth >= maxDepth:
+			p.Note = fmt.Sprintf("overlays nested deeper than %d are not followed", maxDepth)
 			return p
 		}
 		under := h.inspect(upper, depth+1)
