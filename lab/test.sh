@@ -44,6 +44,8 @@ command -v openssl >/dev/null || missing+=(openssl)
 command -v nginx >/dev/null || missing+=(nginx-light)
 # The terminal UI is tested in a real terminal.
 command -v tmux >/dev/null || missing+=(tmux)
+# The at-rest check is proven on a real LUKS volume where the kernel has device-mapper.
+command -v cryptsetup >/dev/null || missing+=(cryptsetup-bin)
 # Lab images are built from a Debian rootfs.
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then

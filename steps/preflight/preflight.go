@@ -1,6 +1,7 @@
 // Package preflight checks a host before anything is changed on it: the
 // Docker engine, memory, disk, ports, subnets, privileges, the uids and gids
-// the services run as, and the clock.
+// the services run as, the clock, whether the data will be on encrypted
+// storage, and whether the images to pull resolve at their registries.
 // Each check says what it observed and, when it does not pass, how to fix it.
 package preflight
 
@@ -46,13 +47,19 @@ type Input struct {
 	// Engine is nil when EngineErr says why it could not be reached.
 	Engine    *compose.Engine
 	EngineErr error
+	// RecordedImages maps a service to the image ID the installation was
+	// made with (the install dir's image record); empty on a first install.
+	RecordedImages map[string]string
+	// HostRoot is where the host's /sys and /proc are read ("/" when
+	// empty).
+	HostRoot string
 }
 
 // check is one preflight check. info is nil when the engine is unreachable.
 type check func(ctx context.Context, in Input, info *system.Info) []Result
 
 var checks = []check{
-	checkEngine, checkStorage, checkMemory, checkDisk, checkPorts, checkSubnets, checkPrivileges, checkServiceIDs, checkClock,
+	checkEngine, checkStorage, checkMemory, checkDisk, checkPorts, checkSubnets, checkPrivileges, checkServiceIDs, checkClock, checkEncryption, checkRegistry,
 }
 
 // Run runs every check in parallel and returns the results in a stable order.
@@ -92,7 +99,7 @@ func Run(ctx context.Context, in Input) []Result {
 	return out
 }
 
-var checkOrder = []string{"engine", "storage", "cgroup", "memory", "disk", "ports", "subnets", "privileges", "ids", "clock"}
+var checkOrder = []string{"engine", "storage", "cgroup", "memory", "disk", "ports", "subnets", "privileges", "ids", "clock", "encryption", "registry"}
 
 // Failed reports whether any result fails.
 func Failed(rs []Result) bool {

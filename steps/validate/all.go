@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/versions"
 
 	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps/atrest"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
@@ -26,7 +27,24 @@ func HostChecks() []Check {
 	return []Check{
 		{ID: "host-docker", Area: AreaHost, Title: "Docker engine version and defaults", Controls: []Control{ControlHardening, ControlLogging}, Run: checkDocker},
 		{ID: "host-ids", Area: AreaHost, Title: "No host account shares a service's uid or gid", Controls: []Control{ControlHardening, ControlSecrets}, Run: checkHostIDs},
+		{ID: "host-encryption", Area: AreaHost, Title: "Images, volumes, install dir and backups are on encrypted storage", Controls: []Control{ControlAtRest}, Run: checkEncryption},
 	}
+}
+
+// checkEncryption finds whether the data the stack keeps on this host
+// (Docker's data root, with the images and the services' volumes; the
+// install dir; the default backup directory) sits on dm-crypt. Encryption
+// at rest is the host's to provide, so a host without it is a warning.
+func checkEncryption(ctx context.Context, t *Target) Finding {
+	info, err := t.Engine.API().Info(ctx)
+	if err != nil {
+		return fail("docker info: "+err.Error(), "")
+	}
+	ok, evidence := atrest.Summary(atrest.HostAt(t.HostRoot).Directories(info.DockerRootDir, t.Dir))
+	if !ok {
+		return Finding{Status: Warn, Evidence: evidence, Fix: atrest.Fix}
+	}
+	return pass(evidence)
 }
 
 // checkHostIDs reads the ids each service's process really runs as and

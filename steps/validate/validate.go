@@ -41,8 +41,8 @@ type Target struct {
 	// Dir is the install dir; SecretsDir holds the delivered secret files.
 	Dir        string
 	SecretsDir string
-	// HostRoot is where the host's /etc/passwd, /etc/group and /proc are
-	// read ("/" when empty).
+	// HostRoot is where the host's /etc/passwd, /etc/group, /proc and
+	// /sys are read ("/" when empty).
 	HostRoot string
 
 	once       sync.Once
