@@ -236,6 +236,19 @@ func (d *renderData) IssuerURL() string {
 	return d.PublicURL + "/auth/realms/fineract"
 }
 
+// SignInRedirectURI is where Keycloak sends the browser back to the web app
+// with the authorization code: the one redirect URI the realm's web-app
+// client accepts, exactly.
+func (d *renderData) SignInRedirectURI() string {
+	return d.PublicURL + "/callback"
+}
+
+// SignOutRedirectURI is where Keycloak may send the browser after sign-out
+// (the web app's login route).
+func (d *renderData) SignOutRedirectURI() string {
+	return d.PublicURL + "/#/login"
+}
+
 // KafkaClientTLS is the Kafka client configuration, in Fineract's
 // `key=value|key=value` form, for mutual TLS with the broker.
 func (d *renderData) KafkaClientTLS() string {
