@@ -21,8 +21,8 @@ type config struct {
 	// The default tenant's database: fineract.tenant.* ← FINERACT_DEFAULT_TENANTDB_*.
 	Tenant tenantSettings
 
-	BasicAuth       bool     // FINERACT_SECURITY_BASICAUTH_ENABLED (true)
-	OAuth           bool     // FINERACT_SECURITY_OAUTH_ENABLED (false)
+	BasicAuth       bool // FINERACT_SECURITY_BASICAUTH_ENABLED (true)
+	OAuth           bool // FINERACT_SECURITY_OAUTH_ENABLED (false)
 	OAuthSettings   oauthSettings
 	Exposed         []string // FINERACT_MANAGEMENT_ENDPOINT_WEB_EXPOSURE_INCLUDE
 	PrometheusOn    bool     // FINERACT_MANAGEMENT_PROMETHEUS_ENABLED (false)

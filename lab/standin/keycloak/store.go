@@ -87,7 +87,7 @@ func (r *realm) client(id string) (client, bool) {
 
 // user is one user of a realm.
 type user struct {
-	ID, Realm, Username      string
+	ID, Realm, Username     string
 	FirstName, LastName     string
 	Email                   string
 	Enabled, EmailVerified  bool
