@@ -233,12 +233,10 @@ func (d *renderData) Svc(name string) (Service, error) {
 // IssuerURL is the OIDC issuer of the fineract realm, as browsers and token
 // `iss` claims see it (through the gateway).
 func (d *renderData) IssuerURL() string {
-	return d.PublicURL + "/auth/realms/fineract"
+	return d.PublicURL + "/auth/realms/" + IdentityRealm
 }
 
-// SignInRedirectURI is where Keycloak sends the browser back to the web app
-// with the authorization code: the one redirect URI the realm's web-app
-// client accepts, exactly.
+// SignInRedirectURI is the web app's redirect URI (see SignInRedirectURI).
 func (d *renderData) SignInRedirectURI() string {
 	return d.PublicURL + "/callback"
 }
