@@ -230,10 +230,10 @@ func (v *verifier) verify(ctx context.Context, token string) (claims, error) {
 	}
 	now := time.Now()
 	if p.Exp != nil && now.After(time.Unix(int64(*p.Exp), 0).Add(clockSkew)) {
-		return claims{}, errors.New("Jwt expired")
+		return claims{}, errors.New("jwt expired")
 	}
 	if p.Nbf != nil && now.Before(time.Unix(int64(*p.Nbf), 0).Add(-clockSkew)) {
-		return claims{}, errors.New("Jwt used before nbf")
+		return claims{}, errors.New("jwt used before nbf")
 	}
 	return claims{Subject: p.Sub, Scope: p.Scope}, nil
 }

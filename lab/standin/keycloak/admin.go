@@ -75,7 +75,8 @@ func (s *server) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 	id, err := s.st.addUser(r.Context(), rl, u)
 	switch {
 	case errors.Is(err, errConflict):
-		writeJSON(w, http.StatusConflict, map[string]string{"errorMessage": err.Error()})
+		// Keycloak's message for this case.
+		writeJSON(w, http.StatusConflict, map[string]string{"errorMessage": "User exists with same username"})
 		return
 	case err != nil:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": err.Error()})

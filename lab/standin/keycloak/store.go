@@ -319,7 +319,7 @@ type userRep struct {
 	} `json:"credentials,omitempty"`
 }
 
-var errConflict = errors.New("User exists with same username")
+var errConflict = errors.New("user exists with same username")
 
 // addUser creates a user; policy, when set, is the realm's password policy
 // the password must meet.
