@@ -479,5 +479,13 @@ func (s *server) userinfo(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_token", "Token verification failed")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": c["sub"], "preferred_username": c["preferred_username"]})
+	// userinfo's sub is Keycloak's user id: the realm's username mapper
+	// feeds the access token only.
+	name, _ := c["preferred_username"].(string)
+	u, err := s.st.userBy(r.Context(), rl.Name, "username", name)
+	if err != nil {
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "User not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sub": u.ID, "preferred_username": u.Username})
 }
