@@ -20,9 +20,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/signin"
 )
 
-// AreaIdentity holds the checks of the identity group (Keycloak).
-const AreaIdentity Area = "Identity"
-
 // IdentityChecks look at sign-in through Keycloak, through the gateway as
 // browsers reach it. They run only where the identity group is installed.
 func IdentityChecks() []Check {
