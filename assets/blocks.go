@@ -233,7 +233,18 @@ func (d *renderData) Svc(name string) (Service, error) {
 // IssuerURL is the OIDC issuer of the fineract realm, as browsers and token
 // `iss` claims see it (through the gateway).
 func (d *renderData) IssuerURL() string {
-	return d.PublicURL + "/auth/realms/fineract"
+	return d.PublicURL + "/auth/realms/" + IdentityRealm
+}
+
+// SignInRedirectURI is the web app's redirect URI (see SignInRedirectURI).
+func (d *renderData) SignInRedirectURI() string {
+	return d.PublicURL + "/callback"
+}
+
+// SignOutRedirectURI is where Keycloak may send the browser after sign-out
+// (the web app's login route).
+func (d *renderData) SignOutRedirectURI() string {
+	return d.PublicURL + "/#/login"
 }
 
 // KafkaClientTLS is the Kafka client configuration, in Fineract's

@@ -53,6 +53,38 @@ const (
 	netMonitoring = "monitoring"
 )
 
+func publicURL(host string, httpsPort int) string {
+	u := "https://" + host
+	if httpsPort != 443 {
+		u += ":" + strconv.Itoa(httpsPort)
+	}
+	return u
+}
+
+// PublicURL is the gateway's URL as browsers use it.
+func PublicURL(a answers.Answers) string {
+	return publicURL(strings.ToLower(strings.TrimSpace(a.Host.Hostname)), orDefault(a.Gateway.HTTPSPort, 443))
+}
+
+// IdentityRealm is the Keycloak realm the installer imports for Fineract.
+const IdentityRealm = "fineract"
+
+// IssuerURL is the fineract realm's OIDC issuer, as browsers and the `iss`
+// of its tokens see it (Keycloak under /auth behind the gateway).
+func IssuerURL(a answers.Answers) string {
+	return PublicURL(a) + "/auth/realms/" + IdentityRealm
+}
+
+// SignInRedirectURI is where Keycloak sends the browser back to the web
+// app with the authorization code: the one redirect URI the realm's web-app
+// client accepts, exactly.
+func SignInRedirectURI(a answers.Answers) string {
+	return PublicURL(a) + "/callback"
+}
+
+// WebAppClientID is the realm's client for the web app.
+const WebAppClientID = "web-app"
+
 func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 	if !projectPattern.MatchString(o.Project) {
 		return nil, fmt.Errorf("compose project name %q must be lower-case letters, digits, '-' or '_', starting with a letter or digit", o.Project)
@@ -97,10 +129,7 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 			return nil, fmt.Errorf("gateway.bind_ip: %w", err)
 		}
 	}
-	d.PublicURL = "https://" + host
-	if d.HTTPSPort != 443 {
-		d.PublicURL += ":" + strconv.Itoa(d.HTTPSPort)
-	}
+	d.PublicURL = publicURL(host, d.HTTPSPort)
 
 	groups, _, err := ResolveGroups(a.Groups)
 	if err != nil {

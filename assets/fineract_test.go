@@ -188,8 +188,8 @@ func TestWebAppGetsThePublicURL(t *testing.T) {
 				t.Errorf("%s: env.js points the browser at an internal address (%s)", c, internal)
 			}
 		}
-		if a.HasGroup(answers.GroupIdentity) && !strings.Contains(js, "['oidcBaseUrl'] = \""+public+"/auth/realms/fineract\"") {
-			t.Errorf("%s: the OIDC issuer is not the public realm URL", c)
+		if a.HasGroup(answers.GroupIdentity) && !strings.Contains(js, "['oauthAuthorizeUrl'] = \""+public+"/auth/realms/fineract/protocol/openid-connect/auth\"") {
+			t.Errorf("%s: the authorization endpoint is not under the public realm URL", c)
 		}
 	}
 }

@@ -22,6 +22,12 @@ var (
 	redisPassword      = SecretNeed{VaultPath: "banking/services/redis", Key: "password", Generate: genPassword}
 )
 
+// The Vault value of Keycloak's bootstrap admin password (master realm).
+const (
+	KeycloakAdminVaultPath = "banking/services/keycloak"
+	KeycloakAdminVaultKey  = "admin_password"
+)
+
 // keycloakConf is Keycloak's configuration file of secret settings.
 const keycloakConf = "keycloak.conf"
 
@@ -175,7 +181,7 @@ func (d *renderData) secretsFor(name string) []SecretNeed {
 		db.Format = PropertiesSetting("db-password")
 		return []SecretNeed{
 			db,
-			{File: keycloakConf, VaultPath: "banking/services/keycloak", Key: "admin_password", Generate: genPassword, Format: PropertiesSetting("bootstrap-admin-password")},
+			{File: keycloakConf, VaultPath: KeycloakAdminVaultPath, Key: KeycloakAdminVaultKey, Generate: genPassword, Format: PropertiesSetting("bootstrap-admin-password")},
 		}
 	case "redis":
 		raw, acl := withFile(redisPassword, "password"), withFile(redisPassword, "users.acl")

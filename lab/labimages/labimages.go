@@ -1,8 +1,8 @@
 // Package labimages knows the lab's local images: the images lab/images/*.sh
 // build and tag with the exact references the assets pin, so the installer
 // runs unchanged against them where no registry is reachable. Most are real
-// software from Debian trixie's packages; Fineract and the Mifos X web app
-// are stand-ins (see lab/README.md).
+// software from Debian trixie's packages; Fineract, the Mifos X web app and
+// Keycloak are stand-ins (see lab/README.md).
 //
 // Tests that deploy the stack call Require first: it fails (CI=true or
 // FINERACT_REQUIRE_DOCKER=1) or skips when an image is missing, naming the
@@ -38,14 +38,15 @@ type Image struct {
 }
 
 // Images lists every image the lab builds. Services missing here (Grafana,
-// Keycloak, Kafka and the Elastic stack) have no lab image: Debian does not
-// package them.
+// Kafka and the Elastic stack) have no lab image: Debian does not package
+// them.
 var Images = []Image{
 	{Service: "vault", Script: "lab/images/vault.sh"},
 	{Service: "postgres", Script: "lab/images/postgres.sh"},
 	{Service: "fineract", Script: "lab/images/fineract.sh", StandIn: true},
 	{Service: "web-app", Script: "lab/images/web-app.sh", StandIn: true},
 	{Service: "gateway", Script: "lab/images/nginx.sh"},
+	{Service: "keycloak", Script: "lab/images/keycloak.sh", StandIn: true},
 	{Service: "redis", Script: "lab/images/redis.sh"},
 	{Service: "prometheus", Script: "lab/images/prometheus.sh"},
 	{Service: "postgres-exporter", Script: "lab/images/postgres-exporter.sh"},

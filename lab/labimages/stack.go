@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
@@ -25,6 +26,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
@@ -140,6 +142,40 @@ func (s *Stack) issueCertificates(t testing.TB) {
 	if !s.caPool.AppendCertsFromPEM(caPEM) {
 		t.Fatal("ca.crt holds no certificate")
 	}
+	s.writeTrustStore(t, caPEM)
+}
+
+// writeTrustStore writes the password-less PKCS#12 trust store holding the
+// CA, as the installer's certificates step does for services whose JVM
+// must trust the CA (Fineract with Keycloak).
+func (s *Stack) writeTrustStore(t testing.TB, caPEM []byte) {
+	t.Helper()
+	need := false
+	for _, svc := range s.Bundle.Services {
+		need = need || svc.JavaTrustStore
+	}
+	if !need {
+		return
+	}
+	var certs []*x509.Certificate
+	for rest := caPEM; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs = append(certs, c)
+	}
+	p12, err := pkcs12.Passwordless.EncodeTrustStore(certs, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.PKIPath(assets.TrustStoreFile), p12, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (s *Stack) writeSecrets(t testing.TB) {
@@ -188,6 +224,17 @@ func (s *Stack) Secret(t testing.TB, service, file string) string {
 	}
 	t.Fatalf("service %s has no secret %s", service, file)
 	return ""
+}
+
+// VaultValue returns the value the stack generated for a Vault path#key
+// (several secrets can share one file, so Secret cannot tell them apart).
+func (s *Stack) VaultValue(t testing.TB, vaultPath, key string) string {
+	t.Helper()
+	v, ok := s.values[vaultPath+"#"+key]
+	if !ok {
+		t.Fatalf("the stack has no secret %s#%s", vaultPath, key)
+	}
+	return v
 }
 
 // SecretPath is the host path of a service's secret file.

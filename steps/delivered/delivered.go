@@ -157,3 +157,53 @@ func readFile(root *os.Root, name string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Value returns one Vault value a service received, read back from the
+// delivered file that holds it (with the same care as Secrets): the check
+// that needs a credential uses what the installer delivered rather than
+// keeping a copy of its own.
+func Value(ctx context.Context, svc assets.Service, secretsDir, vaultPath, key string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	var file string
+	for _, need := range svc.Secrets {
+		if need.VaultPath == vaultPath && need.Key == key {
+			file = need.File
+			break
+		}
+	}
+	if file == "" {
+		return "", fmt.Errorf("%s receives no secret %s#%s", svc.Name, vaultPath, key)
+	}
+	var needs []assets.SecretNeed
+	for _, need := range svc.Secrets {
+		if need.File == file {
+			needs = append(needs, need)
+		}
+	}
+	root, err := os.OpenRoot(secretsDir)
+	if err != nil {
+		return "", fmt.Errorf("open the delivered secrets: %w", err)
+	}
+	defer root.Close()
+	name := filepath.Join(svc.Name, file)
+	parts, err := readParts(root, name, len(needs))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err)
+	}
+	for i, need := range needs {
+		if need.VaultPath != vaultPath || need.Key != key {
+			continue
+		}
+		got, err := need.Recover(parts[i])
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err)
+		}
+		if got.Value == "" {
+			return "", fmt.Errorf("%s holds only a hash of %s#%s", filepath.Join(secretsDir, name), vaultPath, key)
+		}
+		return got.Value, nil
+	}
+	return "", fmt.Errorf("%s receives no secret %s#%s", svc.Name, vaultPath, key)
+}

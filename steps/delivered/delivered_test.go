@@ -187,3 +187,34 @@ func contains(vs [][]byte, s string) bool {
 	}
 	return false
 }
+
+// TestValueReadsOneSettingOfASharedFile reads Keycloak's bootstrap admin
+// password back from keycloak.conf, which also holds the database
+// password, and refuses a file replaced by a symbolic link.
+func TestValueReadsOneSettingOfASharedFile(t *testing.T) {
+	services, dir, values := stack(t)
+	var kc assets.Service
+	for _, s := range services {
+		if s.Name == "keycloak" {
+			kc = s
+		}
+	}
+	got, err := Value(context.Background(), kc, dir, assets.KeycloakAdminVaultPath, assets.KeycloakAdminVaultKey)
+	want := values[assets.KeycloakAdminVaultPath+"#"+assets.KeycloakAdminVaultKey]
+	if err != nil || got != want || want == "" {
+		t.Fatalf("Value = %q, %v; want %q", got, err, want)
+	}
+	if _, err := Value(context.Background(), kc, dir, "banking/services/nothing", "x"); err == nil {
+		t.Error("a secret the service does not receive was found")
+	}
+	conf := filepath.Join(dir, "keycloak", "keycloak.conf")
+	if err := os.Rename(conf, conf+".real"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(conf+".real", conf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Value(context.Background(), kc, dir, assets.KeycloakAdminVaultPath, assets.KeycloakAdminVaultKey); err == nil {
+		t.Error("a symbolic link was followed")
+	}
+}

@@ -29,6 +29,7 @@ const (
 	AreaSecrets    Area = "Secrets"
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"
+	AreaIdentity   Area = "Identity" // sign-in through Keycloak
 )
 
 // Control is the security control a check supports, as named in the

@@ -21,8 +21,9 @@ type config struct {
 	// The default tenant's database: fineract.tenant.* ← FINERACT_DEFAULT_TENANTDB_*.
 	Tenant tenantSettings
 
-	BasicAuth       bool     // FINERACT_SECURITY_BASICAUTH_ENABLED (true)
-	OAuth           bool     // FINERACT_SECURITY_OAUTH_ENABLED (false)
+	BasicAuth       bool // FINERACT_SECURITY_BASICAUTH_ENABLED (true)
+	OAuth           bool // FINERACT_SECURITY_OAUTH_ENABLED (false)
+	OAuthSettings   oauthSettings
 	Exposed         []string // FINERACT_MANAGEMENT_ENDPOINT_WEB_EXPOSURE_INCLUDE
 	PrometheusOn    bool     // FINERACT_MANAGEMENT_PROMETHEUS_ENABLED (false)
 	ShutdownTimeout time.Duration
@@ -115,6 +116,16 @@ func loadConfig(p *props) (config, error) {
 
 	c.BasicAuth = boolean("FINERACT_SECURITY_BASICAUTH_ENABLED", p.fineract("fineract.security.basicauth.enabled", "FINERACT_SECURITY_BASICAUTH_ENABLED", "true"))
 	c.OAuth = boolean("FINERACT_SECURITY_OAUTH_ENABLED", p.fineract("fineract.security.oauth.enabled", "FINERACT_SECURITY_OAUTH_ENABLED", "false"))
+	if c.OAuth {
+		c.OAuthSettings.IssuerURI = p.fineract("spring.security.oauth2.resourceserver.jwt.issuer-uri", "FINERACT_SERVER_OAUTH_RESOURCE_URL", "http://localhost:9000/auth/realms/fineract")
+		c.OAuthSettings.JWKSetURI = p.spring("spring.security.oauth2.resourceserver.jwt.jwk-set-uri", "")
+		jto, _ := p.lookup("JAVA_TOOL_OPTIONS")
+		c.OAuthSettings.TrustStore, _ = javaSystemProperty(jto, "javax.net.ssl.trustStore")
+		c.OAuthSettings.TrustStorePassword, _ = javaSystemProperty(jto, "javax.net.ssl.trustStorePassword")
+		if t, ok := javaSystemProperty(jto, "javax.net.ssl.trustStoreType"); ok && !strings.EqualFold(t, "PKCS12") {
+			errs = append(errs, fmt.Sprintf("javax.net.ssl.trustStoreType=%s: the stand-in reads PKCS12 trust stores only", t))
+		}
+	}
 	if c.BasicAuth && c.OAuth {
 		errs = append(errs, "basic authentication and OAuth are both enabled; Fineract refuses to start with both")
 	}

@@ -25,6 +25,7 @@ const (
 
 type server struct {
 	cfg      config
+	oauth    *verifier // set when OAuth is on
 	db       *database
 	log      *logger
 	requests atomic.Int64
@@ -156,9 +157,16 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 		s.authenticate(w, r)
 		return
 	}
-	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="Fineract Platform API"`)
+	user, ok := s.authorized(r)
+	if !ok {
+		if s.cfg.BasicAuth {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Fineract Platform API"`)
+		}
 		apiError(w, http.StatusUnauthorized, "Unauthenticated. Please login.", "Invalid authentication details were passed in api request.")
+		return
+	}
+	if path == "/userdetails" && r.Method == http.MethodGet && s.cfg.OAuth {
+		writeJSON(w, http.StatusOK, userDetails(user.name, user.scopes, user.token))
 		return
 	}
 	if !s.db.ready.Load() {
@@ -223,14 +231,28 @@ func credentialsMatch(user, password string) bool {
 	return u&p == 1
 }
 
-func (s *server) authorized(r *http.Request) bool {
+// principal is an authenticated caller.
+type principal struct {
+	name   string
+	scopes []string
+	token  string
+}
+
+// authorized authenticates a request the way the enabled security
+// configuration does: basic authentication, or a bearer token (oauth.go).
+func (s *server) authorized(r *http.Request) (principal, bool) {
+	if s.cfg.OAuth {
+		name, scopes, tok, ok := s.bearerUser(r)
+		return principal{name: name, scopes: scopes, token: tok}, ok
+	}
 	if !s.cfg.BasicAuth {
-		// OAuth (bearer tokens from Keycloak) is not implemented by the
-		// stand-in: with basic authentication off nothing is authorised.
-		return false
+		return principal{}, false
 	}
 	user, password, ok := r.BasicAuth()
-	return ok && credentialsMatch(user, password)
+	if !ok || !credentialsMatch(user, password) {
+		return principal{}, false
+	}
+	return principal{name: user}, true
 }
 
 // authenticate is POST /api/v1/authentication: Fineract answers with the

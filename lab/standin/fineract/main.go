@@ -23,7 +23,10 @@
 //     GET  /actuator/health (and /liveness, /readiness): {"status":"UP"}
 //     only when both databases answer the test query, else DOWN with 503;
 //     GET  /actuator/info, /actuator/prometheus (when Fineract would);
-//     POST /api/v1/authentication (mifos / password);
+//     POST /api/v1/authentication (mifos / password) with basic
+//     authentication on; with OAuth on (FINERACT_SECURITY_OAUTH_ENABLED)
+//     bearer tokens verified against the issuer's keys over TLS, the user
+//     named by the token's sub, and GET /api/v1/userdetails (oauth.go);
 //     GET, POST /api/v1/lab/rows and GET /api/v1/lab/rows/{id}: stand-in
 //     only, with basic authentication mifos:password and the
 //     Fineract-Platform-TenantId header, for end-to-end tests.
@@ -99,6 +102,12 @@ func run(log *logger) error {
 	go db.migrate(ctx)
 
 	srv := &server{cfg: cfg, db: db, log: log}
+	if cfg.OAuth {
+		if srv.oauth, err = newVerifier(cfg.OAuthSettings); err != nil {
+			return err
+		}
+		log.Info("OAuth2 resource server: issuer " + cfg.OAuthSettings.IssuerURI)
+	}
 	hs := &http.Server{
 		Handler:           srv.routes(),
 		TLSConfig:         tlsConf,
