@@ -12,8 +12,9 @@
 # As in the real image (grafana/grafana Dockerfile, packaging/docker/run.sh):
 # user grafana, uid 472, group 0; /var/lib/grafana, /var/log/grafana,
 # /var/lib/grafana/plugins and /etc/grafana/provisioning owned by it and
-# mode 0777; /etc/grafana/grafana.ini readable; bash and curl (the
-# compose file's healthcheck uses curl); GF_PATHS_* in the environment;
+# mode 0777; /etc/grafana/grafana.ini readable; /usr/share/grafana/bin
+# first on PATH; bash and curl (the compose file's healthcheck uses curl);
+# GF_PATHS_* in the environment;
 # WORKDIR /usr/share/grafana; USER 472; ENTRYPOINT /run.sh; EXPOSE 3000.
 # The program is built static and cached by content hash.
 set -euo pipefail
@@ -59,7 +60,7 @@ chmod -R 0777 "$root/var/lib/grafana" "$root/var/log/grafana" "$root/etc/grafana
 lab_rootfs_finish "$root"
 
 lab_import "$root" "$ref" "$hash" \
-  "ENV GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning" \
+  "ENV PATH=/usr/share/grafana/bin:$LAB_PATH GF_PATHS_CONFIG=/etc/grafana/grafana.ini GF_PATHS_DATA=/var/lib/grafana GF_PATHS_HOME=/usr/share/grafana GF_PATHS_LOGS=/var/log/grafana GF_PATHS_PLUGINS=/var/lib/grafana/plugins GF_PATHS_PROVISIONING=/etc/grafana/provisioning" \
   "WORKDIR /usr/share/grafana" \
   "EXPOSE 3000" \
   "USER 472" \

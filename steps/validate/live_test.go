@@ -73,6 +73,15 @@ func TestMessagingChecksOnTheLabStack(t *testing.T) {
 			t.Errorf("%s on the rendered stack: %s: %s", id, r.Status, r.Evidence)
 		}
 	}
+	// Both listeners are TLS 1.3 only (ssl.enabled.protocols, tls-protocols)
+	// and are held to it. The other services of the stack are not started
+	// here: not reaching them is no refusal of TLS 1.2.
+	r := runCheck(t, s, validate.TLSChecks(), "tls-internal-version")
+	for _, want := range []string{"kafka:9092 refused TLS 1.2 (", "redis:6379 refused TLS 1.2 (", "vault:8200 could not be reached"} {
+		if !strings.Contains(r.Evidence, want) {
+			t.Errorf("tls-internal-version: no %q in %s", want, r.Evidence)
+		}
+	}
 }
 
 // Kafka that asks for no client certificate (ssl.client.auth=none) still
@@ -130,6 +139,12 @@ func TestMonitoringChecksOnTheLabStack(t *testing.T) {
 	}
 	if r := runCheck(t, s, checks, "monitoring-grafana"); r.Status != validate.Pass {
 		t.Errorf("Grafana's data source on the rendered stack: %s: %s", r.Status, r.Evidence)
+	}
+	r := runCheck(t, s, validate.TLSChecks(), "tls-internal-version")
+	for _, want := range []string{"prometheus:9090 refused TLS 1.2 (", "grafana:3000 refused TLS 1.2 (", "postgres-exporter:9187 refused TLS 1.2 ("} {
+		if !strings.Contains(r.Evidence, want) {
+			t.Errorf("tls-internal-version: no %q in %s", want, r.Evidence)
+		}
 	}
 
 	t.Run("a target's service stopped", func(t *testing.T) {

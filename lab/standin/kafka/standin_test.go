@@ -163,6 +163,13 @@ func TestFormatIsANoOpOnceFormatted(t *testing.T) {
 	if err := storageCommand([]string{"format", "--cluster-id", "not-a-uuid", "--config", cfg}, &out); err == nil {
 		t.Error("a cluster id that is no Uuid was accepted")
 	}
+	noVoters := filepath.Join(t.TempDir(), "server.properties")
+	if err := os.WriteFile(noVoters, []byte("process.roles=broker,controller\nnode.id=1\nlog.dirs="+t.TempDir()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := storageCommand([]string{"format", "--cluster-id", id, "--config", noVoters}, &out); err == nil || !strings.Contains(err.Error(), "controller.quorum.voters") {
+		t.Errorf("a controller without controller.quorum.voters: %v", err)
+	}
 }
 
 func TestClientWithCertificateGetsApiVersionsAndMetadata(t *testing.T) {

@@ -85,6 +85,12 @@ func format(args []string, out io.Writer) error {
 	if nodeID == "" {
 		return fmt.Errorf("format: %s sets no node.id", config)
 	}
+	// A controller without a static quorum (controller.quorum.voters) needs
+	// one of the dynamic-quorum flags, which the stand-in does not take
+	// (apache/kafka core/src/main/scala/kafka/tools/StorageTool.scala).
+	if strings.Contains(p["process.roles"], "controller") && len(p.list("controller.quorum.voters")) == 0 {
+		return errors.New("because controller.quorum.voters is not set on this controller, you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers (not supported by the stand-in)")
+	}
 	dirs := p.logDirs()
 	if len(dirs) == 0 {
 		return fmt.Errorf("format: %s sets no log.dirs", config)
