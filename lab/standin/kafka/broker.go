@@ -140,6 +140,9 @@ func loadTLS(p props) (server, client *tls.Config, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ssl.keystore.location: %w", err)
 	}
+	if err := kafkaPEMKeyStore(ks); err != nil {
+		return nil, nil, fmt.Errorf("ssl.keystore.location %s: %w", ksPath, err)
+	}
 	cert, err := tls.X509KeyPair(ks, ks)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ssl.keystore.location %s: %w", ksPath, err)
@@ -192,6 +195,35 @@ func loadTLS(p props) (server, client *tls.Config, err error) {
 		}
 	}
 	return server, client, nil
+}
+
+// kafkaPEMKeyStore applies Kafka's rules for a PEM key store file
+// (apache/kafka DefaultSslEngineFactory.PemStore): exactly one unencrypted
+// PKCS#8 "PRIVATE KEY" (SEC1 or PKCS#1 blocks are not read) and at least
+// one certificate.
+func kafkaPEMKeyStore(data []byte) error {
+	keys, certs := 0, 0
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		switch b.Type {
+		case "PRIVATE KEY":
+			keys++
+		case "CERTIFICATE":
+			certs++
+		}
+	}
+	switch {
+	case keys == 0:
+		return errors.New("private key not provided (a PKCS#8 PRIVATE KEY block)")
+	case keys > 1:
+		return fmt.Errorf("expected one private key, but found %d", keys)
+	case certs == 0:
+		return errors.New("at least one certificate expected, but none found")
+	}
+	return nil
 }
 
 func tlsVersions(protocols []string) (minV, maxV uint16, err error) {

@@ -144,6 +144,25 @@ func roundTrip(t *testing.T, c net.Conn, req kmsg.Request, resp kmsg.Response) e
 	return resp.ReadFrom(body)
 }
 
+func TestKeyStoreMustHoldOnePKCS8Key(t *testing.T) {
+	n := startNode(t)
+	ks, err := os.ReadFile(filepath.Join(n.dir, "kafka.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kafkaPEMKeyStore(ks); err != nil {
+		t.Errorf("the stack's kafka.pem: %v", err)
+	}
+	sec1 := bytes.Replace(ks, []byte("PRIVATE KEY-----"), []byte("EC PRIVATE KEY-----"), 2)
+	if err := kafkaPEMKeyStore(sec1); err == nil {
+		t.Error("a key store without a PKCS#8 PRIVATE KEY block was accepted")
+	}
+	crt, _ := os.ReadFile(filepath.Join(n.dir, "kafka.crt"))
+	if err := kafkaPEMKeyStore(append(append([]byte(nil), ks...), ks[:bytes.Index(ks, crt)]...)); err == nil {
+		t.Error("a key store with two private keys was accepted")
+	}
+}
+
 func TestFormatIsANoOpOnceFormatted(t *testing.T) {
 	n := startNode(t)
 	meta := filepath.Join(n.dir, "data", metaFile)
