@@ -49,6 +49,12 @@ func (b *broker) serveConn(conn net.Conn, l listener) {
 	if tc, ok := conn.(*tls.Conn); ok {
 		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tc.Handshake(); err != nil {
+			// A peer that closes before the handshake (the healthcheck's
+			// TCP probe) is a disconnection, which Kafka's Selector logs at
+			// DEBUG only; a failed handshake is a failed authentication.
+			if errors.Is(err, io.EOF) {
+				return
+			}
 			log.Printf("INFO [SocketServer listenerType=BROKER, nodeId=%d] Failed authentication with %s (channelId=%s) (SSL handshake failed: %v)", b.cfg.NodeID, conn.RemoteAddr(), l.Name, err)
 			return
 		}
