@@ -1,8 +1,8 @@
 // Package labimages knows the lab's local images: the images lab/images/*.sh
 // build and tag with the exact references the assets pin, so the installer
 // runs unchanged against them where no registry is reachable. Most are real
-// software from Debian trixie's packages; Fineract, the Mifos X web app and
-// Keycloak are stand-ins (see lab/README.md).
+// software from Debian trixie's packages; Fineract, the Mifos X web app,
+// Keycloak, Kafka and Grafana are stand-ins (see lab/README.md).
 //
 // Tests that deploy the stack call Require first: it fails (CI=true or
 // FINERACT_REQUIRE_DOCKER=1) or skips when an image is missing, naming the
@@ -37,9 +37,8 @@ type Image struct {
 	StandIn bool
 }
 
-// Images lists every image the lab builds. Services missing here (Grafana,
-// Kafka and the Elastic stack) have no lab image: Debian does not package
-// them.
+// Images lists every image the lab builds. Services missing here (the
+// Elastic stack) have no lab image: Debian does not package them.
 var Images = []Image{
 	{Service: "vault", Script: "lab/images/vault.sh"},
 	{Service: "postgres", Script: "lab/images/postgres.sh"},
@@ -50,6 +49,8 @@ var Images = []Image{
 	{Service: "redis", Script: "lab/images/redis.sh"},
 	{Service: "prometheus", Script: "lab/images/prometheus.sh"},
 	{Service: "postgres-exporter", Script: "lab/images/postgres-exporter.sh"},
+	{Service: "kafka", Script: "lab/images/kafka.sh", StandIn: true},
+	{Service: "grafana", Script: "lab/images/grafana.sh", StandIn: true},
 }
 
 // Ref returns the image reference the assets pin for a service.

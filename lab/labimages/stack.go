@@ -7,11 +7,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -133,6 +135,30 @@ func (s *Stack) issueCertificates(t testing.TB) {
 	store := &pki.Store{Dir: filepath.Join(s.Dir, "pki"), CA: pki.CAOptions{CommonName: "lab test CA", PermitDNS: names}}
 	if _, err := store.Ensure(context.Background(), reqs); err != nil {
 		t.Fatalf("issue certificates: %v", err)
+	}
+	// As the installer's certificates step: the key and chain in one file
+	// for the services that read only that form (Kafka).
+	for _, svc := range s.Bundle.Services {
+		for _, c := range svc.Certs {
+			if !c.CombinedPEM {
+				continue
+			}
+			key, err := os.ReadFile(s.PKIPath(c.Name + ".key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			crt, err := os.ReadFile(s.PKIPath(c.Name + ".crt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := s.PKIPath(c.Name + ".pem")
+			if err := os.WriteFile(p, append(key, crt...), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(p, svc.UID, svc.GID); err != nil {
+				t.Fatalf("chown %s (run the lab tests as root): %v", p, err)
+			}
+		}
 	}
 	caPEM, err := os.ReadFile(filepath.Join(s.Dir, "pki", "ca.crt"))
 	if err != nil {
@@ -259,6 +285,19 @@ func (s *Stack) Load(t testing.TB) *compose.Project {
 // lines of every service.
 func (s *Stack) Up(t testing.TB, services ...string) {
 	t.Helper()
+	s.up(t, services, nil)
+}
+
+// Start is Up for services whose healthcheck is not waited for: they count
+// as ready once started. For deliberately broken configurations, which
+// their healthchecks would refuse.
+func (s *Stack) Start(t testing.TB, services ...string) {
+	t.Helper()
+	s.up(t, services, services)
+}
+
+func (s *Stack) up(t testing.TB, services, startOnly []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// As the installer does: networks and volumes first, each volume given
@@ -267,11 +306,52 @@ func (s *Stack) Up(t testing.TB, services ...string) {
 	if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(install.NetworksStep{Env: env}), Project: s.Project}).Run(ctx); err != nil {
 		t.Fatalf("networks and volumes: %v", err)
 	}
-	err := s.Engine.Up(ctx, s.Load(t), compose.UpOptions{Services: services, WaitTimeout: 6 * time.Minute,
+	err := s.Engine.Up(ctx, s.Load(t), compose.UpOptions{Services: services, WaitTimeout: 6 * time.Minute, StartOnly: startOnly,
 		Policy: install.HardeningPolicy(s.Bundle, s.Dir, s.SecretsDir)}, nil)
 	if err != nil {
 		s.DumpLogs(t, 40)
 		t.Fatalf("up %v: %v", services, err)
+	}
+}
+
+// InitVault initialises the stack's Vault with one unseal key and unseals
+// it, as far as the installer's vault step goes for a service to be
+// reachable (no secrets engines, no policies). Call it after Vault started.
+func (s *Stack) InitVault(t testing.TB) {
+	t.Helper()
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: s.TLS("vault"), DialContext: s.DialContext}}
+	call := func(method, path, body string, out any) {
+		t.Helper()
+		req, err := http.NewRequest(method, "https://vault:8200"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("vault %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("vault %s: %s: %s", path, resp.Status, b)
+		}
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("vault %s: %v", path, err)
+		}
+	}
+	var init struct {
+		Keys []string `json:"keys_base64"`
+	}
+	call(http.MethodPut, "/v1/sys/init", `{"secret_shares":1,"secret_threshold":1}`, &init)
+	if len(init.Keys) != 1 {
+		t.Fatalf("vault init returned %d keys", len(init.Keys))
+	}
+	var st struct {
+		Sealed bool `json:"sealed"`
+	}
+	call(http.MethodPut, "/v1/sys/unseal", fmt.Sprintf(`{"key":%q}`, init.Keys[0]), &st)
+	if st.Sealed {
+		t.Fatal("vault is still sealed after the unseal key")
 	}
 }
 

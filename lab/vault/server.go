@@ -16,6 +16,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/audit"
 	"github.com/hashicorp/vault/command/server"
+	"github.com/hashicorp/vault/helper/metricsutil"
 	vaulthttp "github.com/hashicorp/vault/http"
 	"github.com/hashicorp/vault/internalshared/configutil"
 	"github.com/hashicorp/vault/sdk/logical"
@@ -74,6 +75,16 @@ func serve(cfg *server.Config) error {
 		return err
 	}
 
+	// As Vault's own server command (command/server.go): the telemetry
+	// sinks behind /v1/sys/metrics, which the monitoring group scrapes.
+	inmem, sink, prometheusEnabled, err := configutil.SetupTelemetry(&configutil.SetupTelemetryOpts{
+		Config: cfg.Telemetry, Ui: &cli.BasicUi{Writer: os.Stderr, ErrorWriter: os.Stderr},
+		ServiceName: "vault", DisplayName: "Vault", UserAgent: versionLine(), ClusterName: cfg.ClusterName,
+	})
+	if err != nil {
+		return fmt.Errorf("initializing telemetry: %w", err)
+	}
+
 	redirect := cfg.Storage.RedirectAddr
 	if v := os.Getenv("VAULT_API_ADDR"); v != "" {
 		redirect = configutil.NormalizeAddr(v)
@@ -105,6 +116,8 @@ func serve(cfg *server.Config) error {
 		EnableRaw:          cfg.EnableRawEndpoint,
 		SecureRandomReader: rand.Reader,
 		DisableSSCTokens:   cfg.DisableSSCTokens,
+		MetricsHelper:      metricsutil.NewMetricsHelper(inmem, prometheusEnabled),
+		MetricSink:         sink,
 		// No cluster address: file storage has no HA, so there is no
 		// cluster port to serve (upstream would open 8201 but never use it).
 	}

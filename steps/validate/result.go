@@ -26,6 +26,8 @@ const (
 	AreaNetwork    Area = "Network"
 	AreaVault      Area = "Vault"
 	AreaPostgres   Area = "PostgreSQL"
+	AreaMessaging  Area = "Messaging"
+	AreaMonitoring Area = "Monitoring"
 	AreaSecrets    Area = "Secrets"
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"

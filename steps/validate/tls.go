@@ -42,6 +42,9 @@ type handshake struct {
 	served []*x509.Certificate
 	chains [][]*x509.Certificate
 	err    error
+	// reached is true once a connection was made: a later err is the
+	// server's answer, not a listener that could not be reached.
+	reached bool
 }
 
 // tlsProbe performs a verified handshake over conn and reports what the
@@ -260,6 +263,7 @@ func (t *Target) internalHandshakes(ctx context.Context, maxVersion uint16) []ha
 					h = handshake{err: err}
 				} else {
 					h = tlsProbe(ctx, conn, svc.Name, roots, maxVersion)
+					h.reached = true
 				}
 				h.endpoint = name
 				if maxVersion == tls.VersionTLS12 && !ep.MinTLS13 {
@@ -313,14 +317,19 @@ func checkInternalTLS(ctx context.Context, t *Target) Finding {
 func checkInternalVersions(ctx context.Context, t *Target) Finding {
 	var good, bad []string
 	for _, h := range t.internalHandshakes(ctx, tls.VersionTLS12) {
-		if h.err == nil {
+		switch {
+		case !h.reached:
+			// Not a refusal: nothing answered at all.
+			bad = append(bad, fmt.Sprintf("%s could not be reached (%v)", h.endpoint, shortErr(h.err)))
+		case h.err == nil:
 			bad = append(bad, h.endpoint+" accepted TLS 1.2")
-		} else {
-			good = append(good, h.endpoint+" refused TLS 1.2")
+		default:
+			good = append(good, fmt.Sprintf("%s refused TLS 1.2 (%s)", h.endpoint, shortErr(h.err)))
 		}
 	}
 	if len(bad) > 0 {
-		return fail(strings.Join(bad, "; "), "re-run the install to render the configuration again")
+		// What did refuse stays in the evidence next to what did not.
+		return fail(strings.Join(append(bad, good...), "; "), "re-run the install to render the configuration again; start what could not be reached")
 	}
 	return pass(strings.Join(good, "; "))
 }
