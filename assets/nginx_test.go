@@ -274,7 +274,17 @@ func checkGateway(conf, headers string, a answers.Answers) []string {
 	limited("/fineract-provider/api/", "api")
 	limited("/", "api")
 	if a.HasGroup(answers.GroupIdentity) {
-		limited(`~ ^/auth/realms/[^/]+/(protocol/openid-connect/(auth|token)|login-actions/)`, "login")
+		limited(`~ ^/auth/realms/fineract/(protocol/openid-connect/(auth|token)|login-actions/)`, "login")
+	}
+	// Keycloak is served only for signing in to the fineract realm: no
+	// location may pass the admin console or API, or another realm, on.
+	for name, l := range locations {
+		if path := strings.TrimPrefix(l.args[len(l.args)-1], "^"); l.one("proxy_pass") == nil || !strings.HasPrefix(path, "/auth/") {
+			continue
+		}
+		if !slices.Contains([]string{`~ ^/auth/realms/fineract/(protocol/openid-connect/(auth|token)|login-actions/)`, "/auth/realms/fineract/", "/auth/resources/"}, name) {
+			fail("location %q passes Keycloak paths beyond the fineract realm's sign-in on", name)
+		}
 	}
 	if a.HasGroup(answers.GroupMonitoring) {
 		limited("= /grafana/login", "login")

@@ -78,8 +78,8 @@ func runIdentityChecks(t *testing.T, s *Stack) map[string]validate.Result {
 		t.Logf("%s: %s: %s (%s)", r.ID, r.Status, r.Evidence, r.Fix)
 		out[r.ID] = r
 	}
-	if len(out) != 3 {
-		t.Fatalf("%d identity checks ran, want 3 (the stack has the identity group)", len(out))
+	if want := len(validate.IdentityChecks()); len(out) != want {
+		t.Fatalf("%d identity checks ran, want all %d (the stack has the identity group)", len(out), want)
 	}
 	return out
 }
@@ -131,6 +131,18 @@ func TestIdentityChecksFailOnABrokenSetup(t *testing.T) {
 		})
 		rs := runIdentityChecks(t, s)
 		wantStatus(t, rs, "identity-discovery", validate.Fail, `issuer "https://sso.example.test/auth/realms/fineract"`)
+	})
+	t.Run("admin console through the gateway", func(t *testing.T) {
+		t.Parallel()
+		// The gateway as it was first written: everything under /auth/admin/
+		// and every realm passed on to Keycloak.
+		s := identityStack(t, func(s *Stack) {
+			editFile(t, s, "config/gateway/nginx.conf", "        location /auth/ {\n            return 404;\n        }",
+				"        location /auth/ {\n            set $upstream https://keycloak:8443;\n            proxy_ssl_name keycloak;\n            proxy_pass $upstream;\n        }")
+		})
+		rs := runIdentityChecks(t, s)
+		wantStatus(t, rs, "identity-admin-private", validate.Fail, "/auth/admin/realms/fineract answered 401")
+		wantStatus(t, rs, "identity-discovery", validate.Pass, "issuer")
 	})
 }
 
@@ -191,14 +203,18 @@ func TestWebAppSignInThroughKeycloak(t *testing.T) {
 
 	// A user in Keycloak for Fineract's default administrator, made through
 	// the admin API with the bootstrap admin's delivered password.
-	admin := adminToken(t, c, public, s.VaultValue(t, assets.KeycloakAdminVaultPath, assets.KeycloakAdminVaultKey))
+	// Administrators reach Keycloak on its internal address: the gateway
+	// does not serve the admin API or the master realm.
+	internal := httpsClient(s, "keycloak", "")
+	const kc = "https://keycloak:8443/auth"
+	admin := adminToken(t, internal, kc, s.VaultValue(t, assets.KeycloakAdminVaultPath, assets.KeycloakAdminVaultKey))
 	const password = "Lab-signin-proof-1"
 	user := `{"username":"mifos","enabled":true,"firstName":"Lab","lastName":"Proof","email":"mifos@lab.invalid","emailVerified":true,` +
 		`"credentials":[{"type":"password","value":"` + password + `","temporary":false}]}`
-	req, _ := http.NewRequest(http.MethodPost, public+"/auth/admin/realms/fineract/users", strings.NewReader(user))
+	req, _ := http.NewRequest(http.MethodPost, kc+"/admin/realms/fineract/users", strings.NewReader(user))
 	req.Header.Set("Authorization", "Bearer "+admin)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	resp, err := internal.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,10 +261,10 @@ func TestWebAppSignInThroughKeycloak(t *testing.T) {
 	}
 }
 
-func adminToken(t *testing.T, c *http.Client, public, password string) string {
+func adminToken(t *testing.T, c *http.Client, base, password string) string {
 	t.Helper()
 	form := "grant_type=password&client_id=admin-cli&username=admin&password=" + password
-	resp, err := c.Post(public+"/auth/realms/master/protocol/openid-connect/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+	resp, err := c.Post(base+"/realms/master/protocol/openid-connect/token", "application/x-www-form-urlencoded", strings.NewReader(form))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,8 @@ func IdentityChecks() []Check {
 	return []Check{
 		{ID: "identity-discovery", Area: AreaIdentity, Group: g, Title: "Keycloak's OIDC discovery is served over TLS with the public issuer",
 			Controls: []Control{ControlTransit, ControlSession}, Run: checkDiscovery},
+		{ID: "identity-admin-private", Area: AreaIdentity, Group: g, Title: "Keycloak's admin console, admin API and master realm are not served by the gateway",
+			Controls: []Control{ControlHardening, ControlSegmentation}, Run: checkAdminPrivate},
 		{ID: "identity-session-idle", Area: AreaIdentity, Group: g, Title: "Keycloak ends idle sessions after 15 minutes",
 			Controls: []Control{ControlSession}, Run: checkSessionIdle},
 		{ID: "identity-fineract-accepts", Area: AreaIdentity, Group: g, Title: "A token from the web app's sign-in is accepted by Fineract",
@@ -110,9 +112,15 @@ func checkDiscovery(ctx context.Context, t *Target) Finding {
 // keycloakAdmin is a session with Keycloak's admin API, signed in as the
 // bootstrap admin with the password the installer delivered to Keycloak.
 type keycloakAdmin struct {
-	t     *Target
-	token string
+	client *http.Client
+	token  string
 }
+
+// keycloakInternal is Keycloak's own address under its relative path
+// (KC_HTTP_RELATIVE_PATH): the admin API and the master realm are reached
+// there, from inside Keycloak's network namespace, because the gateway
+// does not serve them.
+const keycloakInternal = "https://keycloak:8443/auth"
 
 func (t *Target) keycloakAdmin(ctx context.Context) (*keycloakAdmin, error) {
 	svc, ok := t.Expect.Service("keycloak")
@@ -140,23 +148,23 @@ func (t *Target) keycloakAdmin(ctx context.Context) (*keycloakAdmin, error) {
 	if user == "" {
 		return nil, errors.New("the keycloak container has no KC_BOOTSTRAP_ADMIN_USERNAME")
 	}
+	client, err := t.serviceClient("keycloak", 8443)
+	if err != nil {
+		return nil, err
+	}
 	form := url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {user}, "password": {password}}
 	var tok signin.Token
-	status, err := t.postForm(ctx, strings.TrimSuffix(assets.PublicURL(t.Answers), "/")+"/auth/realms/master/protocol/openid-connect/token", form, &tok)
+	status, err := postForm(ctx, client, keycloakInternal+"/realms/master/protocol/openid-connect/token", form, &tok)
 	if err != nil {
 		return nil, fmt.Errorf("admin token: %w", err)
 	}
 	if status != http.StatusOK || tok.AccessToken == "" {
 		return nil, fmt.Errorf("admin token: the master realm answered %d for the bootstrap admin %q", status, user)
 	}
-	return &keycloakAdmin{t: t, token: tok.AccessToken}, nil
+	return &keycloakAdmin{client: client, token: tok.AccessToken}, nil
 }
 
-func (t *Target) postForm(ctx context.Context, u string, form url.Values, out any) (int, error) {
-	c, err := t.gatewayClient()
-	if err != nil {
-		return 0, err
-	}
+func postForm(ctx context.Context, c *http.Client, u string, form url.Values, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, err
@@ -176,10 +184,6 @@ func (t *Target) postForm(ctx context.Context, u string, form url.Values, out an
 
 // call sends an admin API request and returns the status and Location.
 func (k *keycloakAdmin) call(ctx context.Context, method, path string, in, out any) (int, string, error) {
-	c, err := k.t.gatewayClient()
-	if err != nil {
-		return 0, "", err
-	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -188,7 +192,7 @@ func (k *keycloakAdmin) call(ctx context.Context, method, path string, in, out a
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, assets.PublicURL(k.t.Answers)+"/auth/admin/realms/"+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, keycloakInternal+"/admin/realms/"+path, body)
 	if err != nil {
 		return 0, "", err
 	}
@@ -196,7 +200,7 @@ func (k *keycloakAdmin) call(ctx context.Context, method, path string, in, out a
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.Do(req)
+	resp, err := k.client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -324,4 +328,33 @@ func temporaryPassword() (string, error) {
 		b[i] = alnum[n.Int64()]
 	}
 	return string(b) + "Aa1!", nil
+}
+
+// adminPaths are Keycloak paths only administrators need: the admin
+// console, the admin API and the master realm, where the bootstrap admin
+// signs in. Keycloak itself answers each (200 or 401); the gateway must not
+// pass them on.
+var adminPaths = []string{
+	"/auth/admin/master/console/",
+	"/auth/admin/realms/" + assets.IdentityRealm,
+	"/auth/realms/master/.well-known/openid-configuration",
+	"/auth/realms/master/protocol/openid-connect/token",
+}
+
+func checkAdminPrivate(ctx context.Context, t *Target) Finding {
+	var served []string
+	for _, p := range adminPaths {
+		status, err := t.getJSON(ctx, strings.TrimSuffix(assets.PublicURL(t.Answers), "/")+p, "", nil)
+		if err != nil {
+			return fail("GET "+p+" through the gateway: "+err.Error(), "see `fineract-installer logs gateway`")
+		}
+		if status != http.StatusNotFound {
+			served = append(served, fmt.Sprintf("%s answered %d", p, status))
+		}
+	}
+	if len(served) > 0 {
+		return fail("the gateway passes administrators' paths on to Keycloak: "+strings.Join(served, "; "),
+			"re-run `fineract-installer install`: the rendered gateway serves only the fineract realm's sign-in paths under /auth")
+	}
+	return pass(fmt.Sprintf("%d admin and master-realm paths answered 404 at the gateway", len(adminPaths)))
 }
