@@ -433,9 +433,10 @@ func healthcheckPrograms(test []string) ([]string, error) {
 	return nil, fmt.Errorf("healthcheck test %q is neither CMD nor CMD-SHELL", test[0])
 }
 
-// shellBuiltins run inside the shell: they need no program in the image.
+// shellBuiltins run inside the shell: they need no program in the image
+// ("[[" is bash's keyword; the healthchecks that use it run bash -c).
 var shellBuiltins = map[string]bool{
-	"printf": true, "echo": true, "test": true, "[": true, "true": true, "false": true,
+	"printf": true, "echo": true, "test": true, "[": true, "[[": true, "true": true, "false": true,
 	"exit": true, ":": true, "cd": true, "read": true, "set": true, "export": true, "unset": true,
 }
 
@@ -505,8 +506,8 @@ func shellPrograms(script string) []string {
 			subs = append(subs, string(rs[i+2:end]))
 			inWord, i = true, end
 		case r == '|' || r == ';' || r == '&' || r == '\n' || r == '(' || r == ')':
-			if r == '&' && word.Len() > 0 && strings.HasSuffix(word.String(), ">") {
-				// >&3 is a redirection, not a list operator.
+			if r == '&' && word.Len() > 0 && (strings.HasSuffix(word.String(), ">") || strings.HasSuffix(word.String(), "<")) {
+				// >&3 and <&3 are redirections, not list operators.
 				word.WriteRune(r)
 				continue
 			}
@@ -554,6 +555,7 @@ func TestHealthcheckPrograms(t *testing.T) {
 		{[]string{"CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:9187/ 2>&1 | grep -q '400 Bad Request'"}, []string{"sh", "wget", "grep"}},
 		{[]string{"CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9092"}, []string{"bash"}},
 		{[]string{"CMD", "bash", "-c", `{ printf "HEAD / HTTP/1.0\r\n\r\n" >&0; grep -q "HTTP/1.[01] 200"; } 0<>/dev/tcp/127.0.0.1/9000`}, []string{"bash", "grep"}},
+		{[]string{"CMD", "bash", "-c", `{ printf "HEAD / HTTP/1.0\r\n\r\n" >&3 && read -r line <&3 && [[ $line == "HTTP/1."[01]" 200"* ]]; } 3<>/dev/tcp/127.0.0.1/9000`}, []string{"bash"}},
 		{[]string{"CMD-SHELL", "curl -s -w '%{http_code}' https://k/ | grep -qE '^(200|401)$'"}, []string{"sh", "curl", "grep"}},
 		{[]string{"CMD-SHELL", "exec nc -z 127.0.0.1 1 && echo ok"}, []string{"sh", "nc"}},
 	}
