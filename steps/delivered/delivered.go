@@ -157,3 +157,35 @@ func readFile(root *os.Root, name string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// Value returns the Vault value behind one of a service's delivered secret
+// files, read as Secrets reads them (no link followed, bounded).
+func Value(svc assets.Service, secretsDir, file string) (string, error) {
+	var need *assets.SecretNeed
+	for i := range svc.Secrets {
+		if svc.Secrets[i].File == file {
+			if need != nil {
+				return "", fmt.Errorf("%s's %s holds several values", svc.Name, file)
+			}
+			need = &svc.Secrets[i]
+		}
+	}
+	if need == nil {
+		return "", fmt.Errorf("%s has no secret file %s", svc.Name, file)
+	}
+	root, err := os.OpenRoot(secretsDir)
+	if err != nil {
+		return "", fmt.Errorf("open the delivered secrets: %w", err)
+	}
+	defer root.Close()
+	name := filepath.Join(svc.Name, file)
+	data, err := readFile(root, name)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Join(secretsDir, name), err)
+	}
+	got, err := need.Recover(data)
+	if err != nil || got.Value == "" {
+		return "", fmt.Errorf("%s: no value recovered: %v", filepath.Join(secretsDir, name), err)
+	}
+	return got.Value, nil
+}

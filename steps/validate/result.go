@@ -26,6 +26,7 @@ const (
 	AreaNetwork    Area = "Network"
 	AreaVault      Area = "Vault"
 	AreaPostgres   Area = "PostgreSQL"
+	AreaLogging    Area = "Logging"
 	AreaSecrets    Area = "Secrets"
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"
