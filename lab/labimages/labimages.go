@@ -1,8 +1,9 @@
 // Package labimages knows the lab's local images: the images lab/images/*.sh
 // build and tag with the exact references the assets pin, so the installer
 // runs unchanged against them where no registry is reachable. Most are real
-// software from Debian trixie's packages; Fineract and the Mifos X web app
-// are stand-ins (see lab/README.md).
+// software from Debian trixie's packages; Fineract, the Mifos X web app and
+// the Elastic stack (Elasticsearch, Logstash, Kibana, Filebeat) are
+// stand-ins (see lab/README.md).
 //
 // Tests that deploy the stack call Require first: it fails (CI=true or
 // FINERACT_REQUIRE_DOCKER=1) or skips when an image is missing, naming the
@@ -38,8 +39,8 @@ type Image struct {
 }
 
 // Images lists every image the lab builds. Services missing here (Grafana,
-// Keycloak, Kafka and the Elastic stack) have no lab image: Debian does not
-// package them.
+// Keycloak, Kafka) have no lab image: Debian does not package them. The
+// Elastic stack's images are stand-ins (lab/standin/<service>).
 var Images = []Image{
 	{Service: "vault", Script: "lab/images/vault.sh"},
 	{Service: "postgres", Script: "lab/images/postgres.sh"},
@@ -49,6 +50,10 @@ var Images = []Image{
 	{Service: "redis", Script: "lab/images/redis.sh"},
 	{Service: "prometheus", Script: "lab/images/prometheus.sh"},
 	{Service: "postgres-exporter", Script: "lab/images/postgres-exporter.sh"},
+	{Service: "elasticsearch", Script: "lab/images/elasticsearch.sh", StandIn: true},
+	{Service: "logstash", Script: "lab/images/logstash.sh", StandIn: true},
+	{Service: "kibana", Script: "lab/images/kibana.sh", StandIn: true},
+	{Service: "filebeat", Script: "lab/images/filebeat.sh", StandIn: true},
 }
 
 // Ref returns the image reference the assets pin for a service.
