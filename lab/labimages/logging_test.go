@@ -133,3 +133,46 @@ func esClient(t *testing.T, s *Stack) *elastic.Client {
 	}
 	return c
 }
+
+// TestKibanaImage runs the Kibana stand-in with the rendered kibana.yml and
+// the encryption-key files: healthy by the assets' healthcheck (401 from
+// the status API is healthy), HTTPS under /kibana only, and the status
+// API open to credentials Elasticsearch accepts.
+func TestKibanaImage(t *testing.T) {
+	t.Parallel()
+	e := labtest.Engine(t)
+	Require(t, e, "elasticsearch", "kibana")
+	s := NewStack(t, e, answers.GroupLogging)
+	s.Up(t, "kibana") // elasticsearch healthy first; then curl | grep 200|401
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DialContext: s.DialContext, TLSClientConfig: s.TLS("kibana")}}
+	get := func(path, user, pass string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, "https://kibana:5601"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	password := s.Secret(t, "elasticsearch", "elastic_password")
+	for _, c := range []struct {
+		path, user, pass string
+		want             int
+	}{
+		{"/kibana/api/status", "", "", http.StatusUnauthorized},
+		{"/kibana/api/status", "elastic", "not-the-password", http.StatusUnauthorized},
+		{"/kibana/api/status", "elastic", password, http.StatusOK},
+		{"/api/status", "elastic", password, http.StatusNotFound}, // server.rewriteBasePath: only under /kibana
+	} {
+		if got := get(c.path, c.user, c.pass); got != c.want {
+			t.Errorf("GET %s as %q: HTTP %d, want %d", c.path, c.user, got, c.want)
+		}
+	}
+}
