@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -91,4 +92,31 @@ func TestDataStreamsTakeTheirTemplatesPolicy(t *testing.T) {
 func mustMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// ELASTIC_PASSWORD_FILE as the image's elasticsearch-env-from-file reads
+// it: mode 400 or 600 only, not together with ELASTIC_PASSWORD.
+func TestBootstrapPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	f := dir + "/pw"
+	if err := os.WriteFile(f, []byte("secret\n\n"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ELASTIC_PASSWORD_FILE", f)
+	if pw, err := bootstrapPassword(); err != nil || pw != "secret" {
+		t.Errorf("mode 400: %q, %v", pw, err)
+	}
+	if err := os.Chmod(f, 0o440); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bootstrapPassword(); err == nil {
+		t.Error("a group-readable password file was accepted")
+	}
+	if err := os.Chmod(f, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ELASTIC_PASSWORD", "x")
+	if _, err := bootstrapPassword(); err == nil {
+		t.Error("both ELASTIC_PASSWORD and ELASTIC_PASSWORD_FILE were accepted")
+	}
 }

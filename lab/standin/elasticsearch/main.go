@@ -12,9 +12,9 @@
 //     them) and the PKI realm's certificate_authorities and
 //     files.role_mapping;
 //   - the bootstrap password of the built-in elastic user from
-//     ELASTIC_PASSWORD_FILE (the image's docker-entrypoint.sh reads
-//     *_FILE variables into ELASTIC_PASSWORD, which becomes
-//     bootstrap.password);
+//     ELASTIC_PASSWORD_FILE, with the rules of the image's
+//     bin/elasticsearch-env-from-file (the file must have mode 400 or 600;
+//     not together with ELASTIC_PASSWORD);
 //   - authentication: basic auth for elastic, and the PKI realm (a client
 //     certificate verified against the realm's CAs, its subject DN mapped
 //     to roles by role_mapping.yml); authorisation by roles.yml's
@@ -48,6 +48,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -132,28 +133,30 @@ func run() error {
 	return err
 }
 
-// bootstrapPassword is ELASTIC_PASSWORD_FILE's content (trailing newline
-// removed, as the image's file_env does with $(< file)), else
-// ELASTIC_PASSWORD.
+// bootstrapPassword is ELASTIC_PASSWORD_FILE's content, else
+// ELASTIC_PASSWORD, as the image's bin/elasticsearch-env-from-file (sourced
+// by its entrypoint) reads it: both set is an error, the file must have
+// mode 400 or 600, and $(cat file) drops trailing newlines.
 func bootstrapPassword() (string, error) {
-	if f := os.Getenv("ELASTIC_PASSWORD_FILE"); f != "" {
-		if os.Getenv("ELASTIC_PASSWORD") != "" {
-			return "", errors.New("both ELASTIC_PASSWORD and ELASTIC_PASSWORD_FILE are set (exclusive)")
-		}
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return "", fmt.Errorf("read ELASTIC_PASSWORD_FILE: %w", err)
-		}
-		return trimNewlines(string(data)), nil
+	f := os.Getenv("ELASTIC_PASSWORD_FILE")
+	if f == "" {
+		return os.Getenv("ELASTIC_PASSWORD"), nil
 	}
-	return os.Getenv("ELASTIC_PASSWORD"), nil
-}
-
-func trimNewlines(s string) string {
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
-		s = s[:len(s)-1]
+	if _, set := os.LookupEnv("ELASTIC_PASSWORD"); set {
+		return "", errors.New("ERROR: Both ELASTIC_PASSWORD_FILE and ELASTIC_PASSWORD are set. these are mutually exclusive")
 	}
-	return s
+	fi, err := os.Stat(f)
+	if err != nil {
+		return "", fmt.Errorf("ERROR: File %s from ELASTIC_PASSWORD_FILE does not exist or cannot be read: %w", f, err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o400 && perm != 0o600 {
+		return "", fmt.Errorf("ERROR: File %s from ELASTIC_PASSWORD_FILE must have file permissions 400 or 600, but actually has: %o", f, perm)
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("ERROR: File %s from ELASTIC_PASSWORD_FILE is not readable: %w", f, err)
+	}
+	return strings.TrimRight(string(data), "\n"), nil
 }
 
 // httpTLS is the HTTP layer's TLS from xpack.security.http.ssl.*; nil when
