@@ -30,7 +30,7 @@ func TestRenderedConfigIsAccepted(t *testing.T) {
 		t.Fatalf("config: %+v", cfg)
 	}
 	in := cfg.inputs[0]
-	line := []byte(`{"log":"hello\n","stream":"stdout","time":"2026-12-03T10:00:00.123456789Z"}` + "\n")
+	line := []byte(`{"log":"hello\n","stream":"stdout","attrs":{"com.docker.compose.service":"fineract"},"time":"2026-12-03T10:00:00.123456789Z"}` + "\n")
 	path := "/var/lib/docker/containers/abc123/abc123-json.log"
 	ev, part, ok := decodeLine(in, line, path, 0)
 	if !ok || part {
@@ -41,6 +41,9 @@ func TestRenderedConfigIsAccepted(t *testing.T) {
 	}
 	if ev["message"] != "hello" || ev["stream"] != "stdout" || ev["@timestamp"] != "2026-12-03T10:00:00.123456789Z" {
 		t.Errorf("event: %v", ev)
+	}
+	if d, _ := ev["docker"].(map[string]any); d == nil || d["attrs"].(map[string]string)["com.docker.compose.service"] != "fineract" {
+		t.Errorf("docker.attrs: %v", ev["docker"])
 	}
 	if c, _ := ev["container"].(map[string]any); c["id"] != "abc123" {
 		t.Errorf("container: %v", ev["container"])

@@ -185,9 +185,10 @@ func decodeLine(in input, line []byte, path string, offset int64) (ev map[string
 			"log": map[string]any{"offset": offset, "file": map[string]any{"path": path}}, "input": map[string]any{"type": "filestream"}}, false, true
 	}
 	var dl struct {
-		Log    string `json:"log"`
-		Stream string `json:"stream"`
-		Time   string `json:"time"`
+		Log    string            `json:"log"`
+		Stream string            `json:"stream"`
+		Time   string            `json:"time"`
+		Attrs  map[string]string `json:"attrs"`
 	}
 	if err := json.Unmarshal(line, &dl); err != nil || dl.Log == "" {
 		return nil, false, false
@@ -204,11 +205,18 @@ func decodeLine(in input, line []byte, path string, offset int64) (ev map[string
 	if !part {
 		msg = msg[:len(msg)-1]
 	}
-	return map[string]any{
+	ev = map[string]any{
 		"@timestamp": ts.UTC().Format(time.RFC3339Nano),
 		"message":    msg,
 		"stream":     dl.Stream,
 		"log":        map[string]any{"offset": offset, "file": map[string]any{"path": path}},
 		"input":      map[string]any{"type": "filestream"},
-	}, part, true
+	}
+	// The json-file driver's "labels" option puts the container's labels
+	// into attrs; Filebeat's docker_json reader (libbeat/reader/readjson)
+	// passes them on as docker.attrs.
+	if len(dl.Attrs) > 0 {
+		ev["docker"] = map[string]any{"attrs": dl.Attrs}
+	}
+	return ev, part, true
 }

@@ -23,9 +23,10 @@
 //     healthcheck.
 //
 // Each event carries @timestamp (Docker's time), message, stream,
-// log.file.path, log.offset, input.type and the dissected fields. What it
-// cannot prove: Filebeat's own field set beyond these (agent, ecs, host,
-// whether the json-file "attrs" reach the event), its registry format,
+// docker.attrs (the json-file labels, as libbeat/reader/readjson
+// docker_json.go passes them), log.file.path, log.offset, input.type and
+// the dissected fields. What it cannot prove: Filebeat's own field set
+// beyond these (agent, ecs, host), its registry format,
 // back-pressure and memory queue, and every other input, parser, processor
 // and output.
 package main
