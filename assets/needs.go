@@ -19,13 +19,24 @@ var (
 	fineractDBPassword = SecretNeed{VaultPath: "banking/databases/fineract", Key: "password", Generate: genPassword, Format: FormatRaw}
 	keycloakDBPassword = SecretNeed{VaultPath: "banking/databases/keycloak", Key: "password", Generate: genPassword, Format: FormatRaw}
 	exporterDBPassword = SecretNeed{VaultPath: "banking/databases/postgres-exporter", Key: "password", Generate: genPassword, Format: FormatRaw}
-	redisPassword      = SecretNeed{VaultPath: "banking/services/redis", Key: "password", Generate: genPassword}
+	redisPassword      = SecretNeed{VaultPath: RedisVaultPath, Key: RedisVaultKey, Generate: genPassword}
 )
 
-// The Vault value of Keycloak's bootstrap admin password (master realm).
+// The Vault values the checks and steps read back from what a service was
+// delivered (steps/delivered.Value).
 const (
+	// Keycloak's bootstrap admin password (master realm).
 	KeycloakAdminVaultPath = "banking/services/keycloak"
 	KeycloakAdminVaultKey  = "admin_password"
+	// Redis' password for the default user.
+	RedisVaultPath = "banking/services/redis"
+	RedisVaultKey  = "password"
+	// Grafana's admin password.
+	GrafanaAdminVaultPath = "banking/services/grafana"
+	GrafanaAdminVaultKey  = "admin_password"
+	// Elasticsearch's bootstrap password for the elastic user.
+	ElasticVaultPath = "banking/services/elasticsearch"
+	ElasticVaultKey  = "elastic_password"
 )
 
 // keycloakConf is Keycloak's configuration file of secret settings.
@@ -189,13 +200,13 @@ func (d *renderData) secretsFor(name string) []SecretNeed {
 		return []SecretNeed{raw, acl}
 	case "grafana":
 		return []SecretNeed{
-			{File: "admin_password", VaultPath: "banking/services/grafana", Key: "admin_password", Generate: genPassword, Format: FormatRaw},
+			{File: "admin_password", VaultPath: GrafanaAdminVaultPath, Key: GrafanaAdminVaultKey, Generate: genPassword, Format: FormatRaw},
 			{File: "secret_key", VaultPath: "banking/services/grafana", Key: "secret_key", Generate: genKey, Format: FormatRaw},
 		}
 	case "postgres-exporter":
 		return []SecretNeed{withFile(exporterDBPassword, "db_password")}
 	case "elasticsearch":
-		return []SecretNeed{{File: "elastic_password", VaultPath: "banking/services/elasticsearch", Key: "elastic_password", Generate: genPassword, Format: FormatRaw}}
+		return []SecretNeed{{File: "elastic_password", VaultPath: ElasticVaultPath, Key: ElasticVaultKey, Generate: genPassword, Format: FormatRaw}}
 	case "kibana":
 		key := func(file, vaultKey, setting string) SecretNeed {
 			return SecretNeed{File: file, VaultPath: "banking/services/kibana", Key: vaultKey, Generate: genKey, Format: YAMLSetting(setting)}

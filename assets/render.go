@@ -123,8 +123,15 @@ func Render(a answers.Answers, o Options) (Bundle, error) {
 		}
 		files = append(files, File{Path: out.path, Data: buf.Bytes(), Mode: out.mode})
 	}
+	var logs *LogStore
+	if d.Has[answers.GroupLogging] {
+		logs = newLogStore(d.Project, a)
+		files = append(files,
+			File{Path: "config/elasticsearch/ilm-policy.json", Data: logs.PolicyBody(), Mode: 0o644, AppliedBy: "elasticsearch"},
+			File{Path: "config/elasticsearch/index-template.json", Data: logs.TemplateBody(), Mode: 0o644, AppliedBy: "elasticsearch"})
+	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return Bundle{ComposeFile: ComposeFileName, Files: files, Services: d.services}, nil
+	return Bundle{ComposeFile: ComposeFileName, Files: files, Services: d.services, Logs: logs}, nil
 }
 
 // File returns the bundle's file at path.

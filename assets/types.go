@@ -22,6 +22,9 @@ type File struct {
 	Path string
 	Data []byte
 	Mode fs.FileMode
+	// AppliedBy, when set, names the service whose API the installer sends
+	// the file to: no container mounts it.
+	AppliedBy string
 }
 
 // Bundle is a rendered stack: the compose file, every configuration file and
@@ -33,6 +36,8 @@ type Bundle struct {
 	Files []File
 	// Services lists every rendered service, in installation order.
 	Services []Service
+	// Logs is where the logging group keeps container logs; nil without it.
+	Logs *LogStore
 }
 
 // Service describes what one rendered service needs, for the pki and vault

@@ -2,7 +2,8 @@
 // build and tag with the exact references the assets pin, so the installer
 // runs unchanged against them where no registry is reachable. Most are real
 // software from Debian trixie's packages; Fineract, the Mifos X web app,
-// Keycloak, Kafka and Grafana are stand-ins (see lab/README.md).
+// Keycloak, Kafka, Grafana and the Elastic stack (Elasticsearch, Logstash,
+// Kibana, Filebeat) are stand-ins (see lab/README.md).
 //
 // Tests that deploy the stack call Require first: it fails (CI=true or
 // FINERACT_REQUIRE_DOCKER=1) or skips when an image is missing, naming the
@@ -37,8 +38,8 @@ type Image struct {
 	StandIn bool
 }
 
-// Images lists every image the lab builds. Services missing here (the
-// Elastic stack) have no lab image: Debian does not package them.
+// Images lists every image the lab builds, one for every service the
+// assets pin.
 var Images = []Image{
 	{Service: "vault", Script: "lab/images/vault.sh"},
 	{Service: "postgres", Script: "lab/images/postgres.sh"},
@@ -51,6 +52,10 @@ var Images = []Image{
 	{Service: "postgres-exporter", Script: "lab/images/postgres-exporter.sh"},
 	{Service: "kafka", Script: "lab/images/kafka.sh", StandIn: true},
 	{Service: "grafana", Script: "lab/images/grafana.sh", StandIn: true},
+	{Service: "elasticsearch", Script: "lab/images/elasticsearch.sh", StandIn: true},
+	{Service: "logstash", Script: "lab/images/logstash.sh", StandIn: true},
+	{Service: "kibana", Script: "lab/images/kibana.sh", StandIn: true},
+	{Service: "filebeat", Script: "lab/images/filebeat.sh", StandIn: true},
 }
 
 // Ref returns the image reference the assets pin for a service.

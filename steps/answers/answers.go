@@ -66,7 +66,20 @@ type Answers struct {
 	// ServiceIDsFrom starts the block of uids and gids the services run
 	// as: each service has its own, which no account on the host may use.
 	ServiceIDsFrom int `yaml:"service_ids_from"`
+	// LogRetentionDays is how long the logging group keeps container logs
+	// in Elasticsearch before deleting them.
+	LogRetentionDays int `yaml:"log_retention_days"`
 }
+
+// Log retention defaults: production keeps 90 days of logs, a common
+// minimum for investigating an incident after the fact; a demo keeps a
+// week, so a classroom machine's disk does not fill.
+const (
+	DefaultLogRetentionDaysProduction = 90
+	DefaultLogRetentionDaysDemo       = 7
+	// MaxLogRetentionDays bounds the answer at ten years.
+	MaxLogRetentionDays = 3650
+)
 
 // DefaultServiceIDsFrom is above the ranges Debian and Ubuntu hand to
 // people (1000-59999), systemd's dynamic users (61184-65519) and nobody
@@ -156,13 +169,15 @@ func Defaults(p Profile) Answers {
 			Data:       Segment{Name: "data", Subnet: "10.231.30.0/24"},
 			Monitoring: Segment{Name: "monitoring", Subnet: "10.231.40.0/24"},
 		},
-		Groups:         []string{GroupCore},
-		InstallDir:     DefaultInstallDir(),
-		Images:         Images{Source: ImagesRegistry},
-		ServiceIDsFrom: DefaultServiceIDsFrom,
+		Groups:           []string{GroupCore},
+		InstallDir:       DefaultInstallDir(),
+		Images:           Images{Source: ImagesRegistry},
+		ServiceIDsFrom:   DefaultServiceIDsFrom,
+		LogRetentionDays: DefaultLogRetentionDaysProduction,
 	}
 	if p == Demo {
 		a.Vault = Vault{KeyShares: 1, KeyThreshold: 1, Custody: CustodyFile}
+		a.LogRetentionDays = DefaultLogRetentionDaysDemo
 		a.Groups = []string{GroupCore, GroupMonitoring}
 	}
 	return a

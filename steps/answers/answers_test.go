@@ -82,3 +82,27 @@ func TestOmittedFieldsTakeProfileDefaults(t *testing.T) {
 		t.Errorf("got %+v", a)
 	}
 }
+
+// log_retention_days: each profile's default is valid, a file's value is
+// taken, and a value outside 1..3650 is refused naming the key.
+func TestLogRetentionDays(t *testing.T) {
+	for p, want := range map[Profile]int{Production: 90, Demo: 7} {
+		a := Defaults(p)
+		if a.LogRetentionDays != want {
+			t.Errorf("%s default: %d days, want %d", p, a.LogRetentionDays, want)
+		}
+	}
+	a, err := Parse("answers.yaml", []byte("version: 1\nprofile: demo\nlog_retention_days: 30\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.LogRetentionDays != 30 {
+		t.Errorf("parsed %d days, want 30", a.LogRetentionDays)
+	}
+	for _, days := range []int{0, -1, MaxLogRetentionDays + 1} {
+		_, err := Parse("answers.yaml", []byte(fmt.Sprintf("version: 1\nprofile: demo\nlog_retention_days: %d\n", days)))
+		if err == nil || !strings.Contains(err.Error(), "log_retention_days") {
+			t.Errorf("%d days: got %v, want a refusal naming log_retention_days", days, err)
+		}
+	}
+}

@@ -90,6 +90,10 @@ func (a Answers) validate() problems {
 	if from := a.ServiceIDsFrom; from < 10000 || from > 2_000_000_000 || (from <= 65535 && from+ServiceIDsBlock > 65534) {
 		ps.add("service_ids_from", "service_ids_from %d: choose a start for a block of %d ids between 10000 and 2000000000 that holds neither 65534 (nobody) nor 65535; the default is %d", from, ServiceIDsBlock, DefaultServiceIDsFrom)
 	}
+	if d := a.LogRetentionDays; d < 1 || d > MaxLogRetentionDays {
+		ps.add("log_retention_days", "log_retention_days %d: give the number of days Elasticsearch keeps container logs, between 1 and %d (the %s default is %d)",
+			d, MaxLogRetentionDays, a.Profile, Defaults(a.Profile).LogRetentionDays)
+	}
 	switch a.Images.Source {
 	case ImagesRegistry:
 	case ImagesBundle:

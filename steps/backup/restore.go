@@ -137,6 +137,9 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	}
 	after := (&steps.Plan{}).
 		Then(install.ServicesStep{Env: env}).
+		// Elasticsearch starts again on a new, empty data volume: its log
+		// retention is set again.
+		Then(install.LogRetentionStep{Env: env}).
 		Then(install.ValidateStep{Env: env, Results: func(rs []validate.Result) { checklist = rs }})
 	if err := (&steps.Runner{Plan: after, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
 		return checklist, err

@@ -116,21 +116,6 @@ func Secrets(ctx context.Context, services []assets.Service, secretsDir string) 
 	return out, errors.Join(errs...)
 }
 
-// File reads one service's delivered secret file, as Secrets does: without
-// following a link, a regular file only, bounded.
-func File(secretsDir, service, name string) ([]byte, error) {
-	root, err := os.OpenRoot(secretsDir)
-	if err != nil {
-		return nil, fmt.Errorf("open the delivered secrets: %w", err)
-	}
-	defer root.Close()
-	data, err := readFile(root, filepath.Join(service, name))
-	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", service, name, err)
-	}
-	return data, nil
-}
-
 // readParts reads one delivered file and cuts it into the parts its n
 // needs wrote: the whole file for one need; one line each when several
 // needs share the file (their formats write one line).

@@ -22,5 +22,6 @@ func Plan(env *Env, c Custody, checked func([]validate.Result)) *steps.Plan {
 		Then(VaultStartStep{Env: env}).
 		Then(VaultSetupStep{Env: env, Custody: c}).
 		Then(ServicesStep{Env: env}).
+		Then(LogRetentionStep{Env: env}).
 		Then(ValidateStep{Env: env, Results: checked})
 }

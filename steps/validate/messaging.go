@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 )
@@ -283,11 +284,12 @@ func checkRedis(ctx context.Context, t *Target) Finding {
 			"the ACL file must require a password for the default user: re-run the install")
 	}
 	evidence = append(evidence, "PING without AUTH refused (-NOAUTH)")
-	password, err := delivered.File(t.SecretsDir, "redis", "password")
+	svc, _ := t.Expect.Service("redis")
+	password, err := delivered.Value(ctx, svc, t.SecretsDir, assets.RedisVaultPath, assets.RedisVaultKey)
 	if err != nil {
 		return fail(strings.Join(evidence, "; ")+"; cannot read the delivered Redis password: "+err.Error(), "run as root; after a reboot run `fineract-installer unseal` first")
 	}
-	if reply, err = redisCommand(rw, "AUTH", strings.TrimSpace(string(password))); err != nil || reply != "+OK" {
+	if reply, err = redisCommand(rw, "AUTH", password); err != nil || reply != "+OK" {
 		return fail(strings.Join(evidence, "; ")+fmt.Sprintf("; AUTH with the delivered password answered %q (%v)", shortReply(reply), err), "run `fineract-installer unseal` to deliver the secrets again")
 	}
 	if reply, err = redisCommand(rw, "PING"); err != nil || reply != "+PONG" {

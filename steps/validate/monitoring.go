@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 )
@@ -164,7 +165,8 @@ type grafanaSource struct {
 }
 
 func checkGrafanaSources(ctx context.Context, t *Target) Finding {
-	password, err := delivered.File(t.SecretsDir, "grafana", "admin_password")
+	svc, _ := t.Expect.Service("grafana")
+	password, err := delivered.Value(ctx, svc, t.SecretsDir, assets.GrafanaAdminVaultPath, assets.GrafanaAdminVaultKey)
 	if err != nil {
 		return fail("cannot read Grafana's delivered admin password: "+err.Error(), "run as root; after a reboot run `fineract-installer unseal` first")
 	}
@@ -172,7 +174,7 @@ func checkGrafanaSources(ctx context.Context, t *Target) Finding {
 	if err != nil {
 		return fail(err.Error(), "")
 	}
-	auth := func(r *http.Request) { r.SetBasicAuth(grafanaAdmin, strings.TrimSpace(string(password))) }
+	auth := func(r *http.Request) { r.SetBasicAuth(grafanaAdmin, password) }
 	base := "https://grafana:3000" + grafanaSubPath
 	var sources []grafanaSource
 	code, err := getJSON(ctx, c, base+"/api/datasources", auth, &sources)

@@ -28,6 +28,7 @@ const (
 	AreaPostgres   Area = "PostgreSQL"
 	AreaMessaging  Area = "Messaging"
 	AreaMonitoring Area = "Monitoring"
+	AreaLogging    Area = "Logging"
 	AreaSecrets    Area = "Secrets"
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"

@@ -102,6 +102,10 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 		"images.bundle": {e2e: &e2eEvidence{"TestSerialInterruptedImageLoadResumes", `"--images-bundle", bundle`,
 			"the install loads every image from it"}},
 		"service_ids_from": {change: func(a *answers.Answers) { a.ServiceIDsFrom = 80000 }},
+		// The ILM policy the install step sends to Elasticsearch
+		// (config/elasticsearch/ilm-policy.json).
+		"log_retention_days": {base: func(a *answers.Answers) { a.Groups = []string{answers.GroupCore, answers.GroupLogging} },
+			change: func(a *answers.Answers) { a.LogRetentionDays = 30 }},
 	}
 	for _, role := range []string{"dmz", "app", "data", "monitoring"} {
 		p := answerProbe{change: segment(role, func(s *answers.Segment) { s.Name = "renamed-" + role })}
