@@ -22,28 +22,20 @@ LAB_NAME="$(basename "${BASH_SOURCE[0]}")"
 # shellcheck source=lib/debian.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/debian.sh"
 
-SRC="$LAB_REPO/lab/standin/grafana"
 FILES="$LAB_IMAGES_DIR/files/grafana"
+# shellcheck source=lib/standin.sh
+source "$LAB_LIB_DIR/standin.sh"
+
 command -v go >/dev/null || lab_die "go not found (the stand-in is built from lab/standin/grafana)"
-srcs=()
-while IFS= read -r -d '' f; do srcs+=("$f"); done < <(find "$SRC" -type f -name '*.go' ! -name '*_test.go' -print0 | LC_ALL=C sort -z)
 ref="$(lab_ref grafana)"
-hash="$(lab_image_hash "$ref" "$FILES" "${srcs[@]}" "$LAB_REPO/go.mod" "$LAB_REPO/go.sum" "$(go version)")"
+hash="$(lab_standin_hash "$ref" grafana)"
 lab_up_to_date "$ref" "$hash" && exit 0
 
 lab_require
 lab_lock
 lab_up_to_date "$ref" "$hash" && exit 0 # built while we waited
 
-bin="$LAB_CACHE/grafana-standin-${hash:0:16}"
-if [[ ! -x "$bin" ]]; then
-  start=$SECONDS
-  (cd "$LAB_REPO" && CGO_ENABLED=0 go build -trimpath -mod=readonly -ldflags "-s -w" -o "$bin.tmp" ./lab/standin/grafana)
-  mv "$bin.tmp" "$bin"
-  find "$LAB_CACHE" -maxdepth 1 -name 'grafana-standin-*' ! -name "$(basename "$bin")" -delete
-  lab_log "compiled lab/standin/grafana in $((SECONDS - start))s"
-fi
-
+bin="$(lab_standin_binary grafana "$hash")"
 lab_rootfs_begin grafana
 root="$LAB_ROOT"
 lab_apt_install "$root" curl ca-certificates

@@ -28,7 +28,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
-	"golang.org/x/sys/unix"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/fineract-installer/fineract-installer/assets"
@@ -282,23 +281,14 @@ func (s *Stack) Load(t testing.TB) *compose.Project {
 	return p
 }
 
-// capOpenFiles lowers a service's open-files limit to this host's hard
-// limit, which the engine cannot exceed (runc fails with "error setting
-// rlimit type 7"): some lab hosts allow fewer than Elasticsearch's 65535.
-// Only the lab does this; the installer deploys the rendered limit.
+// capOpenFiles lowers a service's open-files limit to what the engine can
+// give, as the installer's services step does (install.FitOpenFiles): some
+// lab hosts allow fewer than Elasticsearch's 65535.
 func capOpenFiles(t testing.TB, p *compose.Project) {
-	var lim unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
-		return
-	}
-	for name, svc := range p.Services {
-		u := svc.Ulimits["nofile"]
-		if u == nil || (uint64(u.Hard) <= lim.Max && uint64(u.Soft) <= lim.Max && uint64(u.Single) <= lim.Max) {
-			continue
+	if max, ok := install.EngineOpenFiles("/"); ok {
+		for _, note := range install.FitOpenFiles(p, max) {
+			t.Log(note)
 		}
-		t.Logf("lab host allows %d open files: %s's nofile limit %d/%d lowered to it", lim.Max, name, u.Soft, u.Hard)
-		u.Soft, u.Hard, u.Single = int(lim.Max), int(lim.Max), 0
-		p.Services[name] = svc
 	}
 }
 

@@ -64,5 +64,24 @@ func (env *Env) LoadProject(ctx context.Context) (*compose.Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the rendered stack: %w", err)
 	}
+	// The same on every load, so the config hashes agree between steps;
+	// the services step reports it (openFilesNotes).
+	if max, ok := EngineOpenFiles("/"); ok {
+		FitOpenFiles(p, max)
+	}
 	return p, nil
+}
+
+// openFilesNotes says which services will run with fewer open files than
+// they ask for, because the engine cannot give more.
+func (env *Env) openFilesNotes(ctx context.Context) []string {
+	max, ok := EngineOpenFiles("/")
+	if !ok {
+		return nil
+	}
+	p, err := compose.Load(ctx, compose.LoadOptions{Files: []string{env.ComposeFile()}, WorkingDir: env.Dir, ProjectName: env.Project})
+	if err != nil {
+		return nil
+	}
+	return FitOpenFiles(p, max)
 }

@@ -114,6 +114,9 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
+	for _, note := range s.Env.openFilesNotes(ctx) {
+		emit.Warn(note + "; " + openFilesHint)
+	}
 	total := int64(len(p.Services))
 	if len(s.Services) > 0 {
 		sub, err := p.WithSelectedServices(s.Services, types.IncludeDependencies)

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# Library of the Elastic stand-in image scripts (elasticsearch.sh,
-# logstash.sh, kibana.sh, filebeat.sh), sourced after lib/debian.sh. The
-# Elastic images cannot be fetched where the lab runs; each of these images
-# runs a STAND-IN, a small Go program in lab/standin/<name> (see its package
-# documentation for the contract it honours and what it cannot prove).
+# Library of the stand-in image scripts (fineract.sh, keycloak.sh, kafka.sh,
+# grafana.sh and the Elastic ones), sourced after lib/debian.sh. These
+# images cannot be fetched where the lab runs; each runs a STAND-IN, a small
+# Go program in lab/standin/<name> (see its package documentation for the
+# contract it honours and what it cannot prove).
 
 # lab_standin_hash REF NAME prints the image hash over this library, the
 # stand-in's sources, the shared stand-in packages, go.mod, go.sum, the Go
