@@ -86,7 +86,13 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	}
 	r := s.run(ctx, "install", "--answers", s.answers, "--yes", "-o", "json", "--unseal-keys-file", keys)
 	if r.code != 0 {
-		t.Fatalf("install with the decrypted shares: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+		var why []string
+		for _, e := range events(t, r.stdout) {
+			if e.Kind == steps.KindWarning || e.Kind == steps.KindFailed {
+				why = append(why, e.Message+e.Cause)
+			}
+		}
+		t.Fatalf("install with the decrypted shares: exit %d %s\nwarnings and failures:\n%s", r.code, r.stderr, strings.Join(why, "\n"))
 	}
 	installed := time.Since(start)
 	installerRSS := max(first.maxRSS, r.maxRSS)

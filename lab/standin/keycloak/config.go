@@ -58,6 +58,7 @@ type config struct {
 	KeyFile        string
 	Protocols      []string
 	HealthEnabled  bool
+	MetricsEnabled bool
 	ManagementPort int
 	ManagementPath string
 }
@@ -108,6 +109,7 @@ func loadConfig(file string, getenv func(string) string) (config, error) {
 		CertFile:       opt("https-certificate-file", ""),
 		KeyFile:        opt("https-certificate-key-file", ""),
 		HealthEnabled:  opt("health-enabled", "false") == "true",
+		MetricsEnabled: opt("metrics-enabled", "false") == "true",
 		ManagementPort: num("http-management-port", "9000"),
 		ManagementPath: strings.TrimSuffix(opt("http-management-relative-path", "/"), "/"),
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +96,22 @@ func TestPasswordPolicyOfTheRealm(t *testing.T) {
 	}
 	if err := checkPolicy("forceExpiredPasswordChange(30)", "u", "x"); err == nil {
 		t.Error("an unknown policy accepted")
+	}
+}
+
+// TestMetricsOnlyWhenEnabled: the management port serves /metrics in
+// Prometheus' text format when metrics-enabled is set (Prometheus scrapes
+// it), and not otherwise.
+func TestMetricsOnlyWhenEnabled(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		s := &server{cfg: config{MetricsEnabled: enabled, ManagementPath: ""}}
+		rec := httptest.NewRecorder()
+		s.management().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if enabled && (rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "# TYPE process_start_time_seconds gauge")) {
+			t.Errorf("metrics enabled: %d %q", rec.Code, rec.Body.String())
+		}
+		if !enabled && rec.Code != http.StatusNotFound {
+			t.Errorf("metrics disabled: /metrics answered %d", rec.Code)
+		}
 	}
 }

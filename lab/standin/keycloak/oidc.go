@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"math/big"
 	"net/http"
@@ -73,10 +74,23 @@ func (s *server) routes() http.Handler {
 	})
 }
 
-// management serves the health endpoints on the management port.
+// management serves the health endpoints on the management port, and
+// /metrics when metrics are enabled (Keycloak serves its Micrometer metrics
+// there in Prometheus' text format; the stand-in has only a few of its own).
 func (s *server) management() http.Handler {
 	mux := http.NewServeMux()
 	p := s.cfg.ManagementPath
+	if s.cfg.MetricsEnabled {
+		started := time.Now()
+		mux.HandleFunc(p+"/metrics", func(w http.ResponseWriter, _ *http.Request) {
+			s.mu.Lock()
+			pending, sessions := len(s.pending), len(s.sessions)
+			s.mu.Unlock()
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+			fmt.Fprintf(w, "# HELP process_start_time_seconds Start time of the process since unix epoch.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %d\n", started.Unix())
+			fmt.Fprintf(w, "# HELP keycloak_standin_sessions Sign-in sessions the lab stand-in holds.\n# TYPE keycloak_standin_sessions gauge\nkeycloak_standin_sessions{state=\"pending\"} %d\nkeycloak_standin_sessions{state=\"sso\"} %d\n", pending, sessions)
+		})
+	}
 	mux.HandleFunc(p+"/health/live", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "UP", "checks": []any{}})
 	})
