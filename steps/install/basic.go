@@ -23,23 +23,7 @@ func (env *Env) PreflightInput() preflight.Input {
 		Answers: env.Answers, Project: env.Project, Engine: env.Engine, EngineErr: env.EngineErr,
 		MemoryBudgetMiB: assets.MemoryEstimateMiB(env.Answers.Groups, env.Answers.Profile),
 		Services:        env.Bundle.Services,
-		RecordedImages:  env.recordedImageIDs(),
 	}
-}
-
-// recordedImageIDs maps each service to its recorded image ID. A record
-// that cannot be read gives none: preflight then asks the registry for
-// every image that is not here, and the images step reports the record.
-func (env *Env) recordedImageIDs() map[string]string {
-	rec, _, err := LoadImageRecord(env.Dir)
-	if err != nil {
-		return nil
-	}
-	ids := make(map[string]string, len(rec.Services))
-	for svc, img := range rec.Services {
-		ids[svc] = img.ID
-	}
-	return ids
 }
 
 // PreflightStep checks the host; a failing check stops the install before

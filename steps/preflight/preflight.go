@@ -47,9 +47,6 @@ type Input struct {
 	// Engine is nil when EngineErr says why it could not be reached.
 	Engine    *compose.Engine
 	EngineErr error
-	// RecordedImages maps a service to the image ID the installation was
-	// made with (the install dir's image record); empty on a first install.
-	RecordedImages map[string]string
 	// HostRoot is where the host's /sys and /proc are read ("/" when
 	// empty).
 	HostRoot string

@@ -73,7 +73,7 @@ func checkRegistry(ctx context.Context, in Input, info *system.Info) []Result {
 	}
 	if len(need) == 0 {
 		return []Result{{ID: "registry", Title: title, Status: Pass,
-			Observed: fmt.Sprintf("the %d images are already on this host (with their recorded IDs where there is a record); no registry is needed", here)}}
+			Observed: fmt.Sprintf("the %d images are already on this host; no registry is needed", here)}}
 	}
 	plat := enginePlatform(info)
 	rs := resolveAll(ctx, in, need, plat)
@@ -95,10 +95,10 @@ func checkRegistry(ctx context.Context, in Input, info *system.Info) []Result {
 }
 
 // imagesToPull lists the rendered services' images that need the registry:
-// those not on this host (the images step pulls them), and those here
-// with another ID than the one recorded for their service (the images
-// step refuses them unless the change is accepted, and the way back to
-// the recorded image is the registry). here counts the others.
+// those not on this host, which the images step pulls. An image here is
+// never pulled, whatever its ID: the images step compares it with the
+// installation's record and refuses a change (exit 4) unless accepted, so
+// the registry has no say in it. here counts the images on this host.
 func imagesToPull(ctx context.Context, in Input) (need []string, here int, err error) {
 	seen := map[string]bool{}
 	for _, svc := range in.Services {
@@ -106,14 +106,12 @@ func imagesToPull(ctx context.Context, in Input) (need []string, here int, err e
 			continue
 		}
 		seen[svc.Image] = true
-		img, err := in.Engine.API().ImageInspect(ctx, svc.Image)
+		_, err := in.Engine.API().ImageInspect(ctx, svc.Image)
 		switch {
 		case errdefs.IsNotFound(err):
 			need = append(need, svc.Image)
 		case err != nil:
 			return nil, 0, fmt.Errorf("inspect image %s: %w", svc.Image, err)
-		case in.RecordedImages[svc.Name] != "" && in.RecordedImages[svc.Name] != img.ID:
-			need = append(need, svc.Image)
 		default:
 			here++
 		}

@@ -195,17 +195,15 @@ func TestRegistryCheckIsSkippedWithAnImagesBundle(t *testing.T) {
 	}
 }
 
-func TestRegistryCheckAsksNothingForRecordedImagesHere(t *testing.T) {
+// TestRegistryCheckAsksNothingForImagesHere: an image on this host is never
+// pulled (a changed one is the images step's to refuse, with exit 4), so
+// the registry is not asked, even where it could not be reached.
+func TestRegistryCheckAsksNothingForImagesHere(t *testing.T) {
 	e := labtest.Engine(t)
 	ref := labtest.Busybox(t, e)
-	img, err := e.API().ImageInspect(context.Background(), ref)
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := registryInput(t, ref)
-	in.RecordedImages = map[string]string{"svc0": img.ID}
 	rs := registryResults(t, in)
 	if len(rs) != 1 || rs[0].Status != Pass || !strings.Contains(rs[0].Observed, "no registry is needed") {
-		t.Errorf("an image here with its recorded ID needs no registry: %+v", rs)
+		t.Errorf("an image here needs no registry: %+v", rs)
 	}
 }
