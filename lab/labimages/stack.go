@@ -3,10 +3,8 @@ package labimages
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -16,7 +14,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -526,62 +523,9 @@ func (s *Stack) removeForwarder() {
 	_ = api.NetworkRemove(ctx, s.Project+"-lab-forward")
 }
 
-var (
-	forwardBuild sync.Mutex
-	forwardPath  string
-)
-
-// forwardBinary builds internal/forward, static, into the lab cache (go
-// build's own cache makes repeated builds cheap).
+// forwardBinary builds internal/forward, static, into the lab cache.
 func forwardBinary() (string, error) {
-	forwardBuild.Lock()
-	defer forwardBuild.Unlock()
-	if forwardPath != "" {
-		return forwardPath, nil
-	}
-	dir, err := labCacheDir()
-	if err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(dir, "forward-*")
-	if err != nil {
-		return "", err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp.Name(), "github.com/fineract-installer/fineract-installer/lab/labimages/internal/forward")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build internal/forward: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(tmp.Name())
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(data)
-	final := filepath.Join(dir, "forward-"+hex.EncodeToString(sum[:8]))
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", err
-	}
-	forwardPath = final
-	return final, nil
-}
-
-// labCacheDir is the lab's cache directory, as the image scripts use it.
-func labCacheDir() (string, error) {
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	dir := filepath.Join(base, "fineract-installer-lab")
-	return dir, os.MkdirAll(dir, 0o755)
+	return labtest.GoBinary("forward", "", "github.com/fineract-installer/fineract-installer/lab/labimages/internal/forward")
 }
 
 // TLS returns a client configuration that trusts the stack's CA and expects

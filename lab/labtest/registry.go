@@ -2,9 +2,7 @@ package labtest
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,74 +22,14 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 )
 
-var (
-	registryBuild sync.Mutex
-	registryPath  string
-)
-
 // registryBinary builds lab/registry (the Distribution project's registry,
-// its own module) into the lab cache, named by the hash of the binary; go
-// build's cache makes a rebuild of unchanged sources cheap.
+// its own module) into the lab cache.
 func registryBinary() (string, error) {
-	registryBuild.Lock()
-	defer registryBuild.Unlock()
-	if registryPath != "" {
-		return registryPath, nil
-	}
 	_, self, _, ok := runtime.Caller(0)
 	if !ok {
 		return "", errors.New("cannot locate lab/registry")
 	}
-	src := filepath.Join(filepath.Dir(self), "..", "registry")
-	dir, err := cacheDir()
-	if err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(dir, "registry-*")
-	if err != nil {
-		return "", err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp.Name(), ".")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build lab/registry: %v\n%s", err, out)
-	}
-	f, err := os.Open(tmp.Name())
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return "", err
-	}
-	final := filepath.Join(dir, "registry-"+hex.EncodeToString(h.Sum(nil))[:16])
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", err
-	}
-	registryPath = final
-	return final, nil
-}
-
-// cacheDir is the lab's cache directory, as the image scripts use it.
-func cacheDir() (string, error) {
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		base = filepath.Join(home, ".cache")
-	}
-	dir := filepath.Join(base, "fineract-installer-lab")
-	return dir, os.MkdirAll(dir, 0o755)
+	return GoBinary("registry", filepath.Join(filepath.Dir(self), "..", "registry"), ".")
 }
 
 // Registry runs a real container registry (lab/registry, in memory) on a
