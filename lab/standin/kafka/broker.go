@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/lab/standin/internal/tlsfiles"
 )
 
 // listener is one entry of listeners=NAME://host:port.
@@ -226,24 +228,11 @@ func kafkaPEMKeyStore(data []byte) error {
 	return nil
 }
 
+// tlsVersions reads ssl.enabled.protocols (Kafka's default is TLSv1.2,TLSv1.3).
 func tlsVersions(protocols []string) (minV, maxV uint16, err error) {
-	if len(protocols) == 0 {
-		return tls.VersionTLS12, tls.VersionTLS13, nil // Kafka's default: TLSv1.2,TLSv1.3
-	}
-	for _, p := range protocols {
-		var v uint16
-		switch p {
-		case "TLSv1.2":
-			v = tls.VersionTLS12
-		case "TLSv1.3":
-			v = tls.VersionTLS13
-		default:
-			return 0, 0, fmt.Errorf("ssl.enabled.protocols: %s is not supported by the stand-in", p)
-		}
-		if minV == 0 || v < minV {
-			minV = v
-		}
-		maxV = max(maxV, v)
+	minV, maxV, err = tlsfiles.Versions(protocols)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ssl.enabled.protocols: %w", err)
 	}
 	return minV, maxV, nil
 }

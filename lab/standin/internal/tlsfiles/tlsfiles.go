@@ -1,5 +1,5 @@
-// Package tlsfiles builds TLS configurations for the Elastic stand-ins from
-// the PEM files and the protocol names their settings give.
+// Package tlsfiles builds TLS configurations for the stand-ins from the PEM
+// files and the protocol names their settings give.
 package tlsfiles
 
 import (
@@ -36,10 +36,16 @@ func KeyPair(certFile, keyFile string) (tls.Certificate, error) {
 // MinVersion is the lowest of the protocol names given ("TLSv1.2",
 // "TLSv1.3"); TLS 1.2 when none is given.
 func MinVersion(protocols []string) (uint16, error) {
+	minV, _, err := Versions(protocols)
+	return minV, err
+}
+
+// Versions is the lowest and highest of the protocol names given
+// ("TLSv1.2", "TLSv1.3"); TLS 1.2 to 1.3 when none is given.
+func Versions(protocols []string) (minV, maxV uint16, err error) {
 	if len(protocols) == 0 {
-		return tls.VersionTLS12, nil
+		return tls.VersionTLS12, tls.VersionTLS13, nil
 	}
-	min := uint16(0)
 	for _, p := range protocols {
 		var v uint16
 		switch p {
@@ -48,11 +54,12 @@ func MinVersion(protocols []string) (uint16, error) {
 		case "TLSv1.3":
 			v = tls.VersionTLS13
 		default:
-			return 0, fmt.Errorf("protocol %q is not supported (TLSv1.2, TLSv1.3)", p)
+			return 0, 0, fmt.Errorf("protocol %q is not supported (TLSv1.2, TLSv1.3)", p)
 		}
-		if min == 0 || v < min {
-			min = v
+		if minV == 0 || v < minV {
+			minV = v
 		}
+		maxV = max(maxV, v)
 	}
-	return min, nil
+	return minV, maxV, nil
 }
