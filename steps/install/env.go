@@ -58,30 +58,25 @@ func (env *Env) ComposeFile() string { return filepath.Join(env.Dir, env.Bundle.
 // PKIDir holds the CA and every service certificate.
 func (env *Env) PKIDir() string { return filepath.Join(env.Dir, "pki") }
 
-// LoadProject loads the rendered compose file from the install dir.
+// LoadProject loads the rendered compose file from the install dir, fitted
+// to the engine (loadProject).
 func (env *Env) LoadProject(ctx context.Context) (*compose.Project, error) {
-	p, err := compose.Load(ctx, compose.LoadOptions{Files: []string{env.ComposeFile()}, WorkingDir: env.Dir, ProjectName: env.Project})
-	if err != nil {
-		return nil, fmt.Errorf("load the rendered stack: %w", err)
-	}
-	// The same on every load, so the config hashes agree between steps;
-	// the services step reports it (openFilesNotes).
-	if max, ok := EngineOpenFiles("/"); ok {
-		FitOpenFiles(p, max)
-	}
-	return p, nil
+	p, _, err := env.loadProject(ctx)
+	return p, err
 }
 
-// openFilesNotes says which services will run with fewer open files than
-// they ask for, because the engine cannot give more.
-func (env *Env) openFilesNotes(ctx context.Context) []string {
-	max, ok := EngineOpenFiles("/")
-	if !ok {
-		return nil
-	}
+// loadProject loads the rendered stack and fits it to the engine: a
+// service asking for more open files than the engine can give gets what it
+// can (the same on every load, so the config hashes agree between steps);
+// notes say which, for the services step to report.
+func (env *Env) loadProject(ctx context.Context) (*compose.Project, []string, error) {
 	p, err := compose.Load(ctx, compose.LoadOptions{Files: []string{env.ComposeFile()}, WorkingDir: env.Dir, ProjectName: env.Project})
 	if err != nil {
-		return nil
+		return nil, nil, fmt.Errorf("load the rendered stack: %w", err)
 	}
-	return FitOpenFiles(p, max)
+	var notes []string
+	if max, ok := EngineOpenFiles("/"); ok {
+		notes = FitOpenFiles(p, max)
+	}
+	return p, notes, nil
 }

@@ -110,11 +110,11 @@ func (s ServicesStep) Check(ctx context.Context) (bool, error) {
 
 // Run implements steps.Step.
 func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
-	p, err := s.Env.LoadProject(ctx)
+	p, notes, err := s.Env.loadProject(ctx)
 	if err != nil {
 		return err
 	}
-	for _, note := range s.Env.openFilesNotes(ctx) {
+	for _, note := range notes {
 		emit.Warn(note + "; " + openFilesHint)
 	}
 	total := int64(len(p.Services))
