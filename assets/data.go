@@ -157,7 +157,7 @@ func networks(n answers.Network, has map[string]bool) (map[string]segment, error
 		used     bool
 	}{
 		{netDMZ, n.DMZ, false, true},
-		{netApp, n.App, false, true},
+		{netApp, n.App, true, true},
 		{netData, n.Data, true, true},
 		{netMonitoring, n.Monitoring, true, has[answers.GroupMonitoring] || has[answers.GroupLogging]},
 	}

@@ -25,7 +25,10 @@ var (
 // The Vault values the checks and steps read back from what a service was
 // delivered (steps/delivered.Value).
 const (
-	// Keycloak's bootstrap admin password (master realm).
+	// Keycloak's bootstrap admin (master realm): the user
+	// templates/compose/identity.yaml.tmpl names in
+	// KC_BOOTSTRAP_ADMIN_USERNAME, and its password.
+	KeycloakAdminUser      = "admin"
 	KeycloakAdminVaultPath = "banking/services/keycloak"
 	KeycloakAdminVaultKey  = "admin_password"
 	// Redis' password for the default user.

@@ -131,7 +131,7 @@ func Render(a answers.Answers, o Options) (Bundle, error) {
 			File{Path: "config/elasticsearch/index-template.json", Data: logs.TemplateBody(), Mode: 0o644, AppliedBy: "elasticsearch"})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return Bundle{ComposeFile: ComposeFileName, Files: files, Services: d.services, Logs: logs}, nil
+	return Bundle{ComposeFile: ComposeFileName, Files: files, Services: d.services, Logs: logs, Installer: installer(a)}, nil
 }
 
 // File returns the bundle's file at path.

@@ -38,6 +38,9 @@ type Bundle struct {
 	Services []Service
 	// Logs is where the logging group keeps container logs; nil without it.
 	Logs *LogStore
+	// Installer is the delivery of secrets only the installer reads (no
+	// container, uid and gid 0): see InstallerName.
+	Installer Service
 }
 
 // Service describes what one rendered service needs, for the pki and vault
@@ -157,6 +160,9 @@ type Generator struct {
 // in any configuration format the stack uses.
 const (
 	CharsetAlnum = "alnum" // A-Z a-z 0-9
+	// CharsetPassword is for passwords people type: A-Z a-z 0-9 - _ .,
+	// every class present.
+	CharsetPassword = "password"
 )
 
 // TLSEndpoint is one TLS listener of a service, as its configuration sets it.

@@ -203,7 +203,7 @@ func (s *Stack) writeTrustStore(t testing.TB, caPEM []byte) {
 
 func (s *Stack) writeSecrets(t testing.TB) {
 	t.Helper()
-	for _, svc := range s.Bundle.Services {
+	for _, svc := range s.Bundle.SecretHolders() {
 		if len(svc.Secrets) == 0 {
 			continue
 		}
@@ -214,7 +214,11 @@ func (s *Stack) writeSecrets(t testing.TB) {
 		files, err := svc.SecretFileContents(func(need assets.SecretNeed) string {
 			key := need.VaultPath + "#" + need.Key
 			if _, ok := s.values[key]; !ok {
-				s.values[key] = randomAlnum(t, max(need.Generate.Length, 24))
+				v := randomAlnum(t, max(need.Generate.Length, 24))
+				if need.Generate.Charset == assets.CharsetPassword {
+					v = v[:len(v)-4] + "aA1." // every class, as Vault's password charset makes it
+				}
+				s.values[key] = v
 			}
 			return s.values[key]
 		})
@@ -404,7 +408,7 @@ func (s *Stack) ContainerID(t testing.TB, service string) string {
 
 // IP returns a service container's address on the network of a role (dmz,
 // app, data, monitoring). The host has no address on the internal networks
-// (data, monitoring): reach services there with Dial.
+// (app, data, monitoring): reach services there with Dial.
 func (s *Stack) IP(t testing.TB, service, role string) string {
 	t.Helper()
 	insp, err := s.Engine.API().ContainerInspect(context.Background(), s.ContainerID(t, service))

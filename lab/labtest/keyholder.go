@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/base64"
 	"io"
+	"strings"
 	"testing"
 
 	// Deprecated upstream, but enough to play a key holder's gpg in tests:
 	// make a key, then decrypt the share Vault encrypted to it.
 	//lint:ignore SA1019 stands in for a key holder's gpg in tests only
 	"golang.org/x/crypto/openpgp"
+	//lint:ignore SA1019 as above
+	"golang.org/x/crypto/openpgp/armor"
 )
 
 // KeyHolder is a Vault key holder with a PGP key, as vault.pgp_keys names
@@ -33,6 +36,25 @@ func NewKeyHolder(t testing.TB) *KeyHolder {
 		t.Fatal(err)
 	}
 	return &KeyHolder{t: t, entity: e, PublicKey: base64.StdEncoding.EncodeToString(pub.Bytes())}
+}
+
+// DecryptArmored reads an ASCII-armoured message encrypted to the holder,
+// as `gpg -d` does.
+func (k *KeyHolder) DecryptArmored(msg string) string {
+	k.t.Helper()
+	block, err := armor.Decode(strings.NewReader(msg))
+	if err != nil {
+		k.t.Fatalf("not an armoured PGP message: %v", err)
+	}
+	md, err := openpgp.ReadMessage(block.Body, openpgp.EntityList{k.entity}, nil, nil)
+	if err != nil {
+		k.t.Fatalf("decrypt: %v", err)
+	}
+	plain, err := io.ReadAll(md.UnverifiedBody)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return string(plain)
 }
 
 // Decrypt reads the holder's encrypted share, as

@@ -69,6 +69,18 @@ type Answers struct {
 	// LogRetentionDays is how long the logging group keeps container logs
 	// in Elasticsearch before deleting them.
 	LogRetentionDays int `yaml:"log_retention_days"`
+	// Credentials says how the passwords the installer sets reach the
+	// operator when no terminal is there to show them.
+	Credentials Credentials `yaml:"credentials,omitempty"`
+}
+
+// Credentials is how the administrator passwords the installer sets are
+// handed out without a terminal.
+type Credentials struct {
+	// PGPKey is a base64 OpenPGP public key, as vault.pgp_keys takes them:
+	// the passwords are encrypted to it. Without it they go to a file
+	// only root reads.
+	PGPKey string `yaml:"pgp_key,omitempty"`
 }
 
 // Log retention defaults: production keeps 90 days of logs, a common

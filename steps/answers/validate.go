@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/fineract-installer/fineract-installer/steps/pgp"
 )
 
 // problem is a validation finding tied to a dotted path in the file.
@@ -76,6 +78,7 @@ func (a Answers) validate() problems {
 		}
 	}
 	a.validateVault(&ps)
+	a.validateCredentials(&ps)
 	a.validateCertificates(&ps)
 	a.validateNetwork(&ps)
 	a.validateGroups(&ps)
@@ -106,6 +109,15 @@ func (a Answers) validate() problems {
 		ps.add("images.source", "images.source %q is not known; use registry or bundle", a.Images.Source)
 	}
 	return ps
+}
+
+func (a Answers) validateCredentials(ps *problems) {
+	if a.Credentials.PGPKey == "" {
+		return
+	}
+	if _, err := pgp.ParsePublicKey(a.Credentials.PGPKey); err != nil {
+		ps.add("credentials.pgp_key", "credentials.pgp_key: %v", err)
+	}
 }
 
 func (a Answers) validateVault(ps *problems) {

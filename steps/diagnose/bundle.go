@@ -59,7 +59,7 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 		o.LogLines = 500
 	}
 	m := Manifest{Created: time.Now().UTC()}
-	r, notes, err := newRedactor(ctx, env.Bundle.Services, env.SecretsDir)
+	r, notes, err := newRedactor(ctx, env.Bundle.SecretHolders(), env.SecretsDir)
 	if err != nil {
 		return Manifest{}, err
 	}

@@ -2,6 +2,7 @@ package install
 
 import (
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -13,7 +14,7 @@ func PreflightPlan(env *Env) *steps.Plan {
 
 // Plan is the full installation after preflight. Certificates and images
 // do not depend on each other and run in parallel.
-func Plan(env *Env, c Custody, checked func([]validate.Result)) *steps.Plan {
+func Plan(env *Env, c Custody, handout frontdoor.Handout, checked func([]validate.Result)) *steps.Plan {
 	return (&steps.Plan{}).
 		Then(InstallDirStep{Env: env}).
 		Then(RenderStep{Env: env}).
@@ -22,6 +23,7 @@ func Plan(env *Env, c Custody, checked func([]validate.Result)) *steps.Plan {
 		Then(VaultStartStep{Env: env}).
 		Then(VaultSetupStep{Env: env, Custody: c}).
 		Then(ServicesStep{Env: env}).
+		Then(FrontDoorStep{Env: env, Handout: handout}).
 		Then(LogRetentionStep{Env: env}).
 		Then(ValidateStep{Env: env, Results: checked})
 }

@@ -54,7 +54,7 @@ func (env *Env) VaultConn() (*vault.Conn, error) {
 // SecretSpecs lists every secret the services need, grouped by KV path.
 func (env *Env) SecretSpecs() []vault.SecretSpec {
 	byPath := map[string]map[string]vault.KeySpec{}
-	for _, svc := range env.Bundle.Services {
+	for _, svc := range env.Bundle.SecretHolders() {
 		for _, n := range svc.Secrets {
 			if byPath[n.VaultPath] == nil {
 				byPath[n.VaultPath] = map[string]vault.KeySpec{}
@@ -74,8 +74,11 @@ func (env *Env) SecretSpecs() []vault.SecretSpec {
 }
 
 func charsetOf(c string) vault.Charset {
-	if c == assets.CharsetAlnum || c == "" {
+	switch c {
+	case assets.CharsetAlnum, "":
 		return vault.Alphanumeric
+	case assets.CharsetPassword:
+		return vault.Password
 	}
 	return vault.Charset(c)
 }
@@ -83,7 +86,7 @@ func charsetOf(c string) vault.Charset {
 // Deliveries lists the secret files each service reads.
 func (env *Env) Deliveries() []vault.Delivery {
 	var ds []vault.Delivery
-	for _, svc := range env.Bundle.Services {
+	for _, svc := range env.Bundle.SecretHolders() {
 		if len(svc.Secrets) == 0 {
 			continue
 		}

@@ -22,11 +22,11 @@ func GatewayChecks() []Check {
 	}
 }
 
-// gatewayClient sends requests for the configured hostname to the gateway's
+// GatewayClient sends requests for the configured hostname to the gateway's
 // published address, verifying TLS as a browser does (the system trust
 // store for an imported public certificate, and the stack's CA), and never follows
 // redirects (the checks look at them).
-func (t *Target) gatewayClient() (*http.Client, error) {
+func (t *Target) GatewayClient() (*http.Client, error) {
 	roots, err := t.gatewayPool()
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (t *Target) gatewayURL(scheme, path string) string {
 }
 
 func (t *Target) get(ctx context.Context, url string) (*http.Response, []byte, error) {
-	c, err := t.gatewayClient()
+	c, err := t.GatewayClient()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,7 +123,7 @@ func checkHeaders(ctx context.Context, t *Target) Finding {
 const rateProbe = 40
 
 func checkRateLimit(ctx context.Context, t *Target) Finding {
-	c, err := t.gatewayClient()
+	c, err := t.GatewayClient()
 	if err != nil {
 		return fail(err.Error(), "")
 	}

@@ -43,10 +43,10 @@ const sessionIdleTimeout = 15 * 60
 // default administrator, which Fineract's database migrations create
 // (username "mifos"). Fineract authorises a bearer token only for a user
 // it has.
-const fineractUser = "mifos"
+const fineractUser = assets.FineractAdminUser
 
 func (t *Target) getJSON(ctx context.Context, u, bearer string, out any) (int, error) {
-	c, err := t.gatewayClient()
+	c, err := t.GatewayClient()
 	if err != nil {
 		return 0, err
 	}
@@ -109,9 +109,9 @@ func checkDiscovery(ctx context.Context, t *Target) Finding {
 	return pass(fmt.Sprintf("issuer %s, verified TLS through the gateway", d.Issuer))
 }
 
-// keycloakAdmin is a session with Keycloak's admin API, signed in as the
+// KeycloakAdmin is a session with Keycloak's admin API, signed in as the
 // bootstrap admin with the password the installer delivered to Keycloak.
-type keycloakAdmin struct {
+type KeycloakAdmin struct {
 	client *http.Client
 	token  string
 }
@@ -122,7 +122,7 @@ type keycloakAdmin struct {
 // does not serve them.
 const keycloakInternal = "https://keycloak:8443/auth"
 
-func (t *Target) keycloakAdmin(ctx context.Context) (*keycloakAdmin, error) {
+func (t *Target) KeycloakAdmin(ctx context.Context) (*KeycloakAdmin, error) {
 	svc, ok := t.Expect.Service("keycloak")
 	if !ok {
 		return nil, errors.New("the stack has no keycloak service")
@@ -161,7 +161,7 @@ func (t *Target) keycloakAdmin(ctx context.Context) (*keycloakAdmin, error) {
 	if status != http.StatusOK || tok.AccessToken == "" {
 		return nil, fmt.Errorf("admin token: the master realm answered %d for the bootstrap admin %q", status, user)
 	}
-	return &keycloakAdmin{client: client, token: tok.AccessToken}, nil
+	return &KeycloakAdmin{client: client, token: tok.AccessToken}, nil
 }
 
 func postForm(ctx context.Context, c *http.Client, u string, form url.Values, out any) (int, error) {
@@ -182,8 +182,8 @@ func postForm(ctx context.Context, c *http.Client, u string, form url.Values, ou
 	return resp.StatusCode, json.Unmarshal(body, out)
 }
 
-// call sends an admin API request and returns the status and Location.
-func (k *keycloakAdmin) call(ctx context.Context, method, path string, in, out any) (int, string, error) {
+// Call sends an admin API request and returns the status and Location.
+func (k *KeycloakAdmin) Call(ctx context.Context, method, path string, in, out any) (int, string, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -221,7 +221,7 @@ const adminHint = "the check signs in to Keycloak's admin API as the bootstrap a
 	"(run as root; after a reboot run `fineract-installer unseal`); see `fineract-installer logs keycloak`"
 
 func checkSessionIdle(ctx context.Context, t *Target) Finding {
-	k, err := t.keycloakAdmin(ctx)
+	k, err := t.KeycloakAdmin(ctx)
 	if err != nil {
 		return fail(err.Error(), adminHint)
 	}
@@ -229,7 +229,7 @@ func checkSessionIdle(ctx context.Context, t *Target) Finding {
 		Realm                 string `json:"realm"`
 		SSOSessionIdleTimeout *int   `json:"ssoSessionIdleTimeout"`
 	}
-	status, _, err := k.call(ctx, http.MethodGet, assets.IdentityRealm, nil, &realm)
+	status, _, err := k.Call(ctx, http.MethodGet, assets.IdentityRealm, nil, &realm)
 	if err != nil || status != http.StatusOK {
 		return fail(fmt.Sprintf("GET realm %s: status %d %v", assets.IdentityRealm, status, err), adminHint)
 	}
@@ -245,59 +245,42 @@ func checkSessionIdle(ctx context.Context, t *Target) Finding {
 }
 
 // checkFineractAcceptsTokens signs in through the web app's client as a
-// browser does and gives the token to Fineract. Keycloak's users are the
-// operator's, and the installer keeps no user password, so the check makes
-// a temporary Keycloak user named after Fineract's default administrator,
-// with a random password that exists only in this process, and deletes it
-// (with its sessions) at the end. When the realm already has that user,
-// the check leaves it alone and says so.
+// browser does and gives the token to Fineract. It signs in as the
+// administrator the installer made in the realm (Fineract's mifos), with
+// the password the installer delivered to itself. Before the installer
+// made that user (a stack started without the front-door step), it makes
+// a temporary one of that name, with a random password that exists only
+// in this process, and deletes it (with its sessions) at the end.
 func checkFineractAcceptsTokens(ctx context.Context, t *Target) Finding {
-	k, err := t.keycloakAdmin(ctx)
+	k, err := t.KeycloakAdmin(ctx)
 	if err != nil {
 		return fail(err.Error(), adminHint)
 	}
 	var existing []struct {
 		ID string `json:"id"`
 	}
-	status, _, err := k.call(ctx, http.MethodGet, assets.IdentityRealm+"/users?"+url.Values{"username": {fineractUser}, "exact": {"true"}}.Encode(), nil, &existing)
+	status, _, err := k.Call(ctx, http.MethodGet, assets.IdentityRealm+"/users?"+url.Values{"username": {fineractUser}, "exact": {"true"}}.Encode(), nil, &existing)
 	if err != nil || status != http.StatusOK {
 		return fail(fmt.Sprintf("look up user %s: status %d %v", fineractUser, status, err), adminHint)
 	}
+	var password, who string
 	if len(existing) > 0 {
-		return Finding{Status: Warn, Evidence: fmt.Sprintf("realm %s has its own user %q: the check does not sign in with another's account", assets.IdentityRealm, fineractUser),
-			Fix: "sign in to the web app with that account to confirm Fineract accepts it"}
+		if password, err = t.adminPassword(ctx); err != nil {
+			return fail(err.Error(), adminHint)
+		}
+		who = "the installer's administrator " + fineractUser
+	} else {
+		var remove func()
+		if password, remove, err = temporaryUser(ctx, k); err != nil {
+			return fail(err.Error(), adminHint)
+		}
+		defer remove()
+		who = "a temporary user " + fineractUser
 	}
-	password, err := temporaryPassword()
+	tok, err := t.WebAppSignIn(ctx, fineractUser, password)
 	if err != nil {
-		return fail(err.Error(), "")
-	}
-	user := map[string]any{
-		"username": fineractUser, "enabled": true, "emailVerified": true,
-		// Keycloak's user profile asks for these before it issues a code.
-		"firstName": "Installer", "lastName": "Check", "email": fineractUser + "@installer-check.invalid",
-		"credentials": []any{map[string]any{"type": "password", "value": password, "temporary": false}},
-	}
-	status, loc, err := k.call(ctx, http.MethodPost, assets.IdentityRealm+"/users", user, nil)
-	if err != nil || status != http.StatusCreated {
-		return fail(fmt.Sprintf("create the temporary user: status %d %v", status, err), adminHint)
-	}
-	id := loc[strings.LastIndex(loc, "/")+1:]
-	defer func() {
-		// Removed even when the check was cancelled.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		_, _, _ = k.call(dctx, http.MethodDelete, assets.IdentityRealm+"/users/"+url.PathEscape(id), nil, nil)
-	}()
-
-	hc, err := t.gatewayClient()
-	if err != nil {
-		return fail(err.Error(), "")
-	}
-	issuer := assets.IssuerURL(t.Answers)
-	tok, err := signin.Client{HTTP: hc, AuthorizeURL: issuer + "/protocol/openid-connect/auth", TokenURL: issuer + "/protocol/openid-connect/token",
-		ClientID: assets.WebAppClientID, RedirectURI: assets.SignInRedirectURI(t.Answers), Scope: "openid"}.SignIn(ctx, fineractUser, password)
-	if err != nil {
-		return fail("sign-in through the web-app client: "+err.Error(), "the realm's web-app client must allow the code flow with PKCE to "+assets.SignInRedirectURI(t.Answers)+"; see `fineract-installer logs keycloak`")
+		return fail("sign-in through the web-app client as "+who+": "+err.Error(), "the realm's web-app client must allow the code flow with PKCE to "+assets.SignInRedirectURI(t.Answers)+
+			"; if the password of "+fineractUser+" was changed in Keycloak, set it back to the one in Vault (`fineract-installer credentials`); see `fineract-installer logs keycloak`")
 	}
 	var details struct {
 		Username      string `json:"username"`
@@ -307,12 +290,43 @@ func checkFineractAcceptsTokens(ctx context.Context, t *Target) Finding {
 	if err != nil {
 		return fail("GET /userdetails: "+err.Error(), "see `fineract-installer logs fineract`")
 	}
+	issuer := assets.IssuerURL(t.Answers)
 	if status != http.StatusOK || !details.Authenticated || details.Username != fineractUser {
 		return fail(fmt.Sprintf("Fineract answered %d to /userdetails with the token (username %q)", status, details.Username),
 			"Fineract must run with FINERACT_SECURITY_OAUTH_ENABLED=true and FINERACT_SERVER_OAUTH_RESOURCE_URL="+issuer+
 				", reach Keycloak's keys, and have the user "+fineractUser+"; see `fineract-installer logs fineract`")
 	}
-	return pass(fmt.Sprintf("code flow with PKCE through the web-app client, then Fineract /userdetails: 200 for %s", details.Username))
+	return pass(fmt.Sprintf("code flow with PKCE through the web-app client as %s, then Fineract /userdetails: 200 for %s", who, details.Username))
+}
+
+// temporaryUser makes the realm user fineractUser with a random password
+// and returns a function that deletes it, even after ctx ended.
+func temporaryUser(ctx context.Context, k *KeycloakAdmin) (string, func(), error) {
+	password, err := temporaryPassword()
+	if err != nil {
+		return "", nil, err
+	}
+	status, loc, err := k.Call(ctx, http.MethodPost, assets.IdentityRealm+"/users", RealmUser(fineractUser, password, "Installer", "Check"), nil)
+	if err != nil || status != http.StatusCreated {
+		return "", nil, fmt.Errorf("create the temporary user: status %d %v", status, err)
+	}
+	id := loc[strings.LastIndex(loc, "/")+1:]
+	return password, func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		_, _, _ = k.Call(dctx, http.MethodDelete, assets.IdentityRealm+"/users/"+url.PathEscape(id), nil, nil)
+	}, nil
+}
+
+// RealmUser is the admin API's representation of a new user of the
+// realm with a permanent password. Keycloak's user profile asks for the
+// names and an email before it issues a code.
+func RealmUser(username, password, first, last string) map[string]any {
+	return map[string]any{
+		"username": username, "enabled": true, "emailVerified": true,
+		"firstName": first, "lastName": last, "email": username + "@" + strings.ToLower(first) + ".invalid",
+		"credentials": []any{map[string]any{"type": "password", "value": password, "temporary": false}},
+	}
 }
 
 // temporaryPassword meets the realm's password policy (length, upper and

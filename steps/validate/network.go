@@ -27,7 +27,7 @@ func NetworkChecks() []Check {
 	seg := []Control{ControlSegmentation}
 	return []Check{
 		{ID: "network-published-ports", Area: AreaNetwork, Title: "Only the gateway publishes ports", Controls: seg, Run: checkPublishedPorts},
-		{ID: "network-internal", Area: AreaNetwork, Title: "Data and monitoring networks are internal", Controls: seg, Run: checkInternalNetworks},
+		{ID: "network-internal", Area: AreaNetwork, Title: "App, data and monitoring networks are internal", Controls: seg, Run: checkInternalNetworks},
 		{ID: "network-membership", Area: AreaNetwork, Title: "Each service is on exactly its networks", Controls: seg, Run: checkMembership},
 		{ID: "network-dmz-isolation", Area: AreaNetwork, Title: "The DMZ cannot reach the data tier", Controls: seg, Run: checkDMZIsolation},
 	}
@@ -77,7 +77,7 @@ func checkPublishedPorts(ctx context.Context, t *Target) Finding {
 
 func checkInternalNetworks(ctx context.Context, t *Target) Finding {
 	var evidence, bad []string
-	for _, role := range []string{"data", "monitoring"} {
+	for _, role := range []string{"app", "data", "monitoring"} {
 		name, ok := t.Networks[role]
 		if !ok {
 			continue // monitoring exists only with the monitoring or logging group

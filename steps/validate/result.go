@@ -33,6 +33,7 @@ const (
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"
 	AreaIdentity   Area = "Identity" // sign-in through Keycloak
+	AreaFineract   Area = "Fineract" // Fineract's own sign-in
 )
 
 // Control is the security control a check supports, as named in the
@@ -49,6 +50,7 @@ const (
 	ControlLogging      Control = "Logging and audit"
 	ControlBackup       Control = "Backup and recovery"
 	ControlSession      Control = "Session management"
+	ControlCredentials  Control = "Default credentials"
 )
 
 // Result is one check's outcome with the evidence observed.

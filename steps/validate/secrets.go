@@ -34,7 +34,7 @@ func notSecretFile(rel string) bool {
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
 	const fix = "run as root; after a reboot run `fineract-installer unseal` first, which also delivers the secrets again"
-	values, readErr := delivered.Secrets(ctx, t.Expect.Services, t.SecretsDir)
+	values, readErr := delivered.Secrets(ctx, t.Expect.SecretHolders(), t.SecretsDir)
 	if len(values) == 0 {
 		return fail(fmt.Sprintf("cannot read the delivered secrets in %s: %v", t.SecretsDir, readErr), fix)
 	}

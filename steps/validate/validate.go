@@ -64,16 +64,24 @@ type Check struct {
 	// Group, when set, is the service group the check is about: it runs
 	// only on installations that have that group.
 	Group string
+	// Unless, when set, is a group whose installations do not run the
+	// check: another check proves the same there.
+	Unless string
 }
 
 // Applies says whether a check belongs to the installation's checklist:
 // group-specific checks only where that group's services were rendered.
 func (t *Target) Applies(c Check) bool {
-	if c.Group == "" {
-		return true
+	if c.Unless != "" && t.has(c.Unless) {
+		return false
 	}
+	return c.Group == "" || t.has(c.Group)
+}
+
+// has says whether a group's services were rendered.
+func (t *Target) has(group string) bool {
 	for _, s := range t.Expect.Services {
-		if s.Group == c.Group {
+		if s.Group == group {
 			return true
 		}
 	}

@@ -22,12 +22,19 @@ const (
 	Alphanumeric Charset = "alphanumeric" // A-Z a-z 0-9
 	Hex          Charset = "hex"          // 0-9 a-f
 	URLSafe      Charset = "urlsafe"      // A-Z a-z 0-9 - _
+	// Password is A-Z a-z 0-9 - _ . with at least one of each class
+	// (upper, lower, digit, one of "-_."), so it passes people-facing
+	// password rules: Fineract's "secure" policy, the realm's Keycloak
+	// policy (specialChars(1)). None of it needs quoting in JSON, URLs or
+	// an HTTP Basic credential.
+	Password Charset = "password"
 )
 
 var alphabets = map[Charset]string{
 	Alphanumeric: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
 	Hex:          "0123456789abcdef",
 	URLSafe:      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+	Password:     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.",
 }
 
 // MinSecretLength is the shortest secret the installer generates: 16
@@ -42,20 +49,21 @@ type KeySpec struct {
 }
 
 // SecretSpec is one KV v2 secret: Path is the full logical path under
-// banking/, e.g. "banking/databases/fineract" or "banking/services/keycloak".
+// banking/, e.g. "banking/databases/fineract", "banking/services/keycloak"
+// or "banking/tenants/default" (a Fineract tenant's users).
 type SecretSpec struct {
 	Path string
 	Keys []KeySpec
 }
 
 var (
-	secretPathRE = regexp.MustCompile(`^banking/(databases|services)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
+	secretPathRE = regexp.MustCompile(`^banking/(databases|services|tenants)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
 	keyNameRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
 
 func (s SecretSpec) validate() error {
 	if !secretPathRE.MatchString(s.Path) {
-		return fmt.Errorf("secret path %q must be banking/databases/NAME or banking/services/NAME (lower case, digits, - and _)", s.Path)
+		return fmt.Errorf("secret path %q must be banking/databases/NAME, banking/services/NAME or banking/tenants/NAME (lower case, digits, - and _)", s.Path)
 	}
 	if len(s.Keys) == 0 {
 		return fmt.Errorf("secret %s lists no keys", s.Path)
@@ -83,8 +91,36 @@ func (s SecretSpec) validate() error {
 func kvPath(p string) string { return strings.TrimPrefix(p, KVMount+"/") }
 
 // generate returns a uniformly random string from cs using crypto/rand.
+// For Password it draws again until every character class is present:
+// uniform over the strings that pass; at 32 characters about one draw in
+// four is repeated, mostly for want of "-_.".
 func generate(length int, cs Charset) (string, error) {
-	alphabet := alphabets[cs]
+	for {
+		s, err := draw(length, alphabets[cs])
+		if err != nil || cs != Password || hasEveryClass(s) {
+			return s, err
+		}
+	}
+}
+
+func hasEveryClass(s string) bool {
+	var upper, lower, digit, special bool
+	for _, c := range s {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= '0' && c <= '9':
+			digit = true
+		default:
+			special = true
+		}
+	}
+	return upper && lower && digit && special
+}
+
+func draw(length int, alphabet string) (string, error) {
 	max := big.NewInt(int64(len(alphabet)))
 	var b strings.Builder
 	b.Grow(length)

@@ -218,6 +218,26 @@ func TestGenerate(t *testing.T) {
 	}
 }
 
+// At 16 characters about half the draws from the password alphabet lack
+// one of "-_." or another class; 2000 draws would show such a value many
+// times over if the charset did not draw again.
+func TestGeneratedPasswordsHaveEveryClass(t *testing.T) {
+	for range 2000 {
+		s, err := generate(MinSecretLength, Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hasEveryClass(s) {
+			t.Fatalf("%q lacks an upper-case letter, a lower-case letter or a digit", s)
+		}
+	}
+	for _, s := range []string{"abcdefgh1234567.", "ABCDEFGH1234567-", "abcdefghABCDEFG_", "abcdefghABCD1234"} {
+		if hasEveryClass(s) {
+			t.Errorf("hasEveryClass(%q) = true", s)
+		}
+	}
+}
+
 func TestSpecValidation(t *testing.T) {
 	ok := SecretSpec{Path: "banking/services/mifos", Keys: []KeySpec{{Name: "api-key", Length: 32, Charset: Hex}}}
 	if err := ok.validate(); err != nil {

@@ -138,7 +138,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	defer unlock()
 	var checklist []validate.Result
-	r := &steps.Runner{Plan: install.Plan(env, custody, func(rs []validate.Result) { checklist = rs }), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
+	r := &steps.Runner{Plan: install.Plan(env, custody, handoutFor(a, env), func(rs []validate.Result) { checklist = rs }), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
 	if err := r.Run(ctx); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w", context.Canceled)

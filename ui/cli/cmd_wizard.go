@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/network"
@@ -12,6 +13,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
@@ -85,7 +87,12 @@ func runWizard(ctx context.Context, a *app) error {
 		}
 	}
 	var checklist []validate.Result
-	plan := install.Plan(env, custody, func(rs []validate.Result) { checklist = rs })
+	handout := func(ctx context.Context, creds []frontdoor.Credential) error {
+		var b strings.Builder
+		writeCredentials(&b, creds)
+		return cer.ShowCredentials(ctx, strings.TrimLeft(b.String(), "\n"))
+	}
+	plan := install.Plan(env, custody, handout, func(rs []validate.Result) { checklist = rs })
 	out, err := tui.RunDeploy(ctx, tui.DeployOptions{
 		Terminal: term,
 		Title:    fmt.Sprintf("Installing %s (%s profile) into %s", a.project, ans.Profile, ans.InstallDir),

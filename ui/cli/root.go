@@ -127,6 +127,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newBackupCmd(a),
 		newRestoreCmd(a),
 		newDiagnoseCmd(a),
+		newCredentialsCmd(a),
 	)
 	return root
 }

@@ -46,11 +46,13 @@ func NewCeremony() *Ceremony {
 // ceremonyRequest is one question from the pipeline; reply is buffered so
 // the program never blocks answering it.
 type ceremonyRequest struct {
-	ask       bool
-	shares    []string
-	threshold int
-	index     int
-	reply     chan ceremonyReply
+	ask bool
+	// credentials, when set, are passwords to show once instead of shares.
+	credentials string
+	shares      []string
+	threshold   int
+	index       int
+	reply       chan ceremonyReply
 }
 
 type ceremonyReply struct {
@@ -65,6 +67,14 @@ func (c *Ceremony) Show(ctx context.Context, shares []string, threshold int) err
 		return errors.New("no key shares to show")
 	}
 	_, err := c.call(ctx, ceremonyRequest{shares: append([]string(nil), shares...), threshold: threshold})
+	return err
+}
+
+// ShowCredentials displays passwords the installer set, once, and returns
+// nil when the operator has confirmed recording them. text is what to
+// show, already laid out.
+func (c *Ceremony) ShowCredentials(ctx context.Context, text string) error {
+	_, err := c.call(ctx, ceremonyRequest{credentials: text})
 	return err
 }
 
@@ -114,13 +124,14 @@ const (
 
 // ceremonyModel is the key ceremony screen.
 type ceremonyModel struct {
-	phase     ceremonyPhase
-	shares    []string
-	threshold int
-	index     int // share asked for, 0-based
-	asked     int // how many times that share was asked for
-	input     textinput.Model
-	pending   *ceremonyRequest
+	phase       ceremonyPhase
+	credentials string
+	shares      []string
+	threshold   int
+	index       int // share asked for, 0-based
+	asked       int // how many times that share was asked for
+	input       textinput.Model
+	pending     *ceremonyRequest
 }
 
 func newCeremonyModel() ceremonyModel {
@@ -146,7 +157,7 @@ func (c *ceremonyModel) setWidth(width int) {
 func (c ceremonyModel) open(req ceremonyRequest) (ceremonyModel, tea.Cmd) {
 	c.pending = &req
 	if !req.ask {
-		c.phase, c.shares, c.threshold = ceremonyShow, req.shares, req.threshold
+		c.phase, c.shares, c.threshold, c.credentials = ceremonyShow, req.shares, req.threshold, req.credentials
 		c.index, c.asked = -1, 0
 		return c, nil
 	}
@@ -171,7 +182,7 @@ func (c ceremonyModel) answer(r ceremonyReply) ceremonyModel {
 
 // abandon answers a pending request with ErrCeremonyAborted.
 func (c ceremonyModel) abandon() ceremonyModel {
-	c.shares = nil
+	c.shares, c.credentials = nil, ""
 	return c.answer(ceremonyReply{err: ErrCeremonyAborted})
 }
 
@@ -186,7 +197,7 @@ func (c ceremonyModel) update(msg tea.Msg, k KeyMap) (m ceremonyModel, done bool
 	case ceremonyConfirm:
 		switch {
 		case isKey && key.Matches(km, k.Yes):
-			c.shares = nil // shown once: forget them
+			c.shares, c.credentials = nil, "" // shown once: forget them
 			return c.answer(ceremonyReply{}), true, nil
 		case isKey && key.Matches(km, k.No):
 			c.phase = ceremonyShow
@@ -210,6 +221,17 @@ func (c ceremonyModel) update(msg tea.Msg, k KeyMap) (m ceremonyModel, done bool
 func (c ceremonyModel) view(st Styles, width int) string {
 	var b strings.Builder
 	w := textWidth(width)
+	switch {
+	case c.credentials != "" && c.phase != ceremonyAsk:
+		box := st.Alert.Width(w + st.Alert.GetHorizontalBorderSize())
+		b.WriteString(box.Render(wrapText("Fineract's built-in users no longer accept the well-known default password. "+
+			"These passwords are shown ONCE: record them now.", w-4, "")) + "\n")
+		b.WriteString(st.Share.Render(c.credentials) + "\n")
+		if c.phase == ceremonyConfirm {
+			b.WriteString("\n" + st.Warn.Render(wrapText("Have you recorded them? They will not be shown again.", w, "")))
+		}
+		return b.String()
+	}
 	switch c.phase {
 	case ceremonyShow, ceremonyConfirm:
 		n := len(c.shares)

@@ -271,6 +271,42 @@ func TestCeremonyWithVaultShowAndConfirm(t *testing.T) {
 	}
 }
 
+// TestCredentialsAreShownOnceAndForgotten hands a password out through
+// the ceremony screen, as the install's front-door step does: shown, one
+// confirmation, then gone from the screen and the model.
+func TestCredentialsAreShownOnceAndForgotten(t *testing.T) {
+	cer := NewCeremony()
+	const password = "Shown-0nce.9xQ"
+	shown := make(chan error, 1)
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		emit(steps.Event{Kind: steps.KindStarted, Step: "fineract-admin", Title: "Replace Fineract's default login", Time: fixedNow})
+		err := cer.ShowCredentials(ctx, "Fineract administrator\n  user:     mifos\n  password: "+password)
+		shown <- err
+		return err
+	}
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 120, 40)
+	p.waitFor(t, password)
+	p.send(keyMsg("enter"))
+	p.waitFor(t, "Have you recorded them?")
+	p.send(keyMsg("y"))
+	select {
+	case err := <-shown:
+		if err != nil {
+			t.Fatalf("ShowCredentials: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ShowCredentials did not return after the confirmation")
+	}
+	out := p.waitFor(t, "✓ Installed")
+	if strings.Contains(out, password) {
+		t.Error("the password is still on screen after it was confirmed")
+	}
+	p.send(keyMsg("q"))
+	if final := finalModel[deployModel](t, p); final.cer.credentials != "" {
+		t.Error("the model still holds the password")
+	}
+}
+
 func TestCeremonyIsAbandonedWhenTheOperatorStops(t *testing.T) {
 	cer := NewCeremony()
 	showErr := make(chan error, 1)

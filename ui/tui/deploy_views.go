@@ -247,7 +247,7 @@ func (m deployModel) failureText(w int) string {
 // areaOrder is the order of the checklist's areas on the final screen.
 var areaOrder = []validate.Area{
 	validate.AreaTLS, validate.AreaHTTP, validate.AreaContainers, validate.AreaNetwork,
-	validate.AreaVault, validate.AreaPostgres, validate.AreaMessaging, validate.AreaMonitoring, validate.AreaLogging, validate.AreaSecrets, validate.AreaBackups, validate.AreaHost,
+	validate.AreaVault, validate.AreaPostgres, validate.AreaFineract, validate.AreaIdentity, validate.AreaMessaging, validate.AreaMonitoring, validate.AreaLogging, validate.AreaSecrets, validate.AreaBackups, validate.AreaHost,
 }
 
 // finalText is the final screen: where to log in, how to run the stack,

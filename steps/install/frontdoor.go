@@ -1,0 +1,287 @@
+package install
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/delivered"
+	"github.com/fineract-installer/fineract-installer/steps/fineractapi"
+	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
+)
+
+// FrontDoorStep replaces the default password of Fineract's built-in
+// users in the default tenant with the ones Vault holds, makes the
+// administrator the realm's user too when the identity group signs people
+// in, and hands the administrator's password (and Keycloak's bootstrap
+// admin's) to the operator once.
+type FrontDoorStep struct {
+	Env     *Env
+	Handout frontdoor.Handout
+}
+
+// ID implements steps.Step.
+func (s FrontDoorStep) ID() string { return "fineract-admin" }
+
+// Title implements steps.Step.
+func (s FrontDoorStep) Title() string { return "Replace Fineract's default login" }
+
+// FrontDoorRecord is what the installer did at each tenant's front door.
+type FrontDoorRecord struct {
+	Tenants map[string]TenantDoor `json:"tenants"`
+}
+
+// TenantDoor records one tenant's: when the built-in users' passwords were
+// set (needed only where nothing else can tell, with the identity group)
+// and when the administrator's password was handed out.
+type TenantDoor struct {
+	SetAt       time.Time `json:"set_at,omitzero"`
+	HandedOutAt time.Time `json:"handed_out_at,omitzero"`
+}
+
+// FrontDoorFile is the record's path.
+func (env *Env) FrontDoorFile() string { return filepath.Join(env.Dir, "frontdoor.json") }
+
+// LoadFrontDoor reads the record; a missing one is empty.
+func (env *Env) LoadFrontDoor() (FrontDoorRecord, error) {
+	rec := FrontDoorRecord{Tenants: map[string]TenantDoor{}}
+	data, err := os.ReadFile(env.FrontDoorFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return rec, nil
+	}
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return rec, fmt.Errorf("%s: %w", env.FrontDoorFile(), err)
+	}
+	if rec.Tenants == nil {
+		rec.Tenants = map[string]TenantDoor{}
+	}
+	return rec, nil
+}
+
+// SaveFrontDoor writes the record.
+func (env *Env) SaveFrontDoor(rec FrontDoorRecord) error {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return steps.WriteFileAtomic(env.FrontDoorFile(), append(data, '\n'), 0o600)
+}
+
+// tenantPasswords reads the built-in users' passwords Vault holds for the
+// default tenant from the installer's own delivery.
+func (env *Env) tenantPasswords(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for _, u := range assets.FineractBuiltinUsers {
+		p, err := delivered.Value(ctx, env.Bundle.Installer, env.SecretsDir, assets.TenantVaultPath(assets.DefaultTenant), u)
+		if err != nil {
+			return nil, fmt.Errorf("read %s's password: %w", u, err)
+		}
+		out[u] = p
+	}
+	return out, nil
+}
+
+func (env *Env) identity() bool {
+	for _, g := range env.Answers.Groups {
+		if g == answers.GroupIdentity {
+			return true
+		}
+	}
+	return false
+}
+
+// fineractAPI is the default tenant's API through the gateway.
+func fineractAPI(t *validate.Target) (fineractapi.Client, error) {
+	hc, err := t.GatewayClient()
+	if err != nil {
+		return fineractapi.Client{}, err
+	}
+	return fineractapi.Client{HTTP: hc, BaseURL: assets.PublicURL(t.Answers) + "/fineract-provider/api/v1", Tenant: assets.DefaultTenant}, nil
+}
+
+// Check is true when the passwords were handed out and the default login
+// is closed: with basic authentication, proven by Fineract itself.
+func (s FrontDoorStep) Check(ctx context.Context) (bool, error) {
+	rec, err := s.Env.LoadFrontDoor()
+	if err != nil {
+		return false, nil
+	}
+	door := rec.Tenants[assets.DefaultTenant]
+	if door.HandedOutAt.IsZero() || door.SetAt.IsZero() {
+		return false, nil
+	}
+	pw, err := s.Env.tenantPasswords(ctx)
+	if err != nil {
+		return false, nil
+	}
+	t, err := s.Env.ValidationTarget()
+	if err != nil {
+		return false, nil
+	}
+	if s.Env.identity() {
+		_, err := signInAdmin(ctx, t, pw[assets.FineractAdminUser])
+		return err == nil, nil
+	}
+	api, err := fineractAPI(t)
+	if err != nil {
+		return false, nil
+	}
+	return frontdoor.Verify(ctx, api, pw[assets.FineractAdminUser]) == nil, nil
+}
+
+// Run implements steps.Step.
+func (s FrontDoorStep) Run(ctx context.Context, emit steps.Emitter) error {
+	pw, err := s.Env.tenantPasswords(ctx)
+	if err != nil {
+		return steps.Fail(err, "the vault step delivers them; run the installer as root, and after a reboot `fineract-installer unseal`")
+	}
+	t, err := s.Env.ValidationTarget()
+	if err != nil {
+		return err
+	}
+	api, err := fineractAPI(t)
+	if err != nil {
+		return err
+	}
+	rec, err := s.Env.LoadFrontDoor()
+	if err != nil {
+		return err
+	}
+	door := rec.Tenants[assets.DefaultTenant]
+	var out frontdoor.Outcome
+	if s.Env.identity() {
+		if err := ensureRealmAdmin(ctx, t, pw[assets.FineractAdminUser], emit); err != nil {
+			return err
+		}
+		tok, err := signInAdmin(ctx, t, pw[assets.FineractAdminUser])
+		if err != nil {
+			return &steps.Failure{Cause: "sign in as the realm's " + assets.FineractAdminUser + ": " + err.Error(), Err: err, Hint: "see `fineract-installer logs keycloak fineract`"}
+		}
+		if door.SetAt.IsZero() {
+			if out, err = frontdoor.SetAll(ctx, api, tok, pw); err != nil {
+				return steps.Fail(err, "see `fineract-installer logs fineract`")
+			}
+		}
+	} else {
+		out, err = frontdoor.Secure(ctx, api, pw)
+		if errors.Is(err, frontdoor.ErrAdminUnknown) {
+			return &steps.Failure{Cause: err.Error(), Err: err, Hint: "someone changed " + assets.FineractAdminUser + "'s password by hand: set it back to the one in Vault (`fineract-installer credentials` shows it), then run the installer again; nothing was changed"}
+		}
+		if err != nil {
+			return steps.Fail(err, "see `fineract-installer logs gateway fineract`")
+		}
+	}
+	if len(out.Changed) > 0 {
+		emit.Info("fineract", "replaced the default password of "+strings.Join(out.Changed, ", ")+" in tenant "+assets.DefaultTenant)
+	}
+	if len(out.Missing) > 0 {
+		emit.Warn("tenant " + assets.DefaultTenant + " has no user " + strings.Join(out.Missing, ", ") + ": nothing to replace there")
+	}
+	if door.SetAt.IsZero() {
+		door.SetAt = time.Now().UTC()
+		rec.Tenants[assets.DefaultTenant] = door
+		if err := s.Env.SaveFrontDoor(rec); err != nil {
+			return err
+		}
+	}
+	if !door.HandedOutAt.IsZero() {
+		return nil
+	}
+	creds, err := s.Env.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	if s.Handout == nil {
+		return errors.New("no way to hand out the administrator's password was given")
+	}
+	if err := s.Handout(ctx, creds); err != nil {
+		return steps.Fail(fmt.Errorf("hand out the administrator's password: %w", err), "run the installer again to be shown it again; it is kept in Vault")
+	}
+	door.HandedOutAt = time.Now().UTC()
+	rec.Tenants[assets.DefaultTenant] = door
+	return s.Env.SaveFrontDoor(rec)
+}
+
+// AgainHint says how to see the passwords again.
+const AgainHint = "`fineract-installer credentials` shows them again (as root); they are kept in Vault"
+
+// Credentials are what the operator is handed: Fineract's administrator,
+// and Keycloak's bootstrap admin with the identity group, read from what
+// Vault delivered.
+func (env *Env) Credentials(ctx context.Context) ([]frontdoor.Credential, error) {
+	pw, err := env.tenantPasswords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	web := assets.PublicURL(env.Answers) + "/"
+	what := "Fineract administrator: sign in to the web app"
+	if env.identity() {
+		what = "Fineract administrator: sign in to the web app through Keycloak"
+	}
+	creds := []frontdoor.Credential{{What: what, URL: web, Tenant: assets.DefaultTenant, User: assets.FineractAdminUser,
+		Password: pw[assets.FineractAdminUser], Again: AgainHint}}
+	if env.identity() {
+		svc, ok := env.Bundle.Service("keycloak")
+		if !ok {
+			return nil, errors.New("the stack has no keycloak service")
+		}
+		p, err := delivered.Value(ctx, svc, env.SecretsDir, assets.KeycloakAdminVaultPath, assets.KeycloakAdminVaultKey)
+		if err != nil {
+			return nil, fmt.Errorf("read Keycloak's bootstrap admin password: %w", err)
+		}
+		creds = append(creds, frontdoor.Credential{What: "Keycloak bootstrap admin (master realm; not served by the gateway)", URL: "https://keycloak:8443/auth/admin/",
+			User: assets.KeycloakAdminUser, Password: p, Again: AgainHint})
+	}
+	return creds, nil
+}
+
+// ensureRealmAdmin makes the realm's user for Fineract's administrator
+// with Vault's password, or proves the one there signs in with it.
+func ensureRealmAdmin(ctx context.Context, t *validate.Target, password string, emit steps.Emitter) error {
+	k, err := t.KeycloakAdmin(ctx)
+	if err != nil {
+		return steps.Fail(err, "see `fineract-installer logs keycloak`")
+	}
+	var existing []struct {
+		ID string `json:"id"`
+	}
+	user := assets.FineractAdminUser
+	status, _, err := k.Call(ctx, http.MethodGet, assets.IdentityRealm+"/users?"+url.Values{"username": {user}, "exact": {"true"}}.Encode(), nil, &existing)
+	if err != nil || status != http.StatusOK {
+		return fmt.Errorf("look up the realm's user %s: status %d %v", user, status, err)
+	}
+	if len(existing) > 0 {
+		if _, err := signInAdmin(ctx, t, password); err != nil {
+			return &steps.Failure{Cause: "the realm's user " + user + " does not sign in with the password in Vault: " + err.Error(), Err: err,
+				Hint: "someone changed it in Keycloak: set it back to the one in Vault (`fineract-installer credentials`), or delete the user so the installer makes it again"}
+		}
+		return nil
+	}
+	status, _, err = k.Call(ctx, http.MethodPost, assets.IdentityRealm+"/users", validate.RealmUser(user, password, "App", "Administrator"), nil)
+	if err != nil || status != http.StatusCreated {
+		return fmt.Errorf("create the realm's user %s: status %d %v", user, status, err)
+	}
+	emit.Info("keycloak", "made the realm's user "+user+", Fineract's administrator")
+	return nil
+}
+
+// signInAdmin signs the administrator in through the web app's client.
+func signInAdmin(ctx context.Context, t *validate.Target, password string) (string, error) {
+	tok, err := t.WebAppSignIn(ctx, assets.FineractAdminUser, password)
+	return tok.AccessToken, err
+}
