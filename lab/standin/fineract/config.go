@@ -53,6 +53,9 @@ type tenantSettings struct {
 	Username    string
 	Password    string
 	ConnParams  string
+	// MasterPassword encrypts the tenant store's schema_password values:
+	// fineract.tenant.master-password ← FINERACT_DEFAULT_TENANTDB_MASTER_PASSWORD (fineract).
+	MasterPassword string
 }
 
 func loadConfig(p *props) (config, error) {
@@ -111,6 +114,8 @@ func loadConfig(p *props) (config, error) {
 		Username:    p.fineract("fineract.tenant.username", "FINERACT_DEFAULT_TENANTDB_UID", "root"),
 		Password:    p.fineract("fineract.tenant.password", "FINERACT_DEFAULT_TENANTDB_PWD", "mysql"),
 		ConnParams:  p.fineract("fineract.tenant.parameters", "FINERACT_DEFAULT_TENANTDB_CONN_PARAMS", ""),
+
+		MasterPassword: p.fineract("fineract.tenant.master-password", "FINERACT_DEFAULT_TENANTDB_MASTER_PASSWORD", "fineract"),
 	}
 	c.Tenant.DBName = c.Tenant.Name
 
@@ -160,17 +165,26 @@ func (c config) exposed(endpoint string) bool {
 	return false
 }
 
-// tenantJDBCURL builds the default tenant's JDBC URL the way Fineract does
-// (FineractPlatformTenantConnection.toJdbcUrl): the tenant store's protocol,
-// then host:port/name and the connection parameters after "?".
-func (c config) tenantJDBCURL() string {
-	proto := "jdbc:postgresql"
+// storeProtocol is the tenant store's JDBC protocol, which Fineract uses
+// for every tenant (FineractPlatformTenantConnection.toProtocol).
+func (c config) storeProtocol() string {
 	if i := strings.Index(c.Store.JDBCURL, "://"); i > 0 {
-		proto = c.Store.JDBCURL[:i]
+		return c.Store.JDBCURL[:i]
 	}
-	u := fmt.Sprintf("%s://%s:%d/%s", proto, c.Tenant.Host, c.Tenant.Port, c.Tenant.DBName)
-	if c.Tenant.ConnParams != "" {
-		u += "?" + c.Tenant.ConnParams
+	return "jdbc:postgresql"
+}
+
+// tenantJDBCURL is the default tenant's JDBC URL from its settings.
+func (c config) tenantJDBCURL() string {
+	return jdbcURL(c.storeProtocol(), c.Tenant.Host, strconv.Itoa(c.Tenant.Port), c.Tenant.DBName, c.Tenant.ConnParams)
+}
+
+// jdbcURL is FineractPlatformTenantConnection.toJdbcUrl: protocol, then
+// host:port/db and the connection parameters after "?".
+func jdbcURL(protocol, host, port, db, params string) string {
+	u := fmt.Sprintf("%s://%s:%s/%s", protocol, host, port, db)
+	if params != "" {
+		u += "?" + params
 	}
 	return u
 }

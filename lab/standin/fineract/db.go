@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,48 +13,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// database holds the two connection pools Fineract keeps: the tenant store
-// (fineract_tenants, the Hikari pool) and the default tenant's database.
+// database holds the pools Fineract keeps: the tenant store
+// (fineract_tenants, the Hikari pool), the default tenant's database as its
+// settings name it (for the health check, as before), and one pool per
+// tenant connection of the store, made on first use.
 type database struct {
-	cfg    config
-	log    *logger
-	store  *pgxpool.Pool
-	tenant *pgxpool.Pool
+	cfg     config
+	log     *logger
+	store   *pgxpool.Pool
+	tenant  *pgxpool.Pool
+	tenants *tenantPools
 
-	ready atomic.Bool // the schema is in place
+	ready atomic.Bool // the store and every tenant in it are migrated
 
 	mu      sync.Mutex
 	lastErr string
 }
-
-// The stand-in's tables. The tenant store uses the names and key columns of
-// Fineract's own (tenants, tenant_server_connections) so tools that look
-// there find the default tenant; lab_rows is the stand-in's only business
-// table, for end-to-end tests to write and read.
-const storeSchema = `
-CREATE TABLE IF NOT EXISTS tenant_server_connections (
-	id bigserial PRIMARY KEY,
-	schema_server text NOT NULL,
-	schema_server_port integer NOT NULL,
-	schema_name text NOT NULL,
-	schema_username text NOT NULL,
-	schema_connection_parameters text NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS tenants (
-	id bigserial PRIMARY KEY,
-	identifier text NOT NULL UNIQUE,
-	name text NOT NULL,
-	timezone_id text NOT NULL,
-	oltp_id bigint NOT NULL REFERENCES tenant_server_connections (id),
-	created_date timestamptz NOT NULL DEFAULT now()
-);`
-
-const tenantSchema = `
-CREATE TABLE IF NOT EXISTS lab_rows (
-	id bigserial PRIMARY KEY,
-	note text NOT NULL,
-	created_at timestamptz NOT NULL DEFAULT now()
-);`
 
 func openDatabase(cfg config, log *logger) (*database, error) {
 	storeTarget, err := parseJDBC(cfg.Store.JDBCURL)
@@ -85,14 +60,14 @@ func openDatabase(cfg config, log *logger) (*database, error) {
 	// health DOWN until it answers.
 	store, err := pgxpool.NewWithConfig(context.Background(), storeCfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tenant store pool: %w", err)
 	}
 	tenant, err := pgxpool.NewWithConfig(context.Background(), tenantCfg)
 	if err != nil {
 		store.Close()
-		return nil, err
+		return nil, fmt.Errorf("default tenant pool: %w", err)
 	}
-	return &database{cfg: cfg, log: log, store: store, tenant: tenant}, nil
+	return &database{cfg: cfg, log: log, store: store, tenant: tenant, tenants: newTenantPools(cfg, log)}, nil
 }
 
 func orDefault(v, def string) string {
@@ -105,18 +80,20 @@ func orDefault(v, def string) string {
 func (d *database) Close() {
 	d.store.Close()
 	d.tenant.Close()
+	d.tenants.Close()
 }
 
-// migrate creates the schema and registers the default tenant, retrying
-// until it succeeds or ctx ends (Fineract runs Liquibase at start).
+// migrate brings the tenant store and every tenant it lists up to date,
+// retrying until it succeeds or ctx ends. Fineract does this once, at
+// start (tenant.go).
 func (d *database) migrate(ctx context.Context) {
 	delay := time.Second
 	for {
-		err := d.migrateOnce(ctx)
+		n, err := d.migrateOnce(ctx)
 		if err == nil {
 			d.ready.Store(true)
 			d.setErr("")
-			d.log.Info("schema ready: tenant store and default tenant database migrated")
+			d.log.Info(fmt.Sprintf("schema ready: tenant store and %d tenant database(s) migrated", n))
 			return
 		}
 		d.setErr(err.Error())
@@ -132,39 +109,29 @@ func (d *database) migrate(ctx context.Context) {
 	}
 }
 
-func (d *database) migrateOnce(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+// migrateOnce is TenantDatabaseUpgradeService.afterPropertiesSet:
+// upgradeTenantStore, then upgradeIndividualTenants over findAllTenants.
+func (d *database) migrateOnce(ctx context.Context) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := d.store.Exec(ctx, storeSchema); err != nil {
-		return fmt.Errorf("tenant store: %w", err)
+	if err := migrateStore(ctx, d.store, d.cfg.Tenant); err != nil {
+		return 0, fmt.Errorf("tenant store: %w", err)
 	}
-	t := d.cfg.Tenant
-	err := pgx.BeginFunc(ctx, d.store, func(tx pgx.Tx) error {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE identifier = $1)`, t.Identifier).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			return nil
-		}
-		var connID int64
-		if err := tx.QueryRow(ctx, `INSERT INTO tenant_server_connections
-			(schema_server, schema_server_port, schema_name, schema_username, schema_connection_parameters)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			t.Host, t.Port, t.DBName, t.Username, t.ConnParams).Scan(&connID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO tenants (identifier, name, timezone_id, oltp_id) VALUES ($1, $2, $3, $4)`,
-			t.Identifier, t.Description, t.Timezone, connID)
-		return err
-	})
+	all, err := allTenants(ctx, d.store)
 	if err != nil {
-		return fmt.Errorf("tenant store: %w", err)
+		return 0, fmt.Errorf("tenant store: %w", err)
 	}
-	if _, err := d.tenant.Exec(ctx, tenantSchema); err != nil {
-		return fmt.Errorf("default tenant database: %w", err)
+	for _, t := range all {
+		d.log.Info("Upgrade for tenant " + t.Identifier + " has started")
+		pool, err := d.tenants.pool(ctx, t)
+		if err != nil {
+			return 0, fmt.Errorf("tenant %s: %w", t.Identifier, err)
+		}
+		if err := migrateTenant(ctx, pool); err != nil {
+			return 0, fmt.Errorf("tenant %s database %s: %w", t.Identifier, t.Conn.SchemaName, err)
+		}
 	}
-	return nil
+	return len(all), nil
 }
 
 func (d *database) setErr(s string) {
@@ -173,8 +140,8 @@ func (d *database) setErr(s string) {
 	d.lastErr = s
 }
 
-// health runs the test query on both pools. It is UP only when the schema
-// is in place and both databases answer.
+// health runs the test query on the tenant store and the default tenant.
+// It is UP only when the schema is in place and both databases answer.
 func (d *database) health(ctx context.Context) error {
 	if !d.ready.Load() {
 		d.mu.Lock()
@@ -203,14 +170,14 @@ type row struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-func (d *database) insertRow(ctx context.Context, note string) (int64, error) {
+func insertRow(ctx context.Context, db *pgxpool.Pool, note string) (int64, error) {
 	var id int64
-	err := d.tenant.QueryRow(ctx, `INSERT INTO lab_rows (note) VALUES ($1) RETURNING id`, note).Scan(&id)
+	err := db.QueryRow(ctx, `INSERT INTO lab_rows (note) VALUES ($1) RETURNING id`, note).Scan(&id)
 	return id, err
 }
 
-func (d *database) listRows(ctx context.Context) ([]row, error) {
-	rows, err := d.tenant.Query(ctx, `SELECT id, note, created_at FROM lab_rows ORDER BY id`)
+func listRows(ctx context.Context, db *pgxpool.Pool) ([]row, error) {
+	rows, err := db.Query(ctx, `SELECT id, note, created_at FROM lab_rows ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +192,56 @@ func (d *database) listRows(ctx context.Context) ([]row, error) {
 	return out, err
 }
 
-func (d *database) getRow(ctx context.Context, id int64) (row, error) {
+func getRow(ctx context.Context, db *pgxpool.Pool, id int64) (row, error) {
 	var x row
-	err := d.tenant.QueryRow(ctx, `SELECT id, note, created_at FROM lab_rows WHERE id = $1`, id).Scan(&x.ID, &x.Note, &x.CreatedAt)
+	err := db.QueryRow(ctx, `SELECT id, note, created_at FROM lab_rows WHERE id = $1`, id).Scan(&x.ID, &x.Note, &x.CreatedAt)
 	return x, err
 }
+
+// changeSetApplied records and tests the stand-in's change sets in a
+// databasechangelog table (Liquibase's name; only the columns the stand-in
+// needs), so a change set runs once per database, as Liquibase runs it.
+func changeSetApplied(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS databasechangelog (
+		id varchar(255) NOT NULL,
+		author varchar(255) NOT NULL,
+		filename varchar(255) NOT NULL,
+		dateexecuted timestamp NOT NULL DEFAULT now(),
+		PRIMARY KEY (id, author, filename))`); err != nil {
+		return false, fmt.Errorf("create databasechangelog: %w", err)
+	}
+	// One migrator at a time per database (two stand-ins on one store).
+	if _, err := tx.Exec(ctx, `LOCK TABLE databasechangelog IN EXCLUSIVE MODE`); err != nil {
+		return false, fmt.Errorf("lock databasechangelog: %w", err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM databasechangelog WHERE id = $1 AND author = 'fineract-standin'`, id).Scan(&n); err != nil {
+		return false, fmt.Errorf("read databasechangelog: %w", err)
+	}
+	return n > 0, nil
+}
+
+func recordChangeSet(ctx context.Context, tx pgx.Tx, id, file string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO databasechangelog (id, author, filename) VALUES ($1, 'fineract-standin', $2)`, id, file)
+	if err != nil {
+		return fmt.Errorf("record change set %s: %w", id, err)
+	}
+	return nil
+}
+
+// runChangeSet runs apply in one transaction unless the change set is
+// already recorded.
+func runChangeSet(ctx context.Context, db *pgxpool.Pool, id, file string, apply func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		done, err := changeSetApplied(ctx, tx, id)
+		if err != nil || done {
+			return err
+		}
+		if err := apply(tx); err != nil {
+			return fmt.Errorf("change set %s: %w", id, err)
+		}
+		return recordChangeSet(ctx, tx, id, file)
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

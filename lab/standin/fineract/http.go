@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,14 +13,11 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Fineract's documented default user of a fresh installation.
-const (
-	defaultUser     = "mifos"
-	defaultPassword = "password"
-	tenantHeader    = "Fineract-Platform-TenantId"
-)
+// tenantHeader names the request's tenant.
+const tenantHeader = "Fineract-Platform-TenantId"
 
 type server struct {
 	cfg      config
@@ -125,7 +121,7 @@ func (s *server) prometheus(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-// apiError is Fineract's error body.
+// apiError is Fineract's error body without parameter errors.
 func apiError(w http.ResponseWriter, code int, user, developer string) {
 	writeJSON(w, code, map[string]any{
 		"developerMessage":   developer,
@@ -135,47 +131,76 @@ func apiError(w http.ResponseWriter, code int, user, developer string) {
 	})
 }
 
-// api serves the few Fineract API calls the stand-in has. Like Fineract it
-// first needs the tenant (header or tenantIdentifier parameter), then
-// authentication.
+// api serves the Fineract API calls the stand-in has. Like Fineract's
+// TenantAwareBasicAuthenticationFilter it first resolves the tenant in the
+// tenant store (tenant.go), then authenticates against that tenant's
+// m_appuser (users.go).
 func (s *server) api(w http.ResponseWriter, r *http.Request) {
-	tenant := r.Header.Get(tenantHeader)
-	if tenant == "" {
-		tenant = r.URL.Query().Get("tenantIdentifier")
+	identifier := r.Header.Get(tenantHeader)
+	if identifier == "" {
+		identifier = r.URL.Query().Get("tenantIdentifier")
 	}
-	if tenant == "" {
-		apiError(w, http.StatusBadRequest, "No tenant identifier found.",
-			"No tenant identifier found: Add request header of '"+tenantHeader+"' or add the parameter 'tenantIdentifier' to query string of request URL.")
-		return
-	}
-	if tenant != s.cfg.Tenant.Identifier {
-		apiError(w, http.StatusUnauthorized, "Invalid tenant identifier.", "The tenant identifier "+strconv.Quote(tenant)+" is not known.")
-		return
-	}
-	path := strings.TrimPrefix(r.URL.Path, s.cfg.ContextPath+"/api/v1")
-	if path == "/authentication" && r.Method == http.MethodPost {
-		s.authenticate(w, r)
-		return
-	}
-	user, ok := s.authorized(r)
-	if !ok {
-		if s.cfg.BasicAuth {
-			w.Header().Set("WWW-Authenticate", `Basic realm="Fineract Platform API"`)
-		}
-		apiError(w, http.StatusUnauthorized, "Unauthenticated. Please login.", "Invalid authentication details were passed in api request.")
-		return
-	}
-	if path == "/userdetails" && r.Method == http.MethodGet && s.cfg.OAuth {
-		writeJSON(w, http.StatusOK, userDetails(user.name, user.scopes, user.token))
+	if identifier == "" {
+		s.invalidTenant(w, r, "No tenant identifier found: Add request header of '"+tenantHeader+"' or add the parameter 'tenantIdentifier' to query string of request URL.")
 		return
 	}
 	if !s.db.ready.Load() {
 		apiError(w, http.StatusServiceUnavailable, "Service unavailable.", "The database is not ready.")
 		return
 	}
+	t, err := lookupTenant(r.Context(), s.db.store, identifier)
+	if errors.Is(err, errUnknownTenant) {
+		s.invalidTenant(w, r, err.Error())
+		return
+	}
+	if err != nil {
+		s.dbError(w, err)
+		return
+	}
+	db, err := s.db.tenants.pool(r.Context(), t)
+	if err != nil {
+		// Fineract fails the request when the data source cannot be made
+		// (wrong master password, undecryptable password).
+		s.log.Warn("tenant " + t.Identifier + ": " + err.Error())
+		springError(w, r, http.StatusInternalServerError)
+		return
+	}
+	path := strings.TrimPrefix(r.URL.Path, s.cfg.ContextPath+"/api/v1")
+	if path == "/authentication" && r.Method == http.MethodPost {
+		s.authenticate(w, r, db)
+		return
+	}
+	user, ok, err := s.authorized(r, db)
+	if err != nil {
+		s.dbError(w, err)
+		return
+	}
+	if !ok {
+		if s.cfg.BasicAuth {
+			w.Header().Set("WWW-Authenticate", `Basic realm="Fineract Platform API"`)
+		}
+		unauthenticated(w)
+		return
+	}
 	switch {
+	case path == "/userdetails" && r.Method == http.MethodGet && s.cfg.OAuth:
+		writeJSON(w, http.StatusOK, userDetails(user))
+	case path == "/users" && r.Method == http.MethodGet:
+		s.listUsers(w, r, db, user.appUser)
+	case strings.HasPrefix(path, "/users/") && (r.Method == http.MethodGet || r.Method == http.MethodPut):
+		id, err := strconv.ParseInt(strings.TrimPrefix(path, "/users/"), 10, 64)
+		if err != nil {
+			// JAX-RS cannot convert the path parameter to a Long.
+			springError(w, r, http.StatusNotFound)
+			return
+		}
+		if r.Method == http.MethodGet {
+			s.getUser(w, r, db, user.appUser, id)
+		} else {
+			s.updateUser(w, r, db, user.appUser, id)
+		}
 	case path == "/lab/rows" && r.Method == http.MethodGet:
-		rows, err := s.db.listRows(r.Context())
+		rows, err := listRows(r.Context(), db)
 		if err != nil {
 			s.dbError(w, err)
 			return
@@ -189,7 +214,7 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, "The request body must be JSON with a non-empty note.", "validation.msg.lab.rows.note.cannot.be.blank")
 			return
 		}
-		id, err := s.db.insertRow(r.Context(), body.Note)
+		id, err := insertRow(r.Context(), db, body.Note)
 		if err != nil {
 			s.dbError(w, err)
 			return
@@ -201,7 +226,7 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Not found.", "error.msg.resource.not.found")
 			return
 		}
-		x, err := s.db.getRow(r.Context(), id)
+		x, err := getRow(r.Context(), db, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			apiError(w, http.StatusNotFound, "Row "+strconv.FormatInt(id, 10)+" does not exist.", "error.msg.lab.row.id.invalid")
 			return
@@ -216,73 +241,98 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *server) dbError(w http.ResponseWriter, err error) {
-	s.log.Warn("database error: " + err.Error())
-	code := http.StatusInternalServerError
-	if errors.Is(err, context.DeadlineExceeded) {
-		code = http.StatusServiceUnavailable
-	}
-	apiError(w, code, "A database error occurred.", "error.msg.database")
+// invalidTenant is how TenantAwareBasicAuthenticationFilter answers an
+// InvalidTenantIdentifierException: the Basic challenge and
+// response.sendError(400, message); Spring Boot's error body leaves the
+// message out, so it goes to the log.
+func (s *server) invalidTenant(w http.ResponseWriter, r *http.Request, msg string) {
+	s.log.Warn(msg)
+	w.Header().Set("WWW-Authenticate", `Basic realm="Fineract Platform API"`)
+	springError(w, r, http.StatusBadRequest)
 }
 
-func credentialsMatch(user, password string) bool {
-	u := subtle.ConstantTimeCompare([]byte(user), []byte(defaultUser))
-	p := subtle.ConstantTimeCompare([]byte(password), []byte(defaultPassword))
-	return u&p == 1
+// dbError answers a failed query. A tenant database that was never
+// migrated (a tenant added to the store after the start) lands here: its
+// tables do not exist.
+func (s *server) dbError(w http.ResponseWriter, err error) {
+	s.log.Warn("database error: " + err.Error())
+	if errors.Is(err, context.DeadlineExceeded) {
+		apiError(w, http.StatusServiceUnavailable, "A database error occurred.", "error.msg.database")
+		return
+	}
+	serverError(w, "error.msg.database", "A database error occurred.")
 }
 
 // principal is an authenticated caller.
 type principal struct {
-	name   string
+	appUser
 	scopes []string
 	token  string
 }
 
 // authorized authenticates a request the way the enabled security
-// configuration does: basic authentication, or a bearer token (oauth.go).
-func (s *server) authorized(r *http.Request) (principal, bool) {
+// configuration does: basic authentication against the tenant's users, or
+// a bearer token whose subject is one of them (oauth.go).
+func (s *server) authorized(r *http.Request, db *pgxpool.Pool) (principal, bool, error) {
 	if s.cfg.OAuth {
-		name, scopes, tok, ok := s.bearerUser(r)
-		return principal{name: name, scopes: scopes, token: tok}, ok
+		return s.bearerUser(r, db)
 	}
 	if !s.cfg.BasicAuth {
-		return principal{}, false
+		return principal{}, false, nil
 	}
-	user, password, ok := r.BasicAuth()
-	if !ok || !credentialsMatch(user, password) {
-		return principal{}, false
+	name, password, ok := r.BasicAuth()
+	if !ok {
+		return principal{}, false, nil
 	}
-	return principal{name: user}, true
+	u, ok, err := authenticateUser(r.Context(), db, name, password)
+	return principal{appUser: u}, ok, err
 }
 
-// authenticate is POST /api/v1/authentication: Fineract answers with the
-// base64 key clients then send as "Authorization: Basic <key>".
-func (s *server) authenticate(w http.ResponseWriter, r *http.Request) {
+// authenticate is POST /api/v1/authentication (AuthenticationApiResource):
+// the JSON body's username and password (no longer URL parameters, see
+// FINERACT-726), checked like basic authentication; Fineract answers with
+// the base64 key clients then send as "Authorization: Basic <key>", and
+// the user's roles and permission codes.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request, db *pgxpool.Pool) {
 	if !s.cfg.BasicAuth {
-		apiError(w, http.StatusUnauthorized, "Unauthenticated. Please login.", "Basic authentication is disabled.")
+		unauthenticated(w)
 		return
 	}
 	var body struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
+		Username *string `json:"username"`
+		Password *string `json:"password"`
 	}
-	_ = json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body)
-	if body.Username == "" {
-		body.Username, body.Password = r.URL.Query().Get("username"), r.URL.Query().Get("password")
-	}
-	if !credentialsMatch(body.Username, body.Password) {
-		apiError(w, http.StatusUnauthorized, "Unauthenticated. Please login.", "Invalid authentication details were passed in api request.")
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil || body.Username == nil || body.Password == nil {
+		// IllegalArgumentException("Username or Password is null in JSON ...").
+		validationErrors(w, generalError("error.msg.invalid.request.body", "Username or Password is null in JSON of POST to /authentication"))
 		return
 	}
+	u, ok, err := authenticateUser(r.Context(), db, *body.Username, *body.Password)
+	if err != nil {
+		s.dbError(w, err)
+		return
+	}
+	if !ok {
+		unauthenticated(w)
+		return
+	}
+	roles := u.Roles
+	if roles == nil {
+		roles = []roleData{}
+	}
+	permissions := u.Permissions
+	if permissions == nil {
+		permissions = []string{}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"username":                          body.Username,
-		"userId":                            1,
-		"base64EncodedAuthenticationKey":    base64.StdEncoding.EncodeToString([]byte(body.Username + ":" + body.Password)),
+		"username":                          u.Username,
+		"userId":                            u.ID,
+		"base64EncodedAuthenticationKey":    base64.StdEncoding.EncodeToString([]byte(*body.Username + ":" + *body.Password)),
 		"authenticated":                     true,
-		"officeId":                          1,
-		"officeName":                        "Head Office",
-		"roles":                             []map[string]any{{"id": 1, "name": "Super user"}},
-		"permissions":                       []string{"ALL_FUNCTIONS"},
+		"officeId":                          u.OfficeID,
+		"officeName":                        u.OfficeName,
+		"roles":                             roles,
+		"permissions":                       permissions,
 		"shouldRenewPassword":               false,
 		"isTwoFactorAuthenticationRequired": false,
 	})

@@ -15,21 +15,46 @@
 //     password) and to the default tenant's database
 //     (FINERACT_DEFAULT_TENANTDB_*) with pgx, honouring the JDBC URL's
 //     sslmode and sslrootcert (verify-full checks the server's name);
-//   - creates its tables (tenants and tenant_server_connections in the
-//     tenant store, lab_rows in the tenant database), retrying until the
-//     databases answer;
+//   - migrates like Fineract's TenantDatabaseUpgradeService, retrying until
+//     the databases answer: the tenant store (tenants and
+//     tenant_server_connections with Fineract's columns; on a new store the
+//     default tenant registered from FINERACT_DEFAULT_TENANTDB_* with its
+//     password encrypted under fineract.tenant.master-password, tenant.go,
+//     tenantcrypt.go), then the database of every tenant in the store
+//     (m_office, m_appuser, m_role, m_appuser_role, m_permission,
+//     m_role_permission, m_password_validation_policy,
+//     m_appuser_previous_password with Fineract's seeded rows, and the
+//     stand-in's lab_rows; tenantdb.go);
 //   - serves HTTPS (or HTTP when FINERACT_SERVER_SSL_ENABLED=false) on
 //     FINERACT_SERVER_PORT under the context path /fineract-provider:
 //     GET  /actuator/health (and /liveness, /readiness): {"status":"UP"}
-//     only when both databases answer the test query, else DOWN with 503;
+//     only when the tenant store and the default tenant's database answer
+//     the test query, else DOWN with 503;
 //     GET  /actuator/info, /actuator/prometheus (when Fineract would);
-//     POST /api/v1/authentication (mifos / password) with basic
-//     authentication on; with OAuth on (FINERACT_SECURITY_OAUTH_ENABLED)
-//     bearer tokens verified against the issuer's keys over TLS, the user
-//     named by the token's sub, and GET /api/v1/userdetails (oauth.go);
-//     GET, POST /api/v1/lab/rows and GET /api/v1/lab/rows/{id}: stand-in
-//     only, with basic authentication mifos:password and the
-//     Fineract-Platform-TenantId header, for end-to-end tests.
+//     under /api/v1, for the tenant named by the Fineract-Platform-TenantId
+//     header or the tenantIdentifier parameter and looked up in the store
+//     on every request, authenticated against that tenant's m_appuser:
+//     POST /authentication, GET /users, GET and PUT /users/{id}
+//     (users.go; Fineract's validation, status codes and error bodies,
+//     apierrors.go), GET /userdetails with OAuth on (bearer tokens verified
+//     against the issuer's keys over TLS, the user named by the token's sub,
+//     oauth.go), and GET, POST /lab/rows and GET /lab/rows/{id} (stand-in
+//     only, rows per tenant, for end-to-end tests).
+//
+// When Fineract migrates a tenant (apache/fineract read at develop 4198b0b
+// (2024-10)): fineract-provider/.../core/service/migration/
+// TenantDatabaseUpgradeService.java is an InitializingBean; its
+// afterPropertiesSet runs once, at start, upgradeTenantStore() and then
+// upgradeIndividualTenants(), which runs Liquibase (schema and initial
+// data) on every tenant findAllTenants() returns at that moment. Nothing
+// migrates later. Requests, however, read the store: the tenant lookup
+// (BasicAuthTenantDetailsServiceJdbc.loadTenantById) finds a tenant
+// inserted while Fineract runs (misses are not cached), and
+// TomcatJdbcDataSourcePerTenantService makes its pool on first use. So a
+// tenant added while Fineract runs is found, but its database has no
+// tables until Fineract restarts: requests to it fail (the stand-in
+// answers 500); after a restart it is migrated, seeded (mifos/password)
+// and served. The stand-in does the same.
 //
 // It never logs a password.
 package main

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -265,44 +267,53 @@ func uniqueMembers(payload []byte) error {
 	return nil
 }
 
-// bearerUser authenticates a request in OAuth mode and returns the user's
-// name and the token's scopes (Spring's JwtGrantedAuthoritiesConverter with
-// an empty prefix turns them into authorities).
-func (s *server) bearerUser(r *http.Request) (string, []string, string, bool) {
+// bearerUser authenticates a request in OAuth mode: the token verified,
+// then its subject loaded from the tenant's m_appuser
+// (loadUserByUsername(jwt.getSubject()): active users only; unknown is an
+// invalid token). The token's scopes become the authorities (Spring's
+// JwtGrantedAuthoritiesConverter with an empty prefix).
+func (s *server) bearerUser(r *http.Request, db *pgxpool.Pool) (principal, bool, error) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		tok, ok = strings.CutPrefix(r.Header.Get("Authorization"), "bearer ")
 	}
 	if !ok || s.oauth == nil {
-		return "", nil, "", false
+		return principal{}, false, nil
 	}
 	c, err := s.oauth.verify(r.Context(), tok)
 	if err != nil {
 		s.log.Warn("Exception occurred: An error occurred while attempting to decode the Jwt: " + err.Error())
-		return "", nil, "", false
+		return principal{}, false, nil
 	}
-	// The stand-in's only user is Fineract's default one.
-	if c.Subject != defaultUser {
+	u, err := userByName(r.Context(), db, c.Subject)
+	if errors.Is(err, pgx.ErrNoRows) {
 		s.log.Warn(fmt.Sprintf("Exception occurred: UsernameNotFoundException: Username %q not found", c.Subject))
-		return "", nil, "", false
+		return principal{}, false, nil
 	}
-	return c.Subject, strings.Fields(c.Scope), tok, true
+	if err != nil {
+		return principal{}, false, fmt.Errorf("load user %q: %w", c.Subject, err)
+	}
+	return principal{appUser: u, scopes: strings.Fields(c.Scope), token: tok}, true, nil
 }
 
 // userDetails is GET /api/v1/userdetails (UserDetailsApiResource), in the
 // shape Fineract serialises AuthenticatedOauthUserData: nulls left out,
 // permissions the token's authorities plus TWOFACTOR_AUTHENTICATED (added
 // by InsecureTwoFactorAuthenticationFilter when 2FA is off).
-func userDetails(user string, scopes []string, token string) map[string]any {
+func userDetails(p principal) map[string]any {
+	roles := []map[string]any{}
+	for _, r := range p.Roles {
+		roles = append(roles, map[string]any{"id": r.ID, "name": r.Name, "description": r.Description, "disabled": r.Disabled})
+	}
 	return map[string]any{
-		"username":                          user,
-		"userId":                            1,
-		"accessToken":                       token,
+		"username":                          p.Username,
+		"userId":                            p.ID,
+		"accessToken":                       p.token,
 		"authenticated":                     true,
-		"officeId":                          1,
-		"officeName":                        "Head Office",
-		"roles":                             []map[string]any{{"id": 1, "name": "Super user", "description": "This role provides all application permissions.", "disabled": false}},
-		"permissions":                       append(append([]string{}, scopes...), "TWOFACTOR_AUTHENTICATED"),
+		"officeId":                          p.OfficeID,
+		"officeName":                        p.OfficeName,
+		"roles":                             roles,
+		"permissions":                       append(append([]string{}, p.scopes...), "TWOFACTOR_AUTHENTICATED"),
 		"shouldRenewPassword":               false,
 		"isTwoFactorAuthenticationRequired": false,
 	}
