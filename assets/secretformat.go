@@ -192,6 +192,13 @@ func checkCharset(value, charset string) error {
 			}
 		}
 		return nil
+	case CharsetPassword:
+		for _, r := range value {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+				return fmt.Errorf("value has a character outside A-Z a-z 0-9 - _ .; rotate it to a generated one")
+			}
+		}
+		return nil
 	default:
 		return fmt.Errorf("unknown charset %q", charset)
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fineract-installer/fineract-installer/assets"
 	"io"
 	"io/fs"
 	"net"
@@ -26,8 +27,15 @@ import (
 
 const backupPassphrase = "backup passphrase for the lab tests"
 
-// api calls the Fineract stand-in through the gateway, as a browser would.
+// api calls the Fineract stand-in through the gateway, as a browser would,
+// as the administrator the installer set up.
 func (s *stack) api(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	return s.apiAs(t, assets.FineractAdminUser, s.adminPassword(t), method, path, body)
+}
+
+// apiAs calls it with basic authentication as user (none when user is "").
+func (s *stack) apiAs(t *testing.T, user, password, method, path, body string) (int, string) {
 	t.Helper()
 	ca, err := os.ReadFile(filepath.Join(s.dir, "pki", "ca.crt"))
 	if err != nil {
@@ -42,7 +50,9 @@ func (s *stack) api(t *testing.T, method, path, body string) (int, string) {
 		},
 	}}
 	req, _ := http.NewRequest(method, fmt.Sprintf("https://%s:%d%s", s.ans.Host.Hostname, s.ans.Gateway.HTTPSPort, path), strings.NewReader(body))
-	req.SetBasicAuth("mifos", "password")
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
 	req.Header.Set("Fineract-Platform-TenantId", "default")
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
@@ -52,6 +62,17 @@ func (s *stack) api(t *testing.T, method, path, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// adminPassword is the password the installer set for Fineract's
+// administrator, as it delivered it to itself.
+func (s *stack) adminPassword(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("/run/fineract-stack", s.project, "secrets", assets.InstallerName, assets.InstallerSecretFile(assets.DefaultTenant, assets.FineractAdminUser)))
+	if err != nil {
+		t.Fatalf("the administrator's delivered password: %v", err)
+	}
+	return string(b)
 }
 
 // secretDigests fingerprints every delivered secret file.

@@ -85,9 +85,9 @@ func (e *Error) Error() string {
 // maxBody bounds what is read of an answer.
 const maxBody = 1 << 20
 
-// rateLimitTries bounds the retries of a request the gateway's rate
-// limit refused (429): the limit drains in a second or two.
-const rateLimitTries = 20
+// rateLimitWait bounds how long a request the gateway's rate limit
+// refused (429) is retried: its sign-in zone lets 10 a minute through.
+const rateLimitWait = 90 * time.Second
 
 func (c Client) do(ctx context.Context, method, path string, auth Auth, in, out any) error {
 	var payload []byte
@@ -98,15 +98,16 @@ func (c Client) do(ctx context.Context, method, path string, auth Auth, in, out 
 		}
 		payload = b
 	}
-	for try := 1; ; try++ {
+	deadline := time.Now().Add(rateLimitWait)
+	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 4*time.Second) {
 		err := c.once(ctx, method, path, auth, payload, out)
-		if !IsStatus(err, http.StatusTooManyRequests) || try == rateLimitTries {
+		if !IsStatus(err, http.StatusTooManyRequests) || time.Now().Add(delay).After(deadline) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(delay):
 		}
 	}
 }
@@ -168,6 +169,22 @@ func (c Client) Authenticate(ctx context.Context, user, password string) (bool, 
 	err := c.do(ctx, http.MethodPost, "/authentication", nil, map[string]string{"username": user, "password": password}, nil)
 	switch {
 	case err == nil:
+		return true, nil
+	case IsStatus(err, http.StatusUnauthorized):
+		return false, nil
+	}
+	return false, err
+}
+
+// Accepts says whether Fineract takes a user's password for HTTP Basic
+// authentication on an API call (GET /users): 200, or 403 for a user
+// without the permission to list users, is a yes; 401 a no. Unlike
+// POST /authentication it is not in the gateway's sign-in rate limit,
+// so the installer's own probes leave that budget to people.
+func (c Client) Accepts(ctx context.Context, user, password string) (bool, error) {
+	_, err := c.Users(ctx, Basic(user, password))
+	switch {
+	case err == nil, IsStatus(err, http.StatusForbidden):
 		return true, nil
 	case IsStatus(err, http.StatusUnauthorized):
 		return false, nil

@@ -62,7 +62,7 @@ func Secure(ctx context.Context, api fineractapi.Client, passwords map[string]st
 			out.Missing = append(out.Missing, u)
 			continue
 		}
-		open, err := api.Authenticate(ctx, u, assets.FineractDefaultPassword)
+		open, err := api.Accepts(ctx, u, assets.FineractDefaultPassword)
 		if err != nil {
 			return out, fmt.Errorf("try %s's default password: %w", u, err)
 		}
@@ -82,7 +82,7 @@ func Secure(ctx context.Context, api fineractapi.Client, passwords map[string]st
 func adminAuth(ctx context.Context, api fineractapi.Client, password string) (fineractapi.Auth, error) {
 	admin := assets.FineractAdminUser
 	for _, p := range []string{password, assets.FineractDefaultPassword} {
-		ok, err := api.Authenticate(ctx, admin, p)
+		ok, err := api.Accepts(ctx, admin, p)
 		if err != nil {
 			return nil, fmt.Errorf("sign in to tenant %s as %s: %w", api.Tenant, admin, err)
 		}
@@ -98,7 +98,7 @@ func adminAuth(ctx context.Context, api fineractapi.Client, password string) (fi
 // Vault's.
 func Verify(ctx context.Context, api fineractapi.Client, adminPassword string) error {
 	for _, u := range assets.FineractBuiltinUsers {
-		open, err := api.Authenticate(ctx, u, assets.FineractDefaultPassword)
+		open, err := api.Accepts(ctx, u, assets.FineractDefaultPassword)
 		if err != nil {
 			return fmt.Errorf("try %s's default password: %w", u, err)
 		}
@@ -106,7 +106,7 @@ func Verify(ctx context.Context, api fineractapi.Client, adminPassword string) e
 			return fmt.Errorf("tenant %s: %s still signs in with the default password", api.Tenant, u)
 		}
 	}
-	ok, err := api.Authenticate(ctx, assets.FineractAdminUser, adminPassword)
+	ok, err := api.Accepts(ctx, assets.FineractAdminUser, adminPassword)
 	if err != nil {
 		return fmt.Errorf("sign in as %s: %w", assets.FineractAdminUser, err)
 	}

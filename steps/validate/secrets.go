@@ -13,6 +13,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
@@ -27,9 +28,11 @@ func SecretChecks() []Check {
 }
 
 // notSecretFiles in the install dir may hold secrets by design: encrypted
-// or key material that is not a Vault value.
+// or key material that is not a Vault value, and the passwords handed
+// out to the operator, which checkLeakage reports on its own.
 func notSecretFile(rel string) bool {
-	return strings.HasPrefix(rel, "backups/") || rel == "vault/unseal-keys.enc" || rel == "vault/encrypted-shares.txt"
+	return strings.HasPrefix(rel, "backups/") || rel == "vault/unseal-keys.enc" || rel == "vault/encrypted-shares.txt" ||
+		rel == assets.HandoutFile || rel == assets.HandoutPGPFile
 }
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
@@ -58,6 +61,11 @@ func checkLeakage(ctx context.Context, t *Target) Finding {
 		leaks.search("logs of "+svc, logs[svc])
 	}
 	f := leaks.finding(fmt.Sprintf("%d secret values searched, also encoded and split over lines, in %d install-dir files and the environment, labels, command and last 5000 log lines of %d containers", len(values), files, len(cs)))
+	if _, err := os.Lstat(filepath.Join(t.Dir, assets.HandoutFile)); err == nil && f.Status == Pass {
+		// Put there for the operator, who was told to delete it.
+		f = Finding{Status: Warn, Evidence: f.Evidence + "; " + filepath.Join(t.Dir, assets.HandoutFile) + " still holds the passwords the installer handed out",
+			Fix: "record them somewhere safe and delete the file (`fineract-installer credentials` shows them again)"}
+	}
 	if readErr != nil {
 		// What could not be read was not searched for.
 		f.Status, f.Evidence = Fail, f.Evidence+"; not every delivered secret could be read: "+readErr.Error()

@@ -198,3 +198,45 @@ services:
 		t.Error("the result carries the value")
 	}
 }
+
+// TestHandedOutPasswordsAreAWarningUntilDeleted: the file the install
+// leaves for the operator holds a Vault value by design. The check warns
+// until it is deleted, and a leak anywhere else still fails.
+func TestHandedOutPasswordsAreAWarningUntilDeleted(t *testing.T) {
+	services, secretsDir, values := kibanaAndPostgres(t)
+	key := values[kibanaKeyName]
+	e := labtest.Engine(t)
+	img := labtest.Busybox(t, e)
+	project := labtest.Project(t, e)
+	_, load := labtest.WriteProject(t, project, labtest.Hardened+`
+services:
+  quiet:
+    image: `+img+`
+    <<: *hardened
+    command: ["sleep", "3600"]
+`, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.Up(ctx, load(), compose.UpOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	target := &Target{Engine: e, Project: project, Expect: assets.Bundle{Services: services}, Dir: dir, SecretsDir: secretsDir}
+	check := []Check{{ID: "leak", Run: checkLeakage, Controls: []Control{ControlSecrets}}}
+	if r := results(t, target, check)["leak"]; r.Status != Pass {
+		t.Fatalf("clean install dir: %s %q", r.Status, r.Evidence)
+	}
+	if err := os.WriteFile(filepath.Join(dir, assets.HandoutFile), []byte("password: "+key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := results(t, target, check)["leak"]
+	if r.Status != Warn || !strings.Contains(r.Evidence, assets.HandoutFile) || !strings.Contains(r.Fix, "delete the file") {
+		t.Errorf("handout file present: %s %q (%s)", r.Status, r.Evidence, r.Fix)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := results(t, target, check)["leak"]; r.Status != Fail || !strings.Contains(r.Evidence, "install dir: notes.txt") {
+		t.Errorf("a copy elsewhere: %s %q", r.Status, r.Evidence)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -16,7 +17,7 @@ import (
 // credentialsFile is where, without a terminal, the passwords the
 // installer set are written for root alone.
 func credentialsFile(env *install.Env) string {
-	return filepath.Join(env.Dir, "initial-credentials.txt")
+	return filepath.Join(env.Dir, assets.HandoutFile)
 }
 
 // handoutFor decides how this run hands the passwords it set to the
@@ -69,7 +70,7 @@ func printEncryptedCredentials(a *app, env *install.Env, key string, creds []fro
 	if err != nil {
 		return fmt.Errorf("encrypt the passwords to credentials.pgp_key: %w", err)
 	}
-	path := filepath.Join(env.Dir, "initial-credentials.asc")
+	path := filepath.Join(env.Dir, assets.HandoutPGPFile)
 	if err := steps.WriteFileAtomic(path, []byte(msg), 0o600); err != nil {
 		return fmt.Errorf("save the encrypted passwords: %w", err)
 	}
