@@ -28,7 +28,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/ratelimit"
 )
 
 // TenantHeader names the tenant of a request.
@@ -85,10 +86,6 @@ func (e *Error) Error() string {
 // maxBody bounds what is read of an answer.
 const maxBody = 1 << 20
 
-// rateLimitWait bounds how long a request the gateway's rate limit
-// refused (429) is retried: its sign-in zone lets 10 a minute through.
-const rateLimitWait = 90 * time.Second
-
 func (c Client) do(ctx context.Context, method, path string, auth Auth, in, out any) error {
 	var payload []byte
 	if in != nil {
@@ -98,18 +95,7 @@ func (c Client) do(ctx context.Context, method, path string, auth Auth, in, out 
 		}
 		payload = b
 	}
-	deadline := time.Now().Add(rateLimitWait)
-	for delay := 250 * time.Millisecond; ; delay = min(2*delay, 4*time.Second) {
-		err := c.once(ctx, method, path, auth, payload, out)
-		if !IsStatus(err, http.StatusTooManyRequests) || time.Now().Add(delay).After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
-		}
-	}
+	return c.once(ctx, method, path, auth, payload, out)
 }
 
 func (c Client) once(ctx context.Context, method, path string, auth Auth, payload []byte, out any) error {
@@ -129,7 +115,8 @@ func (c Client) once(ctx context.Context, method, path string, auth Auth, payloa
 	if auth != nil {
 		auth(req)
 	}
-	resp, err := c.HTTP.Do(req)
+	// The gateway's rate limits answer 429; a patient client waits.
+	resp, err := ratelimit.Client(c.HTTP).Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}

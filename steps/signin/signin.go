@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/fineract-installer/fineract-installer/steps/ratelimit"
 )
 
 // Client is what the flow needs to know about the OAuth2 client and the
@@ -89,7 +91,8 @@ func (c Client) SignIn(ctx context.Context, username, password string) (Token, e
 	if err != nil {
 		return Token{}, err
 	}
-	hc := *c.HTTP
+	// Waits out the gateway's sign-in rate limit, as a person would.
+	hc := *ratelimit.Client(c.HTTP)
 	hc.Jar = jar
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
