@@ -42,20 +42,21 @@ type KeySpec struct {
 }
 
 // SecretSpec is one KV v2 secret: Path is the full logical path under
-// banking/, e.g. "banking/databases/fineract" or "banking/services/keycloak".
+// banking/, e.g. "banking/databases/fineract", "banking/services/keycloak"
+// or, for a Fineract tenant's database, "banking/tenants/student1".
 type SecretSpec struct {
 	Path string
 	Keys []KeySpec
 }
 
 var (
-	secretPathRE = regexp.MustCompile(`^banking/(databases|services)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
+	secretPathRE = regexp.MustCompile(`^banking/(databases|services|tenants)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
 	keyNameRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
 
 func (s SecretSpec) validate() error {
 	if !secretPathRE.MatchString(s.Path) {
-		return fmt.Errorf("secret path %q must be banking/databases/NAME or banking/services/NAME (lower case, digits, - and _)", s.Path)
+		return fmt.Errorf("secret path %q must be banking/databases/NAME, banking/services/NAME or banking/tenants/NAME (lower case, digits, - and _)", s.Path)
 	}
 	if len(s.Keys) == 0 {
 		return fmt.Errorf("secret %s lists no keys", s.Path)
@@ -174,4 +175,41 @@ func ensureSecret(ctx context.Context, kv *api.KVv2, s SecretSpec) (SecretChange
 		return ch, fmt.Errorf("writing secret %s: %w", s.Path, err)
 	}
 	return ch, nil
+}
+
+// SecretValue reads one key of a secret. A missing secret or key is an
+// error: callers ask for values EnsureSecrets made.
+func (c *Conn) SecretValue(ctx context.Context, token, path, key string) (string, error) {
+	if !secretPathRE.MatchString(path) {
+		return "", fmt.Errorf("secret path %q is not one the installer keeps", path)
+	}
+	cl, err := c.withToken(token)
+	if err != nil {
+		return "", err
+	}
+	sec, err := cl.KVv2(KVMount).Get(ctx, kvPath(path))
+	if err != nil {
+		return "", fmt.Errorf("reading secret %s: %w", path, err)
+	}
+	v, ok := sec.Data[key].(string)
+	if !ok || v == "" {
+		return "", fmt.Errorf("secret %s has no value for %s", path, key)
+	}
+	return v, nil
+}
+
+// DeleteSecret deletes a secret with every version and its metadata; a
+// secret that is not there is no error.
+func (c *Conn) DeleteSecret(ctx context.Context, token, path string) error {
+	if !secretPathRE.MatchString(path) {
+		return fmt.Errorf("secret path %q is not one the installer keeps", path)
+	}
+	cl, err := c.withToken(token)
+	if err != nil {
+		return err
+	}
+	if err := cl.KVv2(KVMount).DeleteMetadata(ctx, kvPath(path)); err != nil {
+		return fmt.Errorf("deleting secret %s: %w", path, err)
+	}
+	return nil
 }

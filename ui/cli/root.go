@@ -127,6 +127,8 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newBackupCmd(a),
 		newRestoreCmd(a),
 		newDiagnoseCmd(a),
+		newTenantsCmd(a),
+		newDemoCmd(a),
 	)
 	return root
 }

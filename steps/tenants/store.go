@@ -1,0 +1,156 @@
+package tenants
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// storeDB is Fineract's tenant store (FINERACT_HIKARI_JDBC_URL in
+// core.yaml.tmpl).
+const storeDB = "fineract_tenants"
+
+// Tenant is what the installation knows of one tenant.
+type Tenant struct {
+	Name string `json:"name"`
+	// Registered: the tenant store has the tenant.
+	Registered bool `json:"registered"`
+	// Database and Role are the tenant's PostgreSQL database and login.
+	Database string `json:"database"`
+	// DatabaseExists and Snapshot say which of its databases exist.
+	DatabaseExists bool `json:"database_exists"`
+	Snapshot       bool `json:"snapshot"`
+	RoleExists     bool `json:"-"`
+	// Migrated: Fineract has created its schema (Liquibase's changelog
+	// table is there).
+	Migrated bool `json:"migrated"`
+}
+
+// Complete says the tenant went through every step of Add.
+func (t Tenant) Complete() bool {
+	return t.Registered && t.DatabaseExists && t.Migrated && t.Snapshot
+}
+
+// List returns every tenant of the store, the default first, plus any
+// installer-made tenant whose database or role is left from an interrupted
+// add or remove.
+func (p *Postgres) List(ctx context.Context) ([]Tenant, error) {
+	rows, err := p.run(ctx, storeDB, nil, `SELECT identifier FROM tenants ORDER BY id;`)
+	if err != nil {
+		return nil, fmt.Errorf("read Fineract's tenant store (has Fineract started once?): %w", err)
+	}
+	byName := map[string]*Tenant{}
+	var order []string
+	add := func(name string) *Tenant {
+		if t, ok := byName[name]; ok {
+			return t
+		}
+		t := &Tenant{Name: name, Database: Database(name)}
+		byName[name] = t
+		order = append(order, name)
+		return t
+	}
+	for _, r := range rows {
+		add(r[0]).Registered = true
+	}
+	objs, err := p.run(ctx, "postgres", vars{"dbp": databasePrefix + "%", "snp": snapshotPrefix + "%"}, `
+SELECT 'db', datname FROM pg_database WHERE datname LIKE :'dbp' OR datname = 'fineract_default'
+UNION ALL SELECT 'snap', datname FROM pg_database WHERE datname LIKE :'snp'
+UNION ALL SELECT 'role', rolname FROM pg_roles WHERE rolname LIKE :'dbp';`)
+	if err != nil {
+		return nil, fmt.Errorf("list the tenants' databases: %w", err)
+	}
+	for _, o := range objs {
+		if len(o) != 2 {
+			continue
+		}
+		name, ok := tenantOf(o[1], o[0])
+		if !ok {
+			continue
+		}
+		t := add(name)
+		switch o[0] {
+		case "db":
+			t.DatabaseExists = true
+		case "snap":
+			t.Snapshot = true
+		case "role":
+			t.RoleExists = true
+		}
+	}
+	for _, t := range byName {
+		if t.DatabaseExists && validKnown(t.Name) == nil {
+			if t.Migrated, err = p.migrated(ctx, t.Database); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := make([]Tenant, 0, len(order))
+	for _, n := range order {
+		out = append(out, *byName[n])
+	}
+	slices.SortStableFunc(out, func(a, b Tenant) int {
+		switch {
+		case a.Name == Default:
+			return -1
+		case b.Name == Default:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// tenantOf maps a database or role name back to its tenant.
+func tenantOf(object, kind string) (string, bool) {
+	var name string
+	switch {
+	case kind == "snap":
+		name = strings.TrimPrefix(object, snapshotPrefix)
+	case object == defaultDatabase:
+		return Default, true
+	default:
+		name = strings.TrimPrefix(object, databasePrefix)
+	}
+	return name, validKnown(name) == nil
+}
+
+// migrated reports whether Liquibase has run in db: its changelog table
+// (databasechangelog) is there.
+func (p *Postgres) migrated(ctx context.Context, db string) (bool, error) {
+	rows, err := p.run(ctx, db, nil, `SELECT to_regclass('public.databasechangelog') IS NOT NULL;`)
+	if err != nil {
+		return false, fmt.Errorf("look into database %s: %w", db, err)
+	}
+	return len(rows) == 1 && rows[0][0] == "t", nil
+}
+
+// hbaUserPattern is the user column of the pg_hba.conf line that lets the
+// tenants' roles in (pg_hba.conf.tmpl). The line's database column is
+// `sameuser`, so each role reaches only the database of its own name.
+const hbaUserPattern = `/^fineract_t_[a-z][a-z0-9]*$`
+
+// CheckAccess makes sure the server admits the tenants' roles: the
+// pg_hba.conf it reads has the tenants' line, without errors, and is
+// loaded. An installation rendered before tenants existed lacks the line.
+func (p *Postgres) CheckAccess(ctx context.Context) error {
+	rows, err := p.run(ctx, "postgres", vars{"pattern": hbaUserPattern}, `
+SELECT count(*) FILTER (WHERE error IS NOT NULL),
+       count(*) FILTER (WHERE type = 'hostssl' AND database = ARRAY['sameuser'] AND user_name = ARRAY[:'pattern'] AND auth_method = 'scram-sha-256')
+FROM pg_hba_file_rules;
+SELECT pg_reload_conf();`)
+	if err != nil {
+		return fmt.Errorf("read PostgreSQL's client authentication rules: %w", err)
+	}
+	if len(rows) < 1 || len(rows[0]) != 2 {
+		return fmt.Errorf("unexpected answer from pg_hba_file_rules: %q", rows)
+	}
+	if rows[0][0] != "0" {
+		return fmt.Errorf("PostgreSQL's pg_hba.conf has %s faulty lines", rows[0][0])
+	}
+	if rows[0][1] == "0" {
+		return fmt.Errorf("PostgreSQL's pg_hba.conf has no line for the tenants' roles (hostssl sameuser %s)", hbaUserPattern)
+	}
+	return nil
+}
