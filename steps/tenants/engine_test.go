@@ -164,6 +164,9 @@ func TestTenantsOnTheLabPostgres(t *testing.T) {
 	if err := pg.CheckAccess(ctx); err != nil {
 		t.Fatalf("the rendered pg_hba.conf: %v", err)
 	}
+	if err := pg.CheckStore(ctx); err != nil {
+		t.Fatalf("the tenant store as Fineract leaves it: %v", err)
+	}
 	master, err := MasterPassword(ctx, env)
 	if err != nil {
 		t.Fatal(err)
@@ -306,5 +309,21 @@ func TestResetWithoutSnapshotChangesNothing(t *testing.T) {
 	}
 	if got := rows(t, s, "carol", pw); got != "c1" {
 		t.Errorf("carol after a refused reset: %q", got)
+	}
+}
+
+// TestCheckStoreRefusesAStoreOfAnotherShape: a store without the encrypted
+// password column (before changelog 0007) is refused, so an add stops
+// before it creates anything.
+func TestCheckStoreRefusesAStoreOfAnotherShape(t *testing.T) {
+	t.Parallel()
+	_, _, pg := labPostgres(t)
+	ctx := context.Background()
+	if _, err := pg.run(ctx, storeDB, nil, `ALTER TABLE tenant_server_connections DROP COLUMN master_password_hash;`); err != nil {
+		t.Fatal(err)
+	}
+	err := pg.CheckStore(ctx)
+	if err == nil || !strings.Contains(err.Error(), "tenant_server_connections.master_password_hash") {
+		t.Errorf("CheckStore on a store without master_password_hash: %v", err)
 	}
 }

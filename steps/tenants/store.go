@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -151,6 +152,45 @@ SELECT pg_reload_conf();`)
 	}
 	if rows[0][1] == "0" {
 		return fmt.Errorf("PostgreSQL's pg_hba.conf has no line for the tenants' roles (hostssl sameuser %s)", hbaUserPattern)
+	}
+	return nil
+}
+
+// storeColumns are the tenant store's columns Register writes, per table
+// (tenant-store changelog 0001, 0004 and 0007; see the package doc).
+var storeColumns = map[string][]string{
+	"tenant_server_connections": {"id", "schema_server", "schema_server_port", "schema_name", "schema_username", "schema_password",
+		"schema_connection_parameters", "auto_update", "master_password_hash",
+		"pool_initial_size", "pool_min_idle", "pool_max_idle", "pool_max_active"},
+	"tenants": {"id", "identifier", "name", "timezone_id", "oltp_id", "report_id", "created_date", "lastmodified_date"},
+}
+
+// CheckStore makes sure Fineract's tenant store has every column Register
+// writes, so an add is refused before anything is created on a store of
+// another shape (a Fineract that has not started yet, or another version).
+func (p *Postgres) CheckStore(ctx context.Context) error {
+	rows, err := p.run(ctx, storeDB, nil, `
+SELECT table_name, column_name FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name IN ('tenants', 'tenant_server_connections');`)
+	if err != nil {
+		return fmt.Errorf("read Fineract's tenant store (has Fineract started once?): %w", err)
+	}
+	have := map[string]bool{}
+	for _, r := range rows {
+		if len(r) == 2 {
+			have[r[0]+"."+r[1]] = true
+		}
+	}
+	var missing []string
+	for _, table := range slices.Sorted(maps.Keys(storeColumns)) {
+		for _, c := range storeColumns[table] {
+			if !have[table+"."+c] {
+				missing = append(missing, table+"."+c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the tenant store lacks %s, which Fineract's changelog creates: it is not a store this installer can write tenants into", strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -119,6 +119,9 @@ func runTenantsAdd(ctx context.Context, a *app, co custodyOptions, names []strin
 	if err := pg.CheckAccess(ctx); err != nil {
 		return withCode(ExitFailed, fmt.Errorf("%w; run `fineract-installer install` again with the same answers to update PostgreSQL's configuration, then retry; nothing was created", err))
 	}
+	if err := pg.CheckStore(ctx); err != nil {
+		return withCode(ExitFailed, fmt.Errorf("%w; nothing was created", err))
+	}
 	resumed, err := pg.CheckAdd(ctx, names)
 	if errors.Is(err, tenants.ErrExists) {
 		return withCode(ExitUsage, fmt.Errorf("%w; nothing was created", err))
@@ -232,7 +235,12 @@ func newTenantsRemoveCmd(a *app) *cobra.Command {
 and snapshot, its PostgreSQL role and its password in Vault. The default
 tenant cannot be removed. Asks for the tenant's name to be typed back, or
 --yes.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError("name the tenant to remove, one at a time: `fineract-installer tenants remove NAME`")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			name := args[0]
