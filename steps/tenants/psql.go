@@ -51,8 +51,8 @@ type vars map[string]string
 // argument psql treats a backslash as an escape and a doubled quote as a
 // quote; a line break would end the command, so it is refused.
 func psqlSet(name, value string) (string, error) {
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r == '_') {
+	for i, r := range name {
+		if !(r >= 'a' && r <= 'z' || r == '_' || i > 0 && r >= '0' && r <= '9') {
 			return "", fmt.Errorf("psql variable name %q", name)
 		}
 	}

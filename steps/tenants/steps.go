@@ -294,3 +294,26 @@ func (s ResetStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	return nil
 }
+
+// RestartStep restarts Fineract and waits until it is healthy: after a
+// reset, it forgets what it kept in memory of the tenants' old databases.
+type RestartStep struct {
+	Restart func(ctx context.Context) error
+}
+
+// ID implements steps.Step.
+func (s RestartStep) ID() string { return "fineract-restart" }
+
+// Title implements steps.Step.
+func (s RestartStep) Title() string { return "Restart Fineract" }
+
+// Check always says no.
+func (s RestartStep) Check(context.Context) (bool, error) { return false, nil }
+
+// Run implements steps.Step.
+func (s RestartStep) Run(ctx context.Context, _ steps.Emitter) error {
+	if err := s.Restart(ctx); err != nil {
+		return steps.Fail(fmt.Errorf("restart Fineract: %w", err), "see `fineract-installer logs fineract`")
+	}
+	return nil
+}

@@ -80,12 +80,18 @@ UNION ALL SELECT 'role', rolname FROM pg_roles WHERE rolname LIKE :'dbp';`)
 			t.RoleExists = true
 		}
 	}
-	for _, t := range byName {
-		if t.DatabaseExists && validKnown(t.Name) == nil {
-			if t.Migrated, err = p.migrated(ctx, t.Database); err != nil {
-				return nil, err
-			}
+	var dbs []string
+	for _, n := range order {
+		if byName[n].DatabaseExists && validKnown(n) == nil {
+			dbs = append(dbs, byName[n].Database)
 		}
+	}
+	migrated, err := p.migrated(ctx, dbs)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range byName {
+		t.Migrated = migrated[t.Database]
 	}
 	out := make([]Tenant, 0, len(order))
 	for _, n := range order {
@@ -117,14 +123,31 @@ func tenantOf(object, kind string) (string, bool) {
 	return name, validKnown(name) == nil
 }
 
-// migrated reports whether Liquibase has run in db: its changelog table
-// (databasechangelog) is there.
-func (p *Postgres) migrated(ctx context.Context, db string) (bool, error) {
-	rows, err := p.run(ctx, db, nil, `SELECT to_regclass('public.databasechangelog') IS NOT NULL;`)
-	if err != nil {
-		return false, fmt.Errorf("look into database %s: %w", db, err)
+// migrated reports which of dbs Liquibase has run in: its changelog table
+// (databasechangelog) is there. One psql session visits them all.
+func (p *Postgres) migrated(ctx context.Context, dbs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(dbs) == 0 {
+		return out, nil
 	}
-	return len(rows) == 1 && rows[0][0] == "t", nil
+	v := vars{}
+	var sql strings.Builder
+	for i, db := range dbs {
+		name := fmt.Sprintf("db%d", i)
+		v[name] = db
+		// The names are this package's own, from validated tenant names.
+		fmt.Fprintf(&sql, "\\connect :%s\nSELECT :'%s', to_regclass('public.databasechangelog') IS NOT NULL;\n", name, name)
+	}
+	rows, err := p.run(ctx, "postgres", v, sql.String())
+	if err != nil {
+		return nil, fmt.Errorf("look into the tenants' databases: %w", err)
+	}
+	for _, r := range rows {
+		if len(r) == 2 {
+			out[r[0]] = r[1] == "t"
+		}
+	}
+	return out, nil
 }
 
 // hbaUserPattern is the user column of the pg_hba.conf line that lets the

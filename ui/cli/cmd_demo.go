@@ -33,18 +33,27 @@ func newDemoTenantsCmd(a *app, verb string) *cobra.Command {
 		"snapshot": "Remember the tenants' current data as the state `demo reset` returns to",
 		"reset":    "Return tenants to their snapshot (all tenants when none is named)",
 	}[verb]
-	return &cobra.Command{
+	var restart bool
+	cmd := &cobra.Command{
 		Use:   verb + " [TENANT...]",
 		Short: short,
 		Example: fmt.Sprintf(`  fineract-installer demo %s               # every tenant
   fineract-installer demo %s student3`, verb, verb),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDemoTenants(cmd.Context(), a, verb, args)
+			return runDemoTenants(cmd.Context(), a, verb, args, restart)
 		},
 	}
+	if verb == "reset" {
+		// Fineract keeps each tenant's global configuration in memory
+		// (configByName, GlobalConfigurationRepositoryWrapper in
+		// apache/fineract 4198b0b), which a reset of the database does not
+		// clear.
+		cmd.Flags().BoolVar(&restart, "restart-fineract", false, "also restart Fineract (minutes), which forgets the global configuration it keeps in memory: needed when the class changed it (e.g. maker-checker)")
+	}
+	return cmd
 }
 
-func runDemoTenants(ctx context.Context, a *app, verb string, names []string) error {
+func runDemoTenants(ctx context.Context, a *app, verb string, names []string, restart bool) error {
 	env, pg, done, err := tenantsEnv(ctx, a)
 	if err != nil {
 		return err
@@ -81,7 +90,11 @@ func runDemoTenants(ctx context.Context, a *app, verb string, names []string) er
 		step = tenants.SnapshotStep{PG: pg, Names: targets}
 	}
 	p := a.printer()
-	if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(step), Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
+	plan := (&steps.Plan{}).Then(step)
+	if restart {
+		plan.Then(tenants.RestartStep{Restart: tenants.RestartFineract(env)})
+	}
+	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
 		return stepsFailed(err)
 	}
 	if !p.json() {
@@ -93,22 +106,21 @@ func runDemoTenants(ctx context.Context, a *app, verb string, names []string) er
 
 // snapshotDefaultTenant takes the first snapshot of the default tenant at
 // the end of a demo install, so `demo reset` works from the start. A later
-// install keeps the snapshot there.
-func snapshotDefaultTenant(ctx context.Context, a *app, env *install.Env) error {
+// install keeps the snapshot there. It reports whether it took one.
+func snapshotDefaultTenant(ctx context.Context, env *install.Env) (bool, error) {
 	if env.Answers.Profile != answers.Demo {
-		return nil
+		return false, nil
 	}
 	pg, err := tenants.PostgresOf(env)
 	if err != nil {
-		return nil // no PostgreSQL, no tenants
+		return false, nil // no PostgreSQL, no tenants
 	}
 	ts, err := pg.CheckKnown(ctx, []string{tenants.Default}, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(ts) != 1 || ts[0].Snapshot {
-		return nil
+		return false, nil
 	}
-	p := a.printer()
-	return (&steps.Runner{Plan: (&steps.Plan{}).Then(tenants.SnapshotStep{PG: pg, Names: []string{tenants.Default}}), Project: a.project, Events: p.stepEvent}).Run(ctx)
+	return true, pg.TakeSnapshot(ctx, tenants.Default)
 }
