@@ -80,7 +80,7 @@ func (s *stack) tenantsJSON(t *testing.T, ctx context.Context) string {
 // reset of one empties it and leaves the others' rows; bad names, unknown
 // tenants and the production profile are refused with nothing changed.
 func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
-	s := newStack(t, 15)
+	s := newStack(t, 43)
 	ctx := ctxFor(t, 40*time.Minute)
 	if r := s.install(ctx); r.code != 0 {
 		t.Fatalf("install: exit %d\n%s", r.code, tail(r.stderr, 30))
@@ -134,6 +134,7 @@ func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
 	}
 	prod := s.ans
 	prod.Profile = answers.Production
+	prod.Vault = answers.Defaults(answers.Production).Vault
 	data, err := yamlOf(prod)
 	if err != nil {
 		t.Fatal(err)
