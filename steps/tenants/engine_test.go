@@ -310,6 +310,28 @@ func TestResetWithoutSnapshotChangesNothing(t *testing.T) {
 	if got := rows(t, s, "carol", pw); got != "c1" {
 		t.Errorf("carol after a refused reset: %q", got)
 	}
+
+	// A removal that stopped after the store entry and the database went,
+	// before the snapshot: adding carol again must not inherit the old
+	// carol's snapshot, which a reset would bring back.
+	if err := pg.TakeSnapshot(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.run(ctx, storeDB, nil, `DELETE FROM tenants WHERE identifier = 'carol';`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.run(ctx, "postgres", nil, `DROP DATABASE fineract_t_carol WITH (FORCE);`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.CheckAdd(ctx, []string{"carol"}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "tenants remove carol") {
+		t.Errorf("adding a half-removed carol: %v, want a refusal that says to finish the removal", err)
+	}
+	if err := pg.Remove(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if resumed, err := pg.CheckAdd(ctx, []string{"carol"}); err != nil || len(resumed) != 0 {
+		t.Errorf("after the removal finished, carol is new again: %v %v", resumed, err)
+	}
 }
 
 // TestCheckStoreRefusesAStoreOfAnotherShape: a store without the encrypted

@@ -143,11 +143,18 @@ func (p *Postgres) CheckAdd(ctx context.Context, names []string) (resumed []Tena
 		if !slices.Contains(names, t.Name) {
 			continue
 		}
-		if t.Complete() {
+		switch {
+		case t.Complete():
 			errs = append(errs, fmt.Errorf("%w: %s (remove it first with `fineract-installer tenants remove %s`)", ErrExists, t.Name, t.Name))
-			continue
+		case t.Snapshot && !t.Registered:
+			// Adding it again would keep the snapshot of the tenant that
+			// was being removed, and a reset would bring its data back.
+			errs = append(errs, fmt.Errorf("%w: %s is left half-removed (its snapshot is still there); finish with `fineract-installer tenants remove %s`", ErrExists, t.Name, t.Name))
+		case t.Snapshot && !t.DatabaseExists:
+			errs = append(errs, fmt.Errorf("%w: %s has no database, left by an interrupted reset; finish with `fineract-installer demo reset %s`", ErrExists, t.Name, t.Name))
+		default:
+			resumed = append(resumed, t)
 		}
-		resumed = append(resumed, t)
 	}
 	return resumed, errors.Join(errs...)
 }
