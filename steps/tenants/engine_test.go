@@ -192,8 +192,8 @@ FROM tenants t LEFT JOIN tenant_server_connections ts ON t.oltp_id = ts.id WHERE
 	if strings.Join(r[:8], "|") != strings.Join(want, "|") || r[10] != "t" || r[11] != "t" {
 		t.Errorf("alice's store row %q, want %q, report = oltp, no read-only connection", r, want)
 	}
-	if got := javaDecrypt(t, master, r[8]); got != alicePW {
-		t.Errorf("Fineract would decrypt alice's schema_password to %q", got)
+	if got, err := javaDecrypt(t, master, r[8]); err != nil || got != alicePW {
+		t.Errorf("Fineract would decrypt alice's schema_password to %q (%v)", got, err)
 	}
 	if hash, _ := MasterPasswordHash(master); !strings.HasPrefix(r[9], hash[:7]) {
 		t.Errorf("master_password_hash %q is no BCrypt hash", r[9])
