@@ -46,6 +46,11 @@ func checkHBA(hba, dataSubnet string, want map[string]bool) []string {
 			if f[2] == "all" || f[1] == "all" {
 				fail("hostssl line %q is not limited to one role and its databases", line)
 			}
+			// A pattern of roles (the tenants') may only reach each role's
+			// own database, and must match whole names.
+			if strings.HasPrefix(f[2], "/") && (f[1] != "sameuser" || !strings.HasPrefix(f[2], "/^") || !strings.HasSuffix(f[2], "$")) {
+				fail("hostssl line %q admits a pattern of roles beyond each one's own database", line)
+			}
 			users[f[2]] = true
 		default:
 			fail("line %q: only hostssl (and local peer) lines are allowed", line)
@@ -59,9 +64,14 @@ func checkHBA(hba, dataSubnet string, want map[string]bool) []string {
 	return bad
 }
 
+// tenantRoles is the pg_hba.conf pattern of the roles of tenants added
+// after the install (steps/tenants).
+const tenantRoles = "/^fineract_t_[a-z][a-z0-9]*$"
+
 func hbaWant(a answers.Answers) map[string]bool {
 	return map[string]bool{
 		"fineract":          true,
+		tenantRoles:         true,
 		"keycloak":          a.HasGroup(answers.GroupIdentity),
 		"postgres_exporter": a.HasGroup(answers.GroupMonitoring),
 	}
@@ -94,6 +104,9 @@ func TestPostgresIsTLSOnlyAndAudited(t *testing.T) {
 				t.Error("the roles script passes a password on a command line or in the environment")
 			}
 			for role, want := range hbaWant(a) {
+				if role == tenantRoles {
+					continue // made by `tenants add`, not by the install
+				}
 				if got := strings.Contains(script, "ALTER ROLE "+role+" "); got != want {
 					t.Errorf("roles script manages %s: %v, want %v", role, got, want)
 				}
@@ -118,6 +131,8 @@ func TestHBACheckerCatchesWeakRules(t *testing.T) {
 		"remote superuser":    "local all all trust",
 		"no-TLS explicitly":   "hostnossl all all " + subnet + " scram-sha-256",
 		"GSS without TLS too": "hostgssenc all all " + subnet + " scram-sha-256",
+		"roles to a database": "hostssl fineract_tenants " + tenantRoles + " " + subnet + " scram-sha-256",
+		"unanchored pattern":  "hostssl sameuser /fineract_t_ " + subnet + " scram-sha-256",
 	} {
 		if msgs := checkHBA(hba+extra+"\n", subnet, hbaWant(a)); len(msgs) == 0 {
 			t.Errorf("%s (%q) was not reported", name, extra)

@@ -41,9 +41,12 @@ var genAdminPassword = Generator{Length: 32, Charset: CharsetPassword}
 // HandoutFile is where, without a terminal or a PGP key, the passwords the
 // installer set wait for the operator in the install dir (mode 0600);
 // HandoutPGPFile holds them encrypted to credentials.pgp_key.
+// The tenants' handout files are the same for `tenants add`.
 const (
-	HandoutFile    = "initial-credentials.txt"
-	HandoutPGPFile = "initial-credentials.asc"
+	HandoutFile           = "initial-credentials.txt"
+	HandoutPGPFile        = "initial-credentials.asc"
+	TenantsHandoutFile    = "tenant-credentials.txt"
+	TenantsHandoutPGPFile = "tenant-credentials.asc"
 )
 
 // InstallerSecretFile is the delivered file holding a tenant user's password.
@@ -67,3 +70,10 @@ func installer(answers.Answers) Service {
 func (b Bundle) SecretHolders() []Service {
 	return append(append([]Service(nil), b.Services...), b.Installer)
 }
+
+// TenantConnParams are the JDBC parameters of every tenant's database
+// connection: TLS, verified against the stack's CA by name.
+const TenantConnParams = "sslmode=verify-full&sslrootcert=/etc/fineract/tls/ca.crt"
+
+// TenantConnParams is TenantConnParams for the templates.
+func (d *renderData) TenantConnParams() string { return TenantConnParams }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -39,6 +40,18 @@ func TestFineractsDefaultLoginIsClosed(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("install exit %d\n%s\n%s", r.code, r.stderr, tail(r.stdout, 30))
 	}
+	// Fineract's first start replaced the default tenant's TLS settings
+	// (its changelog 0005, which the stand-in replays); the install set
+	// them back.
+	if !strings.Contains(r.stdout, "tenant connection(s) back to sslmode=verify-full") {
+		var lines []string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "tenant-tls") {
+				lines = append(lines, l)
+			}
+		}
+		t.Errorf("the install did not set the tenant connection's TLS parameters back:\n%s", strings.Join(lines, "\n"))
+	}
 	password := s.adminPassword(t)
 	if strings.Contains(r.stdout+r.stderr, password) {
 		t.Fatal("the administrator's password is in the install's output")
@@ -65,8 +78,16 @@ func TestFineractsDefaultLoginIsClosed(t *testing.T) {
 		t.Errorf("the file does not hold the administrator's password:\n%s", data)
 	}
 
+	// The demo install's last act, the default tenant's snapshot, ends
+	// Fineract's database sessions; its pool replaces a session idle for
+	// more than half a second (as HikariCP does), so wait for health UP.
+	for start := time.Now(); time.Since(start) < time.Minute; time.Sleep(time.Second) {
+		if code, _ := s.apiAs(t, "", "", http.MethodGet, "/fineract-provider/actuator/health", ""); code == http.StatusOK {
+			break
+		}
+	}
 	if code := s.login(t, assets.FineractAdminUser, assets.FineractDefaultPassword); code != http.StatusUnauthorized {
-		t.Errorf("default login through the gateway: %d, want 401", code)
+		t.Errorf("default login through the gateway: %d, want 401\n%s", code, tail(s.run(ctx, "logs", "fineract", "--tail", "30").stdout, 30))
 	}
 	if code := s.login(t, assets.FineractAdminUser, password); code != http.StatusOK {
 		t.Errorf("the installer's administrator login: %d, want 200", code)
@@ -92,6 +113,19 @@ func TestFineractsDefaultLoginIsClosed(t *testing.T) {
 	}
 	if code := s.login(t, assets.FineractAdminUser, password); code != http.StatusOK {
 		t.Errorf("after the rerun the administrator login answers %d", code)
+	}
+
+	// The tenant connection without TLS verification again: validate
+	// fails postgres-tenant-tls, and a rerun sets it back.
+	tenantParams(t, s, "serverTimezone=UTC")
+	if st := checkStatus(t, s, "postgres-tenant-tls"); !strings.HasPrefix(st, "fail") || !strings.Contains(st, "serverTimezone=UTC") {
+		t.Errorf("postgres-tenant-tls with the parameters replaced: %s", st)
+	}
+	if r = s.install(ctx); r.code != 0 || !strings.Contains(r.stdout, "tenant connection(s) back to sslmode=verify-full") {
+		t.Fatalf("rerun after the parameters were replaced: exit %d\n%s", r.code, tail(r.stdout, 20))
+	}
+	if st := checkStatus(t, s, "postgres-tenant-tls"); !strings.HasPrefix(st, "pass") {
+		t.Errorf("postgres-tenant-tls after the rerun: %s", st)
 	}
 
 	// Someone changes the administrator's password by hand: the installer
@@ -133,6 +167,35 @@ func TestFineractsDefaultLoginIsClosed(t *testing.T) {
 	if t.Failed() {
 		t.Logf("validate: %s\n%s", r.stderr, tail(r.stdout, 40))
 	}
+}
+
+// tenantParams rewrites the default tenant's connection parameters in
+// Fineract's tenant store, as Fineract's changelog 0005 does.
+func tenantParams(t *testing.T, s *stack, params string) {
+	t.Helper()
+	pg, _ := s.bundle.Service("postgres")
+	res, err := s.engine.Exec(context.Background(), s.project, "postgres", pg.User(), []string{"psql", "-X", "-v", "ON_ERROR_STOP=1",
+		"-h", "/var/run/postgresql", "-U", "postgres", "-d", "fineract_tenants", "-c",
+		"UPDATE tenant_server_connections SET schema_connection_parameters = '" + params + "'"}, nil, nil)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("update the tenant store: %v %s", err, res.Stderr)
+	}
+}
+
+// checkStatus runs validate and returns one check's "status: evidence".
+func checkStatus(t *testing.T, s *stack, id string) string {
+	t.Helper()
+	r := s.run(context.Background(), "validate", "-o", "json")
+	var checks []struct{ ID, Status, Evidence string }
+	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+		t.Fatalf("validate: exit %d: %v\n%s\n%s", r.code, err, r.stderr, tail(r.stdout, 20))
+	}
+	for _, c := range checks {
+		if c.ID == id {
+			return c.Status + ": " + c.Evidence
+		}
+	}
+	return "missing"
 }
 
 // setPassword sets the administrator's password through the API, as a

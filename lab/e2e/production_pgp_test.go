@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fineract-installer/fineract-installer/assets"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,10 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	for _, h := range holders {
 		s.ans.Vault.PGPKeys = append(s.ans.Vault.PGPKeys, h.PublicKey)
 	}
+	// The operator gets the passwords the install sets encrypted to a key
+	// of their own.
+	operator := labtest.NewKeyHolder(t)
+	s.ans.Credentials.PGPKey = operator.PublicKey
 	data, err := yamlOf(s.ans)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +100,7 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 		t.Fatalf("install with the decrypted shares: exit %d %s\nwarnings and failures:\n%s", r.code, r.stderr, strings.Join(why, "\n"))
 	}
 	installed := time.Since(start)
+	checkEncryptedHandout(t, s, operator, r.stdout)
 	installerRSS := max(first.maxRSS, r.maxRSS)
 	// One checklist (each run signs in through Keycloak, within the
 	// gateway's sign-in rate limit): every group's own checks ran and
@@ -132,6 +138,37 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	// second revoked it (validate's vault-root-token passed above).
 	if !strings.Contains(r.stdout, "The initial root token is revoked") {
 		t.Errorf("validate output lacks the root token check:\n%s", r.stdout)
+	}
+}
+
+// checkEncryptedHandout finds the passwords the install set in the JSON
+// stream only as a PGP message the operator's key opens: Fineract's
+// administrator (the realm's user) and Keycloak's bootstrap admin. No
+// clear-text copy is left in the install dir.
+func checkEncryptedHandout(t *testing.T, s *stack, operator *labtest.KeyHolder, stdout string) {
+	t.Helper()
+	password := s.adminPassword(t)
+	if strings.Contains(stdout, password) {
+		t.Fatal("the administrator's password is in the JSON stream in the clear")
+	}
+	var msg string
+	for _, line := range strings.Split(stdout, "\n") {
+		var rec struct{ Type, Encrypted string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Type == "credentials" {
+			msg = rec.Encrypted
+		}
+	}
+	if msg == "" {
+		t.Fatal("no encrypted credentials record in the JSON stream")
+	}
+	plain := operator.DecryptArmored(msg)
+	for _, want := range []string{"password: " + password, "Keycloak bootstrap admin", "user:     " + assets.KeycloakAdminUser} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("the decrypted handout lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, assets.HandoutFile)); !os.IsNotExist(err) {
+		t.Errorf("a clear-text %s was written although credentials.pgp_key is set (%v)", assets.HandoutFile, err)
 	}
 }
 

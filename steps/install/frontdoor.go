@@ -150,47 +150,26 @@ func (s FrontDoorStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return steps.Fail(err, "the vault step delivers them; run the installer as root, and after a reboot `fineract-installer unseal`")
 	}
-	t, err := s.Env.ValidationTarget()
-	if err != nil {
-		return err
-	}
-	api, err := fineractAPI(t)
-	if err != nil {
-		return err
-	}
 	rec, err := s.Env.LoadFrontDoor()
 	if err != nil {
 		return err
 	}
 	door := rec.Tenants[assets.DefaultTenant]
-	var out frontdoor.Outcome
 	if s.Env.identity() {
+		t, err := s.Env.ValidationTarget()
+		if err != nil {
+			return err
+		}
 		if err := ensureRealmAdmin(ctx, t, pw[assets.FineractAdminUser], emit); err != nil {
 			return err
 		}
-		tok, err := signInAdmin(ctx, t, pw[assets.FineractAdminUser])
-		if err != nil {
-			return &steps.Failure{Cause: "sign in as the realm's " + assets.FineractAdminUser + ": " + err.Error(), Err: err, Hint: "see `fineract-installer logs keycloak fineract`"}
-		}
-		if door.SetAt.IsZero() {
-			if out, err = frontdoor.SetAll(ctx, api, tok, pw); err != nil {
-				return steps.Fail(err, "see `fineract-installer logs fineract`")
-			}
-		}
-	} else {
-		out, err = frontdoor.Secure(ctx, api, pw)
-		if errors.Is(err, frontdoor.ErrAdminUnknown) {
-			return &steps.Failure{Cause: err.Error(), Err: err, Hint: "someone changed " + assets.FineractAdminUser + "'s password by hand: set it back to the one in Vault (`fineract-installer credentials` shows it), then run the installer again; nothing was changed"}
-		}
-		if err != nil {
-			return steps.Fail(err, "see `fineract-installer logs gateway fineract`")
-		}
 	}
-	if len(out.Changed) > 0 {
-		emit.Info("fineract", "replaced the default password of "+strings.Join(out.Changed, ", ")+" in tenant "+assets.DefaultTenant)
-	}
-	if len(out.Missing) > 0 {
-		emit.Warn("tenant " + assets.DefaultTenant + " has no user " + strings.Join(out.Missing, ", ") + ": nothing to replace there")
+	// With the identity group nothing tells a set password from a
+	// default one (no password sign-in): the record says it was done.
+	if door.SetAt.IsZero() || !s.Env.identity() {
+		if err := s.Env.SecureTenant(ctx, assets.DefaultTenant, pw, emit); err != nil {
+			return err
+		}
 	}
 	if door.SetAt.IsZero() {
 		door.SetAt = time.Now().UTC()
@@ -215,6 +194,65 @@ func (s FrontDoorStep) Run(ctx context.Context, emit steps.Emitter) error {
 	door.HandedOutAt = time.Now().UTC()
 	rec.Tenants[assets.DefaultTenant] = door
 	return s.Env.SaveFrontDoor(rec)
+}
+
+// SecureTenant replaces the default password of a tenant's built-in
+// users with pw (Vault's): with basic authentication as the tenant's
+// administrator, proven by Fineract refusing the default afterwards; with
+// the identity group with a bearer token of the realm's administrator
+// (the default tenant's, whose username every tenant has).
+func (env *Env) SecureTenant(ctx context.Context, tenant string, pw map[string]string, emit steps.Emitter) error {
+	t, err := env.ValidationTarget()
+	if err != nil {
+		return err
+	}
+	api, err := fineractAPI(t)
+	if err != nil {
+		return err
+	}
+	api.Tenant = tenant
+	var out frontdoor.Outcome
+	if env.identity() {
+		admin, err := env.tenantPasswords(ctx)
+		if err != nil {
+			return steps.Fail(err, "run as root; after a reboot run `fineract-installer unseal`")
+		}
+		tok, err := signInAdmin(ctx, t, admin[assets.FineractAdminUser])
+		if err != nil {
+			return &steps.Failure{Cause: "sign in as the realm's " + assets.FineractAdminUser + ": " + err.Error(), Err: err, Hint: "see `fineract-installer logs keycloak fineract`"}
+		}
+		if out, err = frontdoor.SetAll(ctx, api, tok, pw); err != nil {
+			return steps.Fail(err, "see `fineract-installer logs fineract`")
+		}
+	} else {
+		out, err = frontdoor.Secure(ctx, api, pw)
+		if errors.Is(err, frontdoor.ErrAdminUnknown) {
+			return &steps.Failure{Cause: fmt.Sprintf("tenant %s: %v", tenant, err), Err: err,
+				Hint: "someone changed " + assets.FineractAdminUser + "'s password by hand: set it back to the one in Vault (`fineract-installer credentials` shows it), then run the same command again; nothing was changed"}
+		}
+		if err != nil {
+			return steps.Fail(err, "see `fineract-installer logs gateway fineract`")
+		}
+	}
+	if len(out.Changed) > 0 {
+		emit.Info("fineract", "replaced the default password of "+strings.Join(out.Changed, ", ")+" in tenant "+tenant)
+	}
+	if len(out.Missing) > 0 {
+		emit.Warn("tenant " + tenant + " has no user " + strings.Join(out.Missing, ", ") + ": nothing to replace there")
+	}
+	return nil
+}
+
+// TenantCredential is what the operator is handed for an added tenant.
+// With the identity group people sign in with their Keycloak account and
+// the tenant's own administrator password is not one anybody types.
+func (env *Env) TenantCredential(tenant string, pw map[string]string) (frontdoor.Credential, bool) {
+	if env.identity() {
+		return frontdoor.Credential{}, false
+	}
+	return frontdoor.Credential{What: "Fineract administrator of tenant " + tenant, URL: assets.PublicURL(env.Answers) + "/", Tenant: tenant,
+		User: assets.FineractAdminUser, Password: pw[assets.FineractAdminUser],
+		Again: "`fineract-installer credentials --tenant " + tenant + "` shows it again; it is kept in Vault at " + assets.TenantVaultPath(tenant)}, true
 }
 
 // AgainHint says how to see the passwords again.

@@ -23,6 +23,7 @@ func Plan(env *Env, c Custody, handout frontdoor.Handout, checked func([]validat
 		Then(VaultStartStep{Env: env}).
 		Then(VaultSetupStep{Env: env, Custody: c}).
 		Then(ServicesStep{Env: env}).
+		Then(TenantTLSStep{Env: env}).
 		Then(FrontDoorStep{Env: env, Handout: handout}).
 		Then(LogRetentionStep{Env: env}).
 		Then(ValidateStep{Env: env, Results: checked})

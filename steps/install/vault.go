@@ -167,7 +167,7 @@ func (s VaultSetupStep) Run(ctx context.Context, emit steps.Emitter) error {
 		Init: init, Custody: s.Custody.Keep, Store: s.Env.RecordStore(), Shares: s.Custody.Shares,
 		Audit: vault.DefaultAuditDevices(), Secrets: s.Env.SecretSpecs(),
 		Deliveries: s.Env.Deliveries(), SecretsDir: s.Env.SecretsDir,
-	}, vaultEvents(emit))
+	}, VaultEvents(emit))
 	var unrecorded *vault.UnrecordedInitError
 	if errors.As(err, &unrecorded) {
 		return &steps.Failure{Cause: err.Error(), Hint: "nothing was wiped; if you do hold the key shares, run `fineract-installer unseal` with them", Err: err}
@@ -175,8 +175,8 @@ func (s VaultSetupStep) Run(ctx context.Context, emit steps.Emitter) error {
 	return err
 }
 
-// vaultEvents turns Vault step events into pipeline events.
-func vaultEvents(emit steps.Emitter) vault.Emit {
+// VaultEvents turns Vault step events into pipeline events.
+func VaultEvents(emit steps.Emitter) vault.Emit {
 	return func(e vault.Event) {
 		switch e.Kind {
 		case vault.EventWarning:

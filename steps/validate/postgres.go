@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/pgsql"
 )
 
 // PostgresChecks read PostgreSQL's live settings and prove its audit log.
@@ -17,7 +20,44 @@ func PostgresChecks() []Check {
 	return []Check{
 		{ID: "postgres-settings", Area: AreaPostgres, Title: "SSL on, TLS minimum, scram-sha-256, hostssl-only rules", Controls: []Control{ControlTransit, ControlSecrets}, Run: checkPostgresSettings},
 		{ID: "postgres-audit", Area: AreaPostgres, Title: "DDL and data changes are written to the server log", Controls: []Control{ControlLogging}, Run: checkPostgresAudit},
+		{ID: "postgres-tenant-tls", Area: AreaPostgres, Title: "Fineract verifies PostgreSQL's certificate on every tenant connection", Controls: []Control{ControlTransit}, Run: checkTenantTLS},
 	}
+}
+
+// checkTenantTLS reads Fineract's tenant store: every tenant's connection
+// must ask for TLS verified by name against the stack's CA. Fineract's
+// first start replaces them (install.TenantTLSStep says why).
+func checkTenantTLS(ctx context.Context, t *Target) Finding {
+	svc, ok := t.Expect.Service("postgres")
+	if !ok {
+		return fail("the stack has no postgres service", "")
+	}
+	rows, err := pgsql.New(pgsql.EngineExec(t.Engine, t.Project, svc.User())).Run(ctx, "fineract_tenants", nil,
+		`SELECT t.identifier, c.schema_server, coalesce(c.schema_connection_parameters, '') FROM tenants t JOIN tenant_server_connections c ON c.id = t.oltp_id ORDER BY t.identifier;`)
+	if err != nil {
+		return fail("read Fineract's tenant store: "+err.Error(), "see `fineract-installer logs postgres fineract`")
+	}
+	if len(rows) == 0 {
+		return fail("Fineract's tenant store lists no tenant", "see `fineract-installer logs fineract`: its first start registers the default tenant")
+	}
+	var good, bad []string
+	for _, r := range rows {
+		if len(r) != 3 {
+			return fail(fmt.Sprintf("unexpected row %v from the tenant store", r), "")
+		}
+		params, _ := url.ParseQuery(r[2])
+		line := fmt.Sprintf("%s: %s", r[0], r[2])
+		if params.Get("sslmode") != "verify-full" || params.Get("sslrootcert") == "" {
+			bad = append(bad, line)
+			continue
+		}
+		good = append(good, r[0])
+	}
+	if len(bad) > 0 {
+		return Finding{Status: Fail, Evidence: "tenant connections without verified TLS: " + strings.Join(bad, "; "), Subject: "fineract",
+			Fix: "run `fineract-installer install` again: its fineract-tenant-tls step sets them back and restarts Fineract"}
+	}
+	return pass(fmt.Sprintf("%d tenant(s) connect with sslmode=verify-full and the stack's CA: %s", len(good), strings.Join(good, ", ")))
 }
 
 // psql runs SQL in the postgres container and returns its unaligned output.

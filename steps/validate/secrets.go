@@ -31,8 +31,11 @@ func SecretChecks() []Check {
 // or key material that is not a Vault value, and the passwords handed
 // out to the operator, which checkLeakage reports on its own.
 func notSecretFile(rel string) bool {
-	return strings.HasPrefix(rel, "backups/") || rel == "vault/unseal-keys.enc" || rel == "vault/encrypted-shares.txt" ||
-		rel == assets.HandoutFile || rel == assets.HandoutPGPFile
+	switch rel {
+	case "vault/unseal-keys.enc", "vault/encrypted-shares.txt", assets.HandoutFile, assets.HandoutPGPFile, assets.TenantsHandoutFile, assets.TenantsHandoutPGPFile:
+		return true
+	}
+	return strings.HasPrefix(rel, "backups/")
 }
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
@@ -61,10 +64,12 @@ func checkLeakage(ctx context.Context, t *Target) Finding {
 		leaks.search("logs of "+svc, logs[svc])
 	}
 	f := leaks.finding(fmt.Sprintf("%d secret values searched, also encoded and split over lines, in %d install-dir files and the environment, labels, command and last 5000 log lines of %d containers", len(values), files, len(cs)))
-	if _, err := os.Lstat(filepath.Join(t.Dir, assets.HandoutFile)); err == nil && f.Status == Pass {
-		// Put there for the operator, who was told to delete it.
-		f = Finding{Status: Warn, Evidence: f.Evidence + "; " + filepath.Join(t.Dir, assets.HandoutFile) + " still holds the passwords the installer handed out",
-			Fix: "record them somewhere safe and delete the file (`fineract-installer credentials` shows them again)"}
+	for _, name := range []string{assets.HandoutFile, assets.TenantsHandoutFile} {
+		if _, err := os.Lstat(filepath.Join(t.Dir, name)); err == nil && f.Status != Fail {
+			// Put there for the operator, who was told to delete it.
+			f = Finding{Status: Warn, Evidence: f.Evidence + "; " + filepath.Join(t.Dir, name) + " still holds passwords the installer handed out",
+				Fix: "record them somewhere safe and delete the file (`fineract-installer credentials` shows them again)"}
+		}
 	}
 	if readErr != nil {
 		// What could not be read was not searched for.

@@ -108,3 +108,24 @@ func (c *Conn) WithRootToken(ctx context.Context, shares []string, emit Emit, fn
 	}()
 	return fn(ctx, token)
 }
+
+// WithInstallerToken runs fn with a short-lived token that carries only
+// the installer policy (secrets under banking/). The key holders' shares
+// authorise a temporary root token just long enough to create it; the
+// installer token is revoked when fn returns.
+func (c *Conn) WithInstallerToken(ctx context.Context, shares []string, emit Emit, fn func(ctx context.Context, token string) error) (err error) {
+	var token string
+	if err := c.WithRootToken(ctx, shares, emit, func(ctx context.Context, root string) error {
+		t, err := c.CreateInstallerToken(ctx, root, InstallerTokenTTL)
+		token = t
+		return err
+	}); err != nil {
+		return err
+	}
+	defer func() {
+		if rerr := c.RevokeToken(context.WithoutCancel(ctx), token); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("the installer token could not be revoked (it expires within %s): %w", InstallerTokenTTL, rerr))
+		}
+	}()
+	return fn(ctx, token)
+}

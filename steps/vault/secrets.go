@@ -50,7 +50,8 @@ type KeySpec struct {
 
 // SecretSpec is one KV v2 secret: Path is the full logical path under
 // banking/, e.g. "banking/databases/fineract", "banking/services/keycloak"
-// or "banking/tenants/default" (a Fineract tenant's users).
+// or "banking/tenants/NAME" (a Fineract tenant: its database's and its
+// built-in users' passwords).
 type SecretSpec struct {
 	Path string
 	Keys []KeySpec
@@ -210,4 +211,41 @@ func ensureSecret(ctx context.Context, kv *api.KVv2, s SecretSpec) (SecretChange
 		return ch, fmt.Errorf("writing secret %s: %w", s.Path, err)
 	}
 	return ch, nil
+}
+
+// SecretValue reads one key of a secret. A missing secret or key is an
+// error: callers ask for values EnsureSecrets made.
+func (c *Conn) SecretValue(ctx context.Context, token, path, key string) (string, error) {
+	if !secretPathRE.MatchString(path) {
+		return "", fmt.Errorf("secret path %q is not one the installer keeps", path)
+	}
+	cl, err := c.withToken(token)
+	if err != nil {
+		return "", err
+	}
+	sec, err := cl.KVv2(KVMount).Get(ctx, kvPath(path))
+	if err != nil {
+		return "", fmt.Errorf("reading secret %s: %w", path, err)
+	}
+	v, ok := sec.Data[key].(string)
+	if !ok || v == "" {
+		return "", fmt.Errorf("secret %s has no value for %s", path, key)
+	}
+	return v, nil
+}
+
+// DeleteSecret deletes a secret with every version and its metadata; a
+// secret that is not there is no error.
+func (c *Conn) DeleteSecret(ctx context.Context, token, path string) error {
+	if !secretPathRE.MatchString(path) {
+		return fmt.Errorf("secret path %q is not one the installer keeps", path)
+	}
+	cl, err := c.withToken(token)
+	if err != nil {
+		return err
+	}
+	if err := cl.KVv2(KVMount).DeleteMetadata(ctx, kvPath(path)); err != nil {
+		return fmt.Errorf("deleting secret %s: %w", path, err)
+	}
+	return nil
 }

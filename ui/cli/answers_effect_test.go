@@ -101,6 +101,8 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 			"images are pulled or loaded at install; --images-bundle sets images.source: bundle and images.bundle"}},
 		"images.bundle": {e2e: &e2eEvidence{"TestSerialInterruptedImageLoadResumes", `"--images-bundle", bundle`,
 			"the install loads every image from it"}},
+		"credentials.pgp_key": {e2e: &e2eEvidence{"TestProductionInstallWithPGPKeyHolders", "Credentials.PGPKey",
+			"the passwords the install sets are handed out encrypted to it, not in a clear-text file"}},
 		"service_ids_from": {change: func(a *answers.Answers) { a.ServiceIDsFrom = 80000 }},
 		// The ILM policy the install step sends to Elasticsearch
 		// (config/elasticsearch/ilm-policy.json).

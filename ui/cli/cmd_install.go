@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/tenants"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -145,6 +146,11 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		}
 		return stepsFailed(err) // the failed event said it all
 	}
+	// The stack is installed whatever happens to the snapshot: a failure
+	// is reported with what to do.
+	if _, err := snapshotDefaultTenant(ctx, env); err != nil {
+		fmt.Fprintf(a.io.Err, "%s the default tenant's first snapshot for `demo reset` failed: %v\n  take it with `fineract-installer demo snapshot default` before a class\n", a.errPrinter().warn.Render("!"), err)
+	}
 	if !p.json() {
 		printChecklist(a, p, checklist)
 		printInstalled(a, env)
@@ -232,13 +238,10 @@ func printImagePlan(ctx context.Context, a *app, env *install.Env) {
 func printInstalled(a *app, env *install.Env) {
 	p := a.printer()
 	ans := env.Answers
-	url := "https://" + ans.Host.Hostname
-	if ans.Gateway.HTTPSPort != 443 {
-		url += fmt.Sprintf(":%d", ans.Gateway.HTTPSPort)
-	}
+	url := signInURL(ans)
 	fmt.Fprintf(a.io.Out, "\n%s\n", p.ok.Render("The stack is installed."))
-	fmt.Fprintf(a.io.Out, "  web app:      %s/\n", url)
-	fmt.Fprintf(a.io.Out, "  API:          %s/fineract-provider/api/v1\n", url)
+	fmt.Fprintf(a.io.Out, "  web app:      %s (tenant identifier: %s)\n", url, tenants.Default)
+	fmt.Fprintf(a.io.Out, "  API:          %sfineract-provider/api/v1\n", url)
 	fmt.Fprintf(a.io.Out, "  CA to trust:  %s\n", env.PKIDir()+"/ca.crt")
 	fmt.Fprintf(a.io.Out, "  after a reboot Vault is sealed: run `fineract-installer unseal`\n")
 }

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/tenants"
 )
 
 // What `status` says about the stack as a whole. Only a running stack
@@ -40,6 +43,10 @@ type statusDoc struct {
 	Services    []compose.ServiceStatus          `json:"services"`
 	// Missing lists the installation's services that have no container.
 	Missing []string `json:"missing,omitempty"`
+	// SignIn is the web app's address; each tenant's name is the tenant
+	// identifier typed there.
+	SignIn  string           `json:"sign_in,omitempty"`
+	Tenants []tenants.Tenant `json:"tenants,omitempty"`
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -78,10 +85,15 @@ Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 				return err
 			}
 			state, missing := stackState(record, expected, st)
+			ans, ts, tenantsErr := statusTenants(cmd.Context(), a, e, st)
 			p := a.printer()
 			if p.json() {
-				if err := p.document(statusDoc{Project: a.project, Dir: a.dir, State: state, Uninstalled: record.Uninstalled,
-					Steps: record.Summary(), Images: images.Services, Services: st, Missing: missing}); err != nil {
+				doc := statusDoc{Project: a.project, Dir: a.dir, State: state, Uninstalled: record.Uninstalled,
+					Steps: record.Summary(), Images: images.Services, Services: st, Missing: missing, Tenants: ts}
+				if len(ts) > 0 {
+					doc.SignIn = signInURL(ans)
+				}
+				if err := p.document(doc); err != nil {
 					return err
 				}
 			} else {
@@ -89,6 +101,12 @@ Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 				printSteps(a, p, record)
 				printImages(a, p, images, st)
 				printStatus(a, p, st)
+				if tenantsErr != nil {
+					fmt.Fprintf(a.io.Out, "\n%s tenants: %v\n", p.warn.Render("!"), tenantsErr)
+				} else if len(ts) > 0 {
+					fmt.Fprintln(a.io.Out)
+					printTenants(a, p, ans, ts)
+				}
 			}
 			if state != stackRunning {
 				return &silentError{code: ExitFailed}
@@ -277,4 +295,29 @@ func goodBad(p *printer, good bool) func(string) string {
 		style = p.ok
 	}
 	return func(s string) string { return style.Render(s) }
+}
+
+// statusTenants lists the installation's tenants when its PostgreSQL is
+// running; none otherwise.
+func statusTenants(ctx context.Context, a *app, e *compose.Engine, st []compose.ServiceStatus) (answers.Answers, []tenants.Tenant, error) {
+	if !slices.ContainsFunc(st, func(s compose.ServiceStatus) bool { return s.Service == "postgres" && s.State == "running" }) {
+		return answers.Answers{}, nil, nil
+	}
+	if ok, err := installdir.Exists(a.dir); err != nil || !ok {
+		return answers.Answers{}, nil, nil
+	}
+	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
+	if err != nil {
+		return ans, nil, nil
+	}
+	env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), e)
+	if err != nil {
+		return ans, nil, err
+	}
+	pg, err := tenants.PostgresOf(env)
+	if err != nil {
+		return ans, nil, nil
+	}
+	ts, err := pg.List(ctx)
+	return ans, ts, err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -109,6 +110,7 @@ func runWizard(ctx context.Context, a *app) error {
 		Summary: func(context.Context) tui.Summary {
 			url := fmt.Sprintf("https://%s:%d", ans.Host.Hostname, ans.Gateway.HTTPSPort)
 			return tui.Summary{Checks: checklist, GatewayURL: url + "/fineract-provider/api/v1", WebAppURL: url + "/",
+				Tenants: []string{assets.DefaultTenant}, SignIn: assets.FineractAdminUser + ", with the password shown once above (`fineract-installer credentials` shows it again)",
 				Unseal: "after a reboot: fineract-installer unseal", Backups: "fineract-installer backup writes to " + ans.InstallDir + "/backups"}
 		},
 		ResumeCommand: "fineract-installer install --answers " + res.Saved,

@@ -14,10 +14,20 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/pgp"
 )
 
+// handout names the files a handout falls back to without a terminal:
+// the install's, or the tenants' (another command's handout must not
+// overwrite one the operator has not read yet).
+type handout struct{ clear, pgp string }
+
+var (
+	installHandout = handout{assets.HandoutFile, assets.HandoutPGPFile}
+	tenantsHandout = handout{assets.TenantsHandoutFile, assets.TenantsHandoutPGPFile}
+)
+
 // credentialsFile is where, without a terminal, the passwords the
 // installer set are written for root alone.
 func credentialsFile(env *install.Env) string {
-	return filepath.Join(env.Dir, assets.HandoutFile)
+	return filepath.Join(env.Dir, installHandout.clear)
 }
 
 // handoutFor decides how this run hands the passwords it set to the
@@ -27,19 +37,23 @@ func credentialsFile(env *install.Env) string {
 // only root reads. Only the file's path, or ciphertext, is printed and
 // put in the JSON stream; never a password.
 func handoutFor(a *app, env *install.Env) frontdoor.Handout {
+	return handoutTo(a, env, installHandout)
+}
+
+func handoutTo(a *app, env *install.Env, files handout) frontdoor.Handout {
 	if a.io.CanPrompt() && !a.printer().json() {
 		return func(ctx context.Context, creds []frontdoor.Credential) error { return showCredentials(a, creds) }
 	}
 	if key := env.Answers.Credentials.PGPKey; key != "" {
 		return func(ctx context.Context, creds []frontdoor.Credential) error {
-			return printEncryptedCredentials(a, env, key, creds)
+			return printEncryptedCredentials(a, filepath.Join(env.Dir, files.pgp), key, creds)
 		}
 	}
 	return func(ctx context.Context, creds []frontdoor.Credential) error {
 		var b strings.Builder
 		b.WriteString("# Passwords fineract-installer set. Keep them somewhere safe, then delete this file.\n")
 		writeCredentials(&b, creds)
-		path := credentialsFile(env)
+		path := filepath.Join(env.Dir, files.clear)
 		if err := steps.WriteFileAtomic(path, []byte(b.String()), 0o600); err != nil {
 			return fmt.Errorf("save the passwords: %w", err)
 		}
@@ -48,7 +62,7 @@ func handoutFor(a *app, env *install.Env) frontdoor.Handout {
 			p.record("credentials", credentialsRecord{File: path, Users: users(creds)})
 			return nil
 		}
-		fmt.Fprintf(a.io.Out, "The administrator's password is in %s (mode 0600, root only): read it, keep it safe, delete the file.\n", path)
+		fmt.Fprintf(a.io.Out, "The passwords the installer set are in %s (mode 0600, root only): read them, keep them safe, delete the file.\n", path)
 		return nil
 	}
 }
@@ -63,14 +77,13 @@ type credentialsRecord struct {
 
 // printEncryptedCredentials encrypts the passwords to the operator's key,
 // prints the message and keeps a copy beside the answers.
-func printEncryptedCredentials(a *app, env *install.Env, key string, creds []frontdoor.Credential) error {
+func printEncryptedCredentials(a *app, path, key string, creds []frontdoor.Credential) error {
 	var b strings.Builder
 	writeCredentials(&b, creds)
 	msg, err := pgp.Encrypt(key, []byte(strings.TrimLeft(b.String(), "\n")))
 	if err != nil {
 		return fmt.Errorf("encrypt the passwords to credentials.pgp_key: %w", err)
 	}
-	path := filepath.Join(env.Dir, assets.HandoutPGPFile)
 	if err := steps.WriteFileAtomic(path, []byte(msg), 0o600); err != nil {
 		return fmt.Errorf("save the encrypted passwords: %w", err)
 	}

@@ -199,6 +199,8 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		"event":           steps.Event{},
 		"backup":          backupRecord{},
 		"vault_shares":    sharesRecord{},
+		"credentials":     credentialsRecord{},
+		"tenant":          tenantRecord{},
 		"log":             compose.LogLine{},
 		"status":          statusDoc{},
 		"validate":        []validate.Result{},

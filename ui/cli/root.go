@@ -128,6 +128,8 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newRestoreCmd(a),
 		newDiagnoseCmd(a),
 		newCredentialsCmd(a),
+		newTenantsCmd(a),
+		newDemoCmd(a),
 	)
 	return root
 }

@@ -277,6 +277,8 @@ func (m deployModel) finalText(w int) string {
 	if s.WebAppURL != "" || s.GatewayURL != "" {
 		b.WriteString(m.st.Heading.Render("Where to log in") + "\n")
 		row("Web app", s.WebAppURL)
+		row("Tenants", strings.Join(s.Tenants, ", "))
+		row("First sign-in", s.SignIn)
 		row("API gateway", s.GatewayURL)
 	}
 	if s.Unseal != "" || s.Backups != "" {

@@ -324,6 +324,8 @@ func finalSummary() Summary {
 	return Summary{
 		GatewayURL: "https://bank-core-01/fineract-provider/api/v1",
 		WebAppURL:  "https://bank-core-01/",
+		Tenants:    []string{"default", "student1"},
+		SignIn:     "mifos, with the password shown once above",
 		Unseal:     "fineract-installer unseal (any 3 of the 5 key holders)",
 		Backups:    "/opt/fineract-stack/backups, every night at 02:00, kept 14 days",
 		Checks: []validate.Result{

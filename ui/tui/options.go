@@ -118,6 +118,10 @@ type Summary struct {
 	// GatewayURL is where the API is reached, WebAppURL the Mifos X web app.
 	GatewayURL string
 	WebAppURL  string
+	// Tenants are the tenant identifiers to type at sign-in, SignIn who
+	// signs in first and how ("mifos, password shown once at install").
+	Tenants []string
+	SignIn  string
 	// Unseal says how to unseal Vault after a reboot (a command line).
 	Unseal string
 	// Backups says where backups are written and how often.

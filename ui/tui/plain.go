@@ -69,6 +69,12 @@ func (p *lineWriter) summary(s Summary) {
 	if s.WebAppURL != "" {
 		fmt.Fprintf(p.w, "Web app: %s\n", s.WebAppURL)
 	}
+	if len(s.Tenants) > 0 {
+		fmt.Fprintf(p.w, "Tenants: %s\n", strings.Join(s.Tenants, ", "))
+	}
+	if s.SignIn != "" {
+		fmt.Fprintf(p.w, "First sign-in: %s\n", s.SignIn)
+	}
 	if s.GatewayURL != "" {
 		fmt.Fprintf(p.w, "API gateway: %s\n", s.GatewayURL)
 	}

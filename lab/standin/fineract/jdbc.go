@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -136,5 +137,10 @@ func poolConfig(t jdbcTarget, user, password string, maxConns int, connectTimeou
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	cfg.HealthCheckPeriod = 15 * time.Second
+	// As HikariCP does before handing out a connection idle for more than
+	// its aliveBypassWindowMs (500 ms by default): check it is alive, so a
+	// connection PostgreSQL ended (a demo reset or snapshot terminates the
+	// tenant's sessions) is replaced instead of failing a request.
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool { return p.IdleDuration > 500*time.Millisecond }
 	return cfg, nil
 }
