@@ -48,6 +48,9 @@ command -v tmux >/dev/null || missing+=(tmux)
 command -v cryptsetup >/dev/null || missing+=(cryptsetup-bin)
 # Lab images are built from a Debian rootfs.
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# Tenant passwords are decrypted with Fineract's own algorithm, in Java
+# (source-file mode needs the JDK's compiler).
+command -v java >/dev/null || missing+=(default-jdk-headless)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,17 +10,43 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
 // tenantAPI calls Fineract through the gateway as a browser signed in to
-// tenant would.
+// tenant would, as the tenant's administrator.
 func (s *stack) tenantAPI(t *testing.T, tenant, method, path, body string) (int, string) {
+	t.Helper()
+	return s.tenantAPIAs(t, tenant, assets.FineractAdminUser, s.tenantPassword(t, tenant), method, path, body)
+}
+
+// tenantPassword is the password the installer set for a tenant's
+// administrator: the install's own for the default tenant, else the one
+// `tenants add` handed out (without a terminal, in tenant-credentials.txt).
+func (s *stack) tenantPassword(t *testing.T, tenant string) string {
+	t.Helper()
+	if tenant == assets.DefaultTenant {
+		return s.adminPassword(t)
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, assets.TenantsHandoutFile))
+	if err != nil {
+		t.Fatalf("the tenants' handed-out passwords: %v", err)
+	}
+	m := regexp.MustCompile(`(?m)^  tenant:   ` + regexp.QuoteMeta(tenant) + `\n  user:     mifos\n  password: (\S+)$`).FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("%s holds no administrator password of tenant %s", assets.TenantsHandoutFile, tenant)
+	}
+	return string(m[1])
+}
+
+func (s *stack) tenantAPIAs(t *testing.T, tenant, user, password, method, path, body string) (int, string) {
 	t.Helper()
 	ca, err := os.ReadFile(filepath.Join(s.dir, "pki", "ca.crt"))
 	if err != nil {
@@ -35,7 +61,7 @@ func (s *stack) tenantAPI(t *testing.T, tenant, method, path, body string) (int,
 		},
 	}}
 	req, _ := http.NewRequest(method, fmt.Sprintf("https://%s:%d%s", s.ans.Host.Hostname, s.ans.Gateway.HTTPSPort, path), strings.NewReader(body))
-	req.SetBasicAuth("mifos", "password")
+	req.SetBasicAuth(user, password)
 	req.Header.Set("Fineract-Platform-TenantId", tenant)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
@@ -113,6 +139,14 @@ func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
 		t.Errorf("status does not say where student3 signs in:\n%s", r.stdout)
 	}
 
+	// Each new tenant's default login is closed; its own administrator's
+	// password, handed out once, works.
+	for _, n := range []string{"student1", "student2", "student3"} {
+		if code, _ := s.tenantAPIAs(t, n, assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
+			t.Errorf("tenant %s with the default password: %d, want 401", n, code)
+		}
+	}
+
 	// Isolation.
 	s.addRow(t, "student1", "written-by-student1")
 	s.addRow(t, "student2", "written-by-student2")
@@ -171,6 +205,11 @@ func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
 	}
 	if rows := s.tenantRows(t, "student2"); !strings.Contains(rows, "written-by-student2") {
 		t.Errorf("student2 lost its row in student1's reset: %s", rows)
+	}
+	// The snapshot was taken after the front door was closed: the reset
+	// keeps the handed-out password and the default stays refused.
+	if code, _ := s.tenantAPIAs(t, "student1", assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
+		t.Errorf("student1 after its reset, default password: %d, want 401", code)
 	}
 
 	// Removal needs confirmation; the default tenant is never removed.

@@ -4,7 +4,12 @@
 # runs, so the image runs lab/standin/fineract, a small Go program that reads
 # Fineract's configuration as the assets give it (FINERACT_* variables, the
 # Spring config tree of secrets, the PEM SSL bundle), serves HTTPS with
-# actuator health, and talks to PostgreSQL over verified TLS.
+# actuator health, keeps users, passwords and tenants as Fineract does
+# (m_appuser, POST /authentication, GET/PUT /users with Fineract's checks,
+# the tenant store with encrypted passwords, tenants migrated only at
+# start), and talks to PostgreSQL with each connection's own settings:
+# verified TLS, until Fineract's first start replays its changelog 0005 on
+# the tenant connections (the installer sets them back).
 #
 # As in the real image (Jib on an Alpine JDK image): runs as nobody:nogroup
 # (65534:65534), EXPOSE 8080 8443, /tmp world-writable (user.home), and the

@@ -20,7 +20,7 @@ import (
 
 // ErrAdminUnknown says the administrator accepts neither the default
 // password nor Vault's: somebody changed it by hand.
-var ErrAdminUnknown = errors.New("Fineract's administrator accepts neither the default password nor the one in Vault")
+var ErrAdminUnknown = errors.New("the administrator accepts neither the default password nor the one in Vault")
 
 // Outcome says what Secure did.
 type Outcome struct {

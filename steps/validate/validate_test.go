@@ -158,7 +158,10 @@ services:
     networks: {data: {}}%[3]s
 networks:
   dmz: {ipam: {config: [{subnet: 10.231.241.0/24}]}}
-  app: {ipam: {config: [{subnet: 10.231.242.0/24}]}}
+  app:
+    internal: true
+    driver_opts: {com.docker.network.bridge.inhibit_ipv4: "%[4]s"}
+    ipam: {config: [{subnet: 10.231.242.0/24}]}
   data:
     internal: true
     driver_opts: {com.docker.network.bridge.inhibit_ipv4: "%[4]s"}
