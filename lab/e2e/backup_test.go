@@ -34,8 +34,15 @@ func (s *stack) api(t *testing.T, method, path, body string) (int, string) {
 	return s.apiAs(t, assets.FineractAdminUser, s.adminPassword(t), method, path, body)
 }
 
-// apiAs calls it with basic authentication as user (none when user is "").
+// apiAs calls it in the default tenant with basic authentication as user
+// (none when user is "").
 func (s *stack) apiAs(t *testing.T, user, password, method, path, body string) (int, string) {
+	t.Helper()
+	return s.request(t, assets.DefaultTenant, user, password, method, path, body)
+}
+
+// request calls Fineract through the gateway in a tenant.
+func (s *stack) request(t *testing.T, tenant, user, password, method, path, body string) (int, string) {
 	t.Helper()
 	ca, err := os.ReadFile(filepath.Join(s.dir, "pki", "ca.crt"))
 	if err != nil {
@@ -53,7 +60,7 @@ func (s *stack) apiAs(t *testing.T, user, password, method, path, body string) (
 	if user != "" {
 		req.SetBasicAuth(user, password)
 	}
-	req.Header.Set("Fineract-Platform-TenantId", "default")
+	req.Header.Set("Fineract-Platform-TenantId", tenant)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {

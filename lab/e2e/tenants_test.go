@@ -2,11 +2,7 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,7 +20,7 @@ import (
 // tenant would, as the tenant's administrator.
 func (s *stack) tenantAPI(t *testing.T, tenant, method, path, body string) (int, string) {
 	t.Helper()
-	return s.tenantAPIAs(t, tenant, assets.FineractAdminUser, s.tenantPassword(t, tenant), method, path, body)
+	return s.request(t, tenant, assets.FineractAdminUser, s.tenantPassword(t, tenant), method, path, body)
 }
 
 // tenantPassword is the password the installer set for a tenant's
@@ -44,33 +40,6 @@ func (s *stack) tenantPassword(t *testing.T, tenant string) string {
 		t.Fatalf("%s holds no administrator password of tenant %s", assets.TenantsHandoutFile, tenant)
 	}
 	return string(m[1])
-}
-
-func (s *stack) tenantAPIAs(t *testing.T, tenant, user, password, method, path, body string) (int, string) {
-	t.Helper()
-	ca, err := os.ReadFile(filepath.Join(s.dir, "pki", "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca)
-	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: s.ans.Host.Hostname},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, fmt.Sprintf("127.0.0.1:%d", s.ans.Gateway.HTTPSPort))
-		},
-	}}
-	req, _ := http.NewRequest(method, fmt.Sprintf("https://%s:%d%s", s.ans.Host.Hostname, s.ans.Gateway.HTTPSPort, path), strings.NewReader(body))
-	req.SetBasicAuth(user, password)
-	req.Header.Set("Fineract-Platform-TenantId", tenant)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s as %s: %v", method, path, tenant, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 const labRows = "/fineract-provider/api/v1/lab/rows"
@@ -142,7 +111,7 @@ func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
 	// Each new tenant's default login is closed; its own administrator's
 	// password, handed out once, works.
 	for _, n := range []string{"student1", "student2", "student3"} {
-		if code, _ := s.tenantAPIAs(t, n, assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
+		if code, _ := s.request(t, n, assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
 			t.Errorf("tenant %s with the default password: %d, want 401", n, code)
 		}
 	}
@@ -208,7 +177,7 @@ func TestTenantsAreIsolatedAndResetAlone(t *testing.T) {
 	}
 	// The snapshot was taken after the front door was closed: the reset
 	// keeps the handed-out password and the default stays refused.
-	if code, _ := s.tenantAPIAs(t, "student1", assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
+	if code, _ := s.request(t, "student1", assets.FineractAdminUser, assets.FineractDefaultPassword, http.MethodGet, labRows, ""); code != http.StatusUnauthorized {
 		t.Errorf("student1 after its reset, default password: %d, want 401", code)
 	}
 

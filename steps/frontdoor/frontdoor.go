@@ -48,13 +48,9 @@ func Secure(ctx context.Context, api fineractapi.Client, passwords map[string]st
 	if err != nil {
 		return out, err
 	}
-	users, err := api.Users(ctx, auth)
+	ids, err := userIDs(ctx, api, auth)
 	if err != nil {
-		return out, fmt.Errorf("list tenant %s's users: %w", api.Tenant, err)
-	}
-	ids := map[string]int64{}
-	for _, u := range users {
-		ids[u.Username] = u.ID
+		return out, err
 	}
 	for _, u := range assets.FineractBuiltinUsers {
 		id, ok := ids[u]
@@ -75,6 +71,19 @@ func Secure(ctx context.Context, api fineractapi.Client, passwords map[string]st
 		out.Changed = append(out.Changed, u)
 	}
 	return out, Verify(ctx, api, passwords[admin])
+}
+
+// userIDs maps the tenant's usernames to their ids.
+func userIDs(ctx context.Context, api fineractapi.Client, auth fineractapi.Auth) (map[string]int64, error) {
+	users, err := api.Users(ctx, auth)
+	if err != nil {
+		return nil, fmt.Errorf("list tenant %s's users: %w", api.Tenant, err)
+	}
+	ids := map[string]int64{}
+	for _, u := range users {
+		ids[u.Username] = u.ID
+	}
+	return ids, nil
 }
 
 // adminAuth signs the administrator in with Vault's password, or with the
@@ -123,13 +132,9 @@ func Verify(ctx context.Context, api fineractapi.Client, adminPassword string) e
 func SetAll(ctx context.Context, api fineractapi.Client, token string, passwords map[string]string) (Outcome, error) {
 	var out Outcome
 	auth := fineractapi.Bearer(token)
-	users, err := api.Users(ctx, auth)
+	ids, err := userIDs(ctx, api, auth)
 	if err != nil {
-		return out, fmt.Errorf("list tenant %s's users: %w", api.Tenant, err)
-	}
-	ids := map[string]int64{}
-	for _, u := range users {
-		ids[u.Username] = u.ID
+		return out, err
 	}
 	for _, u := range assets.FineractBuiltinUsers {
 		id, ok := ids[u]

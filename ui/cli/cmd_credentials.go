@@ -69,16 +69,12 @@ func tenantCredentials(ctx context.Context, a *app, co custodyOptions, names []s
 	if _, err := pg.CheckKnown(ctx, names, false); err != nil {
 		return withCode(ExitUsage, err)
 	}
-	custody, err := custodyFor(a, env, co)
+	vaultAccess, err := tenantsVault(a, env, co)
 	if err != nil {
 		return err
 	}
-	conn, err := env.VaultConn()
-	if err != nil {
-		return withCode(ExitFailed, err)
-	}
 	var creds []frontdoor.Credential
-	err = tenants.VaultAccess{Conn: conn, Shares: custody.Shares}.With(ctx, nil, func(pw tenants.Passwords) error {
+	err = vaultAccess.With(ctx, nil, func(pw tenants.Passwords) error {
 		for _, n := range names {
 			users, err := pw.Users(ctx, n)
 			if err != nil {

@@ -94,6 +94,20 @@ an add that was interrupted.`, tenants.MaxNameLength),
 	return cmd
 }
 
+// tenantsVault reaches Vault for tenant secrets with the key holders'
+// shares, got as custodyFor decides.
+func tenantsVault(a *app, env *install.Env, co custodyOptions) (tenants.VaultAccess, error) {
+	custody, err := custodyFor(a, env, co)
+	if err != nil {
+		return tenants.VaultAccess{}, err
+	}
+	conn, err := env.VaultConn()
+	if err != nil {
+		return tenants.VaultAccess{}, withCode(ExitFailed, err)
+	}
+	return tenants.VaultAccess{Conn: conn, Shares: custody.Shares}, nil
+}
+
 // tenantsEnv opens the installation and its PostgreSQL for tenant work.
 func tenantsEnv(ctx context.Context, a *app) (*install.Env, *tenants.Postgres, func(), error) {
 	env, done, err := installedEnv(ctx, a)
@@ -134,13 +148,9 @@ func runTenantsAdd(ctx context.Context, a *app, co custodyOptions, names []strin
 	if err != nil {
 		return withCode(ExitFailed, err)
 	}
-	custody, err := custodyFor(a, env, co)
+	vaultAccess, err := tenantsVault(a, env, co)
 	if err != nil {
 		return err
-	}
-	conn, err := env.VaultConn()
-	if err != nil {
-		return withCode(ExitFailed, err)
 	}
 	unlock, err := steps.Lock(a.dir)
 	if err != nil {
@@ -168,7 +178,7 @@ func runTenantsAdd(ctx context.Context, a *app, co custodyOptions, names []strin
 		return nil
 	}
 	plan := (&steps.Plan{}).
-		Then(tenants.PasswordsStep{Vault: tenants.VaultAccess{Conn: conn, Shares: custody.Shares}, Names: names, Out: passwords, Users: users}).
+		Then(tenants.PasswordsStep{Vault: vaultAccess, Names: names, Out: passwords, Users: users}).
 		Then(tenants.AddStep{PG: pg, Names: names, Passwords: passwords, MasterPassword: master,
 			Connection: tenants.StackConnection, RestartFineract: tenants.RestartFineract(env), SecureAdmin: secure})
 	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
@@ -277,13 +287,9 @@ tenant cannot be removed. Asks for the tenant's name to be typed back, or
 			if err := confirmTenantRemoval(a, name, yes); err != nil {
 				return err
 			}
-			custody, err := custodyFor(a, env, co)
+			vaultAccess, err := tenantsVault(a, env, co)
 			if err != nil {
 				return err
-			}
-			conn, err := env.VaultConn()
-			if err != nil {
-				return withCode(ExitFailed, err)
 			}
 			unlock, err := steps.Lock(a.dir)
 			if err != nil {
@@ -291,7 +297,7 @@ tenant cannot be removed. Asks for the tenant's name to be typed back, or
 			}
 			defer unlock()
 			p := a.printer()
-			plan := (&steps.Plan{}).Then(tenants.RemoveStep{PG: pg, Names: []string{name}, Vault: tenants.VaultAccess{Conn: conn, Shares: custody.Shares}})
+			plan := (&steps.Plan{}).Then(tenants.RemoveStep{PG: pg, Names: []string{name}, Vault: vaultAccess})
 			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
 				return stepsFailed(err)
 			}
