@@ -48,27 +48,16 @@ func Secure(ctx context.Context, api fineractapi.Client, passwords map[string]st
 	if err != nil {
 		return out, err
 	}
-	ids, err := userIDs(ctx, api, auth)
-	if err != nil {
-		return out, err
-	}
-	for _, u := range assets.FineractBuiltinUsers {
-		id, ok := ids[u]
-		if !ok {
-			out.Missing = append(out.Missing, u)
-			continue
-		}
+	// Only a user that still takes the default is changed.
+	out, err = setPasswords(ctx, api, auth, passwords, func(u string) (bool, error) {
 		open, err := api.Accepts(ctx, u, assets.FineractDefaultPassword)
 		if err != nil {
-			return out, fmt.Errorf("try %s's default password: %w", u, err)
+			return false, fmt.Errorf("try %s's default password: %w", u, err)
 		}
-		if !open {
-			continue
-		}
-		if err := api.SetPassword(ctx, auth, id, passwords[u]); err != nil {
-			return out, fmt.Errorf("set %s's password in tenant %s: %w", u, api.Tenant, err)
-		}
-		out.Changed = append(out.Changed, u)
+		return open, nil
+	})
+	if err != nil {
+		return out, err
 	}
 	return out, Verify(ctx, api, passwords[admin])
 }
@@ -130,8 +119,13 @@ func Verify(ctx context.Context, api fineractapi.Client, adminPassword string) e
 // (basic authentication is off), so nothing tells a default password
 // from another: the caller records that this was done once.
 func SetAll(ctx context.Context, api fineractapi.Client, token string, passwords map[string]string) (Outcome, error) {
+	return setPasswords(ctx, api, fineractapi.Bearer(token), passwords, func(string) (bool, error) { return true, nil })
+}
+
+// setPasswords sets the password of each built-in user the tenant has
+// and change says to change, and notes the ones it lacks.
+func setPasswords(ctx context.Context, api fineractapi.Client, auth fineractapi.Auth, passwords map[string]string, change func(user string) (bool, error)) (Outcome, error) {
 	var out Outcome
-	auth := fineractapi.Bearer(token)
 	ids, err := userIDs(ctx, api, auth)
 	if err != nil {
 		return out, err
@@ -140,6 +134,13 @@ func SetAll(ctx context.Context, api fineractapi.Client, token string, passwords
 		id, ok := ids[u]
 		if !ok {
 			out.Missing = append(out.Missing, u)
+			continue
+		}
+		yes, err := change(u)
+		if err != nil {
+			return out, err
+		}
+		if !yes {
 			continue
 		}
 		if err := api.SetPassword(ctx, auth, id, passwords[u]); err != nil {
