@@ -10,7 +10,6 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
-	"github.com/fineract-installer/fineract-installer/steps/fineractapi"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -56,11 +55,10 @@ func TestFineractFrontDoorChecks(t *testing.T) {
 	wantStatus(t, rs, "fineract-admin-login", validate.Fail, "401")
 	wantStatus(t, rs, "fineract-gateway-only", validate.Pass, "control: gateway -> fineract")
 
-	hc, err := tg.GatewayClient()
+	api, err := tg.FineractAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := fineractapi.Client{HTTP: hc, BaseURL: assets.PublicURL(s.Answers) + "/fineract-provider/api/v1", Tenant: assets.DefaultTenant}
 	pw := map[string]string{}
 	for _, u := range assets.FineractBuiltinUsers {
 		pw[u] = s.VaultValue(t, assets.TenantVaultPath(assets.DefaultTenant), u)

@@ -17,7 +17,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
-	"github.com/fineract-installer/fineract-installer/steps/fineractapi"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -105,15 +104,6 @@ func (env *Env) identity() bool {
 	return false
 }
 
-// fineractAPI is the default tenant's API through the gateway.
-func fineractAPI(t *validate.Target) (fineractapi.Client, error) {
-	hc, err := t.GatewayClient()
-	if err != nil {
-		return fineractapi.Client{}, err
-	}
-	return fineractapi.Client{HTTP: hc, BaseURL: assets.PublicURL(t.Answers) + "/fineract-provider/api/v1", Tenant: assets.DefaultTenant}, nil
-}
-
 // Check is true when the passwords were handed out and the default login
 // is closed: with basic authentication, proven by Fineract itself.
 func (s FrontDoorStep) Check(ctx context.Context) (bool, error) {
@@ -137,7 +127,7 @@ func (s FrontDoorStep) Check(ctx context.Context) (bool, error) {
 		_, err := signInAdmin(ctx, t, pw[assets.FineractAdminUser])
 		return err == nil, nil
 	}
-	api, err := fineractAPI(t)
+	api, err := t.FineractAPI()
 	if err != nil {
 		return false, nil
 	}
@@ -206,7 +196,7 @@ func (env *Env) SecureTenant(ctx context.Context, tenant string, pw map[string]s
 	if err != nil {
 		return err
 	}
-	api, err := fineractAPI(t)
+	api, err := t.FineractAPI()
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,8 @@ func FineractChecks() []Check {
 	}
 }
 
-// fineractAPI is the default tenant's API through the gateway.
-func (t *Target) fineractAPI() (fineractapi.Client, error) {
+// FineractAPI is the default tenant's API through the gateway.
+func (t *Target) FineractAPI() (fineractapi.Client, error) {
 	hc, err := t.GatewayClient()
 	if err != nil {
 		return fineractapi.Client{}, err
@@ -52,7 +52,7 @@ func (t *Target) adminPassword(ctx context.Context) (string, error) {
 const frontDoorHint = "run `fineract-installer install` again: it replaces the built-in users' default password through Fineract's API"
 
 func checkDefaultLogin(ctx context.Context, t *Target) Finding {
-	api, err := t.fineractAPI()
+	api, err := t.FineractAPI()
 	if err != nil {
 		return fail(err.Error(), "")
 	}
@@ -117,7 +117,7 @@ func checkAdminLogin(ctx context.Context, t *Target) Finding {
 	if err != nil {
 		return fail(err.Error(), "run as root; after a reboot run `fineract-installer unseal`")
 	}
-	api, err := t.fineractAPI()
+	api, err := t.FineractAPI()
 	if err != nil {
 		return fail(err.Error(), "")
 	}
