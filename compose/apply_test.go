@@ -12,6 +12,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 func containerIDs(t *testing.T, e *compose.Engine, project string) map[string]string {
@@ -64,8 +65,8 @@ services:
 		t.Errorf("unchanged re-apply replaced containers: before %v after %v", first, again)
 	}
 	for _, ev := range events {
-		if ev.Action == "create" || ev.Action == "recreate" || ev.Action == "remove" {
-			t.Errorf("unchanged re-apply did %s on %s %s", ev.Action, ev.Resource, ev.Name)
+		if ev.Action == event.ActionCreate || ev.Action == event.ActionRecreate || ev.Action == event.ActionRemove {
+			t.Errorf("unchanged re-apply did %s on %s %s", ev.Action, ev.Resource, ev.Subject)
 		}
 	}
 
@@ -116,8 +117,8 @@ services:
     <<: *hardened
     command: ["sh", "-c", "echo starting broken; echo 'fatal: cannot open database' >&2; exit 1"]
 `, img), nil)
-	var events []compose.Event
-	err := e.Up(ctxT(t), load(), compose.UpOptions{}, func(ev compose.Event) { events = append(events, ev) })
+	var events []event.Event
+	err := e.Up(ctxT(t), load(), compose.UpOptions{}, event.Func(func(ev event.Event) { events = append(events, ev) }))
 	var se *compose.ServiceError
 	if !errors.As(err, &se) {
 		t.Fatalf("want a ServiceError, got %v", err)
@@ -137,7 +138,7 @@ services:
 	}
 	failed := false
 	for _, ev := range events {
-		if ev.Status == compose.StatusError && ev.Name == "broken" {
+		if ev.Status == event.StatusFailed && ev.Subject == "broken" {
 			failed = true
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/fineract-installer/fineract-installer/compose/imagetar"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // ErrUntrustedImage marks a refusal to use an image or load an image bundle
@@ -258,7 +259,7 @@ func (e *Engine) loadBundle(ctx context.Context, path string, missing []string, 
 		return err
 	}
 	defer f.Close()
-	r.working(ResourceImage, path, "verify", "")
+	r.working(event.ResourceImage, path, event.ActionVerify, "")
 	idx, err := imagetar.Read(f, imagetar.DefaultLimits())
 	if err != nil {
 		return untrustedf("image bundle %s: %w; nothing was loaded", path, err)
@@ -286,7 +287,7 @@ func (e *Engine) loadBundle(ctx context.Context, path string, missing []string, 
 			return untrustedf("loading image bundle %s would replace %s on this host (%s) with %s; nothing was loaded; remove the local image first if the bundle's is the one you want", path, ref, id, names[ref].ID)
 		}
 	}
-	r.done(ResourceImage, path, "verify", fmt.Sprintf("%d images match the manifest", len(names)))
+	r.done(event.ResourceImage, path, event.ActionVerify, fmt.Sprintf("%d images match the manifest", len(names)))
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("read image bundle: %w", err)
 	}
@@ -312,8 +313,8 @@ func (e *Engine) loadBundle(ctx context.Context, path string, missing []string, 
 // empty file open for reading and writing) and returns the manifest an
 // offline host needs to check it. The manifest is made from the written
 // tarball itself, read back the way loadBundle reads it.
-func (e *Engine) SaveBundle(ctx context.Context, refs []string, f *os.File, sink Sink) (BundleManifest, error) {
-	r := newReporter(sink)
+func (e *Engine) SaveBundle(ctx context.Context, refs []string, f *os.File, emit event.Emitter) (BundleManifest, error) {
+	r := newReporter(emit)
 	ids, err := e.ensureImages(ctx, refs, ImageOptions{}, r)
 	if err != nil {
 		return BundleManifest{}, err
@@ -326,7 +327,7 @@ func (e *Engine) SaveBundle(ctx context.Context, refs []string, f *os.File, sink
 		}
 		fams = append(fams, fam)
 	}
-	r.working(ResourceImage, f.Name(), "save", "")
+	r.working(event.ResourceImage, f.Name(), event.ActionSave, "")
 	rc, err := e.api.ImageSave(ctx, refs)
 	if err != nil {
 		return BundleManifest{}, fmt.Errorf("save images: %w", err)
@@ -336,7 +337,7 @@ func (e *Engine) SaveBundle(ctx context.Context, refs []string, f *os.File, sink
 	if err != nil {
 		return BundleManifest{}, fmt.Errorf("save images to %s: %w", f.Name(), err)
 	}
-	r.emit(Event{Resource: ResourceImage, Name: f.Name(), Action: "save", Status: StatusDone, Current: n, Total: n})
+	r.bytes(f.Name(), event.ActionSave, event.StatusDone, n, n, "")
 	idx, err := imagetar.Read(f, imagetar.DefaultLimits())
 	if err != nil {
 		return BundleManifest{}, fmt.Errorf("read back the saved images: %w", err)

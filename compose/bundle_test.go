@@ -14,6 +14,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // bundleImages are two images that differ only by a label, and the test's
@@ -136,8 +137,8 @@ func TestBundleLoadsTheImagesItsManifestNames(t *testing.T) {
 	}
 	bi.untag(t, ref)
 
-	var events []compose.Event
-	ids, err := bi.e.EnsureImages(ctxT(t), []string{ref}, compose.ImageOptions{Bundle: bundle}, func(ev compose.Event) { events = append(events, ev) })
+	var events []event.Event
+	ids, err := bi.e.EnsureImages(ctxT(t), []string{ref}, compose.ImageOptions{Bundle: bundle}, event.Func(func(ev event.Event) { events = append(events, ev) }))
 	if err != nil {
 		t.Fatalf("load a good bundle: %v", err)
 	}
@@ -145,7 +146,7 @@ func TestBundleLoadsTheImagesItsManifestNames(t *testing.T) {
 		t.Fatalf("%s loaded as %s (engine says %s), want %s", ref, ids[ref], bi.id(t, ref), bi.a)
 	}
 	last := events[len(events)-1]
-	if last.Action != "load" || last.Status != compose.StatusDone || last.Current == 0 || last.Current != last.Total {
+	if last.Action != event.ActionLoad || last.Status != event.StatusDone || last.Current == 0 || last.Current != last.Total {
 		t.Errorf("want a completed load event with byte counts, got %+v", last)
 	}
 

@@ -8,16 +8,18 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // EnsureNetworks creates the project's networks and volumes, or checks
 // that existing ones match. A volume with driver options is refused, as Up
 // refuses it.
-func (e *Engine) EnsureNetworks(ctx context.Context, p *types.Project, sink Sink) error {
+func (e *Engine) EnsureNetworks(ctx context.Context, p *types.Project, emit event.Emitter) error {
 	if err := checkVolumes(p); err != nil {
 		return err
 	}
-	r := newReporter(sink)
+	r := newReporter(emit)
 	if err := e.ensureNetworks(ctx, p, r); err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@
 // Containers carry the labels docker compose uses, so `docker compose -p
 // PROJECT ps|logs|down` works on what this package created, and re-applying an
 // unchanged project changes nothing. The engine never prints: it reports what
-// it does as Events to a caller-supplied sink.
+// it does as event.Event values (the resource, the action and where it
+// stands) to a caller's event.Emitter, the same events pipeline steps emit;
+// a nil emitter discards them.
 //
 // Up applies nothing a hardening Policy forbids (privileged, capabilities,
 // weakened confinement, host namespaces, devices, host paths outside the

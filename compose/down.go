@@ -7,6 +7,8 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/volume"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // DownOptions tune a teardown.
@@ -19,8 +21,8 @@ type DownOptions struct {
 // Down stops and removes everything of the project, found by its labels:
 // containers, then networks, then (when asked) volumes. Objects of other
 // projects or created by hand are never touched.
-func (e *Engine) Down(ctx context.Context, project string, o DownOptions, sink Sink) error {
-	r := newReporter(sink)
+func (e *Engine) Down(ctx context.Context, project string, o DownOptions, emit event.Emitter) error {
+	r := newReporter(emit)
 	cs, err := e.projectContainers(ctx, project, true)
 	if err != nil {
 		return err
@@ -30,13 +32,13 @@ func (e *Engine) Down(ctx context.Context, project string, o DownOptions, sink S
 	for _, c := range cs {
 		svc := c.Labels[LabelService]
 		g.Go(func() error {
-			r.working(ResourceContainer, svc, "remove", "")
+			r.working(event.ResourceContainer, svc, event.ActionRemove, "")
 			if err := e.removeContainer(gctx, c.ID, nil); err != nil {
 				err = fmt.Errorf("remove %s: %w", svc, err)
-				r.failed(ResourceContainer, svc, "remove", err)
+				r.failed(event.ResourceContainer, svc, event.ActionRemove, err)
 				return err
 			}
-			r.done(ResourceContainer, svc, "remove", "")
+			r.done(event.ResourceContainer, svc, event.ActionRemove, "")
 			return nil
 		})
 	}
@@ -48,13 +50,13 @@ func (e *Engine) Down(ctx context.Context, project string, o DownOptions, sink S
 		return err
 	}
 	for _, n := range nets {
-		r.working(ResourceNetwork, n.Name, "remove", "")
+		r.working(event.ResourceNetwork, n.Name, event.ActionRemove, "")
 		if err := e.api.NetworkRemove(ctx, n.ID); err != nil && !isGone(err) {
 			err = fmt.Errorf("remove network %s: %w (is a container outside the project still attached? `docker network inspect %s` shows it)", n.Name, err, n.Name)
-			r.failed(ResourceNetwork, n.Name, "remove", err)
+			r.failed(event.ResourceNetwork, n.Name, event.ActionRemove, err)
 			return err
 		}
-		r.done(ResourceNetwork, n.Name, "remove", "")
+		r.done(event.ResourceNetwork, n.Name, event.ActionRemove, "")
 	}
 	if !o.Volumes {
 		return nil
@@ -64,13 +66,13 @@ func (e *Engine) Down(ctx context.Context, project string, o DownOptions, sink S
 		return fmt.Errorf("list volumes of %s: %w", project, err)
 	}
 	for _, v := range vols.Volumes {
-		r.working(ResourceVolume, v.Name, "remove", "")
+		r.working(event.ResourceVolume, v.Name, event.ActionRemove, "")
 		if err := e.api.VolumeRemove(ctx, v.Name, false); err != nil && !isGone(err) {
 			err = fmt.Errorf("remove volume %s: %w", v.Name, err)
-			r.failed(ResourceVolume, v.Name, "remove", err)
+			r.failed(event.ResourceVolume, v.Name, event.ActionRemove, err)
 			return err
 		}
-		r.done(ResourceVolume, v.Name, "remove", "")
+		r.done(event.ResourceVolume, v.Name, event.ActionRemove, "")
 	}
 	return nil
 }

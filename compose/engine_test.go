@@ -15,6 +15,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -24,10 +25,10 @@ func ctxT(t *testing.T) context.Context {
 }
 
 // up applies a project and fails the test on error, returning the events.
-func up(t *testing.T, e *compose.Engine, p *compose.Project, o compose.UpOptions) []compose.Event {
+func up(t *testing.T, e *compose.Engine, p *compose.Project, o compose.UpOptions) []event.Event {
 	t.Helper()
-	var events []compose.Event
-	if err := e.Up(ctxT(t), p, o, func(ev compose.Event) { events = append(events, ev) }); err != nil {
+	var events []event.Event
+	if err := e.Up(ctxT(t), p, o, event.Func(func(ev event.Event) { events = append(events, ev) })); err != nil {
 		t.Fatalf("up: %v", err)
 	}
 	return events

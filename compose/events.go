@@ -3,78 +3,68 @@ package compose
 import (
 	"sync"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
-// Resource is the kind of Docker object an Event is about.
-type Resource string
-
-// Resources the engine reports on.
-const (
-	ResourceNetwork   Resource = "network"
-	ResourceVolume    Resource = "volume"
-	ResourceImage     Resource = "image"
-	ResourceContainer Resource = "container"
-)
-
-// Status says where an action stands.
-type Status string
-
-// Event statuses.
-const (
-	StatusWorking Status = "working"
-	StatusDone    Status = "done"
-	StatusWarning Status = "warning"
-	StatusError   Status = "error"
-)
-
-// Event reports one thing the engine did or is doing. For image pulls and
-// loads, Current and Total count bytes.
-type Event struct {
-	Time     time.Time `json:"time"`
-	Resource Resource  `json:"resource"`
-	Name     string    `json:"name"`
-	Action   string    `json:"action"`
-	Status   Status    `json:"status"`
-	Text     string    `json:"text,omitempty"`
-	Current  int64     `json:"current,omitempty"`
-	Total    int64     `json:"total,omitempty"`
-}
-
-// Sink receives events. The engine serialises calls, so a Sink need not be
-// safe for concurrent use.
-type Sink func(Event)
-
-// reporter serialises events from the engine's goroutines into one Sink.
+// reporter serialises the events of the engine's goroutines into one
+// emitter, so a caller's emitter need not be safe for concurrent use. Every
+// event names the resource it is about, the action and where that stands,
+// in typed fields for programs and in Message for people.
 type reporter struct {
 	mu   sync.Mutex
-	sink Sink
+	emit event.Emitter
 	now  func() time.Time
 }
 
-func newReporter(s Sink) *reporter {
-	if s == nil {
-		s = func(Event) {}
-	}
-	return &reporter{sink: s, now: time.Now}
+func newReporter(emit event.Emitter) *reporter {
+	return &reporter{emit: event.Or(emit), now: time.Now}
 }
 
-func (r *reporter) emit(e Event) {
+func (r *reporter) send(e event.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e.Time.IsZero() {
 		e.Time = r.now()
 	}
-	r.sink(e)
+	r.emit.Emit(e)
 }
 
-func (r *reporter) working(res Resource, name, action, text string) {
-	r.emit(Event{Resource: res, Name: name, Action: action, Status: StatusWorking, Text: text})
+// action reports progress of an action on a resource; text is a detail
+// for people ("configuration changed", "waiting for the healthcheck").
+func (r *reporter) action(res event.Resource, name string, a event.Action, st event.Status, text string) {
+	msg := string(res) + " " + string(a)
+	if st == event.StatusDone {
+		msg += " done"
+	}
+	if text != "" {
+		msg += ": " + text
+	}
+	r.send(event.Event{Kind: event.KindProgress, Resource: res, Subject: name, Action: a, Status: st, Message: msg})
 }
 
-func (r *reporter) done(res Resource, name, action, text string) {
-	r.emit(Event{Resource: res, Name: name, Action: action, Status: StatusDone, Text: text})
+func (r *reporter) working(res event.Resource, name string, a event.Action, text string) {
+	r.action(res, name, a, event.StatusWorking, text)
 }
 
-func (r *reporter) failed(res Resource, name, action string, err error) {
-	r.emit(Event{Resource: res, Name: name, Action: action, Status: StatusError, Text: err.Error()})
+func (r *reporter) done(res event.Resource, name string, a event.Action, text string) {
+	r.action(res, name, a, event.StatusDone, text)
+}
+
+// failed reports an action that failed as a warning; the error the engine
+// returns ends the step and is reported there.
+func (r *reporter) failed(res event.Resource, name string, a event.Action, err error) {
+	r.send(event.Event{Kind: event.KindWarning, Resource: res, Subject: name, Action: a, Status: event.StatusFailed,
+		Message: string(res) + " " + name + ": " + err.Error()})
+}
+
+// bytes reports n of total bytes of an image action (pull, load, save);
+// while the total is unknown, it reports the action with text instead.
+func (r *reporter) bytes(name string, a event.Action, st event.Status, n, total int64, text string) {
+	if total <= 0 {
+		r.action(event.ResourceImage, name, a, st, text)
+		return
+	}
+	r.send(event.Event{Kind: event.KindProgress, Resource: event.ResourceImage, Subject: name, Action: a, Status: st,
+		Current: n, Total: total, Unit: event.UnitBytes, Message: string(a)})
 }

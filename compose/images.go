@@ -17,6 +17,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // ImageOptions says where missing images come from.
@@ -51,8 +53,8 @@ func ProjectImages(p *types.Project) []string {
 // EnsureImages makes every image present locally: images already there are
 // skipped; missing ones are loaded from the bundle or pulled with progress.
 // It returns each reference's image ID.
-func (e *Engine) EnsureImages(ctx context.Context, refs []string, o ImageOptions, sink Sink) (map[string]string, error) {
-	return e.ensureImages(ctx, refs, o, newReporter(sink))
+func (e *Engine) EnsureImages(ctx context.Context, refs []string, o ImageOptions, emit event.Emitter) (map[string]string, error) {
+	return e.ensureImages(ctx, refs, o, newReporter(emit))
 }
 
 func (e *Engine) ensureImages(ctx context.Context, refs []string, o ImageOptions, r *reporter) (map[string]string, error) {
@@ -65,7 +67,7 @@ func (e *Engine) ensureImages(ctx context.Context, refs []string, o ImageOptions
 	}
 	if o.Bundle != "" {
 		if err := e.loadBundle(ctx, o.Bundle, missing, r); err != nil {
-			r.failed(ResourceImage, o.Bundle, "load", err)
+			r.failed(event.ResourceImage, o.Bundle, event.ActionLoad, err)
 			return nil, err
 		}
 		loaded, _, err := e.localImages(ctx, missing)
@@ -153,11 +155,11 @@ func (l *layerProgress) totals() (cur, total int64) {
 }
 
 func (e *Engine) pull(ctx context.Context, ref string, r *reporter) error {
-	r.working(ResourceImage, ref, "pull", "")
+	r.working(event.ResourceImage, ref, event.ActionPull, "")
 	rc, err := e.api.ImagePull(ctx, ref, image.PullOptions{})
 	if err != nil {
 		err = pullError(ref, err)
-		r.failed(ResourceImage, ref, "pull", err)
+		r.failed(event.ResourceImage, ref, event.ActionPull, err)
 		return err
 	}
 	defer rc.Close()
@@ -170,24 +172,23 @@ func (e *Engine) pull(ctx context.Context, ref string, r *reporter) error {
 			break
 		} else if err != nil {
 			err = pullError(ref, fmt.Errorf("read pull progress: %w", err))
-			r.failed(ResourceImage, ref, "pull", err)
+			r.failed(event.ResourceImage, ref, event.ActionPull, err)
 			return err
 		}
 		if m.Error != nil {
 			err := pullError(ref, errors.New(m.Error.Message))
-			r.failed(ResourceImage, ref, "pull", err)
+			r.failed(event.ResourceImage, ref, event.ActionPull, err)
 			return err
 		}
 		lp.update(m)
 		if time.Since(last) >= progressEvery {
 			last = time.Now()
 			cur, total := lp.totals()
-			r.emit(Event{Resource: ResourceImage, Name: ref, Action: "pull", Status: StatusWorking,
-				Text: fmt.Sprintf("%d layers", len(lp.layers)), Current: cur, Total: total})
+			r.bytes(ref, event.ActionPull, event.StatusWorking, cur, total, fmt.Sprintf("%d layers", len(lp.layers)))
 		}
 	}
 	cur, total := lp.totals()
-	r.emit(Event{Resource: ResourceImage, Name: ref, Action: "pull", Status: StatusDone, Current: cur, Total: total})
+	r.bytes(ref, event.ActionPull, event.StatusDone, cur, total, "")
 	return nil
 }
 
@@ -211,7 +212,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	if time.Since(c.last) >= progressEvery {
 		c.last = time.Now()
-		c.rep.emit(Event{Resource: ResourceImage, Name: c.name, Action: "load", Status: StatusWorking, Current: c.n, Total: c.total})
+		c.rep.bytes(c.name, event.ActionLoad, event.StatusWorking, c.n, c.total, "")
 	}
 	return n, err
 }
@@ -222,7 +223,7 @@ func (e *Engine) sendBundle(ctx context.Context, f *os.File, path string, r *rep
 	if err != nil {
 		return fmt.Errorf("open image bundle: %w", err)
 	}
-	r.working(ResourceImage, path, "load", "")
+	r.working(event.ResourceImage, path, event.ActionLoad, "")
 	cr := &countingReader{r: f, total: fi.Size(), rep: r, name: path}
 	resp, err := e.api.ImageLoad(ctx, cr, client.ImageLoadWithQuiet(true))
 	if err != nil {
@@ -241,6 +242,6 @@ func (e *Engine) sendBundle(ctx context.Context, f *os.File, path string, r *rep
 			return fmt.Errorf("load image bundle %s: %s", path, m.Error.Message)
 		}
 	}
-	r.emit(Event{Resource: ResourceImage, Name: path, Action: "load", Status: StatusDone, Current: cr.n, Total: cr.total})
+	r.bytes(path, event.ActionLoad, event.StatusDone, cr.n, cr.total, "")
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // No registry answers here: a loopback registry with nothing listening
@@ -23,8 +24,8 @@ import (
 func TestPullFailureNamesImageAndSuggestsBundle(t *testing.T) {
 	e := labtest.Engine(t)
 	const ref = "127.0.0.1:9/fineract-lab/missing:1.0"
-	var events []compose.Event
-	_, err := e.EnsureImages(ctxT(t), []string{ref}, compose.ImageOptions{}, func(ev compose.Event) { events = append(events, ev) })
+	var events []event.Event
+	_, err := e.EnsureImages(ctxT(t), []string{ref}, compose.ImageOptions{}, event.Func(func(ev event.Event) { events = append(events, ev) }))
 	if err == nil {
 		t.Fatal("pull from a registry that does not exist succeeded")
 	}
@@ -40,7 +41,7 @@ func TestPullFailureNamesImageAndSuggestsBundle(t *testing.T) {
 			t.Errorf("the pull error's hint should mention %q: %q", want, h.Hint())
 		}
 	}
-	if len(events) == 0 || events[len(events)-1].Status != compose.StatusError || events[len(events)-1].Name != ref {
+	if len(events) == 0 || events[len(events)-1].Status != event.StatusFailed || events[len(events)-1].Subject != ref {
 		t.Errorf("want a final error event for %s, got %+v", ref, events)
 	}
 }

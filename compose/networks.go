@@ -8,6 +8,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // ensureNetworks creates the project's networks, or checks that existing ones
@@ -40,7 +42,7 @@ func (e *Engine) ensureNetwork(ctx context.Context, project, key string, n types
 		return fmt.Errorf("inspect network %s: %w", n.Name, err)
 	}
 
-	r.working(ResourceNetwork, n.Name, "create", "")
+	r.working(event.ResourceNetwork, n.Name, event.ActionCreate, "")
 	labels := map[string]string{}
 	for k, v := range n.Labels {
 		labels[k] = v
@@ -70,10 +72,10 @@ func (e *Engine) ensureNetwork(ctx context.Context, project, key string, n types
 	}
 	if _, err := e.api.NetworkCreate(ctx, n.Name, opts); err != nil {
 		err = fmt.Errorf("create network %s: %w", n.Name, err)
-		r.failed(ResourceNetwork, n.Name, "create", err)
+		r.failed(event.ResourceNetwork, n.Name, event.ActionCreate, err)
 		return err
 	}
-	r.done(ResourceNetwork, n.Name, "create", "")
+	r.done(event.ResourceNetwork, n.Name, event.ActionCreate, "")
 	return nil
 }
 

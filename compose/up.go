@@ -14,6 +14,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/versions"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // UpOptions tune an apply.
@@ -58,9 +60,9 @@ func (o UpOptions) withDefaults() UpOptions {
 // parallel), each waited for until healthy. Unchanged containers are left
 // alone; a changed service is recreated. Every service of the project,
 // selected or not, is first checked against o.Policy.
-func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, sink Sink) error {
+func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, emit event.Emitter) error {
 	o = o.withDefaults()
-	r := newReporter(sink)
+	r := newReporter(emit)
 	if err := e.admit(ctx, p, o.Policy); err != nil {
 		return err
 	}
@@ -281,23 +283,23 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 			continue
 		}
 		// Outdated or surplus container of this service.
-		r.working(ResourceContainer, s.Name, "recreate", "configuration changed")
+		r.working(event.ResourceContainer, s.Name, event.ActionRecreate, "configuration changed")
 		if err := e.removeContainer(ctx, c.ID, s.StopGracePeriod); err != nil {
 			return "", fmt.Errorf("recreate %s: %w", s.Name, err)
 		}
 	}
 	if current != nil {
 		if current.State == "running" {
-			r.done(ResourceContainer, s.Name, "start", "unchanged")
+			r.done(event.ResourceContainer, s.Name, event.ActionStart, "unchanged")
 			return current.ID, nil
 		}
-		r.working(ResourceContainer, s.Name, "start", "")
+		r.working(event.ResourceContainer, s.Name, event.ActionStart, "")
 		if err := e.startContainer(ctx, current.ID); err != nil {
 			err = fmt.Errorf("start %s: %w", s.Name, err)
-			r.failed(ResourceContainer, s.Name, "start", err)
+			r.failed(event.ResourceContainer, s.Name, event.ActionStart, err)
 			return "", err
 		}
-		r.done(ResourceContainer, s.Name, "start", "")
+		r.done(event.ResourceContainer, s.Name, event.ActionStart, "")
 		return current.ID, nil
 	}
 
@@ -316,7 +318,7 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 	if hc := spec.Config.Healthcheck; hc != nil && hc.StartInterval != 0 && versions.LessThan(e.api.ClientVersion(), "1.44") {
 		hc.StartInterval = 0
 	}
-	r.working(ResourceContainer, s.Name, "create", spec.Name)
+	r.working(event.ResourceContainer, s.Name, event.ActionCreate, spec.Name)
 	var netCfg *network.NetworkingConfig
 	if len(spec.Endpoints) > 0 {
 		first := spec.Endpoints[0]
@@ -325,22 +327,22 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 	created, err := e.api.ContainerCreate(ctx, spec.Config, spec.HostConfig, netCfg, nil, spec.Name)
 	if err != nil {
 		err = fmt.Errorf("create container for %s: %w", s.Name, err)
-		r.failed(ResourceContainer, s.Name, "create", err)
+		r.failed(event.ResourceContainer, s.Name, event.ActionCreate, err)
 		return "", err
 	}
 	for _, ep := range spec.Endpoints[min(1, len(spec.Endpoints)):] {
 		if err := e.api.NetworkConnect(ctx, ep.Network, created.ID, ep.Settings); err != nil {
 			err = fmt.Errorf("connect %s to network %s: %w", s.Name, ep.Network, err)
-			r.failed(ResourceContainer, s.Name, "create", err)
+			r.failed(event.ResourceContainer, s.Name, event.ActionCreate, err)
 			return "", err
 		}
 	}
 	if err := e.api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		err = fmt.Errorf("start %s: %w", s.Name, err)
-		r.failed(ResourceContainer, s.Name, "start", err)
+		r.failed(event.ResourceContainer, s.Name, event.ActionStart, err)
 		return "", err
 	}
-	r.done(ResourceContainer, s.Name, "start", spec.Name)
+	r.done(event.ResourceContainer, s.Name, event.ActionStart, spec.Name)
 	return created.ID, nil
 }
 
@@ -350,11 +352,11 @@ func (e *Engine) removeOrphans(ctx context.Context, p *types.Project, byService 
 			continue
 		}
 		for _, c := range cs {
-			r.working(ResourceContainer, svc, "remove", "no longer in the project")
+			r.working(event.ResourceContainer, svc, event.ActionRemove, "no longer in the project")
 			if err := e.removeContainer(ctx, c.ID, nil); err != nil {
 				return fmt.Errorf("remove orphan %s: %w", svc, err)
 			}
-			r.done(ResourceContainer, svc, "remove", "no longer in the project")
+			r.done(event.ResourceContainer, svc, event.ActionRemove, "no longer in the project")
 			delete(byService, svc)
 		}
 	}

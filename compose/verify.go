@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // ServiceImage is the image a service resolves to on this host.
@@ -57,7 +59,7 @@ func (e *Engine) resolveImages(ctx context.Context, p *types.Project, o ImageOpt
 // the images of services (and of what they depend on; all when empty)
 // present and asks the verifier about them. A command that changes
 // something else first (certificates, say) calls it before that change.
-func (e *Engine) CheckImages(ctx context.Context, p *types.Project, services []string, o ImageOptions, sink Sink) error {
+func (e *Engine) CheckImages(ctx context.Context, p *types.Project, services []string, o ImageOptions, emit event.Emitter) error {
 	if len(services) > 0 {
 		sub, err := p.WithSelectedServices(services, types.IncludeDependencies)
 		if err != nil {
@@ -65,6 +67,6 @@ func (e *Engine) CheckImages(ctx context.Context, p *types.Project, services []s
 		}
 		p = sub
 	}
-	_, err := e.resolveImages(ctx, p, o, newReporter(sink))
+	_, err := e.resolveImages(ctx, p, o, newReporter(emit))
 	return err
 }

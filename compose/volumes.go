@@ -7,6 +7,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/volume"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // ensureVolumes creates missing named volumes. Existing volumes are kept as
@@ -31,13 +33,13 @@ func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, r *reporte
 		for k, val := range v.Labels {
 			labels[k] = val
 		}
-		r.working(ResourceVolume, v.Name, "create", "")
+		r.working(event.ResourceVolume, v.Name, event.ActionCreate, "")
 		if _, err := e.api.VolumeCreate(ctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, DriverOpts: v.DriverOpts, Labels: labels}); err != nil {
 			err = fmt.Errorf("create volume %s: %w", v.Name, err)
-			r.failed(ResourceVolume, v.Name, "create", err)
+			r.failed(event.ResourceVolume, v.Name, event.ActionCreate, err)
 			return err
 		}
-		r.done(ResourceVolume, v.Name, "create", "")
+		r.done(event.ResourceVolume, v.Name, event.ActionCreate, "")
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // pollEvery is how often a starting container's state is read. Reading state
@@ -65,7 +67,7 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 		}
 		switch {
 		case complete && st.Status == "exited" && st.ExitCode == 0:
-			r.done(ResourceContainer, service, "completed", "exited 0")
+			r.done(event.ResourceContainer, service, event.ActionWait, "exited 0")
 			return nil
 		case st.Status == "exited" || st.Status == "dead":
 			return e.serviceFailed(service, id, fmt.Sprintf("exited with code %d", st.ExitCode), r)
@@ -80,21 +82,21 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 		case complete:
 			// still running a one-shot job
 		case st.Health != nil && st.Health.Status == container.Healthy:
-			r.done(ResourceContainer, service, "healthy", "")
+			r.done(event.ResourceContainer, service, event.ActionWait, "healthy")
 			return nil
 		case st.Health != nil && st.Health.Status == container.Unhealthy:
 			return e.serviceFailed(service, id, "is unhealthy"+lastProbe(st.Health), r)
 		case st.Health == nil && st.Running:
 			started, _ := time.Parse(time.RFC3339Nano, st.StartedAt)
 			if time.Since(started) >= o.Settle {
-				r.done(ResourceContainer, service, "running", "")
+				r.done(event.ResourceContainer, service, event.ActionWait, "running")
 				return nil
 			}
 			// Sleep exactly until the settle time is over, then look again.
 			wait = time.Until(started.Add(o.Settle))
 		}
 		if !announced && st.Health != nil {
-			r.working(ResourceContainer, service, "healthy", "waiting for the healthcheck")
+			r.working(event.ResourceContainer, service, event.ActionWait, "waiting for the healthcheck")
 			announced = true
 		}
 		if !passed && !complete && st.Running && st.Health != nil && st.Health.Status == container.Starting && time.Since(lastRun) >= probeEvery {
@@ -102,7 +104,7 @@ func (e *Engine) waitReady(ctx context.Context, service, id string, complete boo
 			if e.probeHealthcheck(ctx, id, insp.Config) {
 				passed = true
 				passing()
-				r.working(ResourceContainer, service, "healthy", "healthcheck passes; dependents start while the engine's own probe confirms")
+				r.working(event.ResourceContainer, service, event.ActionWait, "healthcheck passes; dependents start while the engine's own probe confirms")
 			}
 		}
 		if time.Now().After(deadline) {
@@ -183,7 +185,7 @@ func (e *Engine) serviceFailed(service, id, reason string, r *reporter) error {
 	defer cancel()
 	lines, _ := e.tailLines(ctx, id, failureLogLines)
 	err := &ServiceError{Service: service, Reason: reason, Logs: lines}
-	r.failed(ResourceContainer, service, "start", err)
+	r.failed(event.ResourceContainer, service, event.ActionStart, err)
 	return err
 }
 

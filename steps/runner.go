@@ -111,7 +111,7 @@ func (r *Runner) runStep(ctx context.Context, s Step) error {
 		return &StepError{Step: s.ID(), Err: err}
 	}
 	r.emit(Event{Kind: KindStarted, Step: s.ID(), Title: s.Title()})
-	err = s.Run(ctx, stepEmitter{step: s.ID(), send: r.emit})
+	err = s.Run(ctx, stepEmitter(s.ID(), r.emit))
 	return r.finish(s, start, err)
 }
 

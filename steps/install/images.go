@@ -364,7 +364,7 @@ func (s ImagesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	for _, r := range refs {
 		list = append(list, r.Image)
 	}
-	ids, err := s.Env.Engine.EnsureImages(ctx, list, opts, steps.EngineEvents(emit))
+	ids, err := s.Env.Engine.EnsureImages(ctx, list, opts, emit)
 	if err != nil {
 		return err
 	}

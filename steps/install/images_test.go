@@ -16,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // emitted records what a step reports.
@@ -29,12 +30,18 @@ func (e *emitted) add(s string) {
 	defer e.mu.Unlock()
 	e.lines = append(e.lines, s)
 }
-func (e *emitted) Progress(subject string, _, _ int64, _, message string) {
-	e.add(subject + ": " + message)
+
+// emitter returns an emitter that records into e.
+func (e *emitted) emitter() steps.Emitter {
+	return event.Func(func(ev steps.Event) {
+		if ev.Kind == steps.KindWarning {
+			e.add("warning: " + ev.Message)
+			return
+		}
+		e.add(ev.Subject + ": " + ev.Message)
+	})
 }
-func (e *emitted) Log(subject, _, text string)  { e.add(subject + ": " + text) }
-func (e *emitted) Warn(message string)          { e.add("warning: " + message) }
-func (e *emitted) Info(subject, message string) { e.add(subject + ": " + message) }
+
 func (e *emitted) String() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -81,7 +88,7 @@ services:
 	if done, _ := step.Check(ctx); done {
 		t.Fatal("images step done before anything was recorded")
 	}
-	if err := step.Run(ctx, &emitted{}); err != nil {
+	if err := step.Run(ctx, (&emitted{}).emitter()); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
 	rec, ok, err := LoadImageRecord(dir)
@@ -106,7 +113,7 @@ services:
 	if done, _ := step.Check(ctx); done {
 		t.Error("images step done although the image changed")
 	}
-	err = step.Run(ctx, &emitted{})
+	err = step.Run(ctx, (&emitted{}).emitter())
 	var changed *ImageChangedError
 	var failure *steps.Failure
 	if !errors.As(err, &changed) || !errors.Is(err, compose.ErrUntrustedImage) || !errors.As(err, &failure) {
@@ -137,7 +144,7 @@ services:
 	// The operator accepts the change.
 	env.AcceptImageChange = []string{"app"}
 	out := &emitted{}
-	if err := step.Run(ctx, out); err != nil {
+	if err := step.Run(ctx, out.emitter()); err != nil {
 		t.Fatalf("accepted change: %v", err)
 	}
 	if !strings.Contains(out.String(), "accepted the image change of app") {

@@ -38,7 +38,7 @@ func (s RotateStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Env.Engine.CheckImages(ctx, p, s.Services, compose.ImageOptions{}, steps.EngineEvents(emit)); err != nil {
+	if err := s.Env.Engine.CheckImages(ctx, p, s.Services, compose.ImageOptions{}, emit); err != nil {
 		return ImageFailure(err)
 	}
 	rep, err := s.Env.Store().Rotate(ctx, s.Env.CertRequests(), s.Certs...)

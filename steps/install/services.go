@@ -10,6 +10,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // NetworksStep creates the dmz, app, data and monitoring networks and the
@@ -42,7 +43,7 @@ func (s NetworksStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Env.Engine.EnsureNetworks(ctx, p, steps.EngineEvents(emit)); err != nil {
+	if err := s.Env.Engine.EnsureNetworks(ctx, p, emit); err != nil {
 		return err
 	}
 	return s.Env.handOverVolumes(ctx, p, emit.Info)
@@ -80,7 +81,7 @@ func (s VaultStartStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{
 		Services: []string{vaultService}, StartOnly: []string{vaultService}, Policy: s.Env.Policy(),
-	}, steps.EngineEvents(emit)))
+	}, emit))
 }
 
 // ServicesStep starts every service in dependency order and waits until
@@ -132,21 +133,20 @@ func (s ServicesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	tails := newLogTails(ctx, s.Env.Engine, s.Env.Project, emit)
 	defer tails.stop()
-	sink := steps.EngineEvents(emit)
 	var ready int64
-	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy(), Services: s.Services}, func(e compose.Event) {
-		sink(e)
-		if e.Resource != compose.ResourceContainer || e.Status != compose.StatusDone {
+	return ImageFailure(s.Env.Engine.Up(ctx, p, compose.UpOptions{WaitTimeout: budget, Policy: s.Env.Policy(), Services: s.Services}, event.Func(func(e event.Event) {
+		emit.Emit(e)
+		if e.Resource != event.ResourceContainer || e.Status != event.StatusDone {
 			return
 		}
 		switch e.Action {
-		case "start":
-			tails.follow(e.Name)
-		case "healthy", "running", "completed":
+		case event.ActionStart:
+			tails.follow(e.Subject)
+		case event.ActionWait:
 			ready++
-			emit.Progress(e.Name, ready, total, "services", e.Name+" is ready")
+			emit.Progress(e.Subject, ready, total, "services", e.Subject+" is ready")
 		}
-	}))
+	})))
 }
 
 // logTails follows the logs of services while they start, forwarding each

@@ -37,7 +37,7 @@ func (s UninstallStep) Check(context.Context) (bool, error) { return false, nil 
 
 // Run implements steps.Step.
 func (s UninstallStep) Run(ctx context.Context, emit steps.Emitter) error {
-	if err := s.Engine.Down(ctx, s.Project, compose.DownOptions{Volumes: s.Purge}, steps.EngineEvents(emit)); err != nil {
+	if err := s.Engine.Down(ctx, s.Project, compose.DownOptions{Volumes: s.Purge}, emit); err != nil {
 		return err
 	}
 	if !s.Purge {

@@ -167,24 +167,10 @@ func (s VaultSetupStep) Run(ctx context.Context, emit steps.Emitter) error {
 		Init: init, Custody: s.Custody.Keep, Store: s.Env.RecordStore(), Shares: s.Custody.Shares,
 		Audit: vault.DefaultAuditDevices(), Secrets: s.Env.SecretSpecs(),
 		Deliveries: s.Env.Deliveries(), SecretsDir: s.Env.SecretsDir,
-	}, VaultEvents(emit))
+	}, emit)
 	var unrecorded *vault.UnrecordedInitError
 	if errors.As(err, &unrecorded) {
 		return &steps.Failure{Cause: err.Error(), Hint: "nothing was wiped; if you do hold the key shares, run `fineract-installer unseal` with them", Err: err}
 	}
 	return err
-}
-
-// VaultEvents turns Vault step events into pipeline events.
-func VaultEvents(emit steps.Emitter) vault.Emit {
-	return func(e vault.Event) {
-		switch e.Kind {
-		case vault.EventWarning:
-			emit.Warn(e.Message)
-		case vault.EventProgress:
-			emit.Progress("vault", int64(e.Done), int64(e.Total), "shares", e.Message)
-		default:
-			emit.Info("vault", e.Message)
-		}
-	}
 }

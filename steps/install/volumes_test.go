@@ -56,7 +56,7 @@ func TestVolumesAreHandedOverWithoutFollowingLinks(t *testing.T) {
 		t.Fatalf("volumes owned before the hand-over: %v %v", ok, err)
 	}
 	var info emitted
-	if err := env.handOverVolumes(ctx, p, info.Info); err != nil {
+	if err := env.handOverVolumes(ctx, p, info.emitter().Info); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"", "pg", "pg/base", "pg/base/1", "pg/escape"} {

@@ -8,15 +8,8 @@ import (
 	"testing"
 
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
-
-// discard is an Emitter that drops events.
-type discard struct{}
-
-func (discard) Progress(string, int64, int64, string, string) {}
-func (discard) Log(string, string, string)                    {}
-func (discard) Warn(string)                                   {}
-func (discard) Info(string, string)                           {}
 
 // TestAddStepRestartsFineractThenSecuresAndSnapshots runs the add step on
 // the lab PostgreSQL. Fineract's start is played by RestartFineract, which
@@ -69,7 +62,7 @@ func TestAddStepRestartsFineractThenSecuresAndSnapshots(t *testing.T) {
 	step := AddStep{PG: pg, Names: names, Passwords: map[string]string{"dave": "DavePassw0rdDavePassw0rdDave1234", "erin": "ErinPassw0rdErinPassw0rdErin1234"},
 		MasterPassword: master, Connection: StackConnection, RestartFineract: migrate, SecureAdmin: secure}
 
-	err = step.Run(ctx, discard{})
+	err = step.Run(ctx, event.Discard)
 	var f *steps.Failure
 	if !errors.As(err, &f) || !strings.Contains(f.Cause, "restart Fineract") {
 		t.Fatalf("first run with Fineract failing: %v", err)
@@ -83,14 +76,14 @@ func TestAddStepRestartsFineractThenSecuresAndSnapshots(t *testing.T) {
 	}
 
 	fineractDown = false
-	if err := step.Run(ctx, discard{}); err != nil {
+	if err := step.Run(ctx, event.Discard); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	if restarts != 2 || strings.Join(secured, ",") != "dave,erin" {
 		t.Errorf("restarts %d, secured %v; want 2 and dave,erin once each", restarts, secured)
 	}
 	// A third run finds everything in place: no restart, no hook.
-	if err := step.Run(ctx, discard{}); err != nil {
+	if err := step.Run(ctx, event.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if restarts != 2 || len(secured) != 2 {

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/fineract-installer/fineract-installer/steps"
-	"github.com/fineract-installer/fineract-installer/steps/install"
 )
 
 // Passwords keeps each tenant role's password (in Vault, see
@@ -202,7 +201,7 @@ func (s RemoveStep) Check(context.Context) (bool, error) { return false, nil }
 func (s RemoveStep) Run(ctx context.Context, emit steps.Emitter) error {
 	// The passwords go first: were the rest to fail, a rerun finds the
 	// tenants by their databases and finishes.
-	if err := s.Vault.With(ctx, install.VaultEvents(emit), func(pw Passwords) error {
+	if err := s.Vault.With(ctx, emit, func(pw Passwords) error {
 		for _, name := range s.Names {
 			if err := pw.Delete(ctx, name); err != nil {
 				return err

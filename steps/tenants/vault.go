@@ -6,7 +6,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
-	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
@@ -21,7 +21,7 @@ const passwordLength = 32
 type VaultPasswords struct {
 	Conn  *vault.Conn
 	Token string
-	Emit  vault.Emit
+	Emit  event.Emitter
 }
 
 // Ensure implements Passwords.
@@ -74,7 +74,7 @@ type VaultAccess struct {
 
 // With runs fn with the tenants' passwords in Vault, under an installer
 // token revoked right after.
-func (v VaultAccess) With(ctx context.Context, emit vault.Emit, fn func(Passwords) error) error {
+func (v VaultAccess) With(ctx context.Context, emit event.Emitter, fn func(Passwords) error) error {
 	st, err := v.Conn.Status(ctx)
 	if err != nil {
 		return fmt.Errorf("reach Vault: %w", err)
@@ -112,7 +112,7 @@ func (s PasswordsStep) Check(context.Context) (bool, error) { return false, nil 
 
 // Run implements steps.Step.
 func (s PasswordsStep) Run(ctx context.Context, emit steps.Emitter) error {
-	return s.Vault.With(ctx, install.VaultEvents(emit), func(pw Passwords) error {
+	return s.Vault.With(ctx, emit, func(pw Passwords) error {
 		for _, n := range s.Names {
 			v, err := pw.Ensure(ctx, n)
 			if err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // KVMount is where the installer keeps every service secret (KV v2).
@@ -68,7 +70,8 @@ func DefaultAuditDevices() []AuditDevice {
 // Configure makes an unsealed Vault ready for the installer, idempotently:
 // KV v2 at banking/, the audit devices, and the installer policy. token
 // must be a root (or equally privileged) token.
-func (c *Conn) Configure(ctx context.Context, token string, audit []AuditDevice, emit Emit) error {
+func (c *Conn) Configure(ctx context.Context, token string, audit []AuditDevice, emit event.Emitter) error {
+	emit = event.Or(emit)
 	cl, err := c.withToken(token)
 	if err != nil {
 		return err
@@ -82,7 +85,7 @@ func (c *Conn) Configure(ctx context.Context, token string, audit []AuditDevice,
 	return putInstallerPolicy(ctx, cl, emit)
 }
 
-func enableKV(ctx context.Context, cl *api.Client, emit Emit) error {
+func enableKV(ctx context.Context, cl *api.Client, emit event.Emitter) error {
 	mounts, err := cl.Sys().ListMountsWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("listing Vault secrets engines: %w", err)
@@ -107,7 +110,7 @@ func enableKV(ctx context.Context, cl *api.Client, emit Emit) error {
 	if err := waitKVReady(ctx, cl); err != nil {
 		return err
 	}
-	emit.info("enabled KV version 2 secrets at " + KVMount + "/")
+	emit.Info(eventSubject, "enabled KV version 2 secrets at "+KVMount+"/")
 	return nil
 }
 
@@ -129,7 +132,7 @@ func waitKVReady(ctx context.Context, cl *api.Client) error {
 	}
 }
 
-func enableAudit(ctx context.Context, cl *api.Client, devices []AuditDevice, emit Emit) error {
+func enableAudit(ctx context.Context, cl *api.Client, devices []AuditDevice, emit event.Emitter) error {
 	existing, err := cl.Sys().ListAuditWithContext(ctx)
 	if err != nil {
 		return fmt.Errorf("listing Vault audit devices: %w", err)
@@ -149,7 +152,7 @@ func enableAudit(ctx context.Context, cl *api.Client, devices []AuditDevice, emi
 			return fmt.Errorf("enabling audit device %s/ (%s %v): %w; for a file device check that the directory exists and is writable by the vault user",
 				d.Path, d.Type, d.Options, err)
 		}
-		emit.info(fmt.Sprintf("enabled audit device %s/ (%s)", d.Path, describeAudit(d)))
+		emit.Info(eventSubject, fmt.Sprintf("enabled audit device %s/ (%s)", d.Path, describeAudit(d)))
 	}
 	return nil
 }
@@ -161,7 +164,7 @@ func describeAudit(d AuditDevice) string {
 	return d.Type
 }
 
-func putInstallerPolicy(ctx context.Context, cl *api.Client, emit Emit) error {
+func putInstallerPolicy(ctx context.Context, cl *api.Client, emit event.Emitter) error {
 	cur, err := cl.Sys().GetPolicyWithContext(ctx, InstallerPolicyName)
 	if err != nil {
 		return fmt.Errorf("reading policy %s: %w", InstallerPolicyName, err)
@@ -172,7 +175,7 @@ func putInstallerPolicy(ctx context.Context, cl *api.Client, emit Emit) error {
 	if err := cl.Sys().PutPolicyWithContext(ctx, InstallerPolicyName, InstallerPolicy); err != nil {
 		return fmt.Errorf("writing policy %s: %w", InstallerPolicyName, err)
 	}
-	emit.info("wrote policy " + InstallerPolicyName)
+	emit.Info(eventSubject, "wrote policy "+InstallerPolicyName)
 	return nil
 }
 
@@ -219,7 +222,8 @@ func (c *Conn) RevokeToken(ctx context.Context, token string) error {
 // RevokeRoot revokes the initial root token at the end of setup and notes
 // it in the record. Later admin work uses GenerateRoot with the key
 // holders.
-func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordStore, emit Emit) error {
+func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordStore, emit event.Emitter) error {
+	emit = event.Or(emit)
 	if err := c.RevokeToken(ctx, rootToken); err != nil {
 		return fmt.Errorf("revoking the root token: %w", err)
 	}
@@ -232,7 +236,7 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 	if err := markRootRevoked(ctx, store); err != nil {
 		return err
 	}
-	emit.info("root token revoked; admin work now needs the key holders (generate-root)")
+	emit.Info(eventSubject, "root token revoked; admin work now needs the key holders (generate-root)")
 	return nil
 }
 
@@ -241,7 +245,8 @@ func (c *Conn) RevokeRoot(ctx context.Context, rootToken string, store RecordSto
 // before revoking it lives on in Vault although nobody holds it any more.
 // It confirms each is refused afterwards and notes the revocation in the
 // record.
-func (c *Conn) RevokeLostRootTokens(ctx context.Context, token string, store RecordStore, emit Emit) error {
+func (c *Conn) RevokeLostRootTokens(ctx context.Context, token string, store RecordStore, emit event.Emitter) error {
+	emit = event.Or(emit)
 	cl, err := c.withToken(token)
 	if err != nil {
 		return err
@@ -283,7 +288,7 @@ func (c *Conn) RevokeLostRootTokens(ctx context.Context, token string, store Rec
 	if err := markRootRevoked(ctx, store); err != nil {
 		return err
 	}
-	emit.info(fmt.Sprintf("revoked %d root token(s) left by an earlier run that stopped before revoking them", revoked))
+	emit.Info(eventSubject, fmt.Sprintf("revoked %d root token(s) left by an earlier run that stopped before revoking them", revoked))
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"regexp"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // Delivery says which secrets one service receives as files. Files listed
@@ -57,7 +59,8 @@ func (d Delivery) validate() error {
 // right values is left alone; otherwise its directory is rebuilt to hold
 // exactly what the delivery lists. token needs read access under banking/
 // (the installer policy).
-func (c *Conn) Deliver(ctx context.Context, token, root string, deliveries []Delivery, emit Emit) error {
+func (c *Conn) Deliver(ctx context.Context, token, root string, deliveries []Delivery, emit event.Emitter) error {
+	emit = event.Or(emit)
 	for _, d := range deliveries {
 		if err := d.validate(); err != nil {
 			return err
@@ -89,7 +92,7 @@ func (c *Conn) Deliver(ctx context.Context, token, root string, deliveries []Del
 		if err := tree.put(want); err != nil {
 			return err
 		}
-		emit.info(fmt.Sprintf("delivered %d secret file(s) to %s", changed, d.Service))
+		emit.Info(eventSubject, fmt.Sprintf("delivered %d secret file(s) to %s", changed, d.Service))
 	}
 	return nil
 }

@@ -5,8 +5,9 @@
 // secrets, deliver them to services as files, revoke the root token, and
 // later get short-lived root tokens from the key holders for admin work.
 //
-// Steps never print. They report through an Emit callback with Events that
-// never carry a secret. Every call that does I/O takes a context.
+// Steps never print. They report through an event.Emitter, the same one a
+// pipeline step is given, with events that never carry a secret. Every call
+// that does I/O takes a context.
 //
 // # Lifecycle and reruns
 //

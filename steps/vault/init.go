@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // InitOptions are the key share settings for Vault's one-time init.
@@ -106,7 +108,8 @@ func (e *RecordMismatchError) Error() string {
 // If custody or the final save fails, the result is returned together with
 // the error so the caller can retry custody in the same process: it exists
 // nowhere else.
-func (c *Conn) Initialize(ctx context.Context, opts InitOptions, store RecordStore, custody Custody, emit Emit) (*InitResult, error) {
+func (c *Conn) Initialize(ctx context.Context, opts InitOptions, store RecordStore, custody Custody, emit event.Emitter) (*InitResult, error) {
+	emit = event.Or(emit)
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func (c *Conn) Initialize(ctx context.Context, opts InitOptions, store RecordSto
 	}
 	switch {
 	case st.State != StateUninitialized && rec.SharesRecorded():
-		emit.info(fmt.Sprintf("Vault already initialised (%d shares, threshold %d); shares recorded at %s",
+		emit.Info(eventSubject, fmt.Sprintf("Vault already initialised (%d shares, threshold %d); shares recorded at %s",
 			st.Shares, st.Threshold, rec.SharesRecordedAt.UTC().Format(time.RFC3339)))
 		return nil, nil
 	case st.State != StateUninitialized:
@@ -143,7 +146,7 @@ func (c *Conn) Initialize(ctx context.Context, opts InitOptions, store RecordSto
 		return nil, fmt.Errorf("initialising Vault at %s: %w", c.addr, err)
 	}
 	res := &InitResult{Keys: resp.KeysB64, RootToken: resp.RootToken, Shares: opts.Shares, Threshold: opts.Threshold}
-	emit.info(fmt.Sprintf("Vault initialised with %d key shares, threshold %d", opts.Shares, opts.Threshold))
+	emit.Info(eventSubject, fmt.Sprintf("Vault initialised with %d key shares, threshold %d", opts.Shares, opts.Threshold))
 
 	if err := custody(ctx, res); err != nil {
 		return res, fmt.Errorf("initialised, but the key shares are not yet in custody (retry the custody step now; "+
@@ -153,7 +156,7 @@ func (c *Conn) Initialize(ctx context.Context, opts InitOptions, store RecordSto
 	if err := store.Save(ctx, rec); err != nil {
 		return res, fmt.Errorf("the key shares are in custody but recording that failed (retry saving the record now): %w", err)
 	}
-	emit.info("unseal key shares recorded")
+	emit.Info(eventSubject, "unseal key shares recorded")
 	return res, nil
 }
 

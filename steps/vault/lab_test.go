@@ -22,6 +22,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/docker/go-connections/nat"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // The lab image: a real Vault built from Vault's Go packages by
@@ -286,16 +288,19 @@ func testCtx(t *testing.T) context.Context {
 // recorder collects events for assertions.
 type recorder struct {
 	mu     sync.Mutex
-	events []Event
+	events []event.Event
 }
 
-func (r *recorder) emit(e Event) {
+// emitter returns an emitter that records into r.
+func (r *recorder) emitter() event.Emitter { return event.Func(r.add) }
+
+func (r *recorder) add(e event.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) take() []Event {
+func (r *recorder) take() []event.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ev := r.events

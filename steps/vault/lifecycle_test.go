@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 var testSpecs = []SecretSpec{
@@ -82,7 +84,7 @@ func TestProductionLifecycle(t *testing.T) {
 	})
 
 	t.Run("unseal reports threshold progress", func(t *testing.T) {
-		u := c.NewUnsealer(rec.emit)
+		u := c.NewUnsealer(rec.emitter())
 		for i, want := range []State{StateSealed, StateSealed, StateUnsealed} {
 			st, err := u.Submit(ctx, res.Keys[i])
 			if err != nil || st.State != want {
@@ -91,11 +93,11 @@ func TestProductionLifecycle(t *testing.T) {
 		}
 		var got []int
 		for _, e := range rec.take() {
-			if e.Kind == EventProgress {
+			if e.Unit == unitShares {
 				if e.Total != 3 {
 					t.Errorf("progress event total %d, want 3", e.Total)
 				}
-				got = append(got, e.Done)
+				got = append(got, int(e.Current))
 			}
 		}
 		if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
@@ -104,13 +106,13 @@ func TestProductionLifecycle(t *testing.T) {
 	})
 
 	t.Run("configure, then again changes nothing", func(t *testing.T) {
-		if err := c.Configure(ctx, res.RootToken, DefaultAuditDevices(), rec.emit); err != nil {
+		if err := c.Configure(ctx, res.RootToken, DefaultAuditDevices(), rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(rec.take()); n != 4 { // 2 audit devices, kv, policy
 			t.Errorf("first Configure emitted %d events, want 4", n)
 		}
-		if err := c.Configure(ctx, res.RootToken, DefaultAuditDevices(), rec.emit); err != nil {
+		if err := c.Configure(ctx, res.RootToken, DefaultAuditDevices(), rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
 		if ev := rec.take(); len(ev) != 0 {
@@ -207,7 +209,7 @@ func TestProductionLifecycle(t *testing.T) {
 		{Name: "app.conf", Path: "banking/databases/fineract", Key: "password", Format: setting("password")},
 	}}}
 	t.Run("deliver secrets as files", func(t *testing.T) {
-		if err := c.Deliver(ctx, installer, deliverRoot, deliveries, rec.emit); err != nil {
+		if err := c.Deliver(ctx, installer, deliverRoot, deliveries, rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
 		p := filepath.Join(deliverRoot, "fineract", "db_password")
@@ -226,7 +228,7 @@ func TestProductionLifecycle(t *testing.T) {
 		assertOwnerMode(t, filepath.Dir(p), os.Geteuid(), os.Getegid(), 0o700)
 		before, _ := os.Stat(p)
 		rec.take()
-		if err := c.Deliver(ctx, installer, deliverRoot, deliveries, rec.emit); err != nil {
+		if err := c.Deliver(ctx, installer, deliverRoot, deliveries, rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
 		after, _ := os.Stat(p)
@@ -279,11 +281,11 @@ func TestProductionLifecycle(t *testing.T) {
 		if err != nil || again != nil {
 			t.Fatalf("Initialize on an unsealed, recorded Vault = %v, %v", again, err)
 		}
-		err = c.WithRootToken(ctx, res.Keys[0:3], rec.emit, func(ctx context.Context, root string) error {
-			if err := c.Configure(ctx, root, DefaultAuditDevices(), rec.emit); err != nil {
+		err = c.WithRootToken(ctx, res.Keys[0:3], rec.emitter(), func(ctx context.Context, root string) error {
+			if err := c.Configure(ctx, root, DefaultAuditDevices(), rec.emitter()); err != nil {
 				return err
 			}
-			ch, err := c.EnsureSecrets(ctx, root, testSpecs, rec.emit)
+			ch, err := c.EnsureSecrets(ctx, root, testSpecs, rec.emitter())
 			if err != nil {
 				return err
 			}
@@ -295,13 +297,13 @@ func TestProductionLifecycle(t *testing.T) {
 			if got := readSecret(t, c, root, "databases/fineract")["password"]; got != firstPassword {
 				t.Errorf("secret changed across restart")
 			}
-			return c.Deliver(ctx, root, deliverRoot, deliveries, rec.emit)
+			return c.Deliver(ctx, root, deliverRoot, deliveries, rec.emitter())
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range rec.take() {
-			if e.Kind == EventInfo && !strings.Contains(e.Message, "root token") {
+			if e.Kind == event.KindProgress && e.Unit == "" && !strings.Contains(e.Message, "root token") {
 				t.Errorf("rerun on an unsealed Vault changed something: %q", e.Message)
 			}
 		}

@@ -170,7 +170,7 @@ func TestWrongShareKeepsProgressAndReset(t *testing.T) {
 	ctx := testCtx(t)
 	res := initProduction(t, c, FileRecordStore{Path: filepath.Join(t.TempDir(), "r.json")})
 	rec := &recorder{}
-	u := c.NewUnsealer(rec.emit)
+	u := c.NewUnsealer(rec.emitter())
 
 	mustProgress := func(st Status, want int) {
 		t.Helper()

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // GenerateRoot runs Vault's generate-root flow with a one-time password:
@@ -18,14 +20,15 @@ import (
 //
 // The token is valid until revoked: use WithRootToken, which revokes it
 // right after use.
-func (c *Conn) GenerateRoot(ctx context.Context, shares []string, emit Emit) (string, error) {
+func (c *Conn) GenerateRoot(ctx context.Context, shares []string, emit event.Emitter) (string, error) {
+	emit = event.Or(emit)
 	sys := c.client.Sys()
 	cur, err := sys.GenerateRootStatusWithContext(ctx)
 	if err != nil {
 		return "", fmt.Errorf("reading root token generation status: %w", err)
 	}
 	if cur.Started {
-		emit.warn(fmt.Sprintf("cancelled an unfinished root token generation (%d of %d shares) left by an earlier run", cur.Progress, cur.Required))
+		emit.Warn(fmt.Sprintf("cancelled an unfinished root token generation (%d of %d shares) left by an earlier run", cur.Progress, cur.Required))
 		if err := sys.GenerateRootCancelWithContext(ctx); err != nil {
 			return "", fmt.Errorf("cancelling the unfinished root token generation: %w", err)
 		}
@@ -52,7 +55,7 @@ func (c *Conn) GenerateRoot(ctx context.Context, shares []string, emit Emit) (st
 			cancel()
 			return "", fmt.Errorf("root token generation refused share %d: %w (the attempt was cancelled; nothing changed)", i+1, err)
 		}
-		emit.progress(st.Progress, st.Required, fmt.Sprintf("root token generation %d of %d", min(st.Progress, st.Required), st.Required))
+		emit.Progress(eventSubject, int64(st.Progress), int64(st.Required), unitShares, fmt.Sprintf("root token generation %d of %d", min(st.Progress, st.Required), st.Required))
 		if st.Complete {
 			break
 		}
@@ -69,7 +72,7 @@ func (c *Conn) GenerateRoot(ctx context.Context, shares []string, emit Emit) (st
 	if err != nil {
 		return "", err
 	}
-	emit.progress(st.Required, st.Required, "root token generated")
+	emit.Progress(eventSubject, int64(st.Required), int64(st.Required), unitShares, "root token generated")
 	return token, nil
 }
 
@@ -94,7 +97,8 @@ func decodeOTPToken(encoded, otp string) (string, error) {
 // fn with it, and revokes it right after, whatever fn returns. This is how
 // day-2 admin work (re-delivering secrets after a reboot, rotating, adding a
 // service) gets privileges without any token stored on disk.
-func (c *Conn) WithRootToken(ctx context.Context, shares []string, emit Emit, fn func(ctx context.Context, token string) error) (err error) {
+func (c *Conn) WithRootToken(ctx context.Context, shares []string, emit event.Emitter, fn func(ctx context.Context, token string) error) (err error) {
+	emit = event.Or(emit)
 	token, err := c.GenerateRoot(ctx, shares, emit)
 	if err != nil {
 		return err
@@ -104,7 +108,7 @@ func (c *Conn) WithRootToken(ctx context.Context, shares []string, emit Emit, fn
 			err = errors.Join(err, fmt.Errorf("the temporary root token could not be revoked — revoke it by hand now: %w", rerr))
 			return
 		}
-		emit.info("temporary root token revoked")
+		emit.Info(eventSubject, "temporary root token revoked")
 	}()
 	return fn(ctx, token)
 }
@@ -113,7 +117,8 @@ func (c *Conn) WithRootToken(ctx context.Context, shares []string, emit Emit, fn
 // the installer policy (secrets under banking/). The key holders' shares
 // authorise a temporary root token just long enough to create it; the
 // installer token is revoked when fn returns.
-func (c *Conn) WithInstallerToken(ctx context.Context, shares []string, emit Emit, fn func(ctx context.Context, token string) error) (err error) {
+func (c *Conn) WithInstallerToken(ctx context.Context, shares []string, emit event.Emitter, fn func(ctx context.Context, token string) error) (err error) {
+	emit = event.Or(emit)
 	var token string
 	if err := c.WithRootToken(ctx, shares, emit, func(ctx context.Context, root string) error {
 		t, err := c.CreateInstallerToken(ctx, root, InstallerTokenTTL)

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // Charset is the alphabet of a generated secret.
@@ -145,7 +147,8 @@ type SecretChange struct {
 // generated, missing keys of existing secrets are added, existing values
 // are never changed. Writes use check-and-set, so a concurrent writer makes
 // this fail instead of being overwritten. token needs the installer policy.
-func (c *Conn) EnsureSecrets(ctx context.Context, token string, specs []SecretSpec, emit Emit) ([]SecretChange, error) {
+func (c *Conn) EnsureSecrets(ctx context.Context, token string, specs []SecretSpec, emit event.Emitter) ([]SecretChange, error) {
+	emit = event.Or(emit)
 	for _, s := range specs {
 		if err := s.validate(); err != nil {
 			return nil, err
@@ -163,7 +166,7 @@ func (c *Conn) EnsureSecrets(ctx context.Context, token string, specs []SecretSp
 			return changes, err
 		}
 		if len(ch.Added) > 0 {
-			emit.info(fmt.Sprintf("secret %s: generated %s", s.Path, strings.Join(ch.Added, ", ")))
+			emit.Info(eventSubject, fmt.Sprintf("secret %s: generated %s", s.Path, strings.Join(ch.Added, ", ")))
 		}
 		changes = append(changes, ch)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // SharesSource supplies unseal key shares when the run needs them and does
@@ -38,7 +40,8 @@ type SetupOptions struct {
 //     from generate-root (WithRootToken), revoked right after.
 //
 // On a Vault that is already unsealed and configured it changes nothing.
-func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit Emit) error {
+func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit event.Emitter) error {
+	emit = event.Or(emit)
 	if opts.Store == nil {
 		return errors.New("setup needs a record store")
 	}
@@ -121,7 +124,7 @@ const InstallerTokenTTL = 15 * time.Minute
 
 // secretsWork generates the missing secrets and delivers them with the
 // installer token, then revokes that token whatever happened.
-func (c *Conn) secretsWork(ctx context.Context, token string, opts SetupOptions, emit Emit) (err error) {
+func (c *Conn) secretsWork(ctx context.Context, token string, opts SetupOptions, emit event.Emitter) (err error) {
 	defer func() {
 		if rerr := c.RevokeToken(context.WithoutCancel(ctx), token); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("the installer token could not be revoked (it expires within %s): %w", InstallerTokenTTL, rerr))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
@@ -35,7 +37,7 @@ func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
 		}}},
 	}
 	rec := &recorder{}
-	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+	if err := c.Setup(ctx, opts, rec.emitter()); err != nil {
 		t.Fatalf("first Setup: %v", err)
 	}
 	assertSecretsWorkWithoutRoot(t, v)
@@ -51,7 +53,7 @@ func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
 		t.Fatalf("delivered secret: %q %v", value, err)
 	}
 
-	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+	if err := c.Setup(ctx, opts, rec.emitter()); err != nil {
 		t.Fatalf("Setup rerun on an unsealed Vault: %v", err)
 	}
 	assertOnlyTokenEvents(t, rec.take())
@@ -61,7 +63,7 @@ func TestSetupDemoFromScratchRerunAndReboot(t *testing.T) {
 	if err := os.RemoveAll(opts.SecretsDir); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+	if err := c.Setup(ctx, opts, rec.emitter()); err != nil {
 		t.Fatalf("Setup after a reboot: %v", err)
 	}
 	after := rec.take()
@@ -128,7 +130,7 @@ func assertSecretsWorkWithoutRoot(t *testing.T, v *labVault) {
 	}
 }
 
-func messages(ev []Event) string {
+func messages(ev []event.Event) string {
 	var b strings.Builder
 	for _, e := range ev {
 		b.WriteString(string(e.Kind) + ": " + e.Message + "\n")
@@ -138,7 +140,7 @@ func messages(ev []Event) string {
 
 // assertOnlyTokenEvents fails on any event other than the temporary root
 // token's own progress and revocation and the "already initialised" note.
-func assertOnlyTokenEvents(t *testing.T, ev []Event) {
+func assertOnlyTokenEvents(t *testing.T, ev []event.Event) {
 	t.Helper()
 	for _, e := range ev {
 		if !strings.Contains(e.Message, "root token") && !strings.Contains(e.Message, "already initialised") {
@@ -226,7 +228,7 @@ func TestSetupRevokesARootTokenAnEarlierRunLost(t *testing.T) {
 	opts := SetupOptions{Init: init, Store: store, Audit: DefaultAuditDevices(), Secrets: testSpecs,
 		Shares: func(context.Context, Status) ([]string, error) { return keys[1:], nil }}
 	rec := &recorder{}
-	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+	if err := c.Setup(ctx, opts, rec.emitter()); err != nil {
 		t.Fatalf("setup after the stopped run: %v", err)
 	}
 	if got := messages(rec.take()); !strings.Contains(got, "revoked 1 root token(s) left by an earlier run") {
@@ -242,7 +244,7 @@ func TestSetupRevokesARootTokenAnEarlierRunLost(t *testing.T) {
 	if r, err := store.Load(ctx); err != nil || r.RootRevokedAt.IsZero() {
 		t.Errorf("record after the revocation: %+v %v", r, err)
 	}
-	if err := c.Setup(ctx, opts, rec.emit); err != nil {
+	if err := c.Setup(ctx, opts, rec.emitter()); err != nil {
 		t.Fatalf("rerun: %v", err)
 	}
 	assertOnlyTokenEvents(t, rec.take())

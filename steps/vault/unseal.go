@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // Share sizes Vault accepts: its barrier key is 16 to 32 bytes and a shamir
@@ -72,7 +74,7 @@ func decodeShare(s string) ([]byte, error) {
 // entered. Discard the Unsealer when done; it holds key material.
 type Unsealer struct {
 	conn    *Conn
-	emit    Emit
+	emit    event.Emitter
 	entered [][]byte        // distinct shares entered during this unseal
 	round   [][]byte        // shares Vault holds right now (progress), from this unseal
 	tried   map[string]bool // combinations (by index into entered) that failed
@@ -80,8 +82,8 @@ type Unsealer struct {
 }
 
 // NewUnsealer starts an unseal session.
-func (c *Conn) NewUnsealer(emit Emit) *Unsealer {
-	return &Unsealer{conn: c, emit: emit, tried: map[string]bool{}}
+func (c *Conn) NewUnsealer(emit event.Emitter) *Unsealer {
+	return &Unsealer{conn: c, emit: event.Or(emit), tried: map[string]bool{}}
 }
 
 // Submit enters one share and returns Vault's status afterwards.
@@ -103,7 +105,7 @@ func (u *Unsealer) Submit(ctx context.Context, share string) (Status, error) {
 	}
 	switch st.State {
 	case StateUnsealed:
-		u.emit.info("Vault is already unsealed")
+		u.emit.Info(eventSubject, "Vault is already unsealed")
 		return st, nil
 	case StateUninitialized:
 		return st, errors.New("nothing to unseal: Vault is not initialised")
@@ -111,7 +113,7 @@ func (u *Unsealer) Submit(ctx context.Context, share string) (Status, error) {
 	if st.Progress == 0 {
 		u.round = nil // Vault forgot earlier shares (restart, reset or timeout)
 	} else if len(u.round) == 0 {
-		u.emit.info(fmt.Sprintf("%d of %d shares were already entered earlier; continuing", st.Progress, st.Threshold))
+		u.emit.Info(eventSubject, fmt.Sprintf("%d of %d shares were already entered earlier; continuing", st.Progress, st.Threshold))
 	}
 	u.entered = append(u.entered, raw)
 	if u.failed && len(u.entered) >= st.Threshold {
@@ -138,11 +140,11 @@ func (u *Unsealer) send(ctx context.Context, raw []byte, before Status) (Status,
 	u.round = append(u.round, raw)
 	st := statusFrom(resp)
 	if st.State == StateUnsealed {
-		u.emit.progress(before.Threshold, before.Threshold, "Vault unsealed")
+		u.emit.Progress(eventSubject, int64(before.Threshold), int64(before.Threshold), unitShares, "Vault unsealed")
 		u.failed = false
 		return st, nil
 	}
-	u.emit.progress(st.Progress, st.Threshold, fmt.Sprintf("unseal progress %d of %d", st.Progress, st.Threshold))
+	u.emit.Progress(eventSubject, int64(st.Progress), int64(st.Threshold), unitShares, fmt.Sprintf("unseal progress %d of %d", st.Progress, st.Threshold))
 	return st, nil
 }
 
@@ -159,7 +161,7 @@ func (u *Unsealer) retryCombinations(ctx context.Context, threshold int) (Status
 		if tries++; tries > maxCombinationTries {
 			break
 		}
-		u.emit.info(fmt.Sprintf("trying another combination of the %d shares entered", len(u.entered)))
+		u.emit.Info(eventSubject, fmt.Sprintf("trying another combination of the %d shares entered", len(u.entered)))
 		if _, err := u.conn.client.Sys().ResetUnsealProcessWithContext(ctx); err != nil {
 			return Status{}, fmt.Errorf("resetting unseal progress before retrying: %w", err)
 		}
@@ -198,7 +200,7 @@ func (u *Unsealer) Reset(ctx context.Context) (Status, error) {
 	}
 	u.entered, u.round, u.tried, u.failed = nil, nil, map[string]bool{}, false
 	st := statusFrom(resp)
-	u.emit.progress(0, st.Threshold, "unseal progress reset")
+	u.emit.Progress(eventSubject, 0, int64(st.Threshold), unitShares, "unseal progress reset")
 	return st, nil
 }
 
@@ -246,7 +248,8 @@ func combinations(n, k int) [][]int {
 
 // UnsealWithShares enters shares until Vault is unsealed, for unattended
 // unseal from the demo custody file.
-func (c *Conn) UnsealWithShares(ctx context.Context, shares []string, emit Emit) (Status, error) {
+func (c *Conn) UnsealWithShares(ctx context.Context, shares []string, emit event.Emitter) (Status, error) {
+	emit = event.Or(emit)
 	u := c.NewUnsealer(emit)
 	var st Status
 	var err error

@@ -11,6 +11,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // imagesBundleDoc is the record `images bundle -o json` ends with.
@@ -141,13 +142,13 @@ func writeImagesBundle(cmd *cobra.Command, e *compose.Engine, refs []string, out
 		}
 	}()
 	// Events name the file being written by the name it will have.
-	progress := steps.EngineEvents(p.emitter("images"))
-	m, err := e.SaveBundle(cmd.Context(), refs, tmp, func(ev compose.Event) {
-		if ev.Name == tmp.Name() {
-			ev.Name = out
+	progress := p.emitter("images")
+	m, err := e.SaveBundle(cmd.Context(), refs, tmp, event.Func(func(ev event.Event) {
+		if ev.Subject == tmp.Name() {
+			ev.Subject = out
 		}
-		progress(ev)
-	})
+		progress.Emit(ev)
+	}))
 	if err != nil {
 		return compose.BundleManifest{}, 0, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
 // Output formats.
@@ -181,28 +182,11 @@ func (p *printer) details(x steps.Explanation) {
 }
 
 // emitter adapts the printer to a step's emitter, for commands that run
-// step-like work outside a plan.
+// step-like work outside a plan: events are stamped with step, as a
+// runner stamps them.
 func (p *printer) emitter(step string) steps.Emitter {
-	return printEmitter{p: p, step: step}
-}
-
-type printEmitter struct {
-	p    *printer
-	step string
-}
-
-func (e printEmitter) Progress(subject string, n, total int64, unit, message string) {
-	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindProgress, Step: e.step, Subject: subject, Current: n, Total: total, Unit: unit, Message: message})
-}
-
-func (e printEmitter) Log(subject, stream, text string) {
-	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindLog, Step: e.step, Subject: subject, Stream: stream, Message: text})
-}
-
-func (e printEmitter) Warn(message string) {
-	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindWarning, Step: e.step, Message: message})
-}
-
-func (e printEmitter) Info(subject, message string) {
-	e.p.stepEvent(steps.Event{Time: time.Now().UTC(), Kind: steps.KindProgress, Step: e.step, Subject: subject, Message: message})
+	return event.Func(func(e steps.Event) {
+		e.Step = step
+		p.stepEvent(e)
+	})
 }
