@@ -148,8 +148,9 @@ func addFields(t reflect.Type, s *readme.Shape) {
 	}
 }
 
-// compareShapes reports where README's shape and the program's differ.
-// Where README does not detail a value (no shape, or ...), it is not
+// compareShapes reports where a documented shape (README's, the JSON
+// schema's) and the program's differ.
+// Where the documentation does not detail a value (no shape, or ...), it is not
 // compared.
 func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 	t.Helper()
@@ -157,7 +158,7 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 	case doc == nil || doc.Open:
 		return
 	case code == nil:
-		t.Errorf("%s: README details a value the program writes as a plain value", where)
+		t.Errorf("%s: the documentation details a value the program writes as a plain value", where)
 	case doc.Fields != nil || doc.Map == nil && doc.Elem == nil:
 		var missing, extra []string
 		for name := range code.Fields {
@@ -166,17 +167,17 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 			}
 		}
 		for name := range doc.Fields {
-			if _, ok := code.Fields[name]; !ok && name != "type" {
+			if _, ok := code.Fields[name]; !ok && name != "type" && name != "schema" {
 				extra = append(extra, name)
 			}
 		}
 		sort.Strings(missing)
 		sort.Strings(extra)
 		if len(missing) > 0 {
-			t.Errorf("%s: README does not document %q", where, missing)
+			t.Errorf("%s: the documentation does not name %q", where, missing)
 		}
 		if len(extra) > 0 {
-			t.Errorf("%s: README documents %q, which the program does not write", where, extra)
+			t.Errorf("%s: the documentation names %q, which the program does not write", where, extra)
 		}
 		for name, d := range doc.Fields {
 			if c, ok := code.Fields[name]; ok {
@@ -212,7 +213,7 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		"diagnose":        diagnoseDoc{},
 		"version":         BuildInfo{},
 	}
-	recordType := regexp.MustCompile(`^\{"type":"([a-z_]+)"`)
+	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
 	for _, item := range readme.Items(loadREADME(t).Section("### JSON output")) {
 		var form string
