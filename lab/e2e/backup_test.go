@@ -128,6 +128,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		if ee, ok := err.(interface{ ExitCode() int }); ok && err != nil {
 			code = ee.ExitCode()
 		}
+		checkJSON(t, args, out.String(), errb.String())
 		return result{code: code, stdout: out.String(), stderr: errb.String()}
 	}
 	start := time.Now()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -108,7 +107,7 @@ func (s *stack) validateFindings(ctx context.Context) map[string]string {
 	t.Helper()
 	r := s.run(ctx, "validate", "-o", "json")
 	var checks []struct{ ID, Status, Evidence string }
-	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+	if err := checklistResults(r.stdout, &checks); err != nil {
 		t.Fatalf("validate json: %v\n%s", err, r.stdout)
 	}
 	if r.code != 1 {

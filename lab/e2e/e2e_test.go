@@ -28,6 +28,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/ui/cli/schema"
 )
 
 const passphrase = "lab classroom passphrase"
@@ -142,7 +143,52 @@ func (s *stack) run(ctx context.Context, args ...string) result {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss << 10 // Linux reports KiB
 	}
+	checkJSON(s.t, args, out.String(), errb.String())
 	return result{code: code, stdout: out.String(), stderr: errb.String(), maxRSS: rss}
+}
+
+// checkJSON holds the output of a command run with -o json to the JSON
+// contract (ui/cli/schema): every line of stdout and of stderr.
+func checkJSON(t *testing.T, args []string, stdout, stderr string) {
+	t.Helper()
+	if !jsonOutput(args) {
+		return
+	}
+	if err := schema.Check([]byte(stdout)); err != nil {
+		t.Errorf("%v: stdout breaks the JSON contract: %v", args, err)
+	}
+	if err := schema.Check([]byte(stderr)); err != nil {
+		t.Errorf("%v: stderr breaks the JSON contract: %v", args, err)
+	}
+}
+
+// jsonOutput says whether args ask for JSON output.
+func jsonOutput(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "-o=json" || a == "--output=json" || a == "-ojson":
+			return true
+		case (a == "-o" || a == "--output") && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
+}
+
+// checklistResults decodes the results of the checklist object that
+// validate -o json writes into results.
+func checklistResults(stdout string, results any) error {
+	var doc struct {
+		Type    string          `json:"type"`
+		Results json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		return err
+	}
+	if doc.Type != "checklist" {
+		return fmt.Errorf("validate -o json wrote %q, not a checklist", doc.Type)
+	}
+	return json.Unmarshal(doc.Results, results)
 }
 
 func (s *stack) install(ctx context.Context) result {
@@ -236,7 +282,7 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 	var checks []struct {
 		ID, Status, Evidence string
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+	if err := checklistResults(r.stdout, &checks); err != nil {
 		t.Fatalf("validate: exit %d %v\n%s", r.code, err, r.stdout)
 	}
 	if r.code != 0 {
@@ -406,6 +452,9 @@ func (s *stack) installUntil(ctx context.Context, at func(e steps.Event, install
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
 	acted := false
 	for sc.Scan() {
+		if err := schema.Check(sc.Bytes()); err != nil {
+			t.Errorf("install -o json breaks the JSON contract: %v", err)
+		}
 		var e steps.Event
 		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Step == "" {
 			continue
@@ -417,6 +466,9 @@ func (s *stack) installUntil(ctx context.Context, at func(e steps.Event, install
 	}
 	_, _ = io.Copy(io.Discard, stdout)
 	err = cmd.Wait()
+	if err := schema.Check(errb.Bytes()); err != nil {
+		t.Errorf("install -o json: stderr breaks the JSON contract: %v", err)
+	}
 	if !acted {
 		t.Fatalf("the moment to act never came; events: %v\n%s", kinds(seen), errb.String())
 	}

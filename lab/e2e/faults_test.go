@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,28 @@ func TestAnswersTypoIsRefusedWithItsLine(t *testing.T) {
 	r := s.run(ctxFor(t, time.Minute), "install", "--answers", bad, "--yes")
 	if r.code != 2 || !strings.Contains(r.stderr, `unknown key "vault.key_treshold"; did you mean "vault.key_threshold"?`) || !strings.Contains(r.stderr, "answers.yaml:") {
 		t.Errorf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// The same typo with -o json: the error is one error object on stderr,
+// with the same cause and the exit code, and nothing else is written.
+func TestAnswersTypoIsAnErrorObjectInJSON(t *testing.T) {
+	s := newStack(t, 5)
+	bad := filepath.Join(t.TempDir(), "answers.yaml")
+	data, _ := os.ReadFile(s.answers)
+	data = []byte(strings.Replace(string(data), "key_threshold:", "key_treshold:", 1))
+	if err := os.WriteFile(bad, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.run(ctxFor(t, time.Minute), "install", "--answers", bad, "--yes", "-o", "json")
+	var x struct {
+		Type     string `json:"type"`
+		Cause    string `json:"cause"`
+		ExitCode int    `json:"exit_code"`
+	}
+	if err := json.Unmarshal([]byte(r.stderr), &x); err != nil || r.code != 2 || x.Type != "error" || x.ExitCode != 2 ||
+		!strings.Contains(x.Cause, `unknown key "vault.key_treshold"`) || !strings.Contains(x.Cause, "answers.yaml:") || r.stdout != "" {
+		t.Errorf("exit %d: %v\nstdout: %s\nstderr: %s", r.code, err, r.stdout, r.stderr)
 	}
 }
 

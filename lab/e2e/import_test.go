@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -209,7 +208,7 @@ func (s *stack) validateChecks(t *testing.T, ctx context.Context) (int, map[stri
 	t.Helper()
 	r := s.run(ctx, "validate", "-o", "json")
 	var list []checkResult
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+	if err := checklistResults(r.stdout, &list); err != nil {
 		t.Fatalf("validate: exit %d %v\n%s%s", r.code, err, r.stdout, r.stderr)
 	}
 	out := map[string]checkResult{}

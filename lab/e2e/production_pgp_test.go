@@ -107,7 +107,7 @@ func TestProductionInstallWithPGPKeyHolders(t *testing.T) {
 	// nothing failed.
 	r = s.run(ctx, "validate", "-o", "json")
 	var checks []struct{ ID, Status, Evidence, Group string }
-	if err := json.Unmarshal([]byte(r.stdout), &checks); err != nil {
+	if err := checklistResults(r.stdout, &checks); err != nil {
 		t.Fatalf("validate -o json: exit %d: %v\n%s", r.code, err, r.stdout)
 	}
 	if r.code != 0 {

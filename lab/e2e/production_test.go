@@ -3,7 +3,6 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -80,7 +79,7 @@ func TestProductionInstallWithKeyCeremony(t *testing.T) {
 	checks := map[string]string{}
 	r := s.run(ctx, "validate", "-o", "json")
 	var list []struct{ ID, Status, Evidence string }
-	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != 0 {
+	if err := checklistResults(r.stdout, &list); err != nil || r.code != 0 {
 		t.Fatalf("validate after the production install: exit %d %v\n%s", r.code, err, r.stdout)
 	}
 	for _, c := range list {

@@ -316,7 +316,7 @@ func TestStatusAfterUninstallSaysUninstalledAndExitsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, "", "status", "--project", project, "--dir", dir, "-o", "json")
-	if r.code != 0 || !strings.Contains(r.out, `"state": "running"`) || strings.Contains(r.out, "0001-01-01") {
+	if r.code != 0 || !strings.Contains(r.out, `"state":"running"`) || strings.Contains(r.out, "0001-01-01") {
 		t.Errorf("status of the running stack: exit %d\n%s", r.code, r.out)
 	}
 
@@ -353,7 +353,7 @@ func TestStatusAfterUninstallSaysUninstalledAndExitsOne(t *testing.T) {
 
 	// A stack never installed here is not running either.
 	r = run(t, "", "status", "--project", project+"-never", "--dir", filepath.Join(t.TempDir(), "none"), "-o", "json")
-	if r.code != ExitFailed || !strings.Contains(r.out, `"state": "not installed"`) {
+	if r.code != ExitFailed || !strings.Contains(r.out, `"state":"not installed"`) {
 		t.Errorf("status of a project never installed: exit %d\n%s", r.code, r.out)
 	}
 }

@@ -21,6 +21,11 @@ func newAnswersCmd(a *app) *cobra.Command {
   fineract-installer answers init --profile demo > demo.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.printer().json() {
+				// The answers file is YAML, and nothing else would be
+				// the answer; a JSON stream must hold JSON objects only.
+				return usageError("answers init prints the answers file itself, which is YAML: run it without --output json")
+			}
 			data, err := answers.Template(answers.Profile(profile))
 			if err != nil {
 				return withCode(ExitUsage, err)

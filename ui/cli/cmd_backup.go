@@ -115,8 +115,8 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			fi, _ := os.Stat(out)
 			if !p.json() {
 				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), out, len(m.Entries), humanBytes(fi.Size()), time.Since(start).Round(time.Millisecond))
-			} else {
-				p.record("backup", backupRecord{File: out, Entries: len(m.Entries), Bytes: fi.Size()})
+			} else if err := p.record(typeBackup, backupRecord{File: out, Entries: len(m.Entries), Bytes: fi.Size()}); err != nil {
+				return err
 			}
 			if keep > 0 {
 				return pruneBackups(a, filepath.Dir(out), keep)
@@ -229,7 +229,7 @@ func newBackupVerifyCmd(a *app) *cobra.Command {
 			}
 			p := a.printer()
 			if p.json() {
-				return p.document(newVerifyDoc(args[0], info))
+				return p.record(typeBackupVerify, newVerifyDoc(args[0], info))
 			}
 			fmt.Fprintf(a.io.Out, "%s %s: format %d, made %s by %s, %d chunks authenticated, labels %v\n", p.ok.Render("OK"), args[0], info.Version,
 				info.Metadata.Created.Format(time.RFC3339), info.Metadata.InstallerVersion, info.Chunks, info.Metadata.Labels)
@@ -327,8 +327,10 @@ unless --accept-image-change SERVICE accepts it.`,
 			if err != nil {
 				return err
 			}
+			if err := p.checklist(checklist); err != nil {
+				return err
+			}
 			if !p.json() {
-				printChecklist(a, p, checklist)
 				fmt.Fprintln(a.io.Out, p.ok.Render("Restored."))
 			}
 			return nil

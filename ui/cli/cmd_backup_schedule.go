@@ -154,7 +154,7 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 	files := s.Files(systemd)
 	if !install {
 		if p.json() {
-			return p.document(scheduleDoc{Systemd: systemd, Files: files})
+			return p.record(typeBackupSchedule, scheduleDoc{Systemd: systemd, Files: files})
 		}
 		paths := make([]string, 0, len(files))
 		for path := range files {

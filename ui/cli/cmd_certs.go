@@ -90,7 +90,7 @@ func newCertsShowCmd(a *app) *cobra.Command {
 			}
 			p := a.printer()
 			if p.json() {
-				return p.document(inv)
+				return p.record(typeCertificates, inv)
 			}
 			rows := [][]cell{{{text: "NAME"}, {text: "SUBJECT"}, {text: "NAMES"}, {text: "ISSUER"}, {text: "EXPIRES"}, {text: "DAYS"}, {text: "SHA-256"}}}
 			problems := 0

@@ -66,7 +66,7 @@ replaced; MANIFEST.json in the bundle counts what was removed.`,
 			}
 			p := a.printer()
 			if p.json() {
-				return p.document(diagnoseDoc{path, m})
+				return p.record(typeDiagnose, diagnoseDoc{path, m})
 			}
 			var kinds []string
 			for k, n := range m.Redacted {

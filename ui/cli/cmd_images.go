@@ -81,8 +81,7 @@ the way it travelled: compare its SHA-256, printed here, with
 			}
 			sum := fmt.Sprintf("%x", sha256.Sum256(data))
 			if p.json() {
-				p.record("images_bundle", imagesBundleDoc{out, size, manifest, sum, m.Images})
-				return nil
+				return p.record(typeImagesBundle, imagesBundleDoc{out, size, manifest, sum, m.Images})
 			}
 			fmt.Fprintf(a.io.Out, "%s %s: %d images, %s\n", p.ok.Render("Wrote"), out, len(m.Images), humanBytes(size))
 			fmt.Fprintf(a.io.Out, "%s %s\n  SHA-256 %s\n", p.ok.Render("Wrote"), manifest, sum)

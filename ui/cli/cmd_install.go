@@ -148,11 +148,16 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	// The stack is installed whatever happens to the snapshot: a failure
 	// is reported with what to do.
-	if _, err := snapshotDefaultTenant(ctx, env); err != nil {
+	if _, err := snapshotDefaultTenant(ctx, env); err != nil && p.json() {
+		p.stepEvent(steps.Event{Kind: steps.KindWarning, Step: "demo-snapshot", Subject: "default",
+			Message: fmt.Sprintf("the default tenant's first snapshot for `demo reset` failed: %v; take it with `fineract-installer demo snapshot default` before a class", err)})
+	} else if err != nil {
 		fmt.Fprintf(a.io.Err, "%s the default tenant's first snapshot for `demo reset` failed: %v\n  take it with `fineract-installer demo snapshot default` before a class\n", a.errPrinter().warn.Render("!"), err)
 	}
+	if err := p.checklist(checklist); err != nil {
+		return err
+	}
 	if !p.json() {
-		printChecklist(a, p, checklist)
 		printInstalled(a, env)
 	}
 	return nil

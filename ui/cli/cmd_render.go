@@ -20,10 +20,33 @@ type answersSource struct {
 
 // renderDoc is `render -o json`.
 type renderDoc struct {
-	Dir         string           `json:"dir"`
-	ComposeFile string           `json:"compose_file"`
-	Files       []string         `json:"files"`
-	Services    []assets.Service `json:"services"`
+	Dir         string          `json:"dir"`
+	ComposeFile string          `json:"compose_file"`
+	Files       []string        `json:"files"`
+	Services    []renderService `json:"services"`
+}
+
+// renderService is what `render -o json` says of a rendered service: how
+// it will run, in the JSON names of the output contract (the renderer's
+// own type has fields that are its business only).
+type renderService struct {
+	Name              string   `json:"name"`
+	Group             string   `json:"group"`
+	Image             string   `json:"image"`
+	UID               int      `json:"uid"`
+	GID               int      `json:"gid"`
+	MemoryMiB         int      `json:"memory_mib"`
+	Networks          []string `json:"networks"`
+	Published         []int    `json:"published,omitempty"`
+	DataVolumes       []string `json:"data_volumes,omitempty"`
+	ReadOnlyException string   `json:"read_only_exception,omitempty"`
+	RootReason        string   `json:"root_reason,omitempty"`
+}
+
+func newRenderService(s assets.Service) renderService {
+	return renderService{Name: s.Name, Group: s.Group, Image: s.Image, UID: s.UID, GID: s.GID, MemoryMiB: s.MemoryMiB,
+		Networks: s.Networks, Published: s.Published, DataVolumes: s.DataVolumes,
+		ReadOnlyException: s.ReadOnlyException, RootReason: s.RootReason}
 }
 
 func (s *answersSource) flags(cmd *cobra.Command) {
@@ -80,7 +103,11 @@ secrets reach the services as files from Vault at install time.`,
 				for i, f := range b.Files {
 					files[i] = f.Path
 				}
-				return p.document(renderDoc{out, filepath.Join(out, b.ComposeFile), files, b.Services})
+				services := make([]renderService, len(b.Services))
+				for i, svc := range b.Services {
+					services[i] = newRenderService(svc)
+				}
+				return p.record(typeRender, renderDoc{out, filepath.Join(out, b.ComposeFile), files, services})
 			}
 			fmt.Fprintf(a.io.Out, "Wrote %d files for %d services to %s\n", len(b.Files), len(b.Services), out)
 			for _, f := range b.Files {

@@ -93,7 +93,7 @@ Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 				if len(ts) > 0 {
 					doc.SignIn = signInURL(ans)
 				}
-				if err := p.document(doc); err != nil {
+				if err := p.record(typeStatus, doc); err != nil {
 					return err
 				}
 			} else {

@@ -221,7 +221,9 @@ func newTenantsListCmd(a *app) *cobra.Command {
 			p := a.printer()
 			if p.json() {
 				for _, t := range ts {
-					p.record("tenant", tenantRecord{t, t.Describe()})
+					if err := p.record(typeTenant, tenantRecord{t, t.Describe()}); err != nil {
+						return err
+					}
 				}
 				return nil
 			}

@@ -40,13 +40,8 @@ Exits 1 when a check fails.`,
 				return err
 			}
 			rs := validate.Run(ctx, t, validate.All())
-			p := a.printer()
-			if p.json() {
-				if err := p.document(rs); err != nil {
-					return err
-				}
-			} else {
-				printChecklist(a, p, rs)
+			if err := a.printer().checklist(rs); err != nil {
+				return err
 			}
 			if reportDir != "" {
 				if err := writeReports(a, reportDir, env.Answers.Host.Hostname, rs); err != nil {
@@ -61,30 +56,6 @@ Exits 1 when a check fails.`,
 	}
 	cmd.Flags().StringVar(&reportDir, "report", "", "also write the evidence report (evidence.md, evidence.html) into `DIR`")
 	return cmd
-}
-
-func printChecklist(a *app, p *printer, rs []validate.Result) {
-	var area validate.Area
-	for _, r := range rs {
-		if r.Area != area {
-			area = r.Area
-			fmt.Fprintf(a.io.Out, "\n%s\n", p.bold.Render(string(area)))
-		}
-		mark := map[validate.Status]string{validate.Pass: p.ok.Render("✓"), validate.Warn: p.warn.Render("!"), validate.Fail: p.bad.Render("✗")}[r.Status]
-		fmt.Fprintf(a.io.Out, "  %s %s\n      %s\n", mark, r.Title, p.dim.Render(truncate(r.Evidence, 400)))
-		if r.Status != validate.Pass && r.Fix != "" {
-			fmt.Fprintf(a.io.Out, "      %s %s\n", p.bold.Render("fix:"), r.Fix)
-		}
-	}
-	passed, warned, failed := validate.Summary(rs)
-	fmt.Fprintf(a.io.Out, "\n%d checks: %s, %s, %s\n", len(rs), p.ok.Render(fmt.Sprintf("%d pass", passed)), p.warn.Render(fmt.Sprintf("%d warn", warned)), p.bad.Render(fmt.Sprintf("%d fail", failed)))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // writeReports writes the evidence report in Markdown and HTML into dir,

@@ -14,7 +14,7 @@ func newVersionCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p := a.printer()
 			if p.json() {
-				return p.document(a.build)
+				return p.record(typeVersion, a.build)
 			}
 			line := "fineract-installer " + a.build.Version
 			if a.build.Commit != "" {

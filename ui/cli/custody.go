@@ -173,8 +173,7 @@ func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
 		return fmt.Errorf("save encrypted shares: %w", err)
 	}
 	if a.printer().json() {
-		a.printer().record("vault_shares", sharesRecord{r.Keys, path})
-		return nil
+		return a.printer().record(typeVaultShares, sharesRecord{r.Keys, path})
 	}
 	fmt.Fprint(a.io.Out, b.String())
 	fmt.Fprintf(a.io.Out, "(also saved to %s)\n", path)

@@ -59,8 +59,7 @@ func handoutTo(a *app, env *install.Env, files handout) frontdoor.Handout {
 		}
 		p := a.printer()
 		if p.json() {
-			p.record("credentials", credentialsRecord{File: path, Users: users(creds)})
-			return nil
+			return p.record(typeCredentials, credentialsRecord{File: path, Users: users(creds)})
 		}
 		fmt.Fprintf(a.io.Out, "The passwords the installer set are in %s (mode 0600, root only): read them, keep them safe, delete the file.\n", path)
 		return nil
@@ -89,8 +88,7 @@ func printEncryptedCredentials(a *app, path, key string, creds []frontdoor.Crede
 	}
 	p := a.printer()
 	if p.json() {
-		p.record("credentials", credentialsRecord{File: path, Users: users(creds), Encrypted: msg})
-		return nil
+		return p.record(typeCredentials, credentialsRecord{File: path, Users: users(creds), Encrypted: msg})
 	}
 	fmt.Fprintf(a.io.Out, "The passwords the installer set, encrypted to credentials.pgp_key (`gpg -d` on the key holder's machine; also saved to %s):\n%s", path, msg)
 	return nil

@@ -15,7 +15,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/readme"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
-	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
 func loadREADME(t *testing.T) readme.Doc {
@@ -148,8 +147,9 @@ func addFields(t reflect.Type, s *readme.Shape) {
 	}
 }
 
-// compareShapes reports where README's shape and the program's differ.
-// Where README does not detail a value (no shape, or ...), it is not
+// compareShapes reports where a documented shape (README's, the JSON
+// schema's) and the program's differ.
+// Where the documentation does not detail a value (no shape, or ...), it is not
 // compared.
 func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 	t.Helper()
@@ -157,7 +157,7 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 	case doc == nil || doc.Open:
 		return
 	case code == nil:
-		t.Errorf("%s: README details a value the program writes as a plain value", where)
+		t.Errorf("%s: the documentation details a value the program writes as a plain value", where)
 	case doc.Fields != nil || doc.Map == nil && doc.Elem == nil:
 		var missing, extra []string
 		for name := range code.Fields {
@@ -166,17 +166,17 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 			}
 		}
 		for name := range doc.Fields {
-			if _, ok := code.Fields[name]; !ok && name != "type" {
+			if _, ok := code.Fields[name]; !ok && name != "type" && name != "schema" {
 				extra = append(extra, name)
 			}
 		}
 		sort.Strings(missing)
 		sort.Strings(extra)
 		if len(missing) > 0 {
-			t.Errorf("%s: README does not document %q", where, missing)
+			t.Errorf("%s: the documentation does not name %q", where, missing)
 		}
 		if len(extra) > 0 {
-			t.Errorf("%s: README documents %q, which the program does not write", where, extra)
+			t.Errorf("%s: the documentation names %q, which the program does not write", where, extra)
 		}
 		for name, d := range doc.Fields {
 			if c, ok := code.Fields[name]; ok {
@@ -196,23 +196,13 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 // `FileID`, which README never named).
 func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 	types := map[string]any{
-		"event":           steps.Event{},
-		"backup":          backupRecord{},
-		"vault_shares":    sharesRecord{},
-		"credentials":     credentialsRecord{},
-		"tenant":          tenantRecord{},
-		"log":             compose.LogLine{},
-		"status":          statusDoc{},
-		"validate":        []validate.Result{},
-		"certs show":      pki.Inventory{},
-		"render":          renderDoc{},
-		"images_bundle":   imagesBundleDoc{},
-		"backup verify":   verifyDoc{},
-		"backup schedule": scheduleDoc{},
-		"diagnose":        diagnoseDoc{},
-		"version":         BuildInfo{},
+		typeEvent: steps.Event{}, typeError: errorRecord{}, typeBackup: backupRecord{},
+		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typeTenant: tenantRecord{},
+		typeLog: compose.LogLine{}, typeStatus: statusDoc{}, typeChecklist: checklistRecord{},
+		typeCertificates: pki.Inventory{}, typeRender: renderDoc{}, typeImagesBundle: imagesBundleDoc{},
+		typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeDiagnose: diagnoseDoc{}, typeVersion: BuildInfo{},
 	}
-	recordType := regexp.MustCompile(`^\{"type":"([a-z_]+)"`)
+	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
 	for _, item := range readme.Items(loadREADME(t).Section("### JSON output")) {
 		var form string

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
@@ -31,11 +32,18 @@ type BuildInfo struct {
 }
 
 func (a *app) printer() *printer {
-	return newPrinter(a.io.Out, a.output, a.color(a.io.OutTTY))
+	p := newPrinter(a.io.Out, a.output, a.color(a.io.OutTTY))
+	if f, ok := a.io.Out.(*os.File); ok && a.io.OutTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			p.width = w
+		}
+	}
+	return p
 }
 
+// errPrinter writes to stderr: errors, in the format --output asks for.
 func (a *app) errPrinter() *printer {
-	return newPrinter(a.io.Err, formatText, a.color(a.io.ErrTTY))
+	return newPrinter(a.io.Err, a.output, a.color(a.io.ErrTTY))
 }
 
 // color is on for terminals unless --no-color or NO_COLOR says otherwise.
@@ -69,7 +77,7 @@ func Main(ctx context.Context, args []string, io *Streams, build BuildInfo) int 
 			if code == ExitInterrupted {
 				x = steps.Explanation{Cause: "interrupted; nothing is left half-done: run the same command again to continue"}
 			}
-			a.errPrinter().explanation(x)
+			a.errPrinter().explanation(x, code)
 		}
 	}
 	return code

@@ -9,6 +9,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
 // stepStatus is where one step stands on screen.
@@ -144,16 +145,8 @@ func bar(st Styles, frac float64, width int) string {
 	return st.Bar.Full.Render(strings.Repeat("█", full)) + st.Bar.Empty.Render(strings.Repeat("░", width-full))
 }
 
-// formatElapsed is a short duration: 0.4s, 12.3s, 2m13s, 1h02m.
-func formatElapsed(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-}
+// formatElapsed is textout's, so the screen and the lines agree.
+func formatElapsed(d time.Duration) string { return textout.Elapsed(d) }
 
 // amount formats a progress count in its unit.
 func amount(n int64, unit string) string {

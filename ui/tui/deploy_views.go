@@ -2,7 +2,6 @@ package tui
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
 // Chrome of the deploy screens.
@@ -244,12 +244,6 @@ func (m deployModel) failureText(w int) string {
 	return b.String()
 }
 
-// areaOrder is the order of the checklist's areas on the final screen.
-var areaOrder = []validate.Area{
-	validate.AreaTLS, validate.AreaHTTP, validate.AreaContainers, validate.AreaNetwork,
-	validate.AreaVault, validate.AreaPostgres, validate.AreaFineract, validate.AreaIdentity, validate.AreaMessaging, validate.AreaMonitoring, validate.AreaLogging, validate.AreaSecrets, validate.AreaBackups, validate.AreaHost,
-}
-
 // finalText is the final screen: where to log in, how to run the stack,
 // and the checklist with its evidence.
 func (m deployModel) finalText(w int) string {
@@ -292,61 +286,7 @@ func (m deployModel) finalText(w int) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// checklistText groups the validation results by area.
+// checklistText is the validation checklist in the screen's styles.
 func (m deployModel) checklistText(checks []validate.Result, w int) string {
-	var pass, warn, fail int
-	byArea := map[validate.Area][]validate.Result{}
-	areas := append([]validate.Area(nil), areaOrder...)
-	for _, c := range checks {
-		switch c.Status {
-		case validate.Pass:
-			pass++
-		case validate.Warn:
-			warn++
-		default:
-			fail++
-		}
-		if !slices.Contains(areas, c.Area) {
-			areas = append(areas, c.Area)
-		}
-		byArea[c.Area] = append(byArea[c.Area], c)
-	}
-	var b strings.Builder
-	sum := fmt.Sprintf("Validation checklist: %d pass, %d warning, %d failing", pass, warn, fail)
-	switch {
-	case fail > 0:
-		b.WriteString(m.st.Fail.Render(sum) + "\n")
-	case warn > 0:
-		b.WriteString(m.st.Warn.Render(sum) + "\n")
-	default:
-		b.WriteString(m.st.Pass.Render(sum) + "\n")
-	}
-	titleW := 0
-	for _, c := range checks {
-		titleW = max(titleW, lipgloss.Width(c.Title))
-	}
-	titleW = min(titleW, w/3)
-	indent := strings.Repeat(" ", titleW+6)
-	for _, a := range areas {
-		cs := byArea[a]
-		if len(cs) == 0 {
-			continue
-		}
-		b.WriteString(m.st.Heading.Render(string(a)) + "\n")
-		for _, c := range cs {
-			mark := m.st.Pass.Render("✓")
-			switch c.Status {
-			case validate.Warn:
-				mark = m.st.Warn.Render("!")
-			case validate.Fail:
-				mark = m.st.Fail.Render("✗")
-			}
-			line := fmt.Sprintf("  %s %-*s  %s", mark, titleW, clip(c.Title, titleW), c.Evidence)
-			b.WriteString(wrapText(line, w, indent) + "\n")
-			if c.Fix != "" && c.Status != validate.Pass {
-				b.WriteString(wrapText(indent+m.st.Bold.Render("fix:")+" "+c.Fix, w, indent+"     ") + "\n")
-			}
-		}
-	}
-	return b.String()
+	return textout.Checklist(m.st.text(), checks, w)
 }

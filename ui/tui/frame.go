@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
 // Smallest terminal the screens are laid out for.
@@ -54,41 +54,8 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
-// clip cuts a line to width cells, escape sequences kept intact.
-func clip(s string, width int) string {
-	if ansi.StringWidth(s) <= width {
-		return s
-	}
-	return ansi.Truncate(s, width, "…")
-}
+// clip and wrapText are textout's, under the short names the screens use:
+// the screens and the line output cut and wrap text the same way.
+func clip(s string, width int) string { return textout.Clip(s, width) }
 
-// wrapText wraps text to width cells at spaces, keeping runs of spaces
-// inside a line (columns stay aligned) and starting every continuation
-// line with indent; a word longer than a line is cut.
-func wrapText(s string, width int, indent string) string {
-	if ansi.StringWidth(s) <= width || width <= ansi.StringWidth(indent)+8 {
-		return s
-	}
-	var out []string
-	cut := func(line string) string {
-		for ansi.StringWidth(line) > width {
-			out = append(out, ansi.Truncate(line, width, ""))
-			line = indent + ansi.TruncateLeft(line, width, "")
-		}
-		return line
-	}
-	words := strings.Split(s, " ")
-	line := cut(words[0])
-	for _, word := range words[1:] {
-		if ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width {
-			line += " " + word
-			continue
-		}
-		if word == "" {
-			continue // spaces at a line break vanish
-		}
-		out = append(out, strings.TrimRight(line, " "))
-		line = cut(indent + word)
-	}
-	return strings.Join(append(out, line), "\n")
-}
+func wrapText(s string, width int, indent string) string { return textout.Wrap(s, width, indent) }

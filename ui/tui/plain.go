@@ -10,60 +10,22 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps"
-	"github.com/fineract-installer/fineract-installer/steps/validate"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
-// lineWriter prints run events as lines: for a log file or CI without a
+// lineWriter prints a run as lines: for a log file or CI without a
 // terminal (logs included), or for a screen reader (logs left out; a
 // failure still shows the failing service's last lines).
 type lineWriter struct {
-	w          io.Writer
-	accessible bool
-	done       map[string]bool // byte-progress subjects reported complete
+	w      io.Writer
+	events *textout.Events
 }
 
-func (p *lineWriter) event(e steps.Event) {
-	switch e.Kind {
-	case steps.KindStarted:
-		fmt.Fprintf(p.w, "▶ %s\n", e.Title)
-	case steps.KindProgress:
-		switch {
-		case e.Unit == "bytes":
-			// One line when a download completes, not one per chunk.
-			if e.Total > 0 && e.Current >= e.Total && !p.done[e.Step+e.Subject] {
-				p.done[e.Step+e.Subject] = true
-				fmt.Fprintf(p.w, "  %s: %s\n", e.Subject, amount(e.Total, e.Unit))
-			}
-		case e.Message != "":
-			fmt.Fprintf(p.w, "  %s\n", e.Message)
-		}
-	case steps.KindLog:
-		if !p.accessible {
-			sep := "|"
-			if e.Stream == "stderr" {
-				sep = "!"
-			}
-			fmt.Fprintf(p.w, "  %s %s %s\n", e.Subject, sep, e.Message)
-		}
-	case steps.KindWarning:
-		fmt.Fprintf(p.w, "! %s\n", e.Message)
-	case steps.KindDone:
-		fmt.Fprintf(p.w, "✓ %s (%s)\n", e.Title, formatElapsed(e.Elapsed))
-	case steps.KindSkipped:
-		fmt.Fprintf(p.w, "↷ %s: %s\n", e.Title, e.Message)
-	case steps.KindFailed:
-		fmt.Fprintf(p.w, "✗ %s failed: %s\n", e.Title, e.Cause)
-		if e.Hint != "" {
-			fmt.Fprintf(p.w, "  hint: %s\n", e.Hint)
-		}
-		if len(e.Logs) > 0 {
-			fmt.Fprintf(p.w, "  last lines from %s:\n", cmpOr(e.Subject, "the service"))
-			for _, l := range e.Logs {
-				fmt.Fprintf(p.w, "    %s\n", l)
-			}
-		}
-	}
+func newLineWriter(w io.Writer, accessible bool) *lineWriter {
+	return &lineWriter{w: w, events: textout.NewEvents(w, textout.Plain(), !accessible)}
 }
+
+func (p *lineWriter) event(e steps.Event) { p.events.Event(e) }
 
 func (p *lineWriter) summary(s Summary) {
 	if s.WebAppURL != "" {
@@ -84,20 +46,9 @@ func (p *lineWriter) summary(s Summary) {
 	if s.Backups != "" {
 		fmt.Fprintf(p.w, "Backups: %s\n", s.Backups)
 	}
-	for _, c := range s.Checks {
-		mark := map[validate.Status]string{validate.Pass: "✓", validate.Warn: "!", validate.Fail: "✗"}[c.Status]
-		fmt.Fprintf(p.w, "%s [%s] %s: %s\n", mark, c.Area, c.Title, c.Evidence)
-		if c.Fix != "" && c.Status != validate.Pass {
-			fmt.Fprintf(p.w, "    fix: %s\n", c.Fix)
-		}
+	if len(s.Checks) > 0 {
+		fmt.Fprint(p.w, textout.Checklist(textout.Plain(), s.Checks, 0))
 	}
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // runLines is RunDeploy without a screen. With a person at a line prompt
@@ -106,7 +57,7 @@ func cmpOr(s, def string) string {
 func runLines(ctx context.Context, opts DeployOptions, t resolved) (Outcome, error) {
 	pipe := newPipeline(ctx, opts.Run)
 	defer pipe.close()
-	lw := &lineWriter{w: t.out, accessible: t.mode == drawAccessible, done: map[string]bool{}}
+	lw := newLineWriter(t.out, t.mode == drawAccessible)
 	var prompt *linePrompt
 	if t.mode == drawAccessible {
 		in := newPromptInput(ctx, t.in)

@@ -133,7 +133,7 @@ func TestRunDeployPrintsLinesWithoutATerminal(t *testing.T) {
 	}
 	for _, s := range []string{"✓ Check the host (0.4s)", "↷ : already done", "  apache/fineract:1.10.1: 742 MiB",
 		"  vault ! 2025-03-14T09:25:07.000Z", "  vault | 2025-03-14T09:25:01.000Z", "! image hashicorp/vault:1.18",
-		"Web app: https://bank-core-01/", "✗ [Host] Swap is off or limited: swappiness 60", "    fix: set vm.swappiness=1"} {
+		"Web app: https://bank-core-01/", "Host\n  ✗ Swap is off or limited", "swappiness 60 with 8 GiB swap\n", "fix: set vm.swappiness=1"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("plain output lacks %q", s)
 		}

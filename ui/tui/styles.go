@@ -7,6 +7,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
 // Styles holds every style the screens use, built once for a background.
@@ -34,6 +35,15 @@ type Styles struct {
 	Bar      barStyles
 	// Form is huh's theme for the wizard's forms.
 	Form huh.Theme
+}
+
+// text returns the styles textout draws with, so lines drawn by textout on
+// a screen match the screen's own.
+func (s Styles) text() textout.Styles {
+	return textout.Styles{
+		OK: textout.Style{Style: s.Pass}, Warn: textout.Style{Style: s.Warn}, Bad: textout.Style{Style: s.Fail},
+		Dim: textout.Style{Style: s.Muted}, Bold: textout.Style{Style: s.Heading},
+	}
 }
 
 // barStyles draws progress bars without colour dependence: filled and empty
