@@ -56,5 +56,5 @@ func TestFlagHelpShowsOnePlaceholderWord(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(newRootCmd(&app{io: &Streams{}}))
+	walk(newRootCmd(&app{f: testFactory(), io: &Streams{}}))
 }
