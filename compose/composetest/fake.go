@@ -43,6 +43,8 @@ type Container struct {
 	Env      []string
 	Ports    []container.Port
 	Logs     []LogLine
+	// LogsErr, when set, is what reading the logs fails with.
+	LogsErr error
 }
 
 // Name is the container's name as compose gives it.
@@ -162,6 +164,9 @@ func (f *API) ContainerLogs(_ context.Context, id string, o container.LogsOption
 	c, err := f.container(id)
 	if err != nil {
 		return nil, err
+	}
+	if c.LogsErr != nil {
+		return nil, c.LogsErr
 	}
 	lines := c.Logs
 	var tail int

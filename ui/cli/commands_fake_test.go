@@ -23,8 +23,8 @@ import (
 func shop() *composetest.API {
 	api := composetest.New()
 	api.Containers = []composetest.Container{
-		{ID: "c-api", Project: "shop", Service: "api", Image: "busybox", State: container.StateRunning, Health: "healthy"},
-		{ID: "c-web", Project: "shop", Service: "web", Image: "busybox", State: container.StateRunning,
+		{ID: "c-api", Project: "fakeshop", Service: "api", Image: "busybox", State: container.StateRunning, Health: "healthy"},
+		{ID: "c-web", Project: "fakeshop", Service: "web", Image: "busybox", State: container.StateRunning,
 			Ports: []container.Port{{IP: "127.0.0.1", PublicPort: 8443, PrivatePort: 443, Type: "tcp"}}},
 		{ID: "c-other", Project: "other", Service: "db", Image: "busybox", State: container.StateRunning},
 	}
@@ -36,18 +36,18 @@ func shop() *composetest.API {
 // other projects are not the stack's.
 func TestStatusOfAStackWithAStoppedContainer(t *testing.T) {
 	dir := t.TempDir()
-	running := runWith(t, withEngine(shop()), false, "", "status", "--project", "shop", "--dir", dir)
-	if running.code != ExitOK || !strings.Contains(running.out, "Project shop is running.") {
+	running := runWith(t, withEngine(shop()), false, "", "status", "--project", "fakeshop", "--dir", dir)
+	if running.code != ExitOK || !strings.Contains(running.out, "Project fakeshop is running.") {
 		t.Fatalf("status of a running stack: exit %d\n%s%s", running.code, running.out, running.err)
 	}
 
 	api := shop()
 	api.Containers[1].State, api.Containers[1].ExitCode, api.Containers[1].Restarts = container.StateExited, 137, 3
-	r := runWith(t, withEngine(api), false, "", "status", "--project", "shop", "--dir", dir)
+	r := runWith(t, withEngine(api), false, "", "status", "--project", "fakeshop", "--dir", dir)
 	if r.code != ExitFailed {
 		t.Errorf("status with a stopped container: exit %d, want %d", r.code, ExitFailed)
 	}
-	for _, want := range []string{"Project shop is degraded.", "exited (137)", "127.0.0.1:8443->443/tcp", "shop-web-1"} {
+	for _, want := range []string{"Project fakeshop is degraded.", "exited (137)", "127.0.0.1:8443->443/tcp", "fakeshop-web-1"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("status does not say %q:\n%s", want, r.out)
 		}
@@ -56,7 +56,7 @@ func TestStatusOfAStackWithAStoppedContainer(t *testing.T) {
 		t.Errorf("status shows another project's container:\n%s", r.out)
 	}
 
-	r = runWith(t, withEngine(api), false, "", "status", "--project", "shop", "--dir", dir, "-o", "json")
+	r = runWith(t, withEngine(api), false, "", "status", "--project", "fakeshop", "--dir", dir, "-o", "json")
 	var doc statusDoc
 	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
 		t.Fatalf("status -o json: %v\n%s", err, r.out)
@@ -104,21 +104,21 @@ func TestLogsInterleaveByTimeAndKeepStreamsApart(t *testing.T) {
 	api.Containers[1].Logs = []composetest.LogLine{{Time: t0.Add(time.Second), Text: "web ready"}}
 	api.Containers[2].Logs = []composetest.LogLine{{Time: t0, Text: "another project's line"}}
 
-	r := runWith(t, withEngine(api), false, "", "logs", "--project", "shop")
+	r := runWith(t, withEngine(api), false, "", "logs", "--project", "fakeshop")
 	want := "api | api starting\nweb | web ready\napi ! api warning\n"
 	if r.code != ExitOK || r.out != want {
 		t.Errorf("logs: exit %d\n%s\nwant\n%s", r.code, r.out, want)
 	}
-	r = runWith(t, withEngine(api), false, "", "logs", "--project", "shop", "--tail", "1", "api")
+	r = runWith(t, withEngine(api), false, "", "logs", "--project", "fakeshop", "--tail", "1", "api")
 	if want := "api ! api warning\n"; r.code != ExitOK || r.out != want {
 		t.Errorf("logs --tail 1 api: exit %d %q, want %q", r.code, r.out, want)
 	}
-	r = runWith(t, withEngine(api), false, "", "logs", "--project", "shop", "-o", "json", "web")
+	r = runWith(t, withEngine(api), false, "", "logs", "--project", "fakeshop", "-o", "json", "web")
 	var line compose.LogLine
 	if err := json.Unmarshal([]byte(r.out), &line); err != nil || line.Service != "web" || line.Text != "web ready" || line.Stream != compose.Stdout {
 		t.Errorf("logs -o json web: %v %+v\n%s", err, line, r.out)
 	}
-	r = runWith(t, withEngine(api), false, "", "logs", "--project", "shop", "db")
+	r = runWith(t, withEngine(api), false, "", "logs", "--project", "fakeshop", "db")
 	if r.code != ExitUsage || !strings.Contains(r.err, `no service "db"`) || !strings.Contains(r.err, "api, web") {
 		t.Errorf("logs of a service the stack lacks: exit %d\n%s", r.code, r.err)
 	}
@@ -169,7 +169,7 @@ func TestUninstallRemovesNothingUnlessConfirmed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			api := shop()
-			r := runWith(t, withEngine(api), c.tty, c.stdin, append([]string{"uninstall", "--project", "shop", "--dir", dir}, c.args...)...)
+			r := runWith(t, withEngine(api), c.tty, c.stdin, append([]string{"uninstall", "--project", "fakeshop", "--dir", dir}, c.args...)...)
 			if r.code != ExitUsage || !strings.Contains(r.err, c.msg) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.err, ExitUsage, c.msg)
 			}
@@ -183,7 +183,7 @@ func TestUninstallRemovesNothingUnlessConfirmed(t *testing.T) {
 	}
 
 	api := shop()
-	r := runWith(t, withEngine(api), true, "y\n", "uninstall", "--project", "shop", "--dir", dir)
+	r := runWith(t, withEngine(api), true, "y\n", "uninstall", "--project", "fakeshop", "--dir", dir)
 	got := api.Removed()
 	slices.Sort(got)
 	if want := []string{"container c-api", "container c-web"}; r.code != ExitOK || !slices.Equal(got, want) {
@@ -212,7 +212,7 @@ func TestColourFollowsNoColorAndTheFlag(t *testing.T) {
 			}
 			return ""
 		}
-		r := runWith(t, f, true, "", append([]string{"status", "--project", "shop", "--dir", t.TempDir()}, c.args...)...)
+		r := runWith(t, f, true, "", append([]string{"status", "--project", "fakeshop", "--dir", t.TempDir()}, c.args...)...)
 		if got := strings.Contains(r.out, "\x1b["); got != c.coloured || r.code != ExitOK {
 			t.Errorf("%s: exit %d, coloured %v, want %v\n%q", c.name, r.code, got, c.coloured, r.out)
 		}
