@@ -82,10 +82,6 @@ func then(fs ...func(t *testing.T, env *Env)) func(t *testing.T, env *Env) {
 	}
 }
 
-func writeFile(path string, data []byte) func(t *testing.T, env *Env) {
-	return func(t *testing.T, env *Env) { must(t, os.WriteFile(path, data, 0o600)) }
-}
-
 func noEngine(t *testing.T) *Env { return checkEnv(t, nil) }
 
 func TestInstallDirCheck(t *testing.T) {
@@ -172,18 +168,16 @@ func TestCertificatesCheck(t *testing.T) {
 }
 
 func TestImagesCheck(t *testing.T) {
-	// present lays every image of the stack on the fake engine and returns
-	// the engine's answers.
-	api := map[string]*composetest.API{}
+	// Every image of the stack is on the (fake) engine.
 	withImages := func(t *testing.T) *Env {
 		a := composetest.New()
 		env := checkEnv(t, composetest.Engine(a))
 		for _, r := range env.serviceRefs() {
 			a.Images[r.Image] = "sha256:" + r.Service
 		}
-		api[t.Name()] = a
 		return env
 	}
+	images := func(env *Env) map[string]string { return env.Engine.API().(*composetest.API).Images }
 	step := func(env *Env) steps.Step { return ImagesStep{Env: env} }
 	record := func(t *testing.T, env *Env) {
 		found, err := env.LocalImages(ctxT(t))
@@ -205,10 +199,10 @@ func TestImagesCheck(t *testing.T) {
 		{"no record (first install)", nil, false},
 		{"recorded, every image here", record, true},
 		{"an image is missing", then(record, func(t *testing.T, env *Env) {
-			delete(api[t.Name()].Images, env.serviceRefs()[0].Image)
+			delete(images(env), env.serviceRefs()[0].Image)
 		}), false},
 		{"an image is not the recorded one", then(record, func(t *testing.T, env *Env) {
-			api[t.Name()].Images[env.serviceRefs()[0].Image] = "sha256:replaced"
+			images(env)[env.serviceRefs()[0].Image] = "sha256:replaced"
 		}), false},
 		{"the record lacks a service", then(record, edit(func(rec *ImageRecord) { delete(rec.Services, "vault") })), false},
 		{"the record has a service the stack lacks", then(record, edit(func(rec *ImageRecord) {
