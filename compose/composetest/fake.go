@@ -32,7 +32,9 @@ import (
 
 // Container is one container of a compose project as the fake reports it.
 type Container struct {
-	ID       string
+	ID string
+	// Name is the container's name; its ID when empty.
+	Name     string
 	Project  string
 	Service  string
 	Image    string
@@ -47,8 +49,12 @@ type Container struct {
 	LogsErr error
 }
 
-// Name is the container's name as compose gives it.
-func (c Container) Name() string { return c.Project + "-" + c.Service + "-1" }
+func (c Container) name() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
 
 // LogLine is one line a container wrote.
 type LogLine struct {
@@ -121,7 +127,7 @@ func (c Container) labels() map[string]string {
 
 func (f *API) container(id string) (Container, error) {
 	for _, c := range f.Containers {
-		if c.ID == id || c.Name() == id {
+		if c.ID == id || c.name() == id {
 			return c, nil
 		}
 	}
@@ -135,7 +141,7 @@ func (f *API) ContainerList(_ context.Context, o container.ListOptions) ([]conta
 		if !labelled(o.Filters, c.labels()) || !o.All && c.State != container.StateRunning {
 			continue
 		}
-		out = append(out, container.Summary{ID: c.ID, Names: []string{"/" + c.Name()}, Image: c.Image,
+		out = append(out, container.Summary{ID: c.ID, Names: []string{"/" + c.name()}, Image: c.Image,
 			Labels: c.labels(), State: c.State, Ports: c.Ports})
 	}
 	return out, nil
@@ -152,7 +158,7 @@ func (f *API) ContainerInspect(_ context.Context, id string) (container.InspectR
 		st.Health = &container.Health{Status: container.HealthStatus(c.Health)}
 	}
 	return container.InspectResponse{
-		ContainerJSONBase: &container.ContainerJSONBase{ID: c.ID, Name: "/" + c.Name(), Image: c.Image, State: st, RestartCount: c.Restarts},
+		ContainerJSONBase: &container.ContainerJSONBase{ID: c.ID, Name: "/" + c.name(), Image: c.Image, State: st, RestartCount: c.Restarts},
 		Config:            &container.Config{Env: append([]string(nil), c.Env...), Labels: c.labels()},
 	}, nil
 }

@@ -24,7 +24,7 @@ func shop() *composetest.API {
 	api := composetest.New()
 	api.Containers = []composetest.Container{
 		{ID: "c-api", Project: "fakeshop", Service: "api", Image: "busybox", State: container.StateRunning, Health: "healthy"},
-		{ID: "c-web", Project: "fakeshop", Service: "web", Image: "busybox", State: container.StateRunning,
+		{ID: "c-web", Name: "fakeshop-web-1", Project: "fakeshop", Service: "web", Image: "busybox", State: container.StateRunning,
 			Ports: []container.Port{{IP: "127.0.0.1", PublicPort: 8443, PrivatePort: 443, Type: "tcp"}}},
 		{ID: "c-other", Project: "other", Service: "db", Image: "busybox", State: container.StateRunning},
 	}
