@@ -417,12 +417,21 @@ func TestInterruptedInstallResumes(t *testing.T) {
 func TestPreflightNamesThePortHolder(t *testing.T) {
 	s := newStack(t, 3)
 	ctx := ctxFor(t, 5*time.Minute)
-	holder := exec.Command("python3", "-c", fmt.Sprintf("import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', %d)); s.listen(); time.sleep(120)", s.ans.Gateway.HTTPSPort))
+	// The holder says when it listens: preflight runs only once the port
+	// is held.
+	holder := exec.Command("python3", "-c", fmt.Sprintf("import socket,time\ns=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', %d)); s.listen(); print('listening', flush=True); time.sleep(120)", s.ans.Gateway.HTTPSPort))
+	held, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := holder.Start(); err != nil {
 		t.Skipf("python3 is needed to hold a port: %v", err)
 	}
+	defer holder.Wait()
 	defer holder.Process.Kill()
-	time.Sleep(500 * time.Millisecond)
+	if line, err := bufio.NewReader(held).ReadString('\n'); line != "listening\n" {
+		t.Fatalf("the port holder did not start listening: %q %v", line, err)
+	}
 	r := s.run(ctx, "install", "--answers", s.answers, "--yes")
 	if r.code != 3 || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", holder.Process.Pid)) || !strings.Contains(r.stdout, "python3") {
 		t.Errorf("want exit 3 naming the python3 holder (pid %d): exit %d\n%s%s", holder.Process.Pid, r.code, r.stdout, r.stderr)

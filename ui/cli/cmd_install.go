@@ -94,7 +94,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	a.dir = ans.InstallDir
 
-	e, engineErr := compose.Connect(ctx)
+	e, engineErr := a.connect(ctx)
 	if e != nil {
 		defer e.Close()
 	}

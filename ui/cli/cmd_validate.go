@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +65,7 @@ func writeReports(a *app, dir, hostname string, rs []validate.Result) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("report dir: %w", err)
 	}
-	info := validate.ReportInfo{Project: a.project, Hostname: hostname, Installer: "fineract-installer " + a.build.Version, Generated: time.Now()}
+	info := validate.ReportInfo{Project: a.project, Hostname: hostname, Installer: "fineract-installer " + a.build.Version, Generated: a.now()}
 	reports := []struct {
 		name  string
 		write func(io.Writer) error

@@ -30,13 +30,13 @@ func runWizard(ctx context.Context, a *app) error {
 		return usageError("no command given and no terminal to run the wizard in; run `fineract-installer --help` for the commands")
 	}
 	term := tui.Terminal{In: a.io.In, Out: a.io.Err, NoColor: !a.color(a.io.ErrTTY), Accessible: a.accessible}
-	e, engineErr := compose.Connect(ctx)
+	e, engineErr := a.connect(ctx)
 	if e != nil {
 		defer e.Close()
 	}
 	initial := answers.Defaults(answers.Production)
 	initial.InstallDir = a.dir
-	host := tui.DetectHost()
+	host := a.f.Host()
 	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",

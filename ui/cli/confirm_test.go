@@ -22,7 +22,7 @@ func TestConfirmUninstallInATerminal(t *testing.T) {
 	}
 	for _, c := range cases {
 		var out bytes.Buffer
-		a := &app{io: &Streams{In: strings.NewReader(c.typed), Out: &out, InTTY: true, OutTTY: true}, project: "fineract", dir: "/opt/fineract-stack"}
+		a := &app{f: testFactory(), io: &Streams{In: strings.NewReader(c.typed), Out: &out, InTTY: true, OutTTY: true}, project: "fineract", dir: "/opt/fineract-stack"}
 		err := confirmUninstall(a, 3, c.purge, false)
 		if (err == nil) != c.ok {
 			t.Errorf("purge=%t typed %q: err=%v, want ok=%t", c.purge, c.typed, err, c.ok)

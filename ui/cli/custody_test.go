@@ -16,7 +16,7 @@ import (
 
 func custodyApp(tty bool, stdin string) (*app, *bytes.Buffer) {
 	var out bytes.Buffer
-	return &app{io: &Streams{In: strings.NewReader(stdin), Out: &out, InTTY: tty, OutTTY: tty}, output: formatText}, &out
+	return &app{f: testFactory(), io: &Streams{In: strings.NewReader(stdin), Out: &out, InTTY: tty, OutTTY: tty}, output: formatText}, &out
 }
 
 func TestCustodyChoices(t *testing.T) {

@@ -28,7 +28,7 @@ func TestHandoutWithoutATerminalWritesARootOnlyFile(t *testing.T) {
 	for _, format := range []string{formatText, formatJSON} {
 		env := handoutEnv(t)
 		var out bytes.Buffer
-		a := &app{io: &Streams{In: strings.NewReader(""), Out: &out}, output: format}
+		a := &app{f: testFactory(), io: &Streams{In: strings.NewReader(""), Out: &out}, output: format}
 		if err := handoutFor(a, env)(context.Background(), handedOut); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestHandoutEncryptsToTheOperatorsKey(t *testing.T) {
 	env := handoutEnv(t)
 	env.Answers.Credentials.PGPKey = holder.PublicKey
 	var out bytes.Buffer
-	a := &app{io: &Streams{In: strings.NewReader(""), Out: &out}, output: formatJSON}
+	a := &app{f: testFactory(), io: &Streams{In: strings.NewReader(""), Out: &out}, output: formatJSON}
 	if err := handoutFor(a, env)(context.Background(), handedOut); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestHandoutEncryptsToTheOperatorsKey(t *testing.T) {
 // (its content gone) after one Enter.
 func TestHandoutInATerminalUsesTheAlternateScreen(t *testing.T) {
 	var out bytes.Buffer
-	a := &app{io: &Streams{In: strings.NewReader("\n"), Out: &out, InTTY: true, OutTTY: true}, output: formatText}
+	a := &app{f: testFactory(), io: &Streams{In: strings.NewReader("\n"), Out: &out, InTTY: true, OutTTY: true}, output: formatText}
 	if err := handoutFor(a, handoutEnv(t))(context.Background(), handedOut); err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestFlagHelpShowsOnePlaceholderWord(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(newRootCmd(&app{io: &Streams{}}))
+	walk(newRootCmd(&app{f: testFactory(), io: &Streams{}}))
 }
 
 // The command line and the screens without a full-screen terminal draw a

@@ -30,7 +30,7 @@ func loadREADME(t *testing.T) readme.Doc {
 // command tree as the program builds it (cobra's completion command
 // included). Groups that only print their help are left out.
 func documentedCommands() map[string]*cobra.Command {
-	root := newRootCmd(&app{io: &Streams{}})
+	root := newRootCmd(&app{f: testFactory(), io: &Streams{}})
 	root.InitDefaultCompletionCmd()
 	out := map[string]*cobra.Command{}
 	var walk func(c *cobra.Command)
@@ -76,7 +76,7 @@ func TestREADMECommandTableMatchesTheProgram(t *testing.T) {
 	}
 	commands := documentedCommands()
 	global := map[string]bool{"help": true}
-	newRootCmd(&app{io: &Streams{}}).PersistentFlags().VisitAll(func(f *pflag.Flag) {
+	newRootCmd(&app{f: testFactory(), io: &Streams{}}).PersistentFlags().VisitAll(func(f *pflag.Flag) {
 		global[f.Name] = true
 		if !mentions(strings.Join(readme.Code(section), " "), f) {
 			t.Errorf("README does not list the global flag --%s", f.Name)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -22,7 +23,7 @@ func TestReportsReplaceLinksAndArePrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a := &app{io: &Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, project: "fineract", output: formatText}
+	a := &app{f: testFactory(), io: &Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, project: "fineract", output: formatText}
 	rs := []validate.Result{{ID: "tls-gateway-version", Title: "Gateway refuses TLS below 1.3", Status: validate.Pass, Evidence: "TLS 1.2 refused"}}
 	if err := writeReports(a, dir, "bank.example", rs); err != nil {
 		t.Fatal(err)
@@ -38,5 +39,23 @@ func TestReportsReplaceLinksAndArePrivate(t *testing.T) {
 		if !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 || fi.Size() == 0 {
 			t.Errorf("%s: mode %v, size %d; want a non-empty regular file with mode 0600", name, fi.Mode(), fi.Size())
 		}
+	}
+}
+
+// The evidence report is dated by the factory's clock, the time the
+// checklist was run.
+func TestReportIsDatedByTheClock(t *testing.T) {
+	dir := t.TempDir()
+	a := &app{f: testFactory(), io: &Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, project: "fineract", output: formatText}
+	rs := []validate.Result{{ID: "tls-gateway-version", Title: "Gateway refuses TLS below 1.3", Status: validate.Pass, Evidence: "TLS 1.2 refused"}}
+	if err := writeReports(a, dir, "bank.example", rs); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "evidence.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "generated " + testClock.Format(time.RFC3339); !bytes.Contains(md, []byte(want)) {
+		t.Errorf("evidence.md does not say %q:\n%s", want, md)
 	}
 }

@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -15,6 +15,7 @@ import (
 
 // app is what every command shares: streams, global flags, build info.
 type app struct {
+	f          *factory
 	io         *Streams
 	build      BuildInfo
 	dir        string
@@ -48,22 +49,37 @@ func (a *app) errPrinter() *printer {
 
 // color is on for terminals unless --no-color or NO_COLOR says otherwise.
 func (a *app) color(tty bool) bool {
-	return tty && !a.noColor && os.Getenv("NO_COLOR") == ""
+	return tty && !a.noColor && a.f.Getenv("NO_COLOR") == ""
 }
 
 // engine connects to Docker; an unreachable engine maps to exit code 3.
 func (a *app) engine(ctx context.Context) (*compose.Engine, error) {
-	e, err := compose.Connect(ctx)
+	e, err := a.f.Engine(ctx)
 	if err != nil {
 		return nil, withCode(ExitHostNotOK, err)
 	}
 	return e, nil
 }
 
+// connect is engine for commands that go on without an engine (preflight
+// reports why it is missing): the error is returned as it is.
+func (a *app) connect(ctx context.Context) (*compose.Engine, error) {
+	return a.f.Engine(ctx)
+}
+
+// now is the factory's clock.
+func (a *app) now() time.Time { return a.f.Now() }
+
 // Main runs the program with args (without the program name) and returns
 // the exit code. It prints any error once, to stderr.
 func Main(ctx context.Context, args []string, io *Streams, build BuildInfo) int {
-	a := &app{io: io, build: build}
+	return mainWith(ctx, args, newFactory(io), build)
+}
+
+// mainWith is Main with the dependencies f builds.
+func mainWith(ctx context.Context, args []string, f *factory, build BuildInfo) int {
+	io := f.IO
+	a := &app{f: f, io: io, build: build}
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(io.In)

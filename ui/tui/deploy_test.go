@@ -130,7 +130,9 @@ func runProgram(t *testing.T, opts DeployOptions, w, h int) program {
 
 func TestDeployStopAsksThenCancelsTheRunningStep(t *testing.T) {
 	var cancelled atomic.Bool
+	runCtx := make(chan context.Context, 1)
 	run := func(ctx context.Context, emit func(steps.Event)) error {
+		runCtx <- ctx
 		emit(steps.Event{Kind: steps.KindStarted, Step: "images", Title: "Make the container images available", Time: fixedNow})
 		<-ctx.Done()
 		cancelled.Store(true)
@@ -139,12 +141,15 @@ func TestDeployStopAsksThenCancelsTheRunningStep(t *testing.T) {
 	}
 	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run}, 80, 24)
 	p.waitFor(t, "Make the container images available")
+	ctx := <-runCtx
 	p.send(keyMsg("q"))
 	p.waitFor(t, "Stop the install?")
 	p.send(keyMsg("n"))
-	p.waitFor(t, "q stop")
-	time.Sleep(50 * time.Millisecond) // nothing may stop the run now
-	if cancelled.Load() {
+	// Once a frame drawn after the answer is shown, Update has handled
+	// it, and Update is where a stop cancels the attempt's context: were
+	// it cancelled, it would be cancelled by now.
+	p.waitUntil(t, func(m tea.Model) bool { return !m.(deployModel).quitAsk }, "q stop")
+	if ctx.Err() != nil || p.w.last.Load().model.(deployModel).stopping {
 		t.Fatal("n must not stop the install")
 	}
 	p.send(keyMsg("ctrl+c"))

@@ -70,8 +70,17 @@ func drawDeploy(t *testing.T, color bool) string {
 	p := tea.NewProgram(newDeploy(ctx, DeployOptions{Steps: planSteps(), Now: clock}, color, pipe), opts...)
 	done := make(chan struct{})
 	go func() { _, _ = p.Run(); close(done) }()
+	// The first frame and the question about the background come from
+	// commands that run concurrently (Init's batch), in either order: with
+	// colour on, both are waited for. With colour off the question is
+	// never made (askBackground returns no command), so there is nothing
+	// to wait for.
+	drawn := func() bool {
+		s := out.String()
+		return strings.Contains(ansi.Strip(s), "Overall") && (!color || strings.Contains(s, ansi.RequestBackgroundColor))
+	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(ansi.Strip(out.String()), "Overall") {
+	for !drawn() {
 		if time.Now().After(deadline) {
 			t.Fatalf("no frame within 5 s:\n%q", out.String())
 		}
