@@ -103,7 +103,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError("%v\n  run `%s --help` for the flags", err, cmd.CommandPath())
+		return usageHint(err, fmt.Sprintf("run `%s --help` for the flags", cmd.CommandPath()))
 	})
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
 	pf := root.PersistentFlags()
