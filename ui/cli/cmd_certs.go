@@ -55,7 +55,7 @@ stops the command with exit 2 before anything is written.`,
 			}
 			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), nil)
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return src.renderError(err)
 			}
 			if err := loadCertImports(cmd.Context(), env); err != nil {
 				return err

@@ -100,7 +100,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
 	if err != nil {
-		return withCode(ExitUsage, err)
+		return o.src.renderError(err)
 	}
 	env.EngineErr = engineErr
 	if err := acceptImageChanges(env, o.accept); err != nil {
