@@ -96,11 +96,11 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		return nil, fmt.Errorf("secrets directory %q must not contain spaces, quotes or '$'", o.SecretsDir)
 	}
 	if a.Profile != answers.Production && a.Profile != answers.Demo {
-		return nil, fmt.Errorf("profile %q is neither %q nor %q", a.Profile, answers.Production, answers.Demo)
+		return nil, answers.FieldError("profile", "profile %q is neither %q nor %q", a.Profile, answers.Production, answers.Demo)
 	}
 	host := strings.ToLower(strings.TrimSpace(a.Host.Hostname))
 	if !hostnamePattern.MatchString(host) || len(host) > 253 {
-		return nil, fmt.Errorf("host.hostname %q is not a DNS name browsers can use (letters, digits, '-' and '.')", a.Host.Hostname)
+		return nil, answers.FieldError("host.hostname", "host.hostname %q is not a DNS name browsers can use (letters, digits, '-' and '.')", a.Host.Hostname)
 	}
 	ips, err := a.GatewayIPs()
 	if err != nil {
@@ -122,11 +122,11 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		serviceIDsFrom: orDefault(a.ServiceIDsFrom, answers.DefaultServiceIDsFrom),
 	}
 	if d.HTTPSPort == d.HTTPPort || !validPort(d.HTTPSPort) || !validPort(d.HTTPPort) {
-		return nil, fmt.Errorf("gateway ports %d (https) and %d (http) must be two different ports between 1 and 65535", d.HTTPSPort, d.HTTPPort)
+		return nil, answers.FieldError("gateway.https_port", "gateway ports %d (https) and %d (http) must be two different ports between 1 and 65535", d.HTTPSPort, d.HTTPPort)
 	}
 	if d.BindIP != "" {
 		if _, err := answers.ParseHostAddr(d.BindIP); err != nil {
-			return nil, fmt.Errorf("gateway.bind_ip: %w", err)
+			return nil, answers.FieldError("gateway.bind_ip", "gateway.bind_ip: %v", err)
 		}
 	}
 	d.PublicURL = publicURL(host, d.HTTPSPort)
@@ -169,23 +169,23 @@ func networks(n answers.Network, has map[string]bool) (map[string]segment, error
 			continue
 		}
 		if !projectPattern.MatchString(r.seg.Name) {
-			return nil, fmt.Errorf("network.%s.name %q must be lower-case letters, digits, '-' or '_'", r.role, r.seg.Name)
+			return nil, answers.FieldError("network."+r.role+".name", "network.%s.name %q must be lower-case letters, digits, '-' or '_'", r.role, r.seg.Name)
 		}
 		p, err := netip.ParsePrefix(r.seg.Subnet)
 		if err != nil {
-			return nil, fmt.Errorf("network.%s.subnet %q is not a CIDR subnet such as 10.231.10.0/24", r.role, r.seg.Subnet)
+			return nil, answers.FieldError("network."+r.role+".subnet", "network.%s.subnet %q is not a CIDR subnet such as 10.231.10.0/24", r.role, r.seg.Subnet)
 		}
 		if p.Masked() != p {
-			return nil, fmt.Errorf("network.%s.subnet %q has host bits set; use %s", r.role, r.seg.Subnet, p.Masked())
+			return nil, answers.FieldError("network."+r.role+".subnet", "network.%s.subnet %q has host bits set; use %s", r.role, r.seg.Subnet, p.Masked())
 		}
 		for i, q := range prefixes {
 			if p.Overlaps(q) {
-				return nil, fmt.Errorf("network.%s.subnet %s overlaps network %s (%s)", r.role, p, names[i], q)
+				return nil, answers.FieldError("network."+r.role+".subnet", "network.%s.subnet %s overlaps network %s (%s)", r.role, p, names[i], q)
 			}
 		}
 		for _, other := range names {
 			if other == r.seg.Name {
-				return nil, fmt.Errorf("network.%s.name %q is used by two networks", r.role, r.seg.Name)
+				return nil, answers.FieldError("network."+r.role+".name", "network.%s.name %q is used by two networks", r.role, r.seg.Name)
 			}
 		}
 		prefixes = append(prefixes, p)

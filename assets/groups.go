@@ -35,7 +35,7 @@ func ResolveGroups(selected []string) (groups []string, added map[string]string,
 	for _, g := range selected {
 		g = strings.TrimSpace(g)
 		if !slices.Contains(answers.Groups, g) {
-			return nil, nil, fmt.Errorf("unknown service group %q: choose from %s", g, strings.Join(answers.Groups, ", "))
+			return nil, nil, answers.FieldError("groups", "unknown service group %q: choose from %s", g, strings.Join(answers.Groups, ", "))
 		}
 		want[g] = true
 	}

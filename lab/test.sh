@@ -31,7 +31,7 @@ die() { printf 'lab/test.sh: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts the Docker engine): sudo bash lab/test.sh"
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo /root/go)/bin"
-command -v go >/dev/null || die "Go is not installed; install Go 1.24 or newer from go.dev/dl first"
+command -v go >/dev/null || die "Go is not installed; install Go 1.26 or newer from go.dev/dl first"
 
 say "packages"
 missing=()

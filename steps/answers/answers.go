@@ -4,7 +4,6 @@
 package answers
 
 import (
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -229,7 +228,7 @@ func (a Answers) GatewayIPs() ([]netip.Addr, error) {
 	for _, s := range a.Host.IPs {
 		ip, err := ParseHostAddr(s)
 		if err != nil {
-			return nil, fmt.Errorf("host.ips: %w", err)
+			return nil, FieldError("host.ips", "host.ips: %v", err)
 		}
 		out = append(out, ip)
 	}

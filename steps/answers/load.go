@@ -17,6 +17,10 @@ type Error struct {
 	File string
 	Line int // 0 when the problem is not tied to one line
 	Msg  string
+	// Path is the dotted key the problem is about (network.app.name), for
+	// a problem found by code that has the answers but not the file:
+	// Locate turns it into a line.
+	Path string
 }
 
 func (e *Error) Error() string {
@@ -38,6 +42,36 @@ func (es Errors) Error() string {
 		msgs[i] = e.Error()
 	}
 	return strings.Join(msgs, "\n")
+}
+
+// FieldError is a problem with one answer found after the file was loaded
+// (rendering the stack checks a few things only it can): path is the
+// dotted key, as in the file.
+func FieldError(path, format string, args ...any) error {
+	return &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Locate points a problem with one answer at its place in the answers file
+// at path, as Load's own errors are: when err holds an *Error with a Path
+// and no file, the result is that problem with path and the line of its
+// key (the line of the closest key above it when the key is left out).
+// Any other error, or a file that can no longer be read, returns err.
+func Locate(path string, err error) error {
+	var e *Error
+	if path == "" || !errors.As(err, &e) || e.File != "" || e.Path == "" {
+		return err
+	}
+	data, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return err
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return err
+	}
+	located := *e
+	located.File, located.Line = path, lineOf(root.Content[0], e.Path)
+	return &located
 }
 
 // Load reads, checks and validates an answers file. Fields the file leaves

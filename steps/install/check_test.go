@@ -67,7 +67,7 @@ func runChecks(t *testing.T, newEnv func(t *testing.T) *Env, step func(env *Env)
 func ran(s func(env *Env) steps.Step) func(t *testing.T, env *Env) {
 	return func(t *testing.T, env *Env) {
 		t.Helper()
-		if err := s(env).Run(ctxT(t), &emitted{}); err != nil {
+		if err := s(env).Run(ctxT(t), (&emitted{}).emitter()); err != nil {
 			t.Fatalf("%s: %v", s(env).ID(), err)
 		}
 	}

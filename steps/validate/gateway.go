@@ -17,7 +17,7 @@ func GatewayChecks() []Check {
 	return []Check{
 		{ID: "http-redirect", Area: AreaHTTP, Title: "Plain HTTP redirects to HTTPS", Controls: transit, Run: checkRedirect},
 		{ID: "http-headers", Area: AreaHTTP, Title: "HSTS and security headers, server version hidden", Controls: []Control{ControlTransit, ControlSession}, Run: checkHeaders},
-		{ID: "http-rate-limit", Area: AreaHTTP, Title: "A burst beyond the rate limit gets 429", Controls: []Control{ControlHardening}, Run: checkRateLimit, Alone: true},
+		{ID: "http-rate-limit", Area: AreaHTTP, Title: "A burst beyond the rate limit gets 429", Controls: []Control{ControlRateLimit}, Run: checkRateLimit, Alone: true},
 		{ID: "http-fineract-health", Area: AreaHTTP, Title: "Fineract is UP through the gateway", Controls: []Control{ControlBackup}, Run: checkFineractHealth},
 	}
 }

@@ -21,7 +21,7 @@ type ReportInfo struct {
 
 // controlOrder is the order of the controls in the report, as the
 // documents the stack's claims come from list them.
-var controlOrder = []Control{ControlSecrets, ControlSegmentation, ControlTransit, ControlAtRest, ControlHardening, ControlLogging, ControlBackup, ControlSession, ControlCredentials}
+var controlOrder = []Control{ControlSecrets, ControlSegmentation, ControlTransit, ControlAtRest, ControlHardening, ControlLogging, ControlBackup, ControlSession, ControlRateLimit, ControlCredentials}
 
 type controlSection struct {
 	Control Control

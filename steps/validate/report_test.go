@@ -35,3 +35,35 @@ func TestEvidenceReports(t *testing.T) {
 		t.Errorf("html report does not escape or mark failures:\n%s", html.String())
 	}
 }
+
+// The evidence report files each check under the controls its evidence
+// supports: the gateway's rate limit is a property of the gateway's
+// request handling, not of how a container is hardened.
+func TestEvidenceReportFilesTheRateLimitUnderItsControl(t *testing.T) {
+	var rs []Result
+	for _, c := range All() {
+		if c.ID == "http-rate-limit" {
+			rs = append(rs, Result{ID: c.ID, Area: c.Area, Title: c.Title, Status: Pass, Evidence: "40 requests at once: status counts map[200:12 429:28]", Controls: c.Controls})
+		}
+	}
+	if len(rs) != 1 {
+		t.Fatalf("the checklist has %d rate-limit checks", len(rs))
+	}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, ReportInfo{Project: "fineract"}, rs); err != nil {
+		t.Fatal(err)
+	}
+	section := ""
+	var filed []string
+	for _, l := range strings.Split(md.String(), "\n") {
+		if rest, ok := strings.CutPrefix(l, "## "); ok {
+			section, _, _ = strings.Cut(rest, ":")
+		}
+		if strings.HasPrefix(l, "| "+rs[0].Title+" |") {
+			filed = append(filed, section)
+		}
+	}
+	if len(filed) != 1 || filed[0] != "Rate limiting" {
+		t.Errorf("the rate-limit check is filed under %q; want only %q:\n%s", filed, "Rate limiting", md.String())
+	}
+}

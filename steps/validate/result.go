@@ -50,6 +50,7 @@ const (
 	ControlLogging      Control = "Logging and audit"
 	ControlBackup       Control = "Backup and recovery"
 	ControlSession      Control = "Session management"
+	ControlRateLimit    Control = "Rate limiting" // the gateway throttles bursts of requests
 	ControlCredentials  Control = "Default credentials"
 )
 

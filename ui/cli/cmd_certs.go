@@ -55,7 +55,7 @@ stops the command with exit 2 before anything is written.`,
 			}
 			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), nil)
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return src.renderError(err)
 			}
 			if err := loadCertImports(cmd.Context(), env); err != nil {
 				return err
@@ -278,7 +278,7 @@ func swapInImport(ctx context.Context, env *install.Env, chain, key string) erro
 func loadCertImports(ctx context.Context, env *install.Env) error {
 	chk := env.LoadImports(ctx)
 	if err := chk.Err(); err != nil {
-		return withCode(ExitUsage, fmt.Errorf("%w\n  nothing was changed", err))
+		return usageHint(err, importRefusedHint)
 	}
 	if chk.Other != nil {
 		return withCode(ExitFailed, chk.Other)
@@ -286,11 +286,14 @@ func loadCertImports(ctx context.Context, env *install.Env) error {
 	return nil
 }
 
+// importRefusedHint is the advice for a refused certificate import.
+const importRefusedHint = "nothing was changed: fix or replace the files named above, then run the same command again"
+
 // importFailure gives a refused import exit 2: the files are bad input.
 func importFailure(err error) error {
 	var ie *pki.ImportError
 	if errors.As(err, &ie) {
-		return withCode(ExitUsage, fmt.Errorf("%w\n  nothing was changed", err))
+		return usageHint(err, importRefusedHint)
 	}
 	return err
 }

@@ -49,7 +49,7 @@ demo custody passphrase, or typed in).`,
 			return handoutFor(a, env)(ctx, creds)
 		},
 	}
-	cmd.Flags().StringArrayVar(&names, "tenant", nil, "a tenant `NAME` made by `tenants add` (repeat for several)")
+	cmd.Flags().StringArrayVar(&names, "tenant", nil, "a tenant `NAME` made by tenants add (repeat for several)")
 	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
 	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600)")
 	return cmd

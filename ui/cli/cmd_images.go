@@ -117,7 +117,7 @@ func bundleRefs(src answersSource) ([]string, error) {
 	}
 	b, err := assets.Render(ans, assets.Options{Project: "bundle", SecretsDir: "/run/bundle"})
 	if err != nil {
-		return nil, withCode(ExitUsage, err)
+		return nil, src.renderError(err)
 	}
 	for _, svc := range b.Services {
 		add(svc.Image)

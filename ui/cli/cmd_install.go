@@ -89,7 +89,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	if ans.Images.Source == answers.ImagesBundle {
 		if _, err := compose.ReadBundleManifest(compose.BundleManifestPath(ans.Images.Bundle)); err != nil {
-			return usageError("%v\n  an images bundle needs its manifest next to it: make both with `fineract-installer images bundle --out FILE` on a host that has the images", err)
+			return usageHint(err, "an images bundle needs its manifest next to it: make both with `fineract-installer images bundle --out FILE` on a host that has the images")
 		}
 	}
 	a.dir = ans.InstallDir
@@ -100,7 +100,7 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 	}
 	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
 	if err != nil {
-		return withCode(ExitUsage, err)
+		return o.src.renderError(err)
 	}
 	env.EngineErr = engineErr
 	if err := acceptImageChanges(env, o.accept); err != nil {

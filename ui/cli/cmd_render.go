@@ -70,6 +70,13 @@ func (s *answersSource) load() (answers.Answers, error) {
 	return a, nil
 }
 
+// renderError is an error found while rendering the stack from the
+// answers: bad input (exit 2), pointed at the answers file's line when it
+// is about one answer, as the file's own errors are.
+func (s *answersSource) renderError(err error) error {
+	return withCode(ExitUsage, answers.Locate(s.file, err))
+}
+
 func newRenderCmd(a *app) *cobra.Command {
 	var src answersSource
 	var out string
@@ -92,7 +99,7 @@ secrets reach the services as files from Vault at install time.`,
 			}
 			b, err := assets.Render(ans, assets.Options{Project: a.project, SecretsDir: installdir.SecretsDir(a.project)})
 			if err != nil {
-				return withCode(ExitUsage, err)
+				return src.renderError(err)
 			}
 			if err := b.Write(cmd.Context(), out); err != nil {
 				return err

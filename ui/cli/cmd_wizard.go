@@ -19,7 +19,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
-	"github.com/fineract-installer/fineract-installer/steps/vault"
 	"github.com/fineract-installer/fineract-installer/ui/tui"
 )
 
@@ -74,18 +73,16 @@ func runWizard(ctx context.Context, a *app) error {
 	if err := loadCertImports(ctx, env); err != nil {
 		return err
 	}
+	// The deploy program owns the terminal from here on: every question
+	// the pipeline asks (key shares to show, confirm or type to unseal)
+	// goes to its screen; the wizard asked the demo passphrase already.
 	cer := tui.NewCeremony()
-	custody := install.Custody{
-		Keep: vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return cer.Show(ctx, r.Keys, r.Threshold) }, cer.Ask),
-		Shares: func(ctx context.Context, st vault.Status) ([]string, error) {
-			return askShares(a, nil, st)
-		},
+	if ans.Vault.Custody == answers.CustodyFile && len(res.CustodyPassphrase) == 0 {
+		return errors.New("the wizard returned no demo custody passphrase")
 	}
-	if ans.Vault.Custody == answers.CustodyFile {
-		custody = install.Custody{
-			Keep:   vault.FileCustody(env.CustodyFile(), res.CustodyPassphrase),
-			Shares: vault.CustodyFileShares(env.CustodyFile(), res.CustodyPassphrase),
-		}
+	custody, err := custodyWith(a, env, custodyOptions{installing: true, passphrase: res.CustodyPassphrase}, cer)
+	if err != nil {
+		return err
 	}
 	var checklist []validate.Result
 	handout := func(ctx context.Context, creds []frontdoor.Credential) error {

@@ -28,13 +28,50 @@ type custodyOptions struct {
 	// installing says this run may initialise Vault, so it must be able to
 	// hand out fresh shares; unseal, backup and restore only ask for them.
 	installing bool
+	// passphrase is the demo custody passphrase when it was asked already
+	// (the wizard asks it on its forms); nil reads it from the flags, the
+	// environment or the prompter.
+	passphrase []byte
+}
+
+// prompter asks the person at the terminal for what only they can give:
+// a passphrase, an unseal key share, the word that fresh shares were
+// recorded. Every command asks through one: linePrompter on a plain
+// terminal, and tui.Ceremony (which has the same methods) while the
+// deploy program owns the screen, so nothing reads the terminal behind
+// the program's back.
+type prompter interface {
+	// Secret shows prompt and reads one line without echo.
+	Secret(ctx context.Context, prompt string) ([]byte, error)
+	// Show shows fresh unseal key shares once and returns when the
+	// operator says they are recorded.
+	Show(ctx context.Context, shares []string, threshold int) error
+	// Ask asks for share index (0-based) back, to prove it was recorded.
+	Ask(ctx context.Context, index int) (string, error)
+}
+
+// prompter is the line prompter when a person can answer, nil otherwise.
+func (a *app) prompter() prompter {
+	if !a.io.CanPrompt() {
+		return nil
+	}
+	return linePrompter{a}
 }
 
 // custodyFor decides how this run keeps and finds unseal key shares, and
 // refuses combinations that would put shares where they must not be. Every
 // secret it is given (the custody passphrase, the key shares file) is read
-// and checked here, before the command changes anything.
+// and checked here, before the command changes anything. It asks on the
+// terminal line by line; see custodyWith.
 func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, error) {
+	return custodyWith(a, env, o, a.prompter())
+}
+
+// custodyWith is custodyFor asking through ask, nil when nobody can
+// answer. A prompter that only answers while a program runs (the deploy
+// screen) must come with o.passphrase for a demo install: the passphrase
+// is read now, before anything runs.
+func custodyWith(a *app, env *install.Env, o custodyOptions, ask prompter) (install.Custody, error) {
 	ans := env.Answers
 	fileShares, err := readKeySharesFile(o.keysFile)
 	if err != nil {
@@ -42,7 +79,7 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 	}
 	switch ans.Vault.Custody {
 	case answers.CustodyFile:
-		pass, err := custodyPassphrase(a, o)
+		pass, err := custodyPassphrase(o, ask)
 		if err != nil {
 			return install.Custody{}, err
 		}
@@ -53,18 +90,18 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 	case answers.CustodyShow:
 		var c install.Custody
 		switch {
-		case !o.installing && !a.io.CanPrompt() && len(fileShares) == 0:
+		case !o.installing && ask == nil && len(fileShares) == 0:
 			// Day-2 commands need the shares, and without a terminal or a
 			// keys file there is no way to get them: refused now, as a
 			// missing demo passphrase is.
 			return c, usageError("Vault's key shares are needed to unseal it and hand out its secrets: run in a terminal to type them, or pass --unseal-keys-file FILE (one share per line, mode 0600); nothing was changed")
-		case a.io.CanPrompt():
-			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return showShares(a, r) }, func(ctx context.Context, i int) (string, error) {
-				return readShare(a, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", i+1))
-			})
+		case ask != nil:
+			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return ask.Show(ctx, r.Keys, r.Threshold) }, ask.Ask)
 		case len(ans.Vault.PGPKeys) > 0:
 			// Encrypted to the key holders: safe to print and to keep.
-			c.Keep = func(ctx context.Context, r *vault.InitResult) error { return printEncryptedShares(a, env, r) }
+			c.Keep = vault.HandOutEncrypted(encryptedSharesFile(env), func(_ context.Context, r *vault.InitResult, text, path string) error {
+				return printEncryptedShares(a, r, text, path)
+			})
 		case !o.installing:
 			// Day-2 commands never initialise Vault; they only need shares.
 			c.Keep = func(context.Context, *vault.InitResult) error {
@@ -74,11 +111,11 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 			return c, usageError("the production profile shows Vault's key shares once, which needs a terminal; without one, set vault.pgp_keys in the answers so each share is handed out encrypted to its holder")
 		}
 		c.Shares = func(ctx context.Context, st vault.Status) ([]string, error) {
-			keys, err := askShares(a, fileShares, st)
+			keys, err := askShares(ctx, ask, fileShares, st)
 			if err != nil && len(ans.Vault.PGPKeys) > 0 {
 				// Without a terminal this is where a PGP install pauses.
 				err = &steps.Failure{Cause: err.Error(), Err: err, Hint: fmt.Sprintf("the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
-					filepath.Join(env.VaultDir(), "encrypted-shares.txt"), st.Threshold)}
+					encryptedSharesFile(env), st.Threshold)}
 			}
 			return keys, err
 		}
@@ -87,13 +124,26 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 	return install.Custody{}, usageError("unknown vault.custody %q", ans.Vault.Custody)
 }
 
-// custodyPassphrase reads the demo custody passphrase from
-// --unseal-passphrase-file, $FINERACT_UNSEAL_PASSPHRASE or the terminal. A
-// run that may initialise Vault sets it, so it must be strong (and is
-// asked twice on a terminal); opening an existing custody file takes any.
-func custodyPassphrase(a *app, o custodyOptions) ([]byte, error) {
+// encryptedSharesFile is where PGP-encrypted shares are kept.
+func encryptedSharesFile(env *install.Env) string {
+	return filepath.Join(env.VaultDir(), vault.EncryptedSharesFileName)
+}
+
+// custodyPassphrase reads the demo custody passphrase: the one asked
+// already, or from --unseal-passphrase-file, $FINERACT_UNSEAL_PASSPHRASE
+// or ask. A run that may initialise Vault sets it, so it must be strong
+// (and is asked twice); opening an existing custody file takes any.
+func custodyPassphrase(o custodyOptions, ask prompter) ([]byte, error) {
+	if o.passphrase != nil {
+		if o.installing {
+			if err := passphrase.CheckNew(o.passphrase); err != nil {
+				return nil, withCode(ExitUsage, fmt.Errorf("the demo custody passphrase: %w; nothing was changed", err))
+			}
+		}
+		return o.passphrase, nil
+	}
 	src := passphrase.Source{What: "demo custody passphrase", File: o.passphraseFile, FileFlag: "--unseal-passphrase-file",
-		Env: passphraseEnv, Ask: secretPrompt(a)}
+		Env: passphraseEnv, Ask: askSecret(ask)}
 	read := src.Existing
 	if o.installing {
 		read = src.New
@@ -109,18 +159,30 @@ func custodyPassphrase(a *app, o custodyOptions) ([]byte, error) {
 }
 
 // secretPrompt asks on the terminal without echo, or is nil when no
-// terminal can answer.
+// terminal can answer: the Ask of a passphrase.Source.
 func secretPrompt(a *app) func(string) ([]byte, error) {
-	if !a.io.CanPrompt() {
-		return nil
-	}
-	return func(prompt string) ([]byte, error) { return readSecret(a, prompt) }
+	return askSecret(a.prompter())
 }
 
-// readSecret shows prompt where the other questions go (CanPrompt makes
-// sure a person sees it) and reads a line, without echo when stdin is a
-// terminal. The line is returned as typed, without its ending.
-func readSecret(a *app, prompt string) ([]byte, error) {
+// askSecret turns a prompter into a passphrase.Source's Ask. A passphrase
+// is read while the command checks its input, before any work it could
+// cancel has started.
+func askSecret(ask prompter) func(string) ([]byte, error) {
+	if ask == nil {
+		return nil
+	}
+	return func(prompt string) ([]byte, error) { return ask.Secret(context.Background(), prompt) }
+}
+
+// linePrompter asks on a plain terminal, one line at a time.
+type linePrompter struct{ a *app }
+
+// Secret shows prompt where the other questions go (CanPrompt makes sure
+// a person sees it) and reads a line, without echo when stdin is a
+// terminal. The line is returned as typed, without its ending. A read of
+// the terminal cannot be interrupted; Ctrl-C ends the program there.
+func (p linePrompter) Secret(_ context.Context, prompt string) ([]byte, error) {
+	a := p.a
 	fmt.Fprint(a.io.Out, prompt)
 	if f, ok := a.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		b, err := term.ReadPassword(int(f.Fd()))
@@ -137,45 +199,38 @@ func readSecret(a *app, prompt string) ([]byte, error) {
 	return []byte(line), nil
 }
 
-// readShare reads one unseal key share; spaces around it are not part of it.
-func readShare(a *app, prompt string) (string, error) {
-	b, err := readSecret(a, prompt)
+// Ask reads share index back; spaces around it are not part of it.
+func (p linePrompter) Ask(ctx context.Context, index int) (string, error) {
+	b, err := p.Secret(ctx, fmt.Sprintf("To prove it was recorded, enter key share #%d: ", index+1))
+	defer clear(b)
 	return strings.TrimSpace(string(b)), err
 }
 
-// showShares displays the shares once, on the terminal's alternate screen
-// so they do not stay in its scrollback, and waits for the operator.
-func showShares(a *app, r *vault.InitResult) error {
+// Show displays the shares once, on the terminal's alternate screen so
+// they do not stay in its scrollback, and waits for the operator.
+func (p linePrompter) Show(_ context.Context, shares []string, threshold int) error {
+	a := p.a
 	w := a.io.Out
 	fmt.Fprint(w, "\x1b[?1049h\x1b[H\x1b[2J")
 	defer fmt.Fprint(w, "\x1b[?1049l")
-	p := a.printer()
-	fmt.Fprintln(w, p.bold.Render("Vault unseal key shares: shown once, never stored by the installer"))
-	fmt.Fprintf(w, "\nAny %d of these %d shares unseal Vault. Give each to a different key holder;\nwrite them down or store them offline now. Without them, nobody can unseal\nVault after a restart, and the bank's secrets are lost.\n\n", r.Threshold, r.Shares)
-	for i, k := range r.Keys {
+	pr := a.printer()
+	fmt.Fprintln(w, pr.bold.Render("Vault unseal key shares: shown once, never stored by the installer"))
+	fmt.Fprintf(w, "\nAny %d of these %d shares unseal Vault. Give each to a different key holder;\nwrite them down or store them offline now. Without them, nobody can unseal\nVault after a restart, and the bank's secrets are lost.\n\n", threshold, len(shares))
+	for i, k := range shares {
 		fmt.Fprintf(w, "  share #%d: %s\n", i+1, k)
 	}
-	fmt.Fprintf(w, "\n%s Press Enter once every share is recorded. ", p.warn.Render("!"))
+	fmt.Fprintf(w, "\n%s Press Enter once every share is recorded. ", pr.warn.Render("!"))
 	_, err := a.io.ReadLine()
 	return err
 }
 
-// printEncryptedShares prints PGP-encrypted shares (safe to show and keep)
-// and saves a copy next to the Vault record.
-func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Vault unseal key shares, each encrypted to its holder's PGP key (in the order of vault.pgp_keys).\n# Any %d of %d unseal Vault: `echo SHARE | base64 -d | gpg -d` on the holder's machine.\n", r.Threshold, r.Shares)
-	for i, k := range r.Keys {
-		fmt.Fprintf(&b, "share-%d: %s\n", i+1, k)
-	}
-	path := env.VaultDir() + "/encrypted-shares.txt"
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("save encrypted shares: %w", err)
-	}
+// printEncryptedShares prints PGP-encrypted shares (safe to show and
+// keep), saved already at path.
+func printEncryptedShares(a *app, r *vault.InitResult, text, path string) error {
 	if a.printer().json() {
 		return a.printer().record(typeVaultShares, sharesRecord{r.Keys, path})
 	}
-	fmt.Fprint(a.io.Out, b.String())
+	fmt.Fprint(a.io.Out, text)
 	fmt.Fprintf(a.io.Out, "(also saved to %s)\n", path)
 	return nil
 }
@@ -210,19 +265,20 @@ func readKeySharesFile(path string) ([]string, error) {
 	return keys, nil
 }
 
-// askShares returns the shares read from --unseal-keys-file, or asks for
-// them on the terminal.
-func askShares(a *app, fileShares []string, st vault.Status) ([]string, error) {
+// askShares returns the shares read from --unseal-keys-file, or asks
+// for them, one at a time, through ask.
+func askShares(ctx context.Context, ask prompter, fileShares []string, st vault.Status) ([]string, error) {
 	if len(fileShares) > 0 {
 		return fileShares, nil
 	}
-	if !a.io.CanPrompt() {
+	if ask == nil {
 		return nil, usageError("Vault is sealed and needs %d key shares: run in a terminal to type them, or pass --unseal-keys-file FILE (one share per line)", st.Threshold)
 	}
-	fmt.Fprintf(a.io.Out, "Vault is sealed: %d of %d key shares are needed.\n", st.Threshold, st.Shares)
 	var keys []string
 	for i := st.Progress; i < st.Threshold; i++ {
-		k, err := readShare(a, fmt.Sprintf("Key share %d of %d: ", i+1, st.Threshold))
+		b, err := ask.Secret(ctx, fmt.Sprintf("Vault is sealed (any %d of its %d key shares unseal it). Key share %d of %d: ", st.Threshold, st.Shares, i+1, st.Threshold))
+		k := strings.TrimSpace(string(b))
+		clear(b)
 		if err != nil {
 			return nil, err
 		}

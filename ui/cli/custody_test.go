@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -80,11 +81,11 @@ func TestDemoPassphraseMustMatchTwice(t *testing.T) {
 	t.Setenv(passphraseEnv, "")
 	installing := custodyOptions{installing: true}
 	a, _ := custodyApp(true, "first passphrase\nsecond passphrase\n")
-	if _, err := custodyPassphrase(a, installing); err == nil || !strings.Contains(err.Error(), "differ") {
+	if _, err := custodyPassphrase(installing, a.prompter()); err == nil || !strings.Contains(err.Error(), "differ") {
 		t.Errorf("want the mismatch refused, got %v", err)
 	}
 	a, out := custodyApp(true, " same passphrase \n same passphrase \n")
-	if p, err := custodyPassphrase(a, installing); err != nil || string(p) != " same passphrase " {
+	if p, err := custodyPassphrase(installing, a.prompter()); err != nil || string(p) != " same passphrase " {
 		t.Errorf("got %q %v", p, err)
 	}
 	if strings.Count(out.String(), "custody passphrase: ") != 2 {
@@ -92,7 +93,7 @@ func TestDemoPassphraseMustMatchTwice(t *testing.T) {
 	}
 	// Opening the existing custody file asks once and takes any passphrase.
 	a, out = custodyApp(true, "short\n")
-	if p, err := custodyPassphrase(a, custodyOptions{}); err != nil || string(p) != "short" || strings.Count(out.String(), "passphrase: ") != 1 {
+	if p, err := custodyPassphrase(custodyOptions{}, a.prompter()); err != nil || string(p) != "short" || strings.Count(out.String(), "passphrase: ") != 1 {
 		t.Errorf("unsealing: %q %v, prompts %q", p, err, out)
 	}
 }
@@ -128,11 +129,11 @@ func TestSharesFromFileSkipCommentsAndBlanks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := askShares(a, fileShares, vaultStatus(2))
+	keys, err := askShares(t.Context(), a.prompter(), fileShares, vaultStatus(2))
 	if err != nil || strings.Join(keys, ",") != "AAAA,BBBB" {
 		t.Errorf("got %v %v", keys, err)
 	}
-	if _, err := askShares(a, nil, vaultStatus(2)); err == nil || !strings.Contains(err.Error(), "--unseal-keys-file") {
+	if _, err := askShares(t.Context(), a.prompter(), nil, vaultStatus(2)); err == nil || !strings.Contains(err.Error(), "--unseal-keys-file") {
 		t.Errorf("no terminal and no file: %v", err)
 	}
 	os.WriteFile(f, []byte("# only a comment\n"), 0o600)
@@ -142,3 +143,102 @@ func TestSharesFromFileSkipCommentsAndBlanks(t *testing.T) {
 }
 
 func vaultStatus(threshold int) vault.Status { return vault.Status{Threshold: threshold, Shares: 5} }
+
+// recordingPrompter answers Secret with the next of its answers and
+// records the questions.
+type recordingPrompter struct {
+	answers []string
+	asked   []string
+}
+
+func (p *recordingPrompter) Secret(_ context.Context, prompt string) ([]byte, error) {
+	p.asked = append(p.asked, prompt)
+	if len(p.answers) == 0 {
+		return nil, errors.New("no more answers")
+	}
+	a := p.answers[0]
+	p.answers = p.answers[1:]
+	return []byte(a), nil
+}
+func (p *recordingPrompter) Show(context.Context, []string, int) error { return nil }
+func (p *recordingPrompter) Ask(context.Context, int) (string, error) {
+	return "", errors.New("not asked here")
+}
+
+// The custody a command runs with asks every question through the
+// prompter it was given: the wizard's (the deploy screen) types the shares
+// of a sealed Vault there, and nothing reads the terminal's input behind
+// its back.
+func TestCustodyAsksThroughItsPrompter(t *testing.T) {
+	t.Setenv(passphraseEnv, "")
+	prod := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	in := strings.NewReader("typed-on-stdin\n")
+	a := &app{io: &Streams{In: in, Out: &bytes.Buffer{}, InTTY: true, OutTTY: true}, output: formatText}
+	screen := &recordingPrompter{answers: []string{" share-one ", "share-two"}}
+	c, err := custodyWith(a, prod, custodyOptions{installing: true}, screen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := c.Shares(t.Context(), vault.Status{Shares: 5, Threshold: 2})
+	if err != nil || strings.Join(keys, ",") != "share-one,share-two" {
+		t.Fatalf("shares %q: %v", keys, err)
+	}
+	if len(screen.asked) != 2 || !strings.Contains(screen.asked[1], "Key share 2 of 2") {
+		t.Errorf("questions %q", screen.asked)
+	}
+	if in.Len() != len("typed-on-stdin\n") {
+		t.Error("the custody read the terminal's input instead of asking through its prompter")
+	}
+
+	// A demo custody passphrase asked already (on the wizard's form) is
+	// taken as given, and still has to be strong for a new custody file.
+	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	if _, err := custodyWith(a, demo, custodyOptions{installing: true, passphrase: []byte("correct horse battery staple")}, screen); err != nil {
+		t.Errorf("the wizard's passphrase: %v", err)
+	}
+	if _, err := custodyWith(a, demo, custodyOptions{installing: true, passphrase: []byte("short")}, screen); !errors.Is(err, passphrase.ErrWeak) {
+		t.Errorf("a weak passphrase from the wizard: %v", err)
+	}
+	if in.Len() != len("typed-on-stdin\n") || len(screen.asked) != 2 {
+		t.Errorf("a passphrase given was asked again: %q", screen.asked)
+	}
+}
+
+// Shares encrypted to the key holders' PGP keys are handed out and kept
+// next to the Vault record, in a file of their own: mode 0600 whatever was
+// there before, and a link planted at its name is replaced, not followed.
+func TestEncryptedSharesAreKeptInAFileOfTheirOwn(t *testing.T) {
+	env := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	env.Answers.Vault.PGPKeys = []string{"a", "b", "c"}
+	if err := os.MkdirAll(env.VaultDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere")
+	os.WriteFile(elsewhere, []byte("not the installer's\n"), 0o644)
+	path := filepath.Join(env.VaultDir(), "encrypted-shares.txt")
+	if err := os.Symlink(elsewhere, path); err != nil {
+		t.Fatal(err)
+	}
+	a, out := custodyApp(false, "")
+	c, err := custodyFor(a, env, custodyOptions{installing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &vault.InitResult{Keys: []string{"wcBMA-one", "wcBMA-two", "wcBMA-three"}, Shares: 3, Threshold: 2}
+	if err := c.Keep(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(elsewhere); string(b) != "not the installer's\n" {
+		t.Errorf("the file a link pointed to was written: %q", b)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v %v", path, fi.Mode(), err)
+	}
+	saved, _ := os.ReadFile(path)
+	for _, k := range r.Keys {
+		if !strings.Contains(string(saved), k) || !strings.Contains(out.String(), k) {
+			t.Errorf("share %s is not both saved and shown:\n%s\n%s", k, saved, out)
+		}
+	}
+}

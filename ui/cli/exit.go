@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps"
 )
 
 // Exit codes, documented in README.md.
@@ -30,6 +31,13 @@ func (e *exitError) Unwrap() error { return e.err }
 // usageError marks bad input (exit 2).
 func usageError(format string, args ...any) error {
 	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// usageHint marks bad input (exit 2) with advice kept apart from the
+// cause, so the cause stays one line in every output and the advice is
+// printed (and carried in JSON) as the hint.
+func usageHint(err error, hint string) error {
+	return &exitError{code: ExitUsage, err: steps.Fail(err, hint)}
 }
 
 // withCode attaches an exit code to an error.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +87,38 @@ func TestCertsGenerateIsIdempotentAndShowLists(t *testing.T) {
 	}
 	if r := run(t, "", "certs", "show", "--dir", filepath.Join(t.TempDir(), "none")); r.code != ExitUsage {
 		t.Errorf("show without certificates: exit %d %s", r.code, r.err)
+	}
+}
+
+// A problem only rendering finds (a network name Docker cannot take) is
+// an answers error like any other: exit 2, and it names the file and the
+// line of the key, for render and for every command that renders.
+func TestRenderErrorsPointAtTheAnswersLine(t *testing.T) {
+	init := run(t, "", "answers", "init", "--profile", "demo")
+	lines := strings.Split(init.out, "\n")
+	line := 0
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "app: {name: app,") {
+			lines[i] = strings.Replace(l, "name: app,", `name: "App Net",`, 1)
+			line = i + 1
+		}
+	}
+	if line == 0 {
+		t.Fatalf("no app network in the answers template:\n%s", init.out)
+	}
+	file := filepath.Join(t.TempDir(), "answers.yaml")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("error: %s:%d: network.app.name \"App Net\" must be lower-case letters", file, line)
+	for _, args := range [][]string{
+		{"render", "--answers", file, "--out", filepath.Join(t.TempDir(), "out")},
+		{"images", "bundle", "--answers", file, "--out", filepath.Join(t.TempDir(), "images.tar")},
+		{"certs", "generate", "--answers", file},
+	} {
+		r := run(t, "", args...)
+		if r.code != ExitUsage || !strings.HasPrefix(r.err, want) {
+			t.Errorf("%v: exit %d stderr %q; want it to start with %q", args, r.code, r.err, want)
+		}
 	}
 }

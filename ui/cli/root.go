@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -127,7 +128,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError("%v\n  run `%s --help` for the flags", err, cmd.CommandPath())
+		return usageHint(err, fmt.Sprintf("run `%s --help` for the flags", cmd.CommandPath()))
 	})
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
 	pf := root.PersistentFlags()

@@ -47,6 +47,8 @@ func NewCeremony() *Ceremony {
 // the program never blocks answering it.
 type ceremonyRequest struct {
 	ask bool
+	// secret, when set, is the prompt of a line to read without echo.
+	secret string
 	// credentials, when set, are passwords to show once instead of shares.
 	credentials string
 	shares      []string
@@ -81,6 +83,18 @@ func (c *Ceremony) ShowCredentials(ctx context.Context, text string) error {
 // Ask asks the operator for share index (0-based) and returns what they typed.
 func (c *Ceremony) Ask(ctx context.Context, index int) (string, error) {
 	return c.call(ctx, ceremonyRequest{ask: true, index: index})
+}
+
+// Secret shows prompt and reads one line in a field that does not show
+// what is typed: an unseal key share or a passphrase the pipeline needs
+// while the deploy program owns the terminal. Spaces around the line are
+// not part of it; an empty line is not accepted.
+func (c *Ceremony) Secret(ctx context.Context, prompt string) ([]byte, error) {
+	s, err := c.call(ctx, ceremonyRequest{secret: prompt})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(s), nil
 }
 
 func (c *Ceremony) call(ctx context.Context, req ceremonyRequest) (string, error) {
@@ -120,6 +134,7 @@ const (
 	ceremonyShow    ceremonyPhase = iota // shares on screen
 	ceremonyConfirm                      // "recorded all of them?"
 	ceremonyAsk                          // type one back
+	ceremonySecret                       // type a secret the pipeline asks for
 )
 
 // ceremonyModel is the key ceremony screen.
@@ -132,12 +147,17 @@ type ceremonyModel struct {
 	asked       int // how many times that share was asked for
 	input       textinput.Model
 	pending     *ceremonyRequest
+	// prompt is the question of a secret request.
+	prompt string
 }
+
+// sharePlaceholder is the share field's hint while it is empty.
+const sharePlaceholder = "the share, exactly as recorded"
 
 func newCeremonyModel() ceremonyModel {
 	in := textinput.New()
 	in.Prompt = "› "
-	in.Placeholder = "the share, exactly as recorded"
+	in.Placeholder = sharePlaceholder
 	in.CharLimit = 256
 	return ceremonyModel{index: -1, input: in}
 }
@@ -156,6 +176,15 @@ func (c *ceremonyModel) setWidth(width int) {
 // open takes a request from the pipeline.
 func (c ceremonyModel) open(req ceremonyRequest) (ceremonyModel, tea.Cmd) {
 	c.pending = &req
+	if req.secret != "" {
+		c.phase, c.prompt = ceremonySecret, req.secret
+		c.input.Reset()
+		c.input.EchoMode = textinput.EchoPassword
+		c.input.Placeholder = ""
+		return c, c.input.Focus()
+	}
+	c.input.EchoMode = textinput.EchoNormal
+	c.input.Placeholder = sharePlaceholder
 	if !req.ask {
 		c.phase, c.shares, c.threshold, c.credentials = ceremonyShow, req.shares, req.threshold, req.credentials
 		c.index, c.asked = -1, 0
@@ -182,7 +211,8 @@ func (c ceremonyModel) answer(r ceremonyReply) ceremonyModel {
 
 // abandon answers a pending request with ErrCeremonyAborted.
 func (c ceremonyModel) abandon() ceremonyModel {
-	c.shares, c.credentials = nil, ""
+	c.shares, c.credentials, c.prompt = nil, "", ""
+	c.input.Reset()
 	return c.answer(ceremonyReply{err: ErrCeremonyAborted})
 }
 
@@ -202,7 +232,7 @@ func (c ceremonyModel) update(msg tea.Msg, k KeyMap) (m ceremonyModel, done bool
 		case isKey && key.Matches(km, k.No):
 			c.phase = ceremonyShow
 		}
-	case ceremonyAsk:
+	case ceremonyAsk, ceremonySecret:
 		if isKey && key.Matches(km, k.Submit) {
 			v := strings.TrimSpace(c.input.Value())
 			if v == "" {
@@ -255,6 +285,10 @@ func (c ceremonyModel) view(st Styles, width int) string {
 			b.WriteString(st.Fail.Render(fmt.Sprintf("✗ That did not match share #%d. Attempt %d of 3.", c.index+1, c.asked)) + "\n")
 		}
 		b.WriteString(st.Muted.Render("The install continues once the share matches."))
+	case ceremonySecret:
+		b.WriteString(wrapText(c.prompt, w, "") + "\n\n")
+		b.WriteString(c.input.View() + "\n\n")
+		b.WriteString(st.Muted.Render("What you type is not shown; Enter sends it."))
 	}
 	return b.String()
 }
@@ -264,7 +298,7 @@ func (c ceremonyModel) helpKeys(k KeyMap) []key.Binding {
 	switch c.phase {
 	case ceremonyConfirm:
 		return []key.Binding{k.Yes, k.No}
-	case ceremonyAsk:
+	case ceremonyAsk, ceremonySecret:
 		return []key.Binding{k.Submit, k.Interrupt}
 	}
 	return []key.Binding{k.Recorded, k.Interrupt}

@@ -364,3 +364,42 @@ func TestDeployFramesFitEverySize(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretIsAskedOnTheDeployScreen asks for an unseal key share the way
+// a sealed Vault does while the deploy program owns the terminal: the
+// question is on the program's screen, what is typed is masked, and the
+// line reaches the pipeline without the spaces around it.
+func TestSecretIsAskedOnTheDeployScreen(t *testing.T) {
+	cer := NewCeremony()
+	const share = "c2hhcmUtb25lLWZvci10ZXN0"
+	got := make(chan string, 1)
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		emit(steps.Event{Kind: steps.KindStarted, Step: "vault", Title: "Initialise Vault and deliver secrets", Time: fixedNow})
+		b, err := cer.Secret(ctx, "Vault is sealed (any 3 of its 5 key shares unseal it). Key share 1 of 3: ")
+		if err != nil {
+			return err
+		}
+		got <- string(b)
+		emit(done("vault", "Initialise Vault and deliver secrets", 3))
+		return nil
+	}
+	p := runProgram(t, DeployOptions{Steps: planSteps(), Run: run, Ceremony: cer}, 120, 40)
+	p.waitFor(t, "Key share 1 of 3", "What you type is not shown")
+	p.send(paste(" " + share + " "))
+	out := p.waitFor(t, "› ****")
+	if strings.Contains(out, share) {
+		t.Fatalf("the share is shown as it is typed:\n%s", out)
+	}
+	p.send(keyMsg("enter"))
+	select {
+	case s := <-got:
+		if s != share {
+			t.Errorf("the pipeline got %q, want %q", s, share)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Secret did not return after Enter")
+	}
+	p.waitFor(t, "✓ Installed")
+	p.send(keyMsg("q"))
+	finalModel[deployModel](t, p)
+}

@@ -7,7 +7,9 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 	"github.com/fineract-installer/fineract-installer/ui/logtail"
 	"github.com/fineract-installer/fineract-installer/ui/textout"
@@ -204,15 +206,13 @@ func (m deployModel) failureText(w int) string {
 		b.WriteString(m.st.Fail.Render("✗ The install stopped") + "\n\n")
 	}
 	if cause == "" && m.runErr != nil {
-		cause = m.runErr.Error()
+		// The run stopped outside a step: its error says all there is,
+		// with its hint and log lines apart as in a failed step's event.
+		x := steps.Explain(m.runErr)
+		cause, hint, subject, logs = x.Cause, x.Hint, x.Subject, x.Logs
 	}
-	label := func(l, v string) {
-		if v != "" {
-			b.WriteString(wrapText(m.st.Bold.Render(fmt.Sprintf("%-6s", l))+" "+v, w, "       ") + "\n")
-		}
-	}
-	label("Cause", cause)
-	label("Hint", hint)
+	b.WriteString(labelledBlock(m.st.Bold.Render("Cause"), cause, w))
+	b.WriteString(labelledBlock(m.st.Bold.Render("Hint"), hint, w))
 	if subject == "" {
 		subject = m.tail.Selected()
 	}
@@ -241,6 +241,36 @@ func (m deployModel) failureText(w int) string {
 		}
 	}
 	b.WriteString("\n" + wrapText("Nothing is lost: every finished step is recorded, and "+m.resumeText()+" at this step.", w, ""))
+	return b.String()
+}
+
+// labelWidth is the width of the labels of the failure screen's blocks
+// ("Cause", "Hint") with the space after them.
+const labelWidth = 7
+
+// labelledBlock lays text out beside its label, each of its lines wrapped
+// on its own to the width left of w and indented under the first, so a
+// block never runs into the next one and a line break the text carries
+// (errors joined one per line) starts a line of the block, not column 0.
+// An empty text draws nothing.
+func labelledBlock(label, text string, w int) string {
+	if text == "" {
+		return ""
+	}
+	indent := strings.Repeat(" ", labelWidth)
+	var lines []string
+	for _, para := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		lines = append(lines, strings.Split(wrapText(strings.TrimSpace(para), w-labelWidth, ""), "\n")...)
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i == 0 {
+			b.WriteString(label + strings.Repeat(" ", max(labelWidth-ansi.StringWidth(label), 1)))
+		} else {
+			b.WriteString(indent)
+		}
+		b.WriteString(l + "\n")
+	}
 	return b.String()
 }
 

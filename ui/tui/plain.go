@@ -141,7 +141,19 @@ func (p *linePrompt) ceremony(req ceremonyRequest) ceremonyReply {
 		return ceremonyReply{err: errors.New("the Vault key shares can only be shown to a person at a terminal: " +
 			"run the install in a terminal (or with --accessible)")}
 	}
-	if !req.ask {
+	switch {
+	case req.secret != "":
+		return p.secret(req.secret)
+	case req.credentials != "":
+		fmt.Fprintf(p.out, "\nWARNING: these passwords are shown ONCE: record them now.\n%s\n", req.credentials)
+		for !p.yes("Have you recorded them? They will not be shown again.") {
+			if p.in.interrupted() {
+				return ceremonyReply{err: fmt.Errorf("vault key ceremony: %w", p.in.ctx.Err())}
+			}
+			fmt.Fprintln(p.out, "Take your time; the install waits.")
+		}
+		return ceremonyReply{}
+	case !req.ask:
 		n := len(req.shares)
 		fmt.Fprintf(p.out, "\nWARNING: these %d Vault unseal key shares are shown ONCE and the installer does not keep them. "+
 			"Record each one now. %s\n", n, vaultExplanation(n, req.threshold))
@@ -166,6 +178,27 @@ func (p *linePrompt) ceremony(req ceremonyRequest) ceremonyReply {
 		return ceremonyReply{err: fmt.Errorf("vault key ceremony: %w", err)}
 	}
 	return ceremonyReply{entered: strings.TrimSpace(v)}
+}
+
+// secret reads one line with the terminal's echo off: Ceremony.Secret at
+// a line prompt. huh's own password field needs the terminal's descriptor,
+// which promptInput hides, so echo is turned off around a plain field as
+// the wizard's passphrase prompts do.
+func (p *linePrompt) secret(prompt string) ceremonyReply {
+	var v string
+	err := p.in.hidden(func() error {
+		return huh.NewInput().Title(prompt).Value(&v).RunAccessible(p.out, p.in)
+	})
+	if err == nil && p.in.interrupted() {
+		err = p.in.ctx.Err()
+	}
+	if err != nil {
+		return ceremonyReply{err: fmt.Errorf("ask %q: %w", strings.TrimSpace(prompt), err)}
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		return ceremonyReply{err: errors.New("nothing was entered")}
+	}
+	return ceremonyReply{entered: v}
 }
 
 // failureAction asks what to do after a failure.

@@ -250,3 +250,42 @@ func TestAnswersFileLoadsBack(t *testing.T) {
 		}
 	}
 }
+
+// At line prompts (--accessible) the deploy asks the pipeline's other
+// questions too: passwords handed out once are shown and confirmed, and a
+// secret the pipeline needs (a share of a sealed Vault) is read as a line.
+func TestRunDeployAccessibleAsksForCredentialsAndSecrets(t *testing.T) {
+	cer := NewCeremony()
+	const password, share = "Shown-0nce.9xQ", "c2hhcmUtb25l"
+	var got string
+	run := func(ctx context.Context, emit func(steps.Event)) error {
+		if err := cer.ShowCredentials(ctx, "Fineract administrator\n  user:     mifos\n  password: "+password); err != nil {
+			return err
+		}
+		b, err := cer.Secret(ctx, "Key share 1 of 3:")
+		if err != nil {
+			return err
+		}
+		got = string(b)
+		emit(done("vault", "Initialise Vault and deliver secrets", 2))
+		return nil
+	}
+	var out bytes.Buffer
+	in := lineInput("y", " "+share+" ")
+	res, err := RunDeploy(context.Background(), DeployOptions{
+		Terminal: Terminal{Accessible: true, In: iotest.OneByteReader(in), Out: &out},
+		Steps:    planSteps(), Run: run, Ceremony: cer,
+	})
+	if err != nil || res.Status != Installed || got != share {
+		t.Fatalf("outcome %+v, %v, secret %q\n%s", res, err, got, out.String())
+	}
+	text := out.String()
+	for _, s := range []string{"password: " + password, "Have you recorded them?", "Key share 1 of 3:"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("accessible output lacks %q:\n%s", s, text)
+		}
+	}
+	if strings.Contains(text, "unseal key shares are shown ONCE") {
+		t.Errorf("passwords were announced as key shares:\n%s", text)
+	}
+}
