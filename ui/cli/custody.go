@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -78,7 +77,7 @@ func custodyFor(a *app, env *install.Env, o custodyOptions) (install.Custody, er
 			if err != nil && len(ans.Vault.PGPKeys) > 0 {
 				// Without a terminal this is where a PGP install pauses.
 				err = &steps.Failure{Cause: err.Error(), Err: err, Hint: fmt.Sprintf("the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
-					filepath.Join(env.VaultDir(), "encrypted-shares.txt"), st.Threshold)}
+					env.EncryptedSharesFile(), st.Threshold)}
 			}
 			return keys, err
 		}
@@ -168,7 +167,7 @@ func printEncryptedShares(a *app, env *install.Env, r *vault.InitResult) error {
 	for i, k := range r.Keys {
 		fmt.Fprintf(&b, "share-%d: %s\n", i+1, k)
 	}
-	path := env.VaultDir() + "/encrypted-shares.txt"
+	path := env.EncryptedSharesFile()
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("save encrypted shares: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
@@ -21,8 +22,8 @@ func custodyApp(tty bool, stdin string) (*app, *bytes.Buffer) {
 
 func TestCustodyChoices(t *testing.T) {
 	t.Setenv(passphraseEnv, "")
-	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
-	prod := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	demo := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Demo)}
+	prod := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Production)}
 
 	a, _ := custodyApp(false, "")
 	if _, err := custodyFor(a, demo, custodyOptions{}); err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), passphraseEnv) {
@@ -101,7 +102,7 @@ func TestDemoPassphraseMustMatchTwice(t *testing.T) {
 // any source before it builds anything: once Vault is initialised, a
 // custody file that cannot be written loses its only key.
 func TestInstallingRefusesAWeakCustodyPassphrase(t *testing.T) {
-	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	demo := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Demo)}
 	weakFile := filepath.Join(t.TempDir(), "pass")
 	os.WriteFile(weakFile, []byte("123456789012345\n"), 0o600)
 	for name, o := range map[string]custodyOptions{"file": {passphraseFile: weakFile}, "environment": {}} {

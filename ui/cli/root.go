@@ -14,10 +14,12 @@ import (
 
 // app is what every command shares: streams, global flags, build info.
 type app struct {
-	io         *Streams
-	build      BuildInfo
-	dir        string
-	project    string
+	io      *Streams
+	build   BuildInfo
+	dir     string
+	project string
+	// projectSet says --project was given, not defaulted.
+	projectSet bool
 	output     string
 	noColor    bool
 	accessible bool
@@ -98,6 +100,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 			if err := compose.CheckProjectName(a.project); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--project: %w", err))
 			}
+			a.projectSet = cmd.Flags().Changed("project")
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
