@@ -302,9 +302,9 @@ func swapInstallDir(dir, restored string) error {
 			_ = os.Rename(aside, dir)
 			return fmt.Errorf("put the restored install dir in place: %w", err)
 		}
-		kept, restored := installation.New(aside, "").BackupsDir(), installation.New(dir, "").BackupsDir()
-		if _, err := os.Stat(kept); err == nil {
-			if err := os.Rename(kept, restored); err != nil {
+		oldBackups, newBackups := installation.New(aside, "").BackupsDir(), installation.New(dir, "").BackupsDir()
+		if _, err := os.Stat(oldBackups); err == nil {
+			if err := os.Rename(oldBackups, newBackups); err != nil {
 				return fmt.Errorf("keep the backups dir: %w", err)
 			}
 		}

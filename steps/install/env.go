@@ -41,7 +41,7 @@ type Env struct {
 
 // NewEnv renders the stack for the answers. It binds e to the
 // installation's image record: from then on every apply through e runs
-// only the images recorded in dir (see installation.ImageRecordFile).
+// only the images recorded in dir (see Installation.ImageRecordFile).
 func NewEnv(a answers.Answers, project, dir, secretsDir string, e *compose.Engine) (*Env, error) {
 	b, err := assets.Render(a, assets.Options{Project: project, SecretsDir: secretsDir})
 	if err != nil {
