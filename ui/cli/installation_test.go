@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
 // A day-2 command finds the project the installation was made with, not
@@ -33,5 +37,26 @@ func TestDay2CommandsUseTheRecordedProject(t *testing.T) {
 	}
 	if len(*calls) != 0 {
 		t.Fatalf("systemctl ran: %v (files under %s)", *calls, root)
+	}
+}
+
+// `uninstall --purge --project X` with --dir left at an installation of
+// another project removed X's containers and volumes and then deleted
+// that other installation's directory. It is refused before anything is
+// removed.
+func TestPurgeRefusesAnotherProjectsInstallDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stack")
+	if err := installdir.Mark(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&steps.State{Version: 1, Project: "fit-handle-bank"}).Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "uninstall", "--purge", "--yes", "--dir", dir, "--project", "fit-handle-other")
+	if r.code != ExitUsage || !strings.Contains(r.err, "is project fit-handle-bank") {
+		t.Errorf("exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if _, err := os.Stat(installation.New(dir, "").StateFile()); err != nil {
+		t.Fatalf("the other project's install dir was touched: %v", err)
 	}
 }
