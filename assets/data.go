@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // segment is one rendered network.
@@ -213,7 +214,7 @@ func (d *renderData) HasMonitoringNet() bool {
 // NetworkOrder lists the rendered network roles in declaration order.
 func (d *renderData) NetworkOrder() []string {
 	var out []string
-	for _, r := range []string{netDMZ, netApp, netData, netMonitoring} {
+	for _, r := range installation.NetworkRoles() {
 		if _, ok := d.Net[r]; ok {
 			out = append(out, r)
 		}

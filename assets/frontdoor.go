@@ -38,17 +38,6 @@ const InstallerName = "installer"
 // one and the realm's Keycloak policy want every character class.
 var genAdminPassword = Generator{Length: 32, Charset: CharsetPassword}
 
-// HandoutFile is where, without a terminal or a PGP key, the passwords the
-// installer set wait for the operator in the install dir (mode 0600);
-// HandoutPGPFile holds them encrypted to credentials.pgp_key.
-// The tenants' handout files are the same for `tenants add`.
-const (
-	HandoutFile           = "initial-credentials.txt"
-	HandoutPGPFile        = "initial-credentials.asc"
-	TenantsHandoutFile    = "tenant-credentials.txt"
-	TenantsHandoutPGPFile = "tenant-credentials.asc"
-)
-
 // InstallerSecretFile is the delivered file holding a tenant user's password.
 func InstallerSecretFile(tenant, user string) string { return tenant + "." + user }
 

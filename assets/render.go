@@ -11,13 +11,15 @@ import (
 	"text/template"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 //go:embed templates
 var templateFS embed.FS
 
-// ComposeFileName is the compose file's path inside a bundle.
-const ComposeFileName = "compose.yaml"
+// composeFileName is the compose file's path inside a bundle: where the
+// installation keeps it.
+var composeFileName = installation.Relative().ComposeFile()
 
 // output is one rendered file: which template makes it, where it goes and
 // for which group.
@@ -32,7 +34,7 @@ type output struct {
 // templates/compose/ other than compose.yaml.tmpl are partials (one per
 // group) that compose.yaml.tmpl includes.
 var outputs = []output{
-	{"compose/compose.yaml.tmpl", ComposeFileName, 0o644, answers.GroupCore},
+	{"compose/compose.yaml.tmpl", composeFileName, 0o644, answers.GroupCore},
 	{"vault/vault.hcl.tmpl", "config/vault/vault.hcl", 0o644, answers.GroupCore},
 	{"fineract/installer.properties.tmpl", "config/fineract/installer.properties", 0o644, answers.GroupCore},
 	{"postgres/postgresql.conf.tmpl", "config/postgres/postgresql.conf", 0o644, answers.GroupCore},
@@ -131,7 +133,7 @@ func Render(a answers.Answers, o Options) (Bundle, error) {
 			File{Path: "config/elasticsearch/index-template.json", Data: logs.TemplateBody(), Mode: 0o644, AppliedBy: "elasticsearch"})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	return Bundle{ComposeFile: ComposeFileName, Files: files, Services: d.services, Logs: logs, Installer: installer(a)}, nil
+	return Bundle{ComposeFile: composeFileName, Files: files, Services: d.services, Logs: logs, Installer: installer(a)}, nil
 }
 
 // File returns the bundle's file at path.

@@ -24,15 +24,15 @@ func TestScannerFindsPlantedLiterals(t *testing.T) {
 	cases := []struct {
 		name, path, plant, value, rule string
 	}{
-		{"compose env password", ComposeFileName, "      FINERACT_HIKARI_PASSWORD: \"Sup3rS3cretValue\"\n", "Sup3rS3cretValue", "password-assignment"},
-		{"compose env list form", ComposeFileName, "      - POSTGRES_PASSWORD=changeit-please\n", "changeit-please", "password-assignment"},
+		{"compose env password", composeFileName, "      FINERACT_HIKARI_PASSWORD: \"Sup3rS3cretValue\"\n", "Sup3rS3cretValue", "password-assignment"},
+		{"compose env list form", composeFileName, "      - POSTGRES_PASSWORD=changeit-please\n", "changeit-please", "password-assignment"},
 		{"redis directive", "config/redis/redis.conf", "requirepass s3cretvalue\n", "s3cretvalue", "password-assignment"},
 		{"properties", "config/fineract/installer.properties", "spring.datasource.password=hunter2hunter2\n", "hunter2hunter2", "password-assignment"},
 		{"json", "config/keycloak/realm-fineract.json", "  \"secret\": \"K8s-client-secret-value\",\n", "K8s-client-secret-value", "password-assignment"},
 		{"hcl token", "config/vault/vault.hcl", "token = \"hvs.CAESIJ2x9\"\n", "hvs.CAESIJ2x9", "password-assignment"},
 		{"password in a comment", "config/postgres/pg_hba.conf", "# password: hunter2hunter2\n", "hunter2hunter2", "password-assignment"},
 		{"PEM private key", "config/gateway/nginx.conf", pemKey, "", "private-key"},
-		{"random string in env", ComposeFileName, "      GF_EXTRA: q8Xv2LmN4pR7sT1wY6zB3cD9\n", "q8Xv2LmN4pR7sT1wY6zB3cD9", "random-string"},
+		{"random string in env", composeFileName, "      GF_EXTRA: q8Xv2LmN4pR7sT1wY6zB3cD9\n", "q8Xv2LmN4pR7sT1wY6zB3cD9", "random-string"},
 		{"hex key", "config/kafka/server.properties", "some.setting=4f9d2c7a1b8e3f6d0a5c9e2b7d4f1a8c3e6b9d2f\n", "4f9d2c7a1b8e3f6d0a5c9e2b7d4f1a8c3e6b9d2f", "random-string"},
 	}
 	for _, tc := range cases {

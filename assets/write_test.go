@@ -52,7 +52,7 @@ func TestWriteIsIdempotentAndLeavesOtherFilesAlone(t *testing.T) {
 	if err := b.Write(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
-	compose := filepath.Join(dir, ComposeFileName)
+	compose := filepath.Join(dir, composeFileName)
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(compose, old, old); err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestWriteRefusesEscapingPathsAndHonoursCancel(t *testing.T) {
 	if err := b.Write(ctx, dir); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled write: %v, want context.Canceled", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ComposeFileName)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dir, composeFileName)); !errors.Is(err, fs.ErrNotExist) {
 		t.Error("a canceled write still wrote files")
 	}
 }

@@ -33,12 +33,21 @@ type endpoint struct {
 	Settings *network.EndpointSettings
 }
 
-// containerName is the name docker compose would give the first container.
+// containerName is the name of a service's container: its container_name,
+// or the one docker compose would give the first replica.
 func containerName(projectName string, s types.ServiceConfig) string {
 	if s.ContainerName != "" {
 		return s.ContainerName
 	}
-	return projectName + "-" + s.Name + "-1"
+	return ContainerName(projectName, s.Name)
+}
+
+// ContainerName is the name docker compose gives the first replica of a
+// service: PROJECT-SERVICE-1 (docker/compose v2, pkg/compose/convergence.go:
+// getDefaultContainerName joins project, service and number with
+// api.Separator, "-").
+func ContainerName(project, service string) string {
+	return project + "-" + service + "-1"
 }
 
 // unsupported rejects compose features this engine does not implement, so a

@@ -9,32 +9,19 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // ErrLocked means another installer holds the install dir.
 var ErrLocked = errors.New("install dir is in use")
 
-// LockPath is the lock file of an install dir. It lives beside the
-// directory, not in it: so it can be taken before the directory exists or
-// is known to be an installation's (nothing is written into a directory
-// that may be someone else's), and it keeps protecting the installation
-// while restore swaps the directory itself aside.
-func LockPath(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("lock install dir: %w", err)
-	}
-	if abs == "/" {
-		return "", errors.New("lock install dir: the filesystem root cannot be an install dir")
-	}
-	return filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+".lock"), nil
-}
-
-// Lock takes an exclusive lock on the install dir for the life of the
+// Lock takes an exclusive lock on the install dir (its
+// installation.LockFile, beside it) for the life of the
 // process. The kernel drops it if the process dies, so a crash never
 // leaves a stale lock. It returns a function that releases it.
 func Lock(dir string) (func(), error) {
-	path, err := LockPath(dir)
+	path, err := installation.New(dir, "").LockFile()
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // The lock never writes into the install dir: it can be taken before the
@@ -46,7 +48,7 @@ func TestLockRefusesALinkInPlaceOfItsFile(t *testing.T) {
 	if err := os.WriteFile(target, []byte("keep me\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	path, err := LockPath(dir)
+	path, err := installation.New(dir, "").LockFile()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // markerStep is done when its marker file exists; Run creates it.
@@ -273,7 +275,7 @@ func TestRunnerWithoutDirWritesNothing(t *testing.T) {
 	if err := (&Runner{Plan: (&Plan{}).Then(s[0])}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cwd, StateFileName)); err == nil {
+	if _, err := os.Stat(installation.New(cwd, "").StateFile()); err == nil {
 		t.Error("a stateless run wrote a state file")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Status of one step in the state file.
@@ -46,12 +48,10 @@ type State struct {
 	Uninstalled time.Time `json:"uninstalled,omitzero"`
 }
 
-// StateFileName is the state file inside the install dir.
-const StateFileName = "state.json"
-
 // LoadState reads the state file; a missing file is an empty state.
 func LoadState(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	name := installation.New(dir, "").StateFile()
+	data, err := os.ReadFile(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return &State{Version: 1, Steps: map[string]*StepState{}}, nil
 	}
@@ -60,7 +60,7 @@ func LoadState(dir string) (*State, error) {
 	}
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("read state %s: %w (move the file aside to start over)", filepath.Join(dir, StateFileName), err)
+		return nil, fmt.Errorf("read state %s: %w (move the file aside to start over)", name, err)
 	}
 	if s.Steps == nil {
 		s.Steps = map[string]*StepState{}
@@ -77,7 +77,7 @@ func (s *State) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, StateFileName), append(data, '\n'), 0o600)
+	return WriteFileAtomic(installation.New(dir, "").StateFile(), append(data, '\n'), 0o600)
 }
 
 // MarkUninstalled records in dir's state file that the stack was taken

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // A state save on a full filesystem fails with a clear error and leaves the
@@ -26,7 +28,7 @@ func TestStateSaveOnFullDiskKeepsPreviousState(t *testing.T) {
 	if err := st.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, StateFileName))
+	before, _ := os.ReadFile(installation.New(dir, "").StateFile())
 
 	// Fill the filesystem.
 	if out, err := exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(dir, "filler"), "bs=4k").CombinedOutput(); err == nil {
@@ -38,7 +40,7 @@ func TestStateSaveOnFullDiskKeepsPreviousState(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
 		t.Fatalf("want a no-space error, got %v", err)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, StateFileName))
+	after, _ := os.ReadFile(installation.New(dir, "").StateFile())
 	if !bytes.Equal(before, after) {
 		t.Fatalf("state file changed by a failed save:\n%s\n---\n%s", before, after)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
@@ -126,7 +127,7 @@ func (s *stack) validateFindings(ctx context.Context) map[string]string {
 func (s *stack) disableAuditDevice(ctx context.Context, path string) {
 	t := s.t
 	t.Helper()
-	env := &install.Env{Dir: s.dir, Project: s.project, Engine: s.engine}
+	env := &install.Env{Installation: installation.New(s.dir, s.project), Engine: s.engine}
 	conn, err := env.VaultConn()
 	if err != nil {
 		t.Fatal(err)

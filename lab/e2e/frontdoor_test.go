@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // login posts the web app's sign-in to Fineract through the gateway. The
@@ -67,7 +68,7 @@ func TestFineractsDefaultLoginIsClosed(t *testing.T) {
 			}
 		}
 	}
-	if handout.File != filepath.Join(s.dir, assets.HandoutFile) {
+	if handout.File != installation.New(s.dir, "").HandoutFile(installation.InitialCredentials, false) {
 		t.Fatalf("no credentials record naming the file in the JSON stream:\n%s", tail(r.stdout, 20))
 	}
 	fi, err := os.Stat(handout.File)

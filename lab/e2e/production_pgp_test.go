@@ -17,6 +17,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Production without a terminal, as a trainer's script or CI runs it, with
@@ -167,8 +168,8 @@ func checkEncryptedHandout(t *testing.T, s *stack, operator *labtest.KeyHolder, 
 			t.Errorf("the decrypted handout lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, assets.HandoutFile)); !os.IsNotExist(err) {
-		t.Errorf("a clear-text %s was written although credentials.pgp_key is set (%v)", assets.HandoutFile, err)
+	if _, err := os.Stat(installation.New(s.dir, "").HandoutFile(installation.InitialCredentials, false)); !os.IsNotExist(err) {
+		t.Errorf("a clear-text %s was written although credentials.pgp_key is set (%v)", installation.New(s.dir, "").HandoutFile(installation.InitialCredentials, false), err)
 	}
 }
 

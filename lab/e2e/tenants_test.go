@@ -13,6 +13,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
@@ -31,13 +32,13 @@ func (s *stack) tenantPassword(t *testing.T, tenant string) string {
 	if tenant == assets.DefaultTenant {
 		return s.adminPassword(t)
 	}
-	data, err := os.ReadFile(filepath.Join(s.dir, assets.TenantsHandoutFile))
+	data, err := os.ReadFile(installation.New(s.dir, "").HandoutFile(installation.TenantCredentials, false))
 	if err != nil {
 		t.Fatalf("the tenants' handed-out passwords: %v", err)
 	}
 	m := regexp.MustCompile(`(?m)^  tenant:   ` + regexp.QuoteMeta(tenant) + `\n  user:     mifos\n  password: (\S+)$`).FindSubmatch(data)
 	if m == nil {
-		t.Fatalf("%s holds no administrator password of tenant %s", assets.TenantsHandoutFile, tenant)
+		t.Fatalf("%s holds no administrator password of tenant %s", installation.New(s.dir, "").HandoutFile(installation.TenantCredentials, false), tenant)
 	}
 	return string(m[1])
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/elastic"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -58,7 +59,7 @@ func TestLoggingGroupDeliversAndKeepsLogs(t *testing.T) {
 	}
 	s.Up(t, "fineract", "filebeat") // elasticsearch and logstash healthy first (curl healthchecks)
 	ctx := context.Background()
-	env := &install.Env{Answers: s.Answers, Project: s.Project, Dir: s.Dir, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
+	env := &install.Env{Installation: installation.New(s.Dir, s.Project), Answers: s.Answers, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
 	step := install.LogRetentionStep{Env: env}
 
 	// Before the step, Elasticsearch has only its built-in logs template:

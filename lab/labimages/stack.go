@@ -33,6 +33,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
 
@@ -315,7 +316,7 @@ func (s *Stack) up(t testing.TB, services, startOnly []string) {
 	defer cancel()
 	// As the installer does: networks and volumes first, each volume given
 	// to its service (they are mounted with nocopy).
-	env := &install.Env{Answers: s.Answers, Project: s.Project, Dir: s.Dir, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
+	env := &install.Env{Installation: installation.New(s.Dir, s.Project), Answers: s.Answers, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
 	if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(install.NetworksStep{Env: env}), Project: s.Project}).Run(ctx); err != nil {
 		t.Fatalf("networks and volumes: %v", err)
 	}

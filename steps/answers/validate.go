@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/pgp"
 )
 
@@ -184,9 +185,8 @@ func (a Answers) validateNetwork(ps *problems) {
 	}
 	var segs []seg
 	names := map[string]string{}
-	roles := []string{"dmz", "app", "data", "monitoring"}
 	all := a.Network.Segments()
-	for _, role := range roles {
+	for _, role := range installation.NetworkRoles() {
 		s := all[role]
 		path := "network." + role
 		if s.Name == "" {

@@ -20,6 +20,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Host is where the kernel's view of the storage is read: Sys is sysfs
@@ -513,7 +515,7 @@ func (h Host) Directories(dockerRoot, installDir string) []Place {
 	if dockerRoot != "" {
 		out = append(out, h.InspectExisting(dockerRoot))
 	}
-	return append(out, h.Inspect(installDir), h.Inspect(filepath.Join(installDir, "backups")))
+	return append(out, h.Inspect(installDir), h.Inspect(installation.New(installDir, "").BackupsDir()))
 }
 
 // HostAt reads sysfs and the mount table under root ("/" when empty),

@@ -26,6 +26,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Entry name prefixes inside the archive.
@@ -36,7 +37,7 @@ const (
 )
 
 // Dir is where backups are kept by default.
-func Dir(env *install.Env) string { return filepath.Join(env.Dir, "backups") }
+func Dir(env *install.Env) string { return env.BackupsDir() }
 
 // Create writes an encrypted backup of the installation to w.
 func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byte, custody install.Custody, version string, emit steps.Emitter) (archive.Manifest, error) {
@@ -62,13 +63,15 @@ func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byt
 	return ew.Manifest(), nil
 }
 
-// legacyLock is the lock file earlier releases kept inside the install dir.
-const legacyLock = ".lock"
+// inInstallDir names the files of an installation relative to its dir, as
+// the archive stores them.
+var inInstallDir = installation.Relative()
 
 // skipInInstallDir are files a backup leaves out: earlier backups, and the
 // lock file of earlier releases.
 func skipInInstallDir(rel string) bool {
-	return rel == "backups" || strings.HasPrefix(rel, "backups/") || rel == legacyLock
+	backups := inInstallDir.BackupsDir()
+	return rel == backups || strings.HasPrefix(rel, backups+"/") || rel == inInstallDir.LegacyLockFile()
 }
 
 func addInstallDir(ew *archive.EntryWriter, env *install.Env, emit steps.Emitter) error {
@@ -182,14 +185,14 @@ func addPostgres(ctx context.Context, ew *archive.EntryWriter, env *install.Env,
 }
 
 // vaultVolume is the Docker volume holding Vault's file storage.
-func vaultVolume(env *install.Env) string { return env.Project + "_vault-file" }
+func vaultVolume(env *install.Env) string { return env.Volume("vault-file") }
 
 func addVault(ctx context.Context, ew *archive.EntryWriter, env *install.Env, custody install.Custody, emit steps.Emitter) error {
 	v, err := env.Engine.API().VolumeInspect(ctx, vaultVolume(env))
 	if err != nil {
 		return fmt.Errorf("back up vault: %w", err)
 	}
-	name := env.Project + "-vault-1"
+	name := env.Container("vault")
 	timeout := 30
 	emit.Info("vault", "stopping Vault for a consistent copy of its storage")
 	if err := env.Engine.API().ContainerStop(ctx, name, container.StopOptions{Timeout: &timeout}); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -34,7 +35,7 @@ type Unpacked struct {
 
 // Answers are the answers the backed-up installation was made from.
 func (u Unpacked) Answers() (answers.Answers, error) {
-	return answers.Load(filepath.Join(u.Dir, installPrefix, "answers.yaml"))
+	return answers.Load(installation.New(filepath.Join(u.Dir, installPrefix), "").AnswersFile())
 }
 
 // Remove deletes the extracted copy (it holds the bank's data).
@@ -95,7 +96,7 @@ func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.
 	if err := e.Down(ctx, env.Project, compose.DownOptions{}, nil); err != nil {
 		return nil, fmt.Errorf("stop the running stack: %w", err)
 	}
-	for _, v := range []string{vaultVolume(env), env.Project + "_postgres-data"} {
+	for _, v := range []string{vaultVolume(env), env.Volume("postgres-data")} {
 		if err := e.API().VolumeRemove(ctx, v, false); err != nil && !errdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("remove volume %s: %w", v, err)
 		}
@@ -155,12 +156,21 @@ var restoredFiles = []struct {
 	pattern *regexp.Regexp
 	mode    os.FileMode
 }{
-	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600},
-	{"pki", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644},
-	{"vault", regexp.MustCompile(`^(record\.json|unseal-keys\.enc|encrypted-shares\.txt)$`), 0o600},
+	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600},
+	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644},
+	{inInstallDir.VaultDir(), exactly(inInstallDir.VaultRecordFile(), inInstallDir.CustodyFile(), inInstallDir.EncryptedSharesFile()), 0o600},
 	// The image record, checked against this host's images before the
 	// restore began (see the restore command).
-	{".", regexp.MustCompile(`^` + regexp.QuoteMeta(install.ImageRecordFile) + `$`), 0o600},
+	{".", exactly(inInstallDir.ImageRecordFile()), 0o600},
+}
+
+// exactly matches the base names of files, and nothing else.
+func exactly(files ...string) *regexp.Regexp {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = regexp.QuoteMeta(filepath.Base(f))
+	}
+	return regexp.MustCompile(`^(` + strings.Join(quoted, "|") + `)$`)
 }
 
 // maxRestoredFile bounds each file taken from the archive.
@@ -194,7 +204,7 @@ func stageInstallDir(ctx context.Context, env *install.Env, from string) (string
 		return "", fmt.Errorf("take the backup's data: %w; nothing was changed", err)
 	}
 	check := *env
-	check.Dir = staged
+	check.Installation = installation.New(staged, env.Project)
 	if _, err := check.Store().Plan(ctx, check.CertRequests()); err != nil {
 		os.RemoveAll(staged)
 		return "", fmt.Errorf("the backup's certificates cannot serve its answers: %w; nothing was changed", err)
@@ -219,7 +229,7 @@ func copyRestoredFiles(from, to string) error {
 		return err
 	}
 	defer dst.Close()
-	for _, dir := range []string{".", "pki", "vault"} {
+	for _, dir := range []string{".", inInstallDir.PKIDir(), inInstallDir.VaultDir()} {
 		entries, err := fs.ReadDir(src.FS(), dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -292,8 +302,9 @@ func swapInstallDir(dir, restored string) error {
 			_ = os.Rename(aside, dir)
 			return fmt.Errorf("put the restored install dir in place: %w", err)
 		}
-		if _, err := os.Stat(filepath.Join(aside, "backups")); err == nil {
-			if err := os.Rename(filepath.Join(aside, "backups"), filepath.Join(dir, "backups")); err != nil {
+		oldBackups, newBackups := installation.New(aside, "").BackupsDir(), installation.New(dir, "").BackupsDir()
+		if _, err := os.Stat(oldBackups); err == nil {
+			if err := os.Rename(oldBackups, newBackups); err != nil {
 				return fmt.Errorf("keep the backups dir: %w", err)
 			}
 		}

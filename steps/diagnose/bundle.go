@@ -17,7 +17,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
@@ -33,6 +32,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -87,9 +87,9 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 	envReplaced := 0
 	sections := []func() error{
 		func() error { return addJSON("host.json", hostFacts(ctx, e, o.Version)) },
-		func() error { return addFile(add, "answers.yaml", filepath.Join(env.Dir, "answers.yaml")) },
-		func() error { return addFile(add, "state.json", filepath.Join(env.Dir, "state.json")) },
-		func() error { return addFile(add, "vault-record.json", filepath.Join(env.VaultDir(), "record.json")) },
+		func() error { return addFile(add, installation.Relative().AnswersFile(), env.AnswersFile()) },
+		func() error { return addFile(add, installation.Relative().StateFile(), env.StateFile()) },
+		func() error { return addFile(add, "vault-record.json", env.VaultRecordFile()) },
 		func() error {
 			in := env.PreflightInput()
 			in.Engine = e

@@ -20,6 +20,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose/composetest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // leakyStack is an installation whose engine (a fake: what the containers
@@ -54,10 +55,10 @@ func leakyStack(t *testing.T) (env *install.Env, api *composetest.API, values ma
 	}
 	// A step's error that quoted a database password, kept in the state.
 	leak := `{"steps":{"services":{"status":"failed","error":"connect: password ` + values["banking/databases/postgres#superuser_password"] + ` refused"}}}`
-	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte(leak), 0o600); err != nil {
+	if err := os.WriteFile(installation.New(dir, "diagtest").StateFile(), []byte(leak), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env = &install.Env{Answers: a, Project: "diagtest", Dir: dir, Engine: composetest.Engine(api),
+	env = &install.Env{Answers: a, Installation: installation.New(dir, "diagtest"), Engine: composetest.Engine(api),
 		Bundle: assets.Bundle{Services: services}, SecretsDir: secretsDir}
 	return env, api, values
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // deliver renders a stack with the logging group and writes the secret
@@ -143,7 +144,7 @@ services:
 	}
 	a := answers.Defaults(answers.Production)
 	a.Host.Hostname = "bank.example.test"
-	env := &install.Env{Answers: a, Project: project, Dir: t.TempDir(), Engine: e,
+	env := &install.Env{Installation: installation.New(t.TempDir(), project), Answers: a, Engine: e,
 		Bundle: assets.Bundle{Services: services}, SecretsDir: secretsDir}
 	var out bytes.Buffer
 	m, err := Write(ctx, env, &out, Options{LogLines: 100, Version: "test"})

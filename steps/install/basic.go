@@ -8,10 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
@@ -65,9 +64,6 @@ func (s PreflightStep) Run(ctx context.Context, emit steps.Emitter) error {
 	return nil
 }
 
-// answersFile is the copy of the answers kept in the install dir.
-const answersFile = "answers.yaml"
-
 // InstallDirStep creates the install dir and keeps the answers in it.
 type InstallDirStep struct{ Env *Env }
 
@@ -77,22 +73,10 @@ func (s InstallDirStep) ID() string { return "install-dir" }
 // Title implements steps.Step.
 func (s InstallDirStep) Title() string { return "Prepare the install directory" }
 
-func (env *Env) answersYAML() ([]byte, error) {
-	data, err := yaml.Marshal(env.Answers)
-	if err != nil {
-		return nil, fmt.Errorf("encode answers: %w", err)
-	}
-	return append([]byte("# The answers this installation was made from (no secrets).\n"), data...), nil
-}
-
 // SaveAnswers keeps env.Answers as the installation's answers, which every
 // later command reads.
 func (env *Env) SaveAnswers() error {
-	data, err := env.answersYAML()
-	if err != nil {
-		return err
-	}
-	return steps.WriteFileAtomic(filepath.Join(env.Dir, answersFile), data, 0o640)
+	return answers.Save(env.AnswersFile(), env.Answers)
 }
 
 // Check implements steps.Step.
@@ -100,11 +84,11 @@ func (s InstallDirStep) Check(context.Context) (bool, error) {
 	if ok, err := installdir.Exists(s.Env.Dir); err != nil || !ok {
 		return false, nil
 	}
-	want, err := s.Env.answersYAML()
+	want, err := answers.Marshal(s.Env.Answers)
 	if err != nil {
 		return false, err
 	}
-	got, err := os.ReadFile(filepath.Join(s.Env.Dir, answersFile))
+	got, err := os.ReadFile(s.Env.AnswersFile())
 	return err == nil && bytes.Equal(got, want), nil
 }
 
@@ -119,7 +103,7 @@ func (s InstallDirStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err := s.Env.SaveAnswers(); err != nil {
 		return steps.Fail(err, "free some space or choose another install dir")
 	}
-	emit.Info(s.Env.Dir, "answers saved to "+filepath.Join(s.Env.Dir, answersFile))
+	emit.Info(s.Env.Dir, "answers saved to "+s.Env.AnswersFile())
 	return nil
 }
 

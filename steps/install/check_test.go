@@ -86,7 +86,7 @@ func noEngine(t *testing.T) *Env { return checkEnv(t, nil) }
 
 func TestInstallDirCheck(t *testing.T) {
 	step := func(env *Env) steps.Step { return InstallDirStep{Env: env} }
-	answersAt := func(env *Env) string { return filepath.Join(env.Dir, answersFile) }
+	answersAt := func(env *Env) string { return env.AnswersFile() }
 	runChecks(t, noEngine, step, []checkCase{
 		{"no directory", nil, false},
 		{"directory someone else made", func(t *testing.T, env *Env) {
@@ -209,7 +209,7 @@ func TestImagesCheck(t *testing.T) {
 			rec.Services["retired"] = RecordedImage{Image: "retired:1", ID: "sha256:retired", Recorded: time.Now()}
 		})), false},
 		{"the record is damaged", then(record, func(t *testing.T, env *Env) {
-			must(t, os.WriteFile(filepath.Join(env.Dir, ImageRecordFile), []byte("{not json"), 0o600))
+			must(t, os.WriteFile(env.ImageRecordFile(), []byte("{not json"), 0o600))
 		}), false},
 	})
 }

@@ -7,26 +7,27 @@ package install
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Env is what the steps of one installation share.
 type Env struct {
+	// Installation names the install dir (answers.InstallDir unless
+	// overridden), the project and everything in them.
+	*installation.Installation
 	Answers answers.Answers
-	Project string
-	// Dir is the install dir (answers.InstallDir unless overridden).
-	Dir    string
-	Engine *compose.Engine
+	Engine  *compose.Engine
 	// EngineErr says why Engine is nil; preflight reports it.
 	EngineErr error
 	// Bundle is the rendered stack, made once when the plan is built.
 	Bundle assets.Bundle
-	// SecretsDir is where service secrets are materialised (a tmpfs).
+	// SecretsDir is where service secrets are materialised (a tmpfs):
+	// Installation.SecretsDir, unless a test puts them elsewhere.
 	SecretsDir string
 	// AcceptImageChange names services whose image may differ from the
 	// image record: the images step records their new image.
@@ -40,7 +41,7 @@ type Env struct {
 
 // NewEnv renders the stack for the answers. It binds e to the
 // installation's image record: from then on every apply through e runs
-// only the images recorded in dir (see ImageRecordFile).
+// only the images recorded in dir (see Installation.ImageRecordFile).
 func NewEnv(a answers.Answers, project, dir, secretsDir string, e *compose.Engine) (*Env, error) {
 	b, err := assets.Render(a, assets.Options{Project: project, SecretsDir: secretsDir})
 	if err != nil {
@@ -49,14 +50,8 @@ func NewEnv(a answers.Answers, project, dir, secretsDir string, e *compose.Engin
 	if e != nil {
 		e.SetImageVerifier(recordVerifier{dir: dir})
 	}
-	return &Env{Answers: a, Project: project, Dir: dir, Engine: e, Bundle: b, SecretsDir: secretsDir}, nil
+	return &Env{Installation: installation.New(dir, project), Answers: a, Engine: e, Bundle: b, SecretsDir: secretsDir}, nil
 }
-
-// ComposeFile is the rendered compose file in the install dir.
-func (env *Env) ComposeFile() string { return filepath.Join(env.Dir, env.Bundle.ComposeFile) }
-
-// PKIDir holds the CA and every service certificate.
-func (env *Env) PKIDir() string { return filepath.Join(env.Dir, "pki") }
 
 // LoadProject loads the rendered compose file from the install dir, fitted
 // to the engine (loadProject).

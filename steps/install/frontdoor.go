@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -49,9 +48,6 @@ type TenantDoor struct {
 	SetAt       time.Time `json:"set_at,omitzero"`
 	HandedOutAt time.Time `json:"handed_out_at,omitzero"`
 }
-
-// FrontDoorFile is the record's path.
-func (env *Env) FrontDoorFile() string { return filepath.Join(env.Dir, "frontdoor.json") }
 
 // LoadFrontDoor reads the record; a missing one is empty.
 func (env *Env) LoadFrontDoor() (FrontDoorRecord, error) {

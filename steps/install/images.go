@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -18,14 +17,8 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
-
-// ImageRecordFile is the record, in the install dir, of the image each
-// service runs: the reference and the image ID the installation was made
-// with. The images step writes it; every later command that creates a
-// container checks the images against it first. Being in the install dir,
-// it travels in backups and comes back with a restore.
-const ImageRecordFile = "images.json"
 
 const (
 	imageRecordVersion = 1
@@ -45,9 +38,16 @@ type RecordedImage struct {
 	Recorded time.Time `json:"recorded"`
 }
 
+// The image record (installation.ImageRecordFile) is the record, in the
+// install dir, of the image each service runs: the reference and the image
+// ID the installation was made with. The images step writes it; every
+// later command that creates a container checks the images against it
+// first. Being in the install dir, it travels in backups and comes back
+// with a restore.
+
 // LoadImageRecord reads the record in dir; ok is false when there is none.
 func LoadImageRecord(dir string) (rec ImageRecord, ok bool, err error) {
-	name := filepath.Join(dir, ImageRecordFile)
+	name := installation.New(dir, "").ImageRecordFile()
 	f, err := os.Open(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return ImageRecord{Version: imageRecordVersion, Services: map[string]RecordedImage{}}, false, nil
@@ -89,7 +89,7 @@ func (r ImageRecord) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode the image record: %w", err)
 	}
-	return steps.WriteFileAtomic(filepath.Join(dir, ImageRecordFile), append(data, '\n'), 0o640)
+	return steps.WriteFileAtomic(installation.New(dir, "").ImageRecordFile(), append(data, '\n'), 0o640)
 }
 
 // ImageChange is a service whose image is not the recorded one.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/event"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // emitted records what a step reports.
@@ -240,7 +240,7 @@ func TestLoadImageRecordRefusesDamagedRecords(t *testing.T) {
 	}
 	for name, data := range cases {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, ImageRecordFile), []byte(data), 0o600); err != nil {
+		if err := os.WriteFile(installation.New(dir, "").ImageRecordFile(), []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := LoadImageRecord(dir); err == nil {
@@ -248,7 +248,7 @@ func TestLoadImageRecordRefusesDamagedRecords(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ImageRecordFile), []byte(good), 0o600); err != nil {
+	if err := os.WriteFile(installation.New(dir, "").ImageRecordFile(), []byte(good), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if rec, ok, err := LoadImageRecord(dir); err != nil || !ok || rec.Services["vault"].ID != idA {

@@ -27,15 +27,9 @@ type Custody struct {
 	Shares vault.SharesSource
 }
 
-// VaultDir holds the Vault record and, for demo custody, the encrypted shares.
-func (env *Env) VaultDir() string { return filepath.Join(env.Dir, "vault") }
-
-// CustodyFile is the demo profile's passphrase-encrypted file of shares.
-func (env *Env) CustodyFile() string { return filepath.Join(env.VaultDir(), "unseal-keys.enc") }
-
 // RecordStore is where the installer records Vault's initialisation.
 func (env *Env) RecordStore() vault.FileRecordStore {
-	return vault.FileRecordStore{Path: filepath.Join(env.VaultDir(), "record.json")}
+	return vault.FileRecordStore{Path: env.VaultRecordFile()}
 }
 
 // VaultConn connects to Vault from inside its container's network

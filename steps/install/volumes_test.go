@@ -13,6 +13,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // A volume made under other ids (an earlier release ran the service as
@@ -46,7 +47,7 @@ func TestVolumesAreHandedOverWithoutFollowingLinks(t *testing.T) {
 	}
 
 	const uid, gid = 70002, 70002
-	env := &Env{Project: project, Engine: e, Bundle: assets.Bundle{Services: []assets.Service{
+	env := &Env{Installation: installation.New("", project), Engine: e, Bundle: assets.Bundle{Services: []assets.Service{
 		{Name: "postgres", UID: uid, GID: gid, DataVolumes: []string{"old-data", "fresh-data"}},
 	}}}
 	p := &compose.Project{Name: project, Volumes: types.Volumes{

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/system"
 
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // used is an address range already taken on the host, and by what.
@@ -41,7 +42,7 @@ func checkSubnets(ctx context.Context, in Input, _ *system.Info) []Result {
 			}
 		}
 	}
-	roles := []string{"dmz", "app", "data", "monitoring"}
+	roles := installation.NetworkRoles()
 	segs := in.Answers.Network.Segments()
 	var wanted []netip.Prefix
 	for _, role := range roles {

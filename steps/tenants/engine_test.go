@@ -13,6 +13,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labimages"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // storeSchema is Fineract's tenant store after its Liquibase changelog
@@ -65,7 +66,7 @@ func labPostgres(t *testing.T) (*labimages.Stack, *install.Env, *Postgres) {
 	labimages.Require(t, e, "postgres")
 	s := labimages.NewStack(t, e)
 	s.Up(t, "postgres")
-	env := &install.Env{Answers: s.Answers, Project: s.Project, Dir: s.Dir, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
+	env := &install.Env{Installation: installation.New(s.Dir, s.Project), Answers: s.Answers, Engine: s.Engine, Bundle: s.Bundle, SecretsDir: s.SecretsDir}
 	pg, err := PostgresOf(env)
 	if err != nil {
 		t.Fatal(err)

@@ -13,10 +13,10 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // SecretChecks look for every secret value where it must never be.
@@ -31,11 +31,16 @@ func SecretChecks() []Check {
 // or key material that is not a Vault value, and the passwords handed
 // out to the operator, which checkLeakage reports on its own.
 func notSecretFile(rel string) bool {
-	switch rel {
-	case "vault/unseal-keys.enc", "vault/encrypted-shares.txt", assets.HandoutFile, assets.HandoutPGPFile, assets.TenantsHandoutFile, assets.TenantsHandoutPGPFile:
+	in := installation.Relative()
+	if rel == in.CustodyFile() || rel == in.EncryptedSharesFile() {
 		return true
 	}
-	return strings.HasPrefix(rel, "backups/")
+	for _, h := range installation.Handouts() {
+		if rel == in.HandoutFile(h, false) || rel == in.HandoutFile(h, true) {
+			return true
+		}
+	}
+	return strings.HasPrefix(rel, in.BackupsDir()+"/")
 }
 
 func checkLeakage(ctx context.Context, t *Target) Finding {
@@ -64,10 +69,11 @@ func checkLeakage(ctx context.Context, t *Target) Finding {
 		leaks.search("logs of "+svc, logs[svc])
 	}
 	f := leaks.finding(fmt.Sprintf("%d secret values searched, also encoded and split over lines, in %d install-dir files and the environment, labels, command and last 5000 log lines of %d containers", len(values), files, len(cs)))
-	for _, name := range []string{assets.HandoutFile, assets.TenantsHandoutFile} {
-		if _, err := os.Lstat(filepath.Join(t.Dir, name)); err == nil && f.Status != Fail {
+	for _, h := range installation.Handouts() {
+		name := t.installation().HandoutFile(h, false)
+		if _, err := os.Lstat(name); err == nil && f.Status != Fail {
 			// Put there for the operator, who was told to delete it.
-			f = Finding{Status: Warn, Evidence: f.Evidence + "; " + filepath.Join(t.Dir, name) + " still holds passwords the installer handed out",
+			f = Finding{Status: Warn, Evidence: f.Evidence + "; " + name + " still holds passwords the installer handed out",
 				Fix: "record them somewhere safe and delete the file (`fineract-installer credentials` shows them again)"}
 		}
 	}
@@ -166,7 +172,7 @@ func (s *leakSearch) finding(evidence string) Finding {
 const BackupInterval = 24 * time.Hour
 
 func checkBackupFresh(ctx context.Context, t *Target) Finding {
-	dir := filepath.Join(t.Dir, "backups")
+	dir := t.installation().BackupsDir()
 	entries, err := os.ReadDir(dir)
 	var newest time.Time
 	var name string

@@ -16,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // kibanaAndPostgres renders a stack with the logging group and writes the
@@ -226,11 +227,11 @@ services:
 	if r := results(t, target, check)["leak"]; r.Status != Pass {
 		t.Fatalf("clean install dir: %s %q", r.Status, r.Evidence)
 	}
-	if err := os.WriteFile(filepath.Join(dir, assets.HandoutFile), []byte("password: "+key+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(installation.New(dir, "").HandoutFile(installation.InitialCredentials, false), []byte("password: "+key+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := results(t, target, check)["leak"]
-	if r.Status != Warn || !strings.Contains(r.Evidence, assets.HandoutFile) || !strings.Contains(r.Fix, "delete the file") {
+	if r.Status != Warn || !strings.Contains(r.Evidence, installation.Relative().HandoutFile(installation.InitialCredentials, false)) || !strings.Contains(r.Fix, "delete the file") {
 		t.Errorf("handout file present: %s %q (%s)", r.Status, r.Evidence, r.Fix)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte(key), 0o600); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
@@ -48,6 +49,11 @@ type Target struct {
 	once       sync.Once
 	containers map[string]container.InspectResponse // by service
 	loadErr    error
+}
+
+// installation is the handle naming the target's files, containers and volumes.
+func (t *Target) installation() *installation.Installation {
+	return installation.New(t.Dir, t.Project)
 }
 
 // Check is one entry of the checklist.

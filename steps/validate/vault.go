@@ -101,7 +101,7 @@ func checkVaultAudit(ctx context.Context, t *Target) Finding {
 }
 
 func (t *Target) auditFileHas(ctx context.Context, marker string) bool {
-	v, err := t.Engine.API().VolumeInspect(ctx, t.Project+"_vault-logs")
+	v, err := t.Engine.API().VolumeInspect(ctx, t.installation().Volume("vault-logs"))
 	if err != nil {
 		return false
 	}

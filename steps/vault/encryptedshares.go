@@ -6,11 +6,6 @@ import (
 	"strings"
 )
 
-// EncryptedSharesFileName is the copy of the PGP-encrypted unseal key
-// shares kept in the Vault directory, next to the record of the
-// initialisation.
-const EncryptedSharesFileName = "encrypted-shares.txt"
-
 // EncryptedSharesText is the hand-out of shares encrypted to the key
 // holders' PGP keys: safe to print and to keep, since only each holder's
 // private key opens their share.

@@ -281,6 +281,10 @@ unless --accept-image-change SERVICE accepts it.`,
 			if err := installdir.Claimable(a.dir); err != nil {
 				return withCode(ExitUsage, err)
 			}
+			// The stack replaced is the one installed there.
+			if _, err := a.open(); err != nil {
+				return err
+			}
 			u, err := backup.Unpack(args[0], pass, filepath.Dir(a.dir))
 			if err != nil {
 				return archiveError(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
@@ -92,6 +93,9 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}
+	if err := a.adoptProject(); err != nil {
+		return err
+	}
 	s.Dir, s.Project = dir, a.project
 	systemd := systemdRunning()
 	p := a.printer()
@@ -125,7 +129,7 @@ func runBackupSchedule(ctx context.Context, a *app, s backup.Schedule, install, 
 	if err != nil || !ok {
 		return withCode(ExitUsage, fmt.Errorf("no installation in %s to back up; pass --dir with the install directory", dir))
 	}
-	ans, err := answers.Load(filepath.Join(dir, "answers.yaml"))
+	ans, err := answers.Load(installation.New(dir, s.Project).AnswersFile())
 	if err != nil {
 		return withCode(ExitUsage, err)
 	}

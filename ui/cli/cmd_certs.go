@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
@@ -83,7 +84,7 @@ func newCertsShowCmd(a *app) *cobra.Command {
 		Short: "List every certificate: subject, names, issuer, expiry, fingerprint",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store := &pki.Store{Dir: a.dir + "/pki"}
+			store := &pki.Store{Dir: installation.New(a.dir, a.project).PKIDir()}
 			inv, err := store.Inspect(cmd.Context())
 			if err != nil {
 				return withCode(ExitUsage, fmt.Errorf("%w; pass --dir with the install directory", err))

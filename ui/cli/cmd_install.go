@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/tenants"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -44,7 +44,7 @@ production profile shows the key shares once in the terminal and asks for
 one back; without a terminal it needs vault.pgp_keys in the answers.
 
 Images: the first install records the image ID of every service in
-INSTALL_DIR/` + install.ImageRecordFile + `; every later run (and unseal, certs rotate, backup,
+INSTALL_DIR/` + installation.Relative().ImageRecordFile() + `; every later run (and unseal, certs rotate, backup,
 restore) refuses an image that differs, before any container changes,
 unless the change is accepted with --accept-image-change SERVICE. An
 --images-bundle FILE needs FILE` + compose.BundleManifestSuffix + ` next to it (written by
@@ -93,6 +93,9 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		}
 	}
 	a.dir = ans.InstallDir
+	if err := a.adoptProject(); err != nil {
+		return err
+	}
 
 	e, engineErr := a.connect(ctx)
 	if e != nil {
@@ -232,7 +235,7 @@ func printImagePlan(ctx context.Context, a *app, env *install.Env) {
 	}
 	switch {
 	case first == len(plan):
-		fmt.Fprintf(a.io.Out, "      images: each service's image ID is recorded in %s at this first install\n", filepath.Join(env.Dir, install.ImageRecordFile))
+		fmt.Fprintf(a.io.Out, "      images: each service's image ID is recorded in %s at this first install\n", env.ImageRecordFile())
 	case first > 0:
 		fmt.Fprintf(a.io.Out, "      images: %d as recorded, %d to record for services new to this installation\n", same, first)
 	default:

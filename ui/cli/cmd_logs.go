@@ -26,6 +26,9 @@ in text output a "|" precedes stdout lines and a "!" stderr lines.`,
 				return err
 			}
 			defer e.Close()
+			if err := a.adoptProject(); err != nil {
+				return err
+			}
 			p := a.printer()
 			width := 0
 			if !p.json() {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/tenants"
 )
@@ -68,6 +68,9 @@ Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 				return err
 			}
 			defer e.Close()
+			if err := a.adoptProject(); err != nil {
+				return err
+			}
 			st, err := e.Status(cmd.Context(), a.project)
 			if err != nil {
 				return err
@@ -125,14 +128,15 @@ func installedServices(a *app) ([]string, error) {
 	case err != nil || !ok:
 		return nil, err
 	}
-	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
+	inst := installation.New(a.dir, a.project)
+	ans, err := answers.Load(inst.AnswersFile())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil // an install that stopped before it kept its answers
 	}
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
-	env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), nil)
+	env, err := install.NewEnv(ans, inst.Project, inst.Dir, inst.SecretsDir(), nil)
 	if err != nil {
 		return nil, withCode(ExitUsage, err)
 	}
@@ -182,7 +186,7 @@ func printStackState(a *app, p *printer, state string, record *steps.State, miss
 	switch state {
 	case stackUninstalled:
 		line += fmt.Sprintf(" (%s): its containers and networks were removed, its data volumes and %s kept; `fineract-installer install --answers %s` starts it again",
-			record.Uninstalled.Local().Format("2006-01-02 15:04:05"), a.dir, filepath.Join(a.dir, "answers.yaml"))
+			record.Uninstalled.Local().Format("2006-01-02 15:04:05"), a.dir, installation.New(a.dir, a.project).AnswersFile())
 	case stackDown:
 		line += ": no container is left; `fineract-installer install` with its answers starts it again"
 	}
@@ -228,7 +232,7 @@ func printImages(a *app, p *printer, rec install.ImageRecord, st []compose.Servi
 	for _, s := range st {
 		running[s.Service] = s.ImageID
 	}
-	fmt.Fprintf(a.io.Out, "Images recorded in %s:\n", filepath.Join(a.dir, install.ImageRecordFile))
+	fmt.Fprintf(a.io.Out, "Images recorded in %s:\n", installation.New(a.dir, a.project).ImageRecordFile())
 	rows := [][]cell{{{text: "SERVICE"}, {text: "IMAGE"}, {text: "ID"}, {text: "RECORDED"}, {text: "CONTAINER"}}}
 	for _, name := range sortedServices(rec.Services) {
 		r := rec.Services[name]
@@ -306,11 +310,12 @@ func statusTenants(ctx context.Context, a *app, e *compose.Engine, st []compose.
 	if ok, err := installdir.Exists(a.dir); err != nil || !ok {
 		return answers.Answers{}, nil, nil
 	}
-	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
+	inst := installation.New(a.dir, a.project)
+	ans, err := answers.Load(inst.AnswersFile())
 	if err != nil {
 		return ans, nil, nil
 	}
-	env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), e)
+	env, err := install.NewEnv(ans, inst.Project, inst.Dir, inst.SecretsDir(), e)
 	if err != nil {
 		return ans, nil, err
 	}

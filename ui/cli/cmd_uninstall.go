@@ -30,6 +30,9 @@ them up again. --purge also deletes those, after a typed confirmation or
 				return err
 			}
 			defer e.Close()
+			if err := a.adoptProject(); err != nil {
+				return err
+			}
 			st, err := e.Status(ctx, a.project)
 			if err != nil {
 				return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +33,11 @@ func installedEnv(ctx context.Context, a *app) (*install.Env, func(), error) {
 	if err := requireInstallDir(a); err != nil {
 		return nil, nil, err
 	}
-	ans, err := answers.Load(filepath.Join(a.dir, "answers.yaml"))
+	inst, err := a.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	ans, err := answers.Load(inst.AnswersFile())
 	if err != nil {
 		return nil, nil, withCode(ExitUsage, err)
 	}
@@ -42,7 +45,7 @@ func installedEnv(ctx context.Context, a *app) (*install.Env, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	env, err := install.NewEnv(ans, a.project, a.dir, installdir.SecretsDir(a.project), e)
+	env, err := install.NewEnv(ans, inst.Project, inst.Dir, inst.SecretsDir(), e)
 	if err != nil {
 		e.Close()
 		return nil, nil, err
@@ -70,7 +73,7 @@ token that is revoked right after, and starts the services.`,
 				return err
 			}
 			defer done()
-			if _, err := os.Stat(filepath.Join(env.VaultDir(), "record.json")); err != nil {
+			if _, err := os.Stat(env.VaultRecordFile()); err != nil {
 				return usageError("Vault was never initialised by this installation (%s has no record); run `fineract-installer install`", a.dir)
 			}
 			custody, err := custodyFor(a, env, co)

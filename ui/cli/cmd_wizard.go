@@ -16,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -38,7 +39,7 @@ func runWizard(ctx context.Context, a *app) error {
 	host := a.f.Host()
 	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
-		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",
+		Terminal: term, Initial: initial, Host: host, AnswersPath: installation.Relative().AnswersFile(),
 		Certificates: func(ctx context.Context, ans answers.Answers, now time.Time) install.ImportCheck {
 			return install.CheckImports(ctx, ans, a.project, now)
 		},
@@ -108,7 +109,7 @@ func runWizard(ctx context.Context, a *app) error {
 			url := fmt.Sprintf("https://%s:%d", ans.Host.Hostname, ans.Gateway.HTTPSPort)
 			return tui.Summary{Checks: checklist, GatewayURL: url + "/fineract-provider/api/v1", WebAppURL: url + "/",
 				Tenants: []string{assets.DefaultTenant}, SignIn: assets.FineractAdminUser + ", with the password shown once above (`fineract-installer credentials` shows it again)",
-				Unseal: "after a reboot: fineract-installer unseal", Backups: "fineract-installer backup writes to " + ans.InstallDir + "/backups"}
+				Unseal: "after a reboot: fineract-installer unseal", Backups: "fineract-installer backup writes to " + env.BackupsDir()}
 		},
 		ResumeCommand: "fineract-installer install --answers " + res.Saved,
 		SupportBundle: func(ctx context.Context) (string, error) {

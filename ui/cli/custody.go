@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -99,7 +98,7 @@ func custodyWith(a *app, env *install.Env, o custodyOptions, ask prompter) (inst
 			c.Keep = vault.ShowAndConfirm(func(ctx context.Context, r *vault.InitResult) error { return ask.Show(ctx, r.Keys, r.Threshold) }, ask.Ask)
 		case len(ans.Vault.PGPKeys) > 0:
 			// Encrypted to the key holders: safe to print and to keep.
-			c.Keep = vault.HandOutEncrypted(encryptedSharesFile(env), func(_ context.Context, r *vault.InitResult, text, path string) error {
+			c.Keep = vault.HandOutEncrypted(env.EncryptedSharesFile(), func(_ context.Context, r *vault.InitResult, text, path string) error {
 				return printEncryptedShares(a, r, text, path)
 			})
 		case !o.installing:
@@ -115,18 +114,13 @@ func custodyWith(a *app, env *install.Env, o custodyOptions, ask prompter) (inst
 			if err != nil && len(ans.Vault.PGPKeys) > 0 {
 				// Without a terminal this is where a PGP install pauses.
 				err = &steps.Failure{Cause: err.Error(), Err: err, Hint: fmt.Sprintf("the shares went to the key holders encrypted to their PGP keys (also in %s): %d of them decrypt theirs (`echo SHARE | base64 -d | gpg -d`), and the same command with --unseal-keys-file FILE, one decrypted share per line, finishes the install",
-					encryptedSharesFile(env), st.Threshold)}
+					env.EncryptedSharesFile(), st.Threshold)}
 			}
 			return keys, err
 		}
 		return c, nil
 	}
 	return install.Custody{}, usageError("unknown vault.custody %q", ans.Vault.Custody)
-}
-
-// encryptedSharesFile is where PGP-encrypted shares are kept.
-func encryptedSharesFile(env *install.Env) string {
-	return filepath.Join(env.VaultDir(), vault.EncryptedSharesFileName)
 }
 
 // custodyPassphrase reads the demo custody passphrase: the one asked

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
@@ -22,8 +23,8 @@ func custodyApp(tty bool, stdin string) (*app, *bytes.Buffer) {
 
 func TestCustodyChoices(t *testing.T) {
 	t.Setenv(passphraseEnv, "")
-	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
-	prod := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	demo := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Demo)}
+	prod := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Production)}
 
 	a, _ := custodyApp(false, "")
 	if _, err := custodyFor(a, demo, custodyOptions{}); err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), passphraseEnv) {
@@ -102,7 +103,7 @@ func TestDemoPassphraseMustMatchTwice(t *testing.T) {
 // any source before it builds anything: once Vault is initialised, a
 // custody file that cannot be written loses its only key.
 func TestInstallingRefusesAWeakCustodyPassphrase(t *testing.T) {
-	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	demo := &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Demo)}
 	weakFile := filepath.Join(t.TempDir(), "pass")
 	os.WriteFile(weakFile, []byte("123456789012345\n"), 0o600)
 	for name, o := range map[string]custodyOptions{"file": {passphraseFile: weakFile}, "environment": {}} {
@@ -171,7 +172,7 @@ func (p *recordingPrompter) Ask(context.Context, int) (string, error) {
 // its back.
 func TestCustodyAsksThroughItsPrompter(t *testing.T) {
 	t.Setenv(passphraseEnv, "")
-	prod := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	prod := &install.Env{Answers: answers.Defaults(answers.Production), Installation: installation.New(t.TempDir(), "fineract")}
 	in := strings.NewReader("typed-on-stdin\n")
 	a := &app{io: &Streams{In: in, Out: &bytes.Buffer{}, InTTY: true, OutTTY: true}, output: formatText}
 	screen := &recordingPrompter{answers: []string{" share-one ", "share-two"}}
@@ -192,7 +193,7 @@ func TestCustodyAsksThroughItsPrompter(t *testing.T) {
 
 	// A demo custody passphrase asked already (on the wizard's form) is
 	// taken as given, and still has to be strong for a new custody file.
-	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	demo := &install.Env{Answers: answers.Defaults(answers.Demo), Installation: installation.New(t.TempDir(), "fineract")}
 	if _, err := custodyWith(a, demo, custodyOptions{installing: true, passphrase: []byte("correct horse battery staple")}, screen); err != nil {
 		t.Errorf("the wizard's passphrase: %v", err)
 	}
@@ -208,7 +209,7 @@ func TestCustodyAsksThroughItsPrompter(t *testing.T) {
 // next to the Vault record, in a file of their own: mode 0600 whatever was
 // there before, and a link planted at its name is replaced, not followed.
 func TestEncryptedSharesAreKeptInAFileOfTheirOwn(t *testing.T) {
-	env := &install.Env{Answers: answers.Defaults(answers.Production), Dir: t.TempDir()}
+	env := &install.Env{Answers: answers.Defaults(answers.Production), Installation: installation.New(t.TempDir(), "fineract")}
 	env.Answers.Vault.PGPKeys = []string{"a", "b", "c"}
 	if err := os.MkdirAll(env.VaultDir(), 0o700); err != nil {
 		t.Fatal(err)

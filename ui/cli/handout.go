@@ -4,30 +4,27 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
-	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/pgp"
 )
 
-// handout names the files a handout falls back to without a terminal:
-// the install's, or the tenants' (another command's handout must not
-// overwrite one the operator has not read yet).
-type handout struct{ clear, pgp string }
-
-var (
-	installHandout = handout{assets.HandoutFile, assets.HandoutPGPFile}
-	tenantsHandout = handout{assets.TenantsHandoutFile, assets.TenantsHandoutPGPFile}
+// The handouts fall back to files without a terminal: the install's, or
+// the tenants' (another command's handout must not overwrite one the
+// operator has not read yet).
+const (
+	installHandout = installation.InitialCredentials
+	tenantsHandout = installation.TenantCredentials
 )
 
 // credentialsFile is where, without a terminal, the passwords the
 // installer set are written for root alone.
 func credentialsFile(env *install.Env) string {
-	return filepath.Join(env.Dir, installHandout.clear)
+	return env.HandoutFile(installHandout, false)
 }
 
 // handoutFor decides how this run hands the passwords it set to the
@@ -40,20 +37,20 @@ func handoutFor(a *app, env *install.Env) frontdoor.Handout {
 	return handoutTo(a, env, installHandout)
 }
 
-func handoutTo(a *app, env *install.Env, files handout) frontdoor.Handout {
+func handoutTo(a *app, env *install.Env, files installation.Handout) frontdoor.Handout {
 	if a.io.CanPrompt() && !a.printer().json() {
 		return func(ctx context.Context, creds []frontdoor.Credential) error { return showCredentials(a, creds) }
 	}
 	if key := env.Answers.Credentials.PGPKey; key != "" {
 		return func(ctx context.Context, creds []frontdoor.Credential) error {
-			return printEncryptedCredentials(a, filepath.Join(env.Dir, files.pgp), key, creds)
+			return printEncryptedCredentials(a, env.HandoutFile(files, true), key, creds)
 		}
 	}
 	return func(ctx context.Context, creds []frontdoor.Credential) error {
 		var b strings.Builder
 		b.WriteString("# Passwords fineract-installer set. Keep them somewhere safe, then delete this file.\n")
 		writeCredentials(&b, creds)
-		path := filepath.Join(env.Dir, files.clear)
+		path := env.HandoutFile(files, false)
 		if err := steps.WriteFileAtomic(path, []byte(b.String()), 0o600); err != nil {
 			return fmt.Errorf("save the passwords: %w", err)
 		}

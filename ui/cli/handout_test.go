@@ -12,13 +12,14 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 var handedOut = []frontdoor.Credential{{What: "Fineract administrator", URL: "https://bank.example/", Tenant: "default",
 	User: "mifos", Password: "Handed-out-0nce.x7Qp", Again: install.AgainHint}}
 
 func handoutEnv(t *testing.T) *install.Env {
-	return &install.Env{Answers: answers.Defaults(answers.Demo), Dir: t.TempDir()}
+	return &install.Env{Installation: installation.New(t.TempDir(), ""), Answers: answers.Defaults(answers.Demo)}
 }
 
 // Without a terminal and without a key, the password goes to a file only

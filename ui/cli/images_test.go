@@ -16,6 +16,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
@@ -84,7 +85,7 @@ func TestStatusShowsRecordedImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := run(t, "", "status", "--project", project, "--dir", dir, "--no-color")
-	for _, want := range []string{"Images recorded in " + filepath.Join(dir, install.ImageRecordFile), img.ID, "recorded image", "runs " + img.ID} {
+	for _, want := range []string{"Images recorded in " + installation.New(dir, project).ImageRecordFile(), img.ID, "recorded image", "runs " + img.ID} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("status text lacks %q:\n%s", want, r.out)
 		}

@@ -16,11 +16,13 @@ import (
 
 // app is what every command shares: streams, global flags, build info.
 type app struct {
-	f          *factory
-	io         *Streams
-	build      BuildInfo
-	dir        string
-	project    string
+	f       *factory
+	io      *Streams
+	build   BuildInfo
+	dir     string
+	project string
+	// projectSet says --project was given, not defaulted.
+	projectSet bool
 	output     string
 	noColor    bool
 	accessible bool
@@ -123,6 +125,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 			if err := compose.CheckProjectName(a.project); err != nil {
 				return withCode(ExitUsage, fmt.Errorf("--project: %w", err))
 			}
+			a.projectSet = cmd.Flags().Changed("project")
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },

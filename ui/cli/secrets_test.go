@@ -18,9 +18,9 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
-	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
@@ -172,7 +172,7 @@ func TestUnsafeUnsealKeysFileIsRefused(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 saying %q", c.name, r.code, r.err, c.want)
 		}
 	}
-	lock, err := steps.LockPath(dir)
+	lock, err := installation.New(dir, "").LockFile()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,7 @@ func (m *wizardModel) finishNow(start bool) (WizardResult, error) {
 	a := m.d.answers()
 	res := WizardResult{Answers: a, Start: start}
 	if m.opts.AnswersPath != "" {
-		msg := saveAnswers(m.opts.AnswersPath, a, start, m.now())().(savedMsg)
+		msg := saveAnswers(m.opts.AnswersPath, a, start)().(savedMsg)
 		if msg.err != nil {
 			return WizardResult{}, msg.err
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
@@ -35,7 +36,7 @@ type draft struct {
 }
 
 // segmentRoles is the order of the four networks on screen and in answers.
-var segmentRoles = [4]string{"dmz", "app", "data", "monitoring"}
+var segmentRoles = [4]string(installation.NetworkRoles())
 
 func newDraft(a answers.Answers) *draft {
 	d := &draft{base: a}

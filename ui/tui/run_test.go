@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -225,29 +224,6 @@ func TestRunDeployStopsWithItsContext(t *testing.T) {
 	res, err := RunDeploy(ctx, DeployOptions{Terminal: Terminal{Plain: true, Out: &out}, Steps: planSteps(), Run: run})
 	if err != nil || res.Status != Interrupted {
 		t.Fatalf("outcome %+v, %v", res, err)
-	}
-}
-
-func TestAnswersFileLoadsBack(t *testing.T) {
-	for _, p := range []answers.Profile{answers.Production, answers.Demo} {
-		a := answers.Defaults(p)
-		a.InstallDir = "/opt/fineract-stack"
-		a.Host.IPs = []string{"192.0.2.10", "2001:db8::10"}
-		a.Groups = []string{answers.GroupCore, answers.GroupIdentity, answers.GroupLogging}
-		data, err := marshalAnswers(a, fixedNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		back, err := answers.Parse("answers.yaml", data)
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", p, err, data)
-		}
-		if !strings.HasPrefix(string(data), "# fineract-installer answers file") {
-			t.Fatalf("the file does not say what it is:\n%s", data)
-		}
-		if !reflect.DeepEqual(back, a) {
-			t.Fatalf("%s: loads back as %+v, want %+v", p, back, a)
-		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"gopkg.in/yaml.v3"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
@@ -145,63 +143,18 @@ func checkImports(ctx context.Context, check CertificateCheck, paths [2][2]strin
 // saveAnswers validates the answers and writes the answers file, off the
 // UI loop. The certificate files they import were checked already: the
 // review refuses to save while a check is pending or failed.
-func saveAnswers(path string, a answers.Answers, start bool, now time.Time) tea.Cmd {
+func saveAnswers(path string, a answers.Answers, start bool) tea.Cmd {
 	return func() tea.Msg {
-		if err := a.Validate(); err != nil {
-			return savedMsg{path: path, err: err, start: start}
-		}
-		return savedMsg{path: path, err: writeAnswers(path, a, now), start: start}
+		return savedMsg{path: path, err: writeAnswers(path, a), start: start}
 	}
 }
 
-// marshalAnswers renders an answers file that answers.Parse loads back to
-// the same answers.
-func marshalAnswers(a answers.Answers, now time.Time) ([]byte, error) {
-	var body bytes.Buffer
-	enc := yaml.NewEncoder(&body)
-	enc.SetIndent(2)
-	if err := enc.Encode(a); err != nil {
-		return nil, fmt.Errorf("encode answers: %w", err)
-	}
-	head := fmt.Sprintf("# fineract-installer answers file, written by the wizard on %s.\n"+
-		"# No secret is stored here. Install again with:\n"+
-		"#   fineract-installer install --answers THIS_FILE --yes\n", now.Format("2006-01-02 15:04"))
-	return append([]byte(head), body.Bytes()...), nil
-}
-
-// writeAnswers writes the file atomically (temporary file, fsync, rename),
-// creating its directory if needed.
-func writeAnswers(path string, a answers.Answers, now time.Time) error {
-	data, err := marshalAnswers(a, now)
-	if err != nil {
-		return err
-	}
+// writeAnswers saves the answers file (answers.Save), creating its
+// directory if needed.
+func writeAnswers(path string, a answers.Answers) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".answers-*.yaml")
-	if err != nil {
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	return nil
+	return answers.Save(path, a)
 }

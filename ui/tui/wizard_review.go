@@ -161,7 +161,7 @@ func (m wizardModel) save(start bool) (tea.Model, tea.Cmd) {
 	}
 	m.saving = true
 	m.notice = "Saving " + m.opts.AnswersPath + "…"
-	return m, saveAnswers(m.opts.AnswersPath, m.d.answers(), start, m.now())
+	return m, saveAnswers(m.opts.AnswersPath, m.d.answers(), start)
 }
 
 func (m wizardModel) handleSaved(msg savedMsg) (tea.Model, tea.Cmd) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 	"github.com/fineract-installer/fineract-installer/ui/tui"
@@ -29,7 +30,7 @@ func main() {
 
 func run() int {
 	var (
-		answersPath = flag.String("answers", "answers.yaml", "where the wizard saves the answers file")
+		answersPath = flag.String("answers", installation.Relative().AnswersFile(), "where the wizard saves the answers file")
 		checks      = flag.String("preflight", "pass", "preflight results to show: pass or fail")
 		mode        = flag.String("mode", "both", "wizard, deploy or both")
 		failOnce    = flag.Bool("fail-once", false, "the services step fails on the first attempt")
