@@ -12,6 +12,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
@@ -92,7 +93,7 @@ func (env *Env) SaveAnswers() error {
 	if err != nil {
 		return err
 	}
-	return steps.WriteFileAtomic(filepath.Join(env.Dir, answersFile), data, 0o640)
+	return atomicfile.WriteFile(filepath.Join(env.Dir, answersFile), data, 0o640)
 }
 
 // Check implements steps.Step.

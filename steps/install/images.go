@@ -18,6 +18,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // ImageRecordFile is the record, in the install dir, of the image each
@@ -89,7 +90,7 @@ func (r ImageRecord) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode the image record: %w", err)
 	}
-	return steps.WriteFileAtomic(filepath.Join(dir, ImageRecordFile), append(data, '\n'), 0o640)
+	return atomicfile.WriteFile(filepath.Join(dir, ImageRecordFile), append(data, '\n'), 0o640)
 }
 
 // ImageChange is a service whose image is not the recorded one.

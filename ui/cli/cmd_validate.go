@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -110,7 +110,7 @@ func writeReports(a *app, dir, hostname string, rs []validate.Result) error {
 			return fmt.Errorf("write report: %w", err)
 		}
 		path := filepath.Join(dir, r.name)
-		if err := steps.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
+		if err := atomicfile.WriteFile(path, b.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		paths = append(paths, path)

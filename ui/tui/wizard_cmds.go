@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
@@ -169,7 +170,7 @@ func marshalAnswers(a answers.Answers, now time.Time) ([]byte, error) {
 	return append([]byte(head), body.Bytes()...), nil
 }
 
-// writeAnswers writes the file atomically (temporary file, fsync, rename),
+// writeAnswers writes the file atomically (see package atomicfile),
 // creating its directory if needed.
 func writeAnswers(path string, a answers.Answers, now time.Time) error {
 	data, err := marshalAnswers(a, now)
@@ -180,27 +181,7 @@ func writeAnswers(path string, a answers.Answers, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".answers-*.yaml")
-	if err != nil {
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write answers file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write answers file: %w", err)
 	}
 	return nil
