@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"os"
 	"strings"
 	"time"
-
-	"github.com/docker/docker/api/types/network"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
@@ -36,8 +35,7 @@ func runWizard(ctx context.Context, a *app) error {
 	}
 	initial := answers.Defaults(answers.Production)
 	initial.InstallDir = a.dir
-	host := tui.DetectHost()
-	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
+	host := detectHost(ctx, e, a.project)
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 		Terminal: term, Initial: initial, Host: host, AnswersPath: "answers.yaml",
 		Certificates: func(ctx context.Context, ans answers.Answers, now time.Time) install.ImportCheck {
@@ -131,26 +129,22 @@ func runWizard(ctx context.Context, a *app) error {
 	return &silentError{code: ExitFailed}
 }
 
-// dockerSubnets lists subnets other Docker networks use, so the wizard can
-// flag a clash while the person types.
-func dockerSubnets(ctx context.Context, e *compose.Engine, project string) []tui.TakenSubnet {
-	if e == nil {
-		return nil
+// detectHost reads what the wizard proposes as defaults and measures
+// against: the same taken subnets preflight checks (host routes and other
+// Docker networks), so a clash shows while the person types. Facts that
+// cannot be read are left empty; preflight reports them.
+func detectHost(ctx context.Context, e *compose.Engine, project string) tui.HostFacts {
+	h := tui.HostFacts{IPs: hostfacts.Addresses(), Taken: hostfacts.RouteSubnets("")}
+	if name, err := os.Hostname(); err == nil {
+		h.Hostname = name
 	}
-	nets, err := e.API().NetworkList(ctx, network.ListOptions{})
-	if err != nil {
-		return nil
+	if mem, err := hostfacts.ReadMemory(""); err == nil {
+		h.MemoryMiB = int(mem.TotalMiB)
 	}
-	var out []tui.TakenSubnet
-	for _, n := range nets {
-		if n.Labels[compose.LabelProject] == project {
-			continue
-		}
-		for _, c := range n.IPAM.Config {
-			if p, err := netip.ParsePrefix(c.Subnet); err == nil {
-				out = append(out, tui.TakenSubnet{Prefix: p, By: "Docker network " + n.Name})
-			}
+	if e != nil {
+		if docker, err := hostfacts.DockerSubnets(ctx, e.API(), project); err == nil {
+			h.Taken = append(h.Taken, docker...)
 		}
 	}
-	return out
+	return h
 }
