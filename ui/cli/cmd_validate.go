@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
@@ -80,11 +81,10 @@ func printChecklist(a *app, p *printer, rs []validate.Result) {
 	fmt.Fprintf(a.io.Out, "\n%d checks: %s, %s, %s\n", len(rs), p.ok.Render(fmt.Sprintf("%d pass", passed)), p.warn.Render(fmt.Sprintf("%d warn", warned)), p.bad.Render(fmt.Sprintf("%d fail", failed)))
 }
 
+// truncate cuts s to at most n terminal cells, ending in "…" when cut;
+// it never splits a character or an escape sequence.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return ansi.Truncate(s, n, "…")
 }
 
 // writeReports writes the evidence report in Markdown and HTML into dir,
