@@ -1,11 +1,13 @@
 // Package hostfacts reads what the installer needs to know about the host
-// it runs on: its name and addresses, its memory, and the address ranges
-// already in use by host routes and other Docker networks. Preflight, the
-// validation checklist and the wizard read them here, so the wizard flags
-// exactly the clashes preflight would refuse.
+// it runs on: its addresses, its memory, the address ranges already in use
+// by host routes and other Docker networks, the uids and gids its accounts,
+// groups and processes use, and which process holds a port. It judges
+// nothing: preflight, the validation checklist and the wizard read the
+// facts here and decide, so the wizard flags exactly the subnet clashes
+// preflight would refuse.
 //
-// Files under /proc are read below a host root ("/" when empty), so tests
-// can hand in a made-up one.
+// Most facts are read below a host root ("/" when empty), so tests can
+// hand in a made-up one.
 package hostfacts
 
 import (
