@@ -101,3 +101,37 @@ func TestWriteRefusesEscapingPathsAndHonoursCancel(t *testing.T) {
 		t.Error("a canceled write still wrote files")
 	}
 }
+
+// A link someone put in the install directory leads no write outside it:
+// a linked directory is refused, and a link standing where a file goes is
+// replaced by the file, even when the file it points at already holds the
+// same content.
+func TestWriteDoesNotFollowLinks(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "config")); err != nil {
+		t.Fatal(err)
+	}
+	b := Bundle{Files: []File{{Path: "config/gateway/nginx.conf", Data: []byte("server {}\n"), Mode: 0o644}}}
+	if err := b.Write(context.Background(), dir); err == nil {
+		t.Error("a write through a linked directory succeeded")
+	}
+	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {
+		t.Errorf("wrote %d entries outside the install directory", len(entries))
+	}
+
+	dir = t.TempDir()
+	same := filepath.Join(elsewhere, "same.yml")
+	if err := os.WriteFile(same, []byte("services: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(same, filepath.Join(dir, composeFileName)); err != nil {
+		t.Fatal(err)
+	}
+	b = Bundle{Files: []File{{Path: composeFileName, Data: []byte("services: {}\n"), Mode: 0o644}}}
+	if err := b.Write(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, composeFileName)); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("%s is %v (%v), want a regular file", composeFileName, fi.Mode(), err)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -277,7 +279,7 @@ func (e *Engine) loadBundle(ctx context.Context, path string, missing []string, 
 	if len(absent) > 0 {
 		return fmt.Errorf("image bundle %s does not contain %s; nothing was loaded; make the bundle with `fineract-installer images bundle` on a host that has the images", path, strings.Join(absent, ", "))
 	}
-	refs := sortedKeys(names)
+	refs := slices.Sorted(maps.Keys(names))
 	present, _, err := e.localImages(ctx, refs)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package compose
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -29,7 +31,7 @@ func (e *Engine) EnsureNetworks(ctx context.Context, p *types.Project, emit even
 // NetworksReady reports whether every network and volume of the project
 // exists as the project describes it. Reason says what is missing.
 func (e *Engine) NetworksReady(ctx context.Context, p *types.Project) (bool, string, error) {
-	for _, key := range sortedKeys(p.Networks) {
+	for _, key := range slices.Sorted(maps.Keys(p.Networks)) {
 		n := p.Networks[key]
 		got, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{})
 		if err != nil {
@@ -44,7 +46,7 @@ func (e *Engine) NetworksReady(ctx context.Context, p *types.Project) (bool, str
 			}
 		}
 	}
-	for _, key := range sortedKeys(p.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v := p.Volumes[key]
 		if _, err := e.api.VolumeInspect(ctx, v.Name); err != nil {
 			if isGone(err) {
@@ -108,13 +110,4 @@ func (e *Engine) Converged(ctx context.Context, p *types.Project, services []str
 		}
 	}
 	return true, "", nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package compose
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/containerd/errdefs"
@@ -15,7 +17,7 @@ import (
 // ensureNetworks creates the project's networks, or checks that existing ones
 // still match what the project asks for.
 func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, r *reporter) error {
-	for _, key := range sortedKeys(p.Networks) {
+	for _, key := range slices.Sorted(maps.Keys(p.Networks)) {
 		n := p.Networks[key]
 		if bool(n.External) {
 			if _, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,7 +106,7 @@ func (pol Policy) Check(p *types.Project) error {
 		return err
 	}
 	c.volumes()
-	for _, name := range sortedKeys(p.Services) {
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		c.service(p.Services[name])
 	}
 	return c.err()
@@ -159,14 +160,14 @@ func (c *checker) resolveRoots() error {
 }
 
 func (c *checker) volumes() {
-	for _, key := range sortedKeys(c.project.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(c.project.Volumes)) {
 		v := c.project.Volumes[key]
 		subject := "volume " + key
 		if v.Driver != "" && v.Driver != "local" {
 			c.fail(subject, ruleVolumes, "driver %s", v.Driver)
 		}
 		if len(v.DriverOpts) > 0 {
-			c.fail(subject, ruleVolumes, "driver_opts %s", strings.Join(sortedKeys(v.DriverOpts), ", "))
+			c.fail(subject, ruleVolumes, "driver_opts %s", strings.Join(slices.Sorted(maps.Keys(v.DriverOpts)), ", "))
 		}
 	}
 }
@@ -236,7 +237,7 @@ func (c *checker) namespaces(subject string, s types.ServiceConfig) {
 		c.fail(subject, ruleNamespaces, "%s: %s", ns.key, ns.value)
 	}
 	// A network named host is the host's network namespace too.
-	for _, key := range sortedKeys(s.Networks) {
+	for _, key := range slices.Sorted(maps.Keys(s.Networks)) {
 		if n, ok := c.project.Networks[key]; ok && (n.Name == "host" || n.Driver == "host") {
 			c.fail(subject, ruleNamespaces, "network %s (the host's network)", key)
 		}
@@ -428,7 +429,7 @@ func (e *Engine) admit(ctx context.Context, p *types.Project, pol Policy) error 
 	if refused != nil {
 		return refused
 	}
-	for _, name := range sortedKeys(p.Services) {
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		if _, err := toContainerSpec(p, p.Services[name], nil); err != nil {
 			return fmt.Errorf("%w; the compose file was not applied", err)
 		}
@@ -441,7 +442,7 @@ func (e *Engine) admit(ctx context.Context, p *types.Project, pol Policy) error 
 // earlier with `o: bind` would mount a host path under an innocent name.
 func (e *Engine) volumesWithOptions(ctx context.Context, p *types.Project) ([]Violation, error) {
 	var bad []Violation
-	for _, key := range sortedKeys(p.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v, err := e.api.VolumeInspect(ctx, p.Volumes[key].Name)
 		if errdefs.IsNotFound(err) {
 			continue
@@ -451,7 +452,7 @@ func (e *Engine) volumesWithOptions(ctx context.Context, p *types.Project) ([]Vi
 		}
 		if v.Driver != "local" || len(v.Options) > 0 {
 			bad = append(bad, Violation{Subject: "volume " + key, Rule: ruleVolumes,
-				Setting: fmt.Sprintf("the existing volume %s (driver %s, options %s)", v.Name, v.Driver, strings.Join(sortedKeys(v.Options), ", "))})
+				Setting: fmt.Sprintf("the existing volume %s (driver %s, options %s)", v.Name, v.Driver, strings.Join(slices.Sorted(maps.Keys(v.Options)), ", "))})
 		}
 	}
 	return bad, nil

@@ -3,9 +3,11 @@ package compose
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,7 +47,7 @@ func (f policyFixture) load(t *testing.T, service string, settings map[string]st
 	}
 	var b strings.Builder
 	b.WriteString("services:\n  " + service + ":\n")
-	for _, k := range sortedKeys(lines) {
+	for _, k := range slices.Sorted(maps.Keys(lines)) {
 		if lines[k] != "" {
 			b.WriteString("    " + k + ": " + lines[k] + "\n")
 		}

@@ -3,6 +3,8 @@ package compose
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/containerd/errdefs"
@@ -14,7 +16,7 @@ import (
 // ensureVolumes creates missing named volumes. Existing volumes are kept as
 // they are: they hold data.
 func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, r *reporter) error {
-	for _, key := range sortedKeys(p.Volumes) {
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v := p.Volumes[key]
 		got, err := e.api.VolumeInspect(ctx, v.Name)
 		if err == nil {

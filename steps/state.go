@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
@@ -77,7 +77,7 @@ func (s *State) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return WriteFileAtomic(installation.New(dir, "").StateFile(), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(installation.New(dir, "").StateFile(), append(data, '\n'), 0o600)
 }
 
 // MarkUninstalled records in dir's state file that the stack was taken
@@ -129,43 +129,4 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-// WriteFileAtomic replaces name with data so readers see either the old or
-// the new content, never a mix, even across a crash.
-func WriteFileAtomic(name string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	cleanup := func() { _ = os.Remove(tmp.Name()) }
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		cleanup()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		cleanup()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		cleanup()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		cleanup()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		cleanup()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

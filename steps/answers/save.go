@@ -6,7 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // header opens every answers file the installer writes: the wizard's and
@@ -45,7 +45,7 @@ func Save(path string, a Answers) error {
 	if err != nil {
 		return err
 	}
-	if err := steps.WriteFileAtomic(path, data, fileMode); err != nil {
+	if err := atomicfile.WriteFile(path, data, fileMode); err != nil {
 		return fmt.Errorf("save answers: %w", err)
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
@@ -246,7 +246,7 @@ func (s Schedule) Install(root string, systemd bool) ([]string, error) {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return changed, fmt.Errorf("install the backup schedule: %w", err)
 		}
-		if err := steps.WriteFileAtomic(target, []byte(files[p]), 0o644); err != nil {
+		if err := atomicfile.WriteFile(target, []byte(files[p]), 0o644); err != nil {
 			return changed, fmt.Errorf("install the backup schedule: %w", err)
 		}
 		changed = append(changed, p)

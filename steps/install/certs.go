@@ -18,6 +18,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
@@ -365,7 +366,7 @@ func (s CertificatesStep) writeExtras() error {
 		if got, err := os.ReadFile(x.path); err == nil && (bytes.Equal(got, x.data) || filepath.Base(x.path) == assets.TrustStoreFile && sameTrustStore(got, x.data)) {
 			continue
 		}
-		if err := steps.WriteFileAtomic(x.path, x.data, x.mode); err != nil {
+		if err := atomicfile.WriteFile(x.path, x.data, x.mode); err != nil {
 			return err
 		}
 		if x.uid >= 0 {

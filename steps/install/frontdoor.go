@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -74,7 +75,7 @@ func (env *Env) SaveFrontDoor(rec FrontDoorRecord) error {
 	if err != nil {
 		return err
 	}
-	return steps.WriteFileAtomic(env.FrontDoorFile(), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(env.FrontDoorFile(), append(data, '\n'), 0o600)
 }
 
 // tenantPasswords reads the built-in users' passwords Vault holds for the

@@ -17,6 +17,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
@@ -89,7 +90,7 @@ func (r ImageRecord) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("encode the image record: %w", err)
 	}
-	return steps.WriteFileAtomic(installation.New(dir, "").ImageRecordFile(), append(data, '\n'), 0o640)
+	return atomicfile.WriteFile(installation.New(dir, "").ImageRecordFile(), append(data, '\n'), 0o640)
 }
 
 // ImageChange is a service whose image is not the recorded one.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
@@ -57,9 +58,9 @@ func (env *Env) SecretSpecs() []vault.SecretSpec {
 		}
 	}
 	var specs []vault.SecretSpec
-	for _, path := range sortedKeys(byPath) {
+	for _, path := range slices.Sorted(maps.Keys(byPath)) {
 		spec := vault.SecretSpec{Path: path}
-		for _, k := range sortedKeys(byPath[path]) {
+		for _, k := range slices.Sorted(maps.Keys(byPath[path])) {
 			spec.Keys = append(spec.Keys, byPath[path][k])
 		}
 		specs = append(specs, spec)
@@ -91,15 +92,6 @@ func (env *Env) Deliveries() []vault.Delivery {
 		ds = append(ds, d)
 	}
 	return ds
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // VaultSetupStep initialises and unseals Vault, configures it, generates

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // leafWorkers bounds how many leaves are issued and written at once; the
@@ -24,16 +26,10 @@ func (s *Store) apply(ctx context.Context, p *plan, keep func(*leafPlan) bool) (
 			return Report{}, fmt.Errorf("restrict certificate directory: %w", err)
 		}
 	}
-	if err := removeStaleTemps(s.Dir); err != nil {
+	if err := atomicfile.RemoveTemps(s.Dir); err != nil {
 		return Report{}, err
 	}
-	wrote := false
 	defer func() {
-		if wrote {
-			if serr := syncDir(s.Dir); serr != nil && err == nil {
-				err = serr
-			}
-		}
 		if err != nil {
 			rep = Report{}
 			return
@@ -42,8 +38,7 @@ func (s *Store) apply(ctx context.Context, p *plan, keep func(*leafPlan) bool) (
 		rep.Dir = s.Dir
 	}()
 
-	ca, caWrote, err := s.applyCA(p)
-	wrote = caWrote
+	ca, err := s.applyCA(p)
 	if err != nil {
 		return rep, err
 	}
@@ -53,62 +48,58 @@ func (s *Store) apply(ctx context.Context, p *plan, keep func(*leafPlan) bool) (
 			leaves = append(leaves, l)
 		}
 	}
-	leavesWrote, err := s.applyLeaves(ctx, ca, leaves, p.now)
-	wrote = wrote || leavesWrote
-	return rep, err
+	return rep, s.applyLeaves(ctx, ca, leaves, p.now)
 }
 
 // applyCA creates, re-certifies or keeps the CA and returns the one that
 // signs the leaves.
-func (s *Store) applyCA(p *plan) (ca *authority, wrote bool, err error) {
+func (s *Store) applyCA(p *plan) (ca *authority, err error) {
 	caKey := fileSpec{name: caBase + ".key", mode: keyMode, uid: -1, gid: -1}
 	caCrt := fileSpec{name: caBase + ".crt", mode: certMode, uid: -1, gid: -1}
 	switch {
 	case p.ca.write != nil:
 		for _, f := range p.ca.write {
-			if err := writeFileAtomic(s.Dir, f.spec, f.data); err != nil {
-				return nil, true, fmt.Errorf("import CA: %w", err)
+			if err := writeFile(s.Dir, f.spec, f.data); err != nil {
+				return nil, fmt.Errorf("import CA: %w", err)
 			}
 		}
-		ca, wrote = p.ca.current, true
+		ca = p.ca.current
 	case p.ca.newKey:
 		if ca, err = newAuthority(p.now, p.opts.CommonName, p.ca.constraints); err != nil {
-			return nil, false, fmt.Errorf("create CA: %w", err)
+			return nil, fmt.Errorf("create CA: %w", err)
 		}
 		keyPEM, err := encodeKeyPEM(ca.key)
 		if err != nil {
-			return nil, false, fmt.Errorf("create CA: %w", err)
+			return nil, fmt.Errorf("create CA: %w", err)
 		}
-		if err := writeFileAtomic(s.Dir, caKey, keyPEM); err != nil {
-			return nil, true, fmt.Errorf("create CA: %w", err)
+		if err := writeFile(s.Dir, caKey, keyPEM); err != nil {
+			return nil, fmt.Errorf("create CA: %w", err)
 		}
-		if err := writeFileAtomic(s.Dir, caCrt, ca.bundlePEM()); err != nil {
-			return nil, true, fmt.Errorf("create CA: %w", err)
+		if err := writeFile(s.Dir, caCrt, ca.bundlePEM()); err != nil {
+			return nil, fmt.Errorf("create CA: %w", err)
 		}
-		wrote = true
 	case p.ca.recert:
 		if ca, err = recertify(p.ca.current, p.now, p.ca.constraints); err != nil {
-			return nil, false, fmt.Errorf("re-certify CA: %w", err)
+			return nil, fmt.Errorf("re-certify CA: %w", err)
 		}
-		if err := writeFileAtomic(s.Dir, caCrt, ca.bundlePEM()); err != nil {
-			return nil, true, fmt.Errorf("re-certify CA: %w", err)
+		if err := writeFile(s.Dir, caCrt, ca.bundlePEM()); err != nil {
+			return nil, fmt.Errorf("re-certify CA: %w", err)
 		}
-		wrote = true
 	default:
 		ca = p.ca.current
 		for _, f := range p.ca.fixes {
 			if err := f.apply(); err != nil {
-				return nil, false, err
+				return nil, err
 			}
 		}
 	}
 	p.ca.result.NotAfter = ca.cert.NotAfter
-	return ca, wrote, nil
+	return ca, nil
 }
 
 // applyLeaves issues or fixes leaves on a few workers and stops handing out
 // work after the first error or a cancellation.
-func (s *Store) applyLeaves(ctx context.Context, ca *authority, leaves []*leafPlan, now time.Time) (wrote bool, err error) {
+func (s *Store) applyLeaves(ctx context.Context, ca *authority, leaves []*leafPlan, now time.Time) (err error) {
 	var (
 		mu sync.Mutex
 		wg sync.WaitGroup
@@ -122,9 +113,8 @@ func (s *Store) applyLeaves(ctx context.Context, ca *authority, leaves []*leafPl
 	for range min(leafWorkers, len(leaves)) {
 		wg.Go(func() {
 			for l := range work {
-				w, lerr := s.applyLeaf(ca, l, now)
+				lerr := s.applyLeaf(ca, l, now)
 				mu.Lock()
-				wrote = wrote || w
 				if lerr != nil && err == nil {
 					err = lerr
 				}
@@ -147,45 +137,45 @@ func (s *Store) applyLeaves(ctx context.Context, ca *authority, leaves []*leafPl
 	}
 	close(work)
 	wg.Wait()
-	return wrote, err
+	return err
 }
 
 // applyLeaf issues one leaf, key first, or corrects its files in place.
-func (s *Store) applyLeaf(ca *authority, l *leafPlan, now time.Time) (wrote bool, err error) {
+func (s *Store) applyLeaf(ca *authority, l *leafPlan, now time.Time) error {
 	if l.write != nil {
 		// Key first, as for an issued leaf.
 		for _, f := range l.write {
-			if err := writeFileAtomic(s.Dir, f.spec, f.data); err != nil {
-				return true, fmt.Errorf("import %s certificate: %w", l.req.Name, err)
+			if err := writeFile(s.Dir, f.spec, f.data); err != nil {
+				return fmt.Errorf("import %s certificate: %w", l.req.Name, err)
 			}
 		}
-		return true, nil
+		return nil
 	}
 	if !l.issue {
 		for _, f := range l.fixes {
 			if err := f.apply(); err != nil {
-				return false, err
+				return err
 			}
 		}
-		return false, nil
+		return nil
 	}
 	leaf, err := issueLeaf(ca, l.req, now)
 	if err != nil {
-		return false, fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
+		return fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
 	}
 	keyPEM, err := encodeKeyPEM(leaf.key)
 	if err != nil {
-		return false, fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
+		return fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
 	}
 	// Key first: a crash in between leaves a pair that does not match,
 	// which the next run detects and reissues.
-	if err := writeFileAtomic(s.Dir, keySpec(l.req), keyPEM); err != nil {
-		return true, fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
+	if err := writeFile(s.Dir, keySpec(l.req), keyPEM); err != nil {
+		return fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
 	}
 	certPEM := encodeCertsPEM(append([]*x509.Certificate{leaf.cert}, ca.leafChain()...)...)
-	if err := writeFileAtomic(s.Dir, certSpec(l.req), certPEM); err != nil {
-		return true, fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
+	if err := writeFile(s.Dir, certSpec(l.req), certPEM); err != nil {
+		return fmt.Errorf("issue %s certificate: %w", l.req.Name, err)
 	}
 	l.result.NotAfter = leaf.cert.NotAfter
-	return true, nil
+	return nil
 }

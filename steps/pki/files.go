@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // Modes of the files in the certificate directory.
@@ -49,72 +51,14 @@ func readOptional(path string) ([]byte, bool, error) {
 	return data, true, nil
 }
 
-// writeFileAtomic replaces a file so that readers see the old or the new
-// content, never a mix: a temporary file in the same directory gets its
-// mode and owner first (a key is never readable by others), then the data,
-// an fsync, and a rename over the old name. The caller fsyncs the directory.
-func writeFileAtomic(dir string, spec fileSpec, data []byte) (err error) {
-	f, err := os.CreateTemp(dir, "."+spec.name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", spec.name, err)
+// writeFile replaces the file spec names in dir; its mode and owner are
+// set before the data is written, so a key is never readable by others.
+func writeFile(dir string, spec fileSpec, data []byte) error {
+	err := atomicfile.WriteFile(filepath.Join(dir, spec.name), data, spec.mode, atomicfile.WithOwner(spec.uid, spec.gid))
+	if err != nil && (spec.uid != -1 || spec.gid != -1) && errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w (run as root, or leave the owner unset with -1)", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(spec.mode); err != nil {
-		return fmt.Errorf("set mode of %s: %w", spec.name, err)
-	}
-	if spec.uid != -1 || spec.gid != -1 {
-		if err := f.Chown(spec.uid, spec.gid); err != nil {
-			return fmt.Errorf("set owner of %s to %d:%d: %w (run as root, or leave the owner unset with -1)", spec.name, spec.uid, spec.gid, err)
-		}
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", spec.name, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("flush %s to disk: %w", spec.name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", spec.name, err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, spec.name)); err != nil {
-		return fmt.Errorf("replace %s: %w", spec.name, err)
-	}
-	return nil
-}
-
-// syncDir makes renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("flush directory %s to disk: %w", dir, err)
-	}
-	return nil
-}
-
-// removeStaleTemps deletes temporary files an interrupted run left behind;
-// they may hold private keys.
-func removeStaleTemps(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("list %s: %w", dir, err)
-	}
-	for _, e := range entries {
-		if n := e.Name(); strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-") {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("remove leftover %s: %w", n, err)
-			}
-		}
-	}
-	return nil
+	return err
 }
 
 // fileFix corrects the mode or owner of a file whose content is fine.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -135,37 +134,5 @@ func TestEnsureRestrictsLooseDirectory(t *testing.T) {
 	}
 	if fi, _ := os.Stat(s.Dir); fi.Mode().Perm() != 0o700 {
 		t.Errorf("directory mode %v", fi.Mode().Perm())
-	}
-}
-
-// A failed replacement leaves the old file and no temporary file behind.
-func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "x.crt"), 0o700); err != nil { // rename over a directory fails
-		t.Fatal(err)
-	}
-	err := writeFileAtomic(dir, fileSpec{name: "x.crt", mode: 0o644, uid: -1, gid: -1}, []byte("data"))
-	if err == nil || !strings.Contains(err.Error(), "replace x.crt") {
-		t.Fatalf("got %v, want a replace error", err)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("left %d entries, want only the directory that blocked the rename", len(entries))
-	}
-}
-
-func TestWriteFileAtomicSetsModeAndReplaces(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "k.key")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeFileAtomic(dir, fileSpec{name: "k.key", mode: 0o600, uid: -1, gid: -1}, []byte("new")); err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(path)
-	fi, _ := os.Stat(path)
-	if string(data) != "new" || fi.Mode().Perm() != 0o600 {
-		t.Errorf("content %q mode %v, want new content with 0600", data, fi.Mode().Perm())
 	}
 }

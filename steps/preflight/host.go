@@ -1,27 +1,27 @@
 package preflight
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/system"
+
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 func checkMemory(ctx context.Context, in Input, _ *system.Info) []Result {
 	r := Result{ID: "memory", Title: "Memory"}
-	total, avail, err := meminfo()
+	mem, err := hostfacts.ReadMemory(in.HostRoot)
 	if err != nil {
-		r.Status, r.Observed = Warn, "could not read /proc/meminfo: "+err.Error()
+		r.Status, r.Observed = Warn, err.Error()
 		return []Result{r}
 	}
+	total, avail := mem.TotalMiB, mem.AvailableMiB
 	need := uint64(in.MemoryBudgetMiB)
 	r.Observed = fmt.Sprintf("%d MiB total, %d MiB available; the selected groups need about %d MiB", total, avail, need)
 	switch {
@@ -35,30 +35,6 @@ func checkMemory(ctx context.Context, in Input, _ *system.Info) []Result {
 		r.Status = Pass
 	}
 	return []Result{r}
-}
-
-// meminfo returns total and available memory in MiB.
-func meminfo() (total, avail uint64, err error) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseUint(fields[1], 10, 64)
-		switch fields[0] {
-		case "MemTotal:":
-			total = kb / 1024
-		case "MemAvailable:":
-			avail = kb / 1024
-		}
-	}
-	return total, avail, sc.Err()
 }
 
 // Disk needs, in MiB: images for the stack, and the install dir's

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 // stockDebian is the /etc/passwd and /etc/group of an ordinary Debian host
@@ -88,7 +89,7 @@ func TestReadHostIDs(t *testing.T) {
 		"812":  "Name:\tsshd\nUid:\t70003\t70003\t70003\t70003\nGid:\t0\t0\t0\t0\n",
 		"9001": "Name:\tjava\nUid:\t70006\t70006\t70006\t70006\nGid:\t70006\t70006\t70006\t70006\n",
 	}, "9001")
-	ids, err := ReadHostIDs(root)
+	ids, err := hostfacts.ReadHostIDs(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestReadHostIDs(t *testing.T) {
 // On a stock host every service's own ids are free; with the images' old
 // defaults nearly all of them would clash.
 func TestServiceIDsOnAStockHost(t *testing.T) {
-	ids, err := ReadHostIDs(fakeRoot(t, stockPasswd, stockGroup, map[string]string{}))
+	ids, err := hostfacts.ReadHostIDs(fakeRoot(t, stockPasswd, stockGroup, map[string]string{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestServiceIDsOnAStockHost(t *testing.T) {
 
 func TestServiceIDsClash(t *testing.T) {
 	passwd := stockPasswd + "ldapuser:x:70002:70002::/home/ldapuser:/bin/bash\n"
-	ids, err := ReadHostIDs(fakeRoot(t, passwd, stockGroup, map[string]string{
+	ids, err := hostfacts.ReadHostIDs(fakeRoot(t, passwd, stockGroup, map[string]string{
 		"4242": "Name:\tbackup-agent\nUid:\t5000\t5000\t5000\t5000\nGid:\t70005\t70005\t70005\t70005\n",
 	}))
 	if err != nil {

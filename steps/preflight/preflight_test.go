@@ -14,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 func find(rs []Result, id, titlePart string) (Result, bool) {
@@ -132,16 +133,9 @@ func TestMemoryBudget(t *testing.T) {
 }
 
 func TestFreeSubnetAvoidsTaken(t *testing.T) {
-	taken := []used{{netip.MustParsePrefix("10.231.0.0/24"), "a"}, {netip.MustParsePrefix("10.232.0.0/16"), "b"}}
+	taken := []hostfacts.Subnet{{Prefix: netip.MustParsePrefix("10.231.0.0/24"), By: "a"}, {Prefix: netip.MustParsePrefix("10.232.0.0/16"), By: "b"}}
 	p, ok := FreeSubnet(24, taken)
-	if !ok || p.Overlaps(taken[0].prefix) || p.Overlaps(taken[1].prefix) || p.Bits() != 24 || !p.Addr().IsPrivate() {
+	if !ok || p.Overlaps(taken[0].Prefix) || p.Overlaps(taken[1].Prefix) || p.Bits() != 24 || !p.Addr().IsPrivate() {
 		t.Fatalf("got %s %t", p, ok)
-	}
-}
-
-func TestHexIPv4(t *testing.T) {
-	a, err := hexIPv4("0102A8C0") // 192.168.2.1 little-endian
-	if err != nil || a.String() != "192.168.2.1" {
-		t.Fatalf("%s %v", a, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/atrest"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
@@ -61,7 +62,7 @@ func checkHostIDs(ctx context.Context, t *Target) Finding {
 		if !ok {
 			continue // the container checks report it
 		}
-		uid, gid, err := preflight.ProcessIDs(c.State.Pid)
+		uid, gid, err := hostfacts.ProcessIDs(c.State.Pid)
 		if err != nil {
 			wrong = append(wrong, fmt.Sprintf("%s: cannot read its process's ids: %v", svc.Name, err))
 			continue
@@ -79,7 +80,7 @@ func checkHostIDs(ctx context.Context, t *Target) Finding {
 	if root == "" {
 		root = "/"
 	}
-	ids, err := preflight.ReadHostIDs(root)
+	ids, err := hostfacts.ReadHostIDs(root)
 	if err != nil {
 		return fail(err.Error(), "run validate on the Docker host itself")
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/fineract-installer/fineract-installer/assets"
-	"github.com/fineract-installer/fineract-installer/steps/preflight"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 // ContainerChecks are the CIS Docker Benchmark section 5 checks, read from
@@ -103,7 +103,7 @@ func checkUnprivileged(ctx context.Context, t *Target) Finding {
 // really runs as, from /proc on the host.
 func checkUser(ctx context.Context, t *Target) Finding {
 	return t.perService(ctx, "run the service as its image's unprivileged user (user: in the compose file)", func(svc assets.Service, c container.InspectResponse) (bool, string) {
-		uid, _, err := preflight.ProcessIDs(c.State.Pid)
+		uid, _, err := hostfacts.ProcessIDs(c.State.Pid)
 		if err != nil {
 			return false, "cannot read the process's uid: " + err.Error()
 		}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
-	"github.com/fineract-installer/fineract-installer/steps/preflight"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 // NetworkChecks prove the segmentation: what is published, which networks
@@ -90,7 +90,7 @@ func checkInternalNetworks(ctx context.Context, t *Target) Finding {
 		hostAddr := n.Options["com.docker.network.bridge.inhibit_ipv4"] != "true"
 		var routed []string
 		for _, c := range n.IPAM.Config {
-			if iface, ok := hostRouteTo(c.Subnet); ok {
+			if iface, ok := hostRouteTo(t.HostRoot, c.Subnet); ok {
 				routed = append(routed, c.Subnet+" via "+iface)
 			}
 		}
@@ -214,12 +214,12 @@ func probeOutcome(err error) string {
 }
 
 // hostRouteTo finds a host route into a subnet.
-func hostRouteTo(subnet string) (string, bool) {
+func hostRouteTo(hostRoot, subnet string) (string, bool) {
 	p, err := netip.ParsePrefix(subnet)
 	if err != nil {
 		return "", false
 	}
-	for _, r := range preflight.HostRoutes() {
+	for _, r := range hostfacts.Routes(hostRoot) {
 		if r.Prefix.Overlaps(p) {
 			return r.Iface, true
 		}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
@@ -97,7 +98,7 @@ func WriteCustodyFile(path string, keys CustodyKeys, pass []byte, kdf passphrase
 		return err
 	}
 	out := aead.Seal(hdr.Bytes(), nonce, plain, hdr.Bytes())
-	if err := writeFileAtomic(path, out, 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, out, 0o600); err != nil {
 		return fmt.Errorf("writing the Vault key custody file: %w", err)
 	}
 	return nil

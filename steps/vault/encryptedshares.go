@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // EncryptedSharesText is the hand-out of shares encrypted to the key
@@ -30,7 +32,7 @@ func HandOutEncrypted(path string, show func(ctx context.Context, r *InitResult,
 			return err
 		}
 		text := EncryptedSharesText(r)
-		if err := writeFileAtomic(path, []byte(text), 0o600); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(text), 0o600); err != nil {
 			return fmt.Errorf("save encrypted shares: %w", err)
 		}
 		return show(ctx, r, text, path)

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 )
 
 // Record is the small, secret-free state the Vault steps keep between runs.
@@ -71,7 +73,7 @@ func (s FileRecordStore) Save(ctx context.Context, r Record) error {
 	if err != nil {
 		return fmt.Errorf("encoding the Vault record: %w", err)
 	}
-	if err := writeFileAtomic(s.Path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(s.Path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving the Vault record: %w", err)
 	}
 	return nil

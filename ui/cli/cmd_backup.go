@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -91,26 +92,19 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
 				return err
 			}
-			tmp := out + ".partial"
-			f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			f, err := atomicfile.Create(out, 0o600)
 			if err != nil {
 				return fmt.Errorf("create backup file: %w", err)
 			}
+			defer f.Cleanup()
 			p := a.printer()
 			start := time.Now()
 			m, err := backup.Create(ctx, env, f, pass, custody, a.build.Version, p.emitter("backup"))
-			if err == nil {
-				err = f.Sync()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
 			if err != nil {
-				os.Remove(tmp)
 				return err
 			}
-			if err := os.Rename(tmp, out); err != nil {
-				return err
+			if err := f.Commit(); err != nil {
+				return fmt.Errorf("write backup file: %w", err)
 			}
 			fi, _ := os.Stat(out)
 			if !p.json() {

@@ -3,14 +3,13 @@ package cli
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
@@ -76,7 +75,7 @@ the way it travelled: compare its SHA-256, printed here, with
 				return err
 			}
 			manifest := compose.BundleManifestPath(out)
-			if err := steps.WriteFileAtomic(manifest, data, 0o644); err != nil {
+			if err := atomicfile.WriteFile(manifest, data, 0o644); err != nil {
 				return err
 			}
 			sum := fmt.Sprintf("%x", sha256.Sum256(data))
@@ -129,20 +128,16 @@ func bundleRefs(src answersSource) ([]string, error) {
 // in place only once its manifest is made, so a failed run leaves no
 // tarball that looks complete.
 func writeImagesBundle(cmd *cobra.Command, e *compose.Engine, refs []string, out string, p *printer) (compose.BundleManifest, int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*")
+	// Readable by the offline host's root; writable by its owner alone,
+	// as the install requires of a bundle it verifies.
+	tmp, err := atomicfile.Create(out, 0o644)
 	if err != nil {
 		return compose.BundleManifest{}, 0, withCode(ExitUsage, fmt.Errorf("write the bundle: %w", err))
 	}
-	done := false
-	defer func() {
-		tmp.Close()
-		if !done {
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Cleanup()
 	// Events name the file being written by the name it will have.
 	progress := p.emitter("images")
-	m, err := e.SaveBundle(cmd.Context(), refs, tmp, event.Func(func(ev event.Event) {
+	m, err := e.SaveBundle(cmd.Context(), refs, tmp.File, event.Func(func(ev event.Event) {
 		if ev.Subject == tmp.Name() {
 			ev.Subject = out
 		}
@@ -155,17 +150,8 @@ func writeImagesBundle(cmd *cobra.Command, e *compose.Engine, refs []string, out
 	if err != nil {
 		return compose.BundleManifest{}, 0, fmt.Errorf("write the bundle: %w", err)
 	}
-	// Readable by the offline host's root; writable by its owner alone,
-	// as the install requires of a bundle it verifies.
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return compose.BundleManifest{}, 0, fmt.Errorf("write the bundle: %w", err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return compose.BundleManifest{}, 0, fmt.Errorf("write the bundle: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return compose.BundleManifest{}, 0, fmt.Errorf("write the bundle: %w", err)
-	}
-	done = true
 	return m, fi.Size(), nil
 }

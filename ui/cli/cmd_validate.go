@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -57,6 +58,12 @@ Exits 1 when a check fails.`,
 	return cmd
 }
 
+// truncate cuts s to at most n terminal cells, ending in "…" when cut;
+// it never splits a character or an escape sequence.
+func truncate(s string, n int) string {
+	return ansi.Truncate(s, n, "…")
+}
+
 // writeReports writes the evidence report in Markdown and HTML into dir,
 // each readable by its owner only (it describes the bank's defences). Each
 // file is written under a new name and renamed into place, so a link or a
@@ -80,7 +87,7 @@ func writeReports(a *app, dir, hostname string, rs []validate.Result) error {
 			return fmt.Errorf("write report: %w", err)
 		}
 		path := filepath.Join(dir, r.name)
-		if err := steps.WriteFileAtomic(path, b.Bytes(), 0o600); err != nil {
+		if err := atomicfile.WriteFile(path, b.Bytes(), 0o600); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		paths = append(paths, path)

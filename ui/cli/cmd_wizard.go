@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/docker/docker/api/types/network"
-
 	"github.com/fineract-installer/fineract-installer/assets"
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
@@ -37,7 +36,12 @@ func runWizard(ctx context.Context, a *app) error {
 	initial := answers.Defaults(answers.Production)
 	initial.InstallDir = a.dir
 	host := a.f.Host()
-	host.Taken = append(host.Taken, dockerSubnets(ctx, e, a.project)...)
+	if e != nil {
+		// Subnets other Docker networks hold: preflight refuses them too.
+		if docker, err := hostfacts.DockerSubnets(ctx, e.API(), a.project); err == nil {
+			host.Taken = append(slices.Clone(host.Taken), docker...)
+		}
+	}
 	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 		Terminal: term, Initial: initial, Host: host, AnswersPath: installation.Relative().AnswersFile(),
 		Certificates: func(ctx context.Context, ans answers.Answers, now time.Time) install.ImportCheck {
@@ -129,26 +133,16 @@ func runWizard(ctx context.Context, a *app) error {
 	return &silentError{code: ExitFailed}
 }
 
-// dockerSubnets lists subnets other Docker networks use, so the wizard can
-// flag a clash while the person types.
-func dockerSubnets(ctx context.Context, e *compose.Engine, project string) []tui.TakenSubnet {
-	if e == nil {
-		return nil
+// readHost reads what the wizard proposes defaults from: the host's name,
+// addresses, memory and the subnets its routes use. Docker's own networks
+// are added by the wizard command, which has the engine.
+func readHost() tui.HostFacts {
+	h := tui.HostFacts{IPs: hostfacts.Addresses(), Taken: hostfacts.RouteSubnets("")}
+	if name, err := os.Hostname(); err == nil {
+		h.Hostname = name
 	}
-	nets, err := e.API().NetworkList(ctx, network.ListOptions{})
-	if err != nil {
-		return nil
+	if mem, err := hostfacts.ReadMemory(""); err == nil {
+		h.MemoryMiB = int(mem.TotalMiB)
 	}
-	var out []tui.TakenSubnet
-	for _, n := range nets {
-		if n.Labels[compose.LabelProject] == project {
-			continue
-		}
-		for _, c := range n.IPAM.Config {
-			if p, err := netip.ParsePrefix(c.Subnet); err == nil {
-				out = append(out, tui.TakenSubnet{Prefix: p, By: "Docker network " + n.Name})
-			}
-		}
-	}
-	return out
+	return h
 }

@@ -35,6 +35,6 @@ func newFactory(io *Streams) *factory {
 		Engine: compose.Connect,
 		Now:    time.Now,
 		Getenv: os.Getenv,
-		Host:   sync.OnceValue(tui.DetectHost),
+		Host:   sync.OnceValue(readHost),
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
@@ -51,7 +51,7 @@ func handoutTo(a *app, env *install.Env, files installation.Handout) frontdoor.H
 		b.WriteString("# Passwords fineract-installer set. Keep them somewhere safe, then delete this file.\n")
 		writeCredentials(&b, creds)
 		path := env.HandoutFile(files, false)
-		if err := steps.WriteFileAtomic(path, []byte(b.String()), 0o600); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 			return fmt.Errorf("save the passwords: %w", err)
 		}
 		p := a.printer()
@@ -80,7 +80,7 @@ func printEncryptedCredentials(a *app, path, key string, creds []frontdoor.Crede
 	if err != nil {
 		return fmt.Errorf("encrypt the passwords to credentials.pgp_key: %w", err)
 	}
-	if err := steps.WriteFileAtomic(path, []byte(msg), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(msg), 0o600); err != nil {
 		return fmt.Errorf("save the encrypted passwords: %w", err)
 	}
 	p := a.printer()

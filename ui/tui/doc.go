@@ -11,7 +11,7 @@
 //	res, err := tui.RunWizard(ctx, tui.WizardOptions{
 //		Terminal:    tui.Terminal{NoColor: noColor, Accessible: accessible},
 //		Initial:     initial, // answers.Defaults(answers.Production), InstallDir from --dir
-//		Host:        host,    // tui.DetectHost() plus the engine's Docker networks (not the project's own)
+//		Host:        host,    // from package hostfacts: name, addresses, memory, taken subnets
 //		Preflight:   func(ctx context.Context, a answers.Answers) []preflight.Result { return preflight.Run(ctx, in(a)) },
 //		AnswersPath: "answers.yaml",
 //	})

@@ -3,11 +3,11 @@ package tui
 import (
 	"context"
 	"io"
-	"net/netip"
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
@@ -34,13 +34,11 @@ type Terminal struct {
 
 // TakenSubnet is an address range the host already uses (a Docker network
 // or a route), so the network screen can flag a clash as it is typed.
-type TakenSubnet struct {
-	Prefix netip.Prefix
-	By     string // "Docker network bridge", "route via eth0"
-}
+type TakenSubnet = hostfacts.Subnet
 
 // HostFacts are what the wizard proposes as defaults and measures against.
-// DetectHost fills them from the machine it runs on.
+// The caller reads them with package hostfacts; the wizard reads nothing of
+// the host itself.
 type HostFacts struct {
 	Hostname  string
 	IPs       []string

@@ -157,6 +157,16 @@ func (m wizardModel) Init() tea.Cmd {
 		askBackground(m.color))
 }
 
+// recheck runs the host checks again, unless they are running already.
+func (m wizardModel) recheck() (tea.Model, tea.Cmd) {
+	if m.checks.running {
+		return m, nil
+	}
+	cmd := m.startChecksCmd()
+	m.setBody()
+	return m, cmd
+}
+
 func (m *wizardModel) startChecksCmd() tea.Cmd {
 	m.checks.running = true
 	m.checks.seq++
@@ -226,12 +236,7 @@ func (m wizardModel) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case screenPreflight:
 		switch {
 		case key.Matches(msg, m.keys.Recheck):
-			if m.checks.running {
-				return m, nil
-			}
-			cmd := m.startChecksCmd()
-			m.setBody()
-			return m, cmd
+			return m.recheck()
 		case key.Matches(msg, m.keys.Continue):
 			return m.enter(screenProfile)
 		}
@@ -242,12 +247,7 @@ func (m wizardModel) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, m.keys.Start):
 			return m.save(true)
 		case key.Matches(msg, m.keys.Recheck):
-			if m.checks.running {
-				return m, nil
-			}
-			cmd := m.startChecksCmd()
-			m.setBody()
-			return m, cmd
+			return m.recheck()
 		}
 	}
 	if !m.screen.hasForm() {
