@@ -3,7 +3,7 @@
 #   1. installs what is missing (Debian's docker.io, busybox-static, staticcheck)
 #   2. starts dockerd when no engine answers, and waits for it
 #   3. builds the lab images (cached by content hash; a rerun takes seconds)
-#   4. checks gofmt, go vet and staticcheck, then runs go test -race
+#   4. checks gofmt, go.mod tidiness, go vet and staticcheck, then runs go test -race
 # Tests that need the engine fail (never skip) here: FINERACT_REQUIRE_DOCKER=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -84,6 +84,11 @@ say "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
 [ -z "$unformatted" ] || { echo "$unformatted"; die "gofmt would change the files above: run gofmt -w"; }
 echo "clean"
+
+say "go.mod"
+# Direct requirements are marked as such and nothing unused is required.
+go mod tidy -diff || die "go.mod or go.sum is not tidy: run go mod tidy"
+echo "tidy"
 
 say "go vet"
 go vet ./...
