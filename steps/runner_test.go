@@ -277,3 +277,53 @@ func TestRunnerWithoutDirWritesNothing(t *testing.T) {
 		t.Error("a stateless run wrote a state file")
 	}
 }
+
+// A day-2 command's run is recorded apart: the install's record (what
+// `status` shows, including an uninstall, and what install resumes from)
+// is left byte for byte as it was, even when the day-2 run fails.
+func TestDay2RunLeavesTheInstallRecordAlone(t *testing.T) {
+	dir := t.TempDir()
+	install := &State{Version: 1, Project: "p", Order: []string{"a"}, Uninstalled: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Steps: map[string]*StepState{"a": {Status: StatusDone}}}
+	if err := install.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSteps(t.TempDir(), "copy", "prune")
+	s[1].run = func(context.Context, Emitter) error { return &Failure{Cause: "disk full"} }
+	r := &Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]), Dir: dir, Project: "p", Command: "backup"}
+	if err := r.Run(context.Background()); err == nil {
+		t.Fatal("the failing step did not fail the run")
+	}
+	after, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	if err != nil || string(after) != string(before) {
+		t.Errorf("a day-2 run changed the install record:\n%s\nwas\n%s", after, before)
+	}
+	rec, err := LoadCommandState(dir, "backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Command != "backup" || rec.Steps["copy"].Status != StatusDone || rec.Steps["prune"].Status != StatusFailed || rec.Steps["prune"].Error != "disk full" {
+		t.Errorf("backup record: command %q, %s", rec.Command, stateString(rec))
+	}
+	if _, ok := rec.Steps["a"]; ok {
+		t.Error("the backup record carries the install's steps")
+	}
+}
+
+// A day-2 command whose install dir is not there (restore onto a fresh
+// host, before it puts the directory in place; uninstall --purge, after
+// it removed it) runs without recording and without making the directory.
+func TestDay2RunWithoutItsInstallDirRecordsNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "install")
+	s := newSteps(t.TempDir(), "stage")
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0]), Dir: dir, Command: "restore"}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the run made %s: %v", dir, err)
+	}
+}

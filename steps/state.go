@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -36,8 +37,10 @@ type StepState struct {
 // State is the record of an installation's progress, kept in the install
 // dir so `status` can show it and a rerun can resume.
 type State struct {
-	Version int                   `json:"version"`
-	Project string                `json:"project"`
+	Version int    `json:"version"`
+	Project string `json:"project"`
+	// Command is the day-2 command a record is of; empty for install's.
+	Command string                `json:"command,omitempty"`
 	Updated time.Time             `json:"updated"`
 	Steps   map[string]*StepState `json:"steps"`
 	Order   []string              `json:"order"`
@@ -49,9 +52,26 @@ type State struct {
 // StateFileName is the state file inside the install dir.
 const StateFileName = "state.json"
 
+// CommandStateFile is the file inside the install dir recording the last
+// run of a day-2 command (backup, restore, unseal, certs rotate,
+// uninstall), apart from the install's state file.
+func CommandStateFile(command string) string {
+	return "state-" + strings.ReplaceAll(command, " ", "-") + ".json"
+}
+
 // LoadState reads the state file; a missing file is an empty state.
 func LoadState(dir string) (*State, error) {
-	data, err := os.ReadFile(filepath.Join(dir, StateFileName))
+	return loadState(dir, StateFileName)
+}
+
+// LoadCommandState reads the record of a day-2 command's last run; a
+// missing file is an empty record.
+func LoadCommandState(dir, command string) (*State, error) {
+	return loadState(dir, CommandStateFile(command))
+}
+
+func loadState(dir, file string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, file))
 	if errors.Is(err, os.ErrNotExist) {
 		return &State{Version: 1, Steps: map[string]*StepState{}}, nil
 	}
@@ -60,7 +80,7 @@ func LoadState(dir string) (*State, error) {
 	}
 	var s State
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("read state %s: %w (move the file aside to start over)", filepath.Join(dir, StateFileName), err)
+		return nil, fmt.Errorf("read state %s: %w (move the file aside to start over)", filepath.Join(dir, file), err)
 	}
 	if s.Steps == nil {
 		s.Steps = map[string]*StepState{}
@@ -72,12 +92,16 @@ func LoadState(dir string) (*State, error) {
 // fsync, rename, fsync of the directory. A crash or a full disk leaves the
 // previous state intact, never a half-written one.
 func (s *State) Save(dir string) error {
+	return s.saveAs(dir, StateFileName)
+}
+
+func (s *State) saveAs(dir, file string) error {
 	s.Updated = time.Now().UTC()
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, StateFileName), append(data, '\n'), 0o600)
+	return WriteFileAtomic(filepath.Join(dir, file), append(data, '\n'), 0o600)
 }
 
 // MarkUninstalled records in dir's state file that the stack was taken

@@ -14,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/readme"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/backup"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
@@ -197,7 +198,7 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 	types := map[string]any{
 		"event":           steps.Event{},
-		"backup":          backupRecord{},
+		"backup":          backup.Written{},
 		"vault_shares":    sharesRecord{},
 		"credentials":     credentialsRecord{},
 		"tenant":          tenantRecord{},
