@@ -327,3 +327,41 @@ func TestDay2RunWithoutItsInstallDirRecordsNothing(t *testing.T) {
 		t.Errorf("the run made %s: %v", dir, err)
 	}
 }
+
+// An interrupted day-2 run is recorded as such in its own record, and a
+// rerun resumes from the first step whose check fails, as install's does;
+// the record then describes the rerun alone.
+func TestInterruptedDay2RunResumes(t *testing.T) {
+	dir, marks := t.TempDir(), t.TempDir()
+	s := newSteps(marks, "archive", "unseal", "prune")
+	ctx, cancel := context.WithCancel(context.Background())
+	s[1].run = func(ctx context.Context, _ Emitter) error {
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	plan := (&Plan{}).Then(s[0]).Then(s[1]).Then(s[2])
+	err := (&Runner{Plan: plan, Dir: dir, Command: "certs rotate"}).Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	rec, _ := LoadCommandState(dir, "certs rotate")
+	if rec.Steps["archive"].Status != StatusDone || rec.Steps["unseal"].Status != StatusInterrupted || rec.Steps["prune"].Status != StatusPending {
+		t.Fatalf("record after interruption: %s", stateString(rec))
+	}
+	if _, err := os.Stat(filepath.Join(dir, StateFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the day-2 run wrote the install's state file: %v", err)
+	}
+	s[1].run = nil
+	rec2 := &recorder{}
+	if err := (&Runner{Plan: plan, Dir: dir, Command: "certs rotate", Events: rec2.add}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s[0].runs.Load() != 1 || s[1].runs.Load() != 2 || s[2].runs.Load() != 1 {
+		t.Errorf("rerun: archive=%d unseal=%d prune=%d; want the finished step skipped", s[0].runs.Load(), s[1].runs.Load(), s[2].runs.Load())
+	}
+	rec, _ = LoadCommandState(dir, "certs rotate")
+	if rec.Steps["unseal"].Status != StatusDone || rec.Steps["unseal"].Error != "" {
+		t.Errorf("record after the rerun: %s", stateString(rec))
+	}
+}

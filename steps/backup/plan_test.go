@@ -97,3 +97,47 @@ func (r *infoRecorder) Progress(string, int64, int64, string, string) {}
 func (r *infoRecorder) Log(string, string, string)                    {}
 func (r *infoRecorder) Warn(string)                                   {}
 func (r *infoRecorder) Info(subject, _ string)                        { r.subjects = append(r.subjects, subject) }
+
+// A restore is one plan: everything it can check (the images against the
+// backup's record, the backup's certificates and Vault record) comes
+// before the first step that changes the installation, and every step
+// has an ID of its own in the restore's record.
+func TestRestoreChecksComeBeforeTheStackStops(t *testing.T) {
+	ids := planIDs((&Restoration{}).Plan())
+	stop := slices.Index(ids, "restore-stop")
+	for _, check := range []string{"restore-image-record", "images", "restore-stage"} {
+		if i := slices.Index(ids, check); i < 0 || i > stop {
+			t.Errorf("%s is not checked before the stack stops: %v", check, ids)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("two steps named %s: %v", id, ids)
+		}
+		seen[id] = true
+	}
+	if last := ids[len(ids)-1]; last != "validate" {
+		t.Errorf("the restore ends with %s, not the checklist: %v", last, ids)
+	}
+}
+
+// A backup is one plan: the archive, then Vault unsealed by the install
+// step that does it everywhere, then pruning when asked for.
+func TestBackupPlanUnsealsVaultAfterTheArchive(t *testing.T) {
+	ids := planIDs(Plan(nil, Options{Out: "/nowhere/b.fib", Keep: 3}, nil))
+	if want := []string{"backup", "vault", "vault-ready", "backup-prune"}; !slices.Equal(ids, want) {
+		t.Errorf("backup plan %v, want %v", ids, want)
+	}
+	if ids := planIDs(Plan(nil, Options{Out: "/nowhere/b.fib"}, nil)); slices.Contains(ids, "backup-prune") {
+		t.Errorf("a backup without --keep prunes: %v", ids)
+	}
+}
+
+func planIDs(p *steps.Plan) []string {
+	var ids []string
+	for _, s := range p.Steps() {
+		ids = append(ids, s.ID())
+	}
+	return ids
+}
