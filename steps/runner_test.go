@@ -365,3 +365,23 @@ func TestInterruptedDay2RunResumes(t *testing.T) {
 		t.Errorf("record after the rerun: %s", stateString(rec))
 	}
 }
+
+// A restore's record becomes the restored installation's install record,
+// as its own run: `status` shows it, and it no longer names the command.
+func TestAdoptedRecordIsTheInstallRecord(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(t.TempDir(), "restore-stop", "services")
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]), Dir: dir, Project: "p", Command: "restore"}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := AdoptCommandState(dir, "restore"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Command != "" || st.Project != "p" || stateString(st) != "restore-stop=done services=done " {
+		t.Errorf("install record after a restore: command %q project %q %s", st.Command, st.Project, stateString(st))
+	}
+}

@@ -104,6 +104,19 @@ func (s *State) saveAs(dir, file string) error {
 	return WriteFileAtomic(filepath.Join(dir, file), append(data, '\n'), 0o600)
 }
 
+// AdoptCommandState makes the record of a day-2 command's last run the
+// install's record of dir. A restore puts a whole installation in place
+// (the install dir it replaced, with its record, is kept aside): its run
+// is what `status` shows of the installation until the next install.
+func AdoptCommandState(dir, command string) error {
+	rec, err := LoadCommandState(dir, command)
+	if err != nil {
+		return err
+	}
+	rec.Command = ""
+	return rec.Save(dir)
+}
+
 // MarkUninstalled records in dir's state file that the stack was taken
 // down with its data and install dir kept. The steps the last run recorded
 // no longer describe anything that runs, so they are dropped; the next

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -275,6 +276,9 @@ unless --accept-image-change SERVICE accepts it.`,
 			r := &backup.Restoration{Env: env, Backup: u, Custody: custody, Results: func(rs []validate.Result) { checklist = rs }}
 			defer r.Close()
 			if err := runDay2(ctx, a, "restore", a.dir, r.Plan()); err != nil {
+				return err
+			}
+			if err := steps.AdoptCommandState(a.dir, "restore"); err != nil {
 				return err
 			}
 			p := a.printer()
