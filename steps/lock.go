@@ -45,14 +45,9 @@ func Lock(dir string) (func(), error) {
 		return nil, fmt.Errorf("lock install dir: %s is not a plain file of uid %d; remove it and run again", path, os.Geteuid())
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
+		defer f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			h := strings.TrimSpace(string(holder))
-			if h == "" {
-				h = "another process"
-			}
-			return nil, fmt.Errorf("%w: %s holds %s; wait for it to finish, or stop it first", ErrLocked, h, dir)
+			return nil, lockedError(f, dir)
 		}
 		return nil, fmt.Errorf("lock install dir: %w", err)
 	}
@@ -64,4 +59,46 @@ func Lock(dir string) (func(), error) {
 		_ = unix.Flock(fd, unix.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// Held reports, without making the lock file, whether another process
+// holds the install dir's lock: a command that still has input to check
+// refuses at once while another works on the installation, and leaves
+// nothing behind when its own input is refused. It takes the lock with
+// Lock before its first change, which refuses in the same way should
+// another command have started in between.
+func Held(dir string) error {
+	path, err := installation.New(dir, "").LockFile()
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil // none there, or one Lock will refuse with its reason
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	if err := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return lockedError(f, dir)
+		}
+		return nil
+	}
+	_ = unix.Flock(fd, unix.LOCK_UN)
+	return nil
+}
+
+// lockedError names the holder of the lock f, from what it wrote into it.
+func lockedError(f *os.File, dir string) error {
+	holder := make([]byte, 4096)
+	n, _ := f.ReadAt(holder, 0)
+	h := strings.TrimSpace(string(holder[:n]))
+	if h == "" {
+		h = "another process"
+	}
+	return fmt.Errorf("%w: %s holds %s; wait for it to finish, or stop it first", ErrLocked, h, dir)
 }

@@ -2,8 +2,10 @@ package steps
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fineract-installer/fineract-installer/steps/installation"
@@ -60,5 +62,32 @@ func TestLockRefusesALinkInPlaceOfItsFile(t *testing.T) {
 	}
 	if body, _ := os.ReadFile(target); string(body) != "keep me\n" {
 		t.Errorf("the link's target was written: %q", body)
+	}
+}
+
+// Held names the holder of a taken lock, and makes no lock file when
+// there is none: a command refused for its input leaves nothing behind.
+func TestHeldReportsAHolderWithoutMakingTheLockFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stack")
+	path, err := installation.New(dir, "").LockFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Held(dir); err != nil {
+		t.Fatalf("no lock: %v", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Held made the lock file: %v", err)
+	}
+	unlock, err := Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Held(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("held lock: %v", err)
+	}
+	unlock()
+	if err := Held(dir); err != nil {
+		t.Errorf("released lock: %v", err)
 	}
 }

@@ -1,9 +1,12 @@
 package steps
 
 import (
+	"github.com/fineract-installer/fineract-installer/steps/installation"
+
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -16,6 +19,12 @@ type Runner struct {
 	// must not write anything).
 	Dir     string
 	Project string
+	// Command names a day-2 command (backup, restore, ...) whose run is
+	// recorded in its own file (installation.CommandStateFile), so that it
+	// never disturbs the install's record, which `status` shows and a rerun
+	// of install resumes from. Empty records the install's run in the
+	// installation's StateFile.
+	Command string
 	// Events receives every event; calls are serialised.
 	Events func(Event)
 
@@ -32,15 +41,17 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := r.Plan.validate(); err != nil {
 		return err
 	}
-	st := &State{Version: 1, Steps: map[string]*StepState{}}
-	if r.Dir != "" {
+	// A day-2 record describes the last run alone: whether a step is
+	// done is for its Check to say, not for an earlier run's record.
+	st := &State{Version: 1, Command: r.Command, Steps: map[string]*StepState{}}
+	if r.Dir != "" && r.Command == "" {
 		var err error
 		if st, err = LoadState(r.Dir); err != nil {
 			return err
 		}
+		st.Uninstalled = time.Time{} // installing again
 	}
 	st.Project = r.Project
-	st.Uninstalled = time.Time{} // installing again
 	st.Order = nil
 	for _, s := range r.Plan.Steps() {
 		st.Order = append(st.Order, s.ID())
@@ -70,7 +81,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			return firstError(errs)
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("install: %w", context.Canceled)
+			return fmt.Errorf("%s: %w", r.name(), context.Canceled)
 		}
 	}
 	return nil
@@ -148,13 +159,30 @@ func (r *Runner) update(id string, fn func(*StepState)) {
 	fn(r.state.Steps[id])
 }
 
+// name is what the run is called in errors.
+func (r *Runner) name() string {
+	if r.Command != "" {
+		return r.Command
+	}
+	return "install"
+}
+
 func (r *Runner) save() error {
 	if r.Dir == "" {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.state.Save(r.Dir)
+	if r.Command == "" {
+		return r.state.Save(r.Dir)
+	}
+	// A day-2 command may run while its install dir is not there: restore
+	// onto a fresh host puts it in place part-way through, and uninstall
+	// --purge removes it. Its run is recorded while the directory exists.
+	if _, err := os.Lstat(r.Dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return r.state.saveTo(installation.New(r.Dir, "").CommandStateFile(r.Command))
 }
 
 func (r *Runner) emit(e Event) {

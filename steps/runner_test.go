@@ -279,3 +279,111 @@ func TestRunnerWithoutDirWritesNothing(t *testing.T) {
 		t.Error("a stateless run wrote a state file")
 	}
 }
+
+// A day-2 command's run is recorded apart: the install's record (what
+// `status` shows, including an uninstall, and what install resumes from)
+// is left byte for byte as it was, even when the day-2 run fails.
+func TestDay2RunLeavesTheInstallRecordAlone(t *testing.T) {
+	dir := t.TempDir()
+	install := &State{Version: 1, Project: "p", Order: []string{"a"}, Uninstalled: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Steps: map[string]*StepState{"a": {Status: StatusDone}}}
+	if err := install.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(installation.New(dir, "").StateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSteps(t.TempDir(), "copy", "prune")
+	s[1].run = func(context.Context, Emitter) error { return &Failure{Cause: "disk full"} }
+	r := &Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]), Dir: dir, Project: "p", Command: "backup"}
+	if err := r.Run(context.Background()); err == nil {
+		t.Fatal("the failing step did not fail the run")
+	}
+	after, err := os.ReadFile(installation.New(dir, "").StateFile())
+	if err != nil || string(after) != string(before) {
+		t.Errorf("a day-2 run changed the install record:\n%s\nwas\n%s", after, before)
+	}
+	rec, err := LoadCommandState(dir, "backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Command != "backup" || rec.Steps["copy"].Status != StatusDone || rec.Steps["prune"].Status != StatusFailed || rec.Steps["prune"].Error != "disk full" {
+		t.Errorf("backup record: command %q, %s", rec.Command, stateString(rec))
+	}
+	if _, ok := rec.Steps["a"]; ok {
+		t.Error("the backup record carries the install's steps")
+	}
+}
+
+// A day-2 command whose install dir is not there (restore onto a fresh
+// host, before it puts the directory in place; uninstall --purge, after
+// it removed it) runs without recording and without making the directory.
+func TestDay2RunWithoutItsInstallDirRecordsNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "install")
+	s := newSteps(t.TempDir(), "stage")
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0]), Dir: dir, Command: "restore"}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the run made %s: %v", dir, err)
+	}
+}
+
+// An interrupted day-2 run is recorded as such in its own record, and a
+// rerun resumes from the first step whose check fails, as install's does;
+// the record then describes the rerun alone.
+func TestInterruptedDay2RunResumes(t *testing.T) {
+	dir, marks := t.TempDir(), t.TempDir()
+	s := newSteps(marks, "archive", "unseal", "prune")
+	ctx, cancel := context.WithCancel(context.Background())
+	s[1].run = func(ctx context.Context, _ Emitter) error {
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	plan := (&Plan{}).Then(s[0]).Then(s[1]).Then(s[2])
+	err := (&Runner{Plan: plan, Dir: dir, Command: "certs rotate"}).Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	rec, _ := LoadCommandState(dir, "certs rotate")
+	if rec.Steps["archive"].Status != StatusDone || rec.Steps["unseal"].Status != StatusInterrupted || rec.Steps["prune"].Status != StatusPending {
+		t.Fatalf("record after interruption: %s", stateString(rec))
+	}
+	if _, err := os.Stat(installation.New(dir, "").StateFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the day-2 run wrote the install's state file: %v", err)
+	}
+	s[1].run = nil
+	rec2 := &recorder{}
+	if err := (&Runner{Plan: plan, Dir: dir, Command: "certs rotate", Events: rec2.add}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s[0].runs.Load() != 1 || s[1].runs.Load() != 2 || s[2].runs.Load() != 1 {
+		t.Errorf("rerun: archive=%d unseal=%d prune=%d; want the finished step skipped", s[0].runs.Load(), s[1].runs.Load(), s[2].runs.Load())
+	}
+	rec, _ = LoadCommandState(dir, "certs rotate")
+	if rec.Steps["unseal"].Status != StatusDone || rec.Steps["unseal"].Error != "" {
+		t.Errorf("record after the rerun: %s", stateString(rec))
+	}
+}
+
+// A restore's record becomes the restored installation's install record,
+// as its own run: `status` shows it, and it no longer names the command.
+func TestAdoptedRecordIsTheInstallRecord(t *testing.T) {
+	dir := t.TempDir()
+	s := newSteps(t.TempDir(), "restore-stop", "services")
+	if err := (&Runner{Plan: (&Plan{}).Then(s[0]).Then(s[1]), Dir: dir, Project: "p", Command: "restore"}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := AdoptCommandState(dir, "restore"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Command != "" || st.Project != "p" || stateString(st) != "restore-stop=done services=done " {
+		t.Errorf("install record after a restore: command %q project %q %s", st.Command, st.Project, stateString(st))
+	}
+}

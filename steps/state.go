@@ -38,8 +38,10 @@ type StepState struct {
 // State is the record of an installation's progress, kept in the install
 // dir so `status` can show it and a rerun can resume.
 type State struct {
-	Version int                   `json:"version"`
-	Project string                `json:"project"`
+	Version int    `json:"version"`
+	Project string `json:"project"`
+	// Command is the day-2 command a record is of; empty for install's.
+	Command string                `json:"command,omitempty"`
 	Updated time.Time             `json:"updated"`
 	Steps   map[string]*StepState `json:"steps"`
 	Order   []string              `json:"order"`
@@ -50,7 +52,16 @@ type State struct {
 
 // LoadState reads the state file; a missing file is an empty state.
 func LoadState(dir string) (*State, error) {
-	name := installation.New(dir, "").StateFile()
+	return loadState(installation.New(dir, "").StateFile())
+}
+
+// LoadCommandState reads the record of a day-2 command's last run; a
+// missing file is an empty record.
+func LoadCommandState(dir, command string) (*State, error) {
+	return loadState(installation.New(dir, "").CommandStateFile(command))
+}
+
+func loadState(name string) (*State, error) {
 	data, err := os.ReadFile(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return &State{Version: 1, Steps: map[string]*StepState{}}, nil
@@ -72,12 +83,29 @@ func LoadState(dir string) (*State, error) {
 // fsync, rename, fsync of the directory. A crash or a full disk leaves the
 // previous state intact, never a half-written one.
 func (s *State) Save(dir string) error {
+	return s.saveTo(installation.New(dir, "").StateFile())
+}
+
+func (s *State) saveTo(name string) error {
 	s.Updated = time.Now().UTC()
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return atomicfile.WriteFile(installation.New(dir, "").StateFile(), append(data, '\n'), 0o600)
+	return atomicfile.WriteFile(name, append(data, '\n'), 0o600)
+}
+
+// AdoptCommandState makes the record of a day-2 command's last run the
+// install's record of dir. A restore puts a whole installation in place
+// (the install dir it replaced, with its record, is kept aside): its run
+// is what `status` shows of the installation until the next install.
+func AdoptCommandState(dir, command string) error {
+	rec, err := LoadCommandState(dir, command)
+	if err != nil {
+		return err
+	}
+	rec.Command = ""
+	return rec.Save(dir)
 }
 
 // MarkUninstalled records in dir's state file that the stack was taken

@@ -22,7 +22,6 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -39,8 +38,10 @@ const (
 // Dir is where backups are kept by default.
 func Dir(env *install.Env) string { return env.BackupsDir() }
 
-// Create writes an encrypted backup of the installation to w.
-func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byte, custody install.Custody, version string, emit steps.Emitter) (archive.Manifest, error) {
+// Create writes an encrypted backup of the installation to w. Vault is
+// stopped for the copy of its storage and started again, sealed: the plan
+// of a backup (see Plan) unseals it in a step of its own.
+func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byte, version string, emit steps.Emitter) (archive.Manifest, error) {
 	ew, err := archive.Create(w, passphrase, archive.Options{Metadata: archive.Metadata{
 		Created: time.Now().UTC(), InstallerVersion: version,
 		Labels: map[string]string{"project": env.Project, "hostname": env.Answers.Host.Hostname, "profile": string(env.Answers.Profile)},
@@ -54,7 +55,7 @@ func Create(ctx context.Context, env *install.Env, w io.Writer, passphrase []byt
 	if err := addPostgres(ctx, ew, env, emit); err != nil {
 		return archive.Manifest{}, err
 	}
-	if err := addVault(ctx, ew, env, custody, emit); err != nil {
+	if err := addVault(ctx, ew, env, emit); err != nil {
 		return archive.Manifest{}, err
 	}
 	if err := ew.Close(); err != nil {
@@ -187,7 +188,7 @@ func addPostgres(ctx context.Context, ew *archive.EntryWriter, env *install.Env,
 // vaultVolume is the Docker volume holding Vault's file storage.
 func vaultVolume(env *install.Env) string { return env.Volume("vault-file") }
 
-func addVault(ctx context.Context, ew *archive.EntryWriter, env *install.Env, custody install.Custody, emit steps.Emitter) error {
+func addVault(ctx context.Context, ew *archive.EntryWriter, env *install.Env, emit steps.Emitter) error {
 	v, err := env.Engine.API().VolumeInspect(ctx, vaultVolume(env))
 	if err != nil {
 		return fmt.Errorf("back up vault: %w", err)
@@ -199,29 +200,14 @@ func addVault(ctx context.Context, ew *archive.EntryWriter, env *install.Env, cu
 		return fmt.Errorf("stop vault: %w", err)
 	}
 	copyErr := ew.AddTree(vaultPrefix, v.Mountpoint)
-	// Start and unseal Vault again whatever happened to the copy.
+	// Start Vault again whatever happened to the copy, interrupted or not.
 	startErr := env.Engine.API().ContainerStart(context.WithoutCancel(ctx), name, container.StartOptions{})
 	if copyErr != nil {
-		return fmt.Errorf("copy Vault's storage: %w", copyErr)
+		return steps.Fail(fmt.Errorf("copy Vault's storage: %w", copyErr), "Vault is sealed: run `fineract-installer unseal`, or this backup again")
 	}
 	if startErr != nil {
-		return fmt.Errorf("start vault again: %w (run `fineract-installer unseal`)", startErr)
+		return steps.Fail(fmt.Errorf("start vault again: %w", startErr), "run `fineract-installer unseal`")
 	}
-	plan := (&steps.Plan{}).Then(install.VaultSetupStep{Env: env, Custody: custody})
-	if err := (&steps.Runner{Plan: plan, Project: env.Project, Events: func(e steps.Event) {
-		if e.Kind == steps.KindProgress || e.Kind == steps.KindWarning {
-			emit.Info("vault", e.Message)
-		}
-	}}).Run(ctx); err != nil {
-		emit.Warn("the backup is complete, but Vault is still sealed: run `fineract-installer unseal`")
-		return nil
-	}
-	// Leave the stack as it was found: wait until Vault reports healthy.
-	if p, err := env.LoadProject(ctx); err == nil {
-		if err := env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"vault"}, Policy: env.Policy()}, nil); err != nil {
-			emit.Warn("Vault is unsealed but not yet healthy: " + err.Error())
-		}
-	}
-	emit.Info("vault", "storage copied; Vault unsealed again")
+	emit.Info("vault", "storage copied; Vault started again")
 	return nil
 }

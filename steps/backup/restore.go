@@ -71,81 +71,171 @@ func Unpack(file string, passphrase []byte, parent string) (Unpacked, error) {
 	return Unpacked{Dir: dir, Info: info}, nil
 }
 
-// Restore puts an unpacked backup in place of the installation described
-// by env: the data an installation cannot re-derive (the CA and the keys,
-// Vault's record and demo custody file, Vault's storage, the databases)
-// comes from the archive; the answers are written again from the parsed
-// ones, and the compose project and every configuration file are rendered
-// again by this installer from them. Nothing else in the archive is used,
-// and modes and owners are set here, never taken from the archive. The
-// install dir it replaces is kept beside it. Then everything starts and
-// the checklist runs. env.Bundle must be rendered from u's answers.
-func Restore(ctx context.Context, env *install.Env, u Unpacked, custody install.Custody, emit func(steps.Event)) ([]validate.Result, error) {
-	e := env.Engine
-	info := func(msg string) {
-		emit(steps.Event{Kind: steps.KindProgress, Step: "restore", Message: msg, Time: time.Now().UTC()})
-	}
+// Restoration puts an unpacked backup in place of the installation
+// described by env: the data an installation cannot re-derive (the CA and
+// the keys, Vault's record and demo custody file, Vault's storage, the
+// databases) comes from the archive; the answers are written again from the
+// parsed ones, and the compose project and every configuration file are
+// rendered again by this installer from them. Nothing else in the archive
+// is used, and modes and owners are set here, never taken from the
+// archive. The install dir it replaces is kept beside it. Then everything
+// starts and the checklist runs. env.Bundle must be rendered from u's
+// answers.
+type Restoration struct {
+	Env     *install.Env
+	Backup  Unpacked
+	Custody install.Custody
+	// Results receives the checklist of the restored installation.
+	Results func([]validate.Result)
 
-	// Everything that can be checked is checked before the stack stops.
-	staged, err := stageInstallDir(ctx, env, filepath.Join(u.Dir, installPrefix))
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(staged) // gone once swapped in; left only on failure
+	staged string // the new install dir, until it is swapped in
+}
 
-	if err := e.Down(ctx, env.Project, compose.DownOptions{}, nil); err != nil {
-		return nil, fmt.Errorf("stop the running stack: %w", err)
-	}
-	for _, v := range []string{vaultVolume(env), env.Volume("postgres-data")} {
-		if err := e.API().VolumeRemove(ctx, v, false); err != nil && !errdefs.IsNotFound(err) {
-			return nil, fmt.Errorf("remove volume %s: %w", v, err)
-		}
-	}
-	info("stopped the stack; data volumes cleared for the backup's copies")
-
-	if err := swapInstallDir(env.Dir, staged); err != nil {
-		return nil, err
-	}
-	info("install dir restored: the backup's CA, keys and Vault record, configuration rendered again from its answers")
-
-	// The networks step also makes the (new, empty) data volumes and gives
-	// each to its service.
-	render := (&steps.Plan{}).
+// Plan is the restore, one step after the other. The steps of its own are
+// never found done: the archive, not the host, says what is right. Everything that can be
+// checked (the images against the backup's record, the backup's
+// certificates against its answers, its Vault record) is checked before
+// the stack stops. A restore interrupted or failed part-way is run again
+// from the archive: each run stages the backup's install dir afresh, and
+// the one it replaces is kept beside it.
+func (r *Restoration) Plan() *steps.Plan {
+	env := r.Env
+	return (&steps.Plan{}).
+		Then(imageRecordStep{r}).
+		Then(install.ImagesStep{Env: env, RecordDir: r.Backup.InstallDir()}).
+		Then(stageStep{r}).
+		Then(stopStep{r}).
+		Then(swapStep{r}).
 		Then(install.InstallDirStep{Env: env}).
 		Then(install.RenderStep{Env: env}).
-		Then(install.NetworksStep{Env: env})
-	if err := (&steps.Runner{Plan: render, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
-		return nil, err
-	}
-	if err := restoreVaultStorage(ctx, env, filepath.Join(u.Dir, vaultPrefix)); err != nil {
-		return nil, err
-	}
-	info("Vault storage restored")
-
-	var checklist []validate.Result
-	// The certificates step gives every key to its service's uid (in
-	// place, without reissuing).
-	before := (&steps.Plan{}).
+		// The networks step also makes the (new, empty) data volumes and
+		// gives each to its service.
+		Then(install.NetworksStep{Env: env}).
+		Then(vaultStorageStep{r}).
+		// The certificates step gives every key to its service's uid (in
+		// place, without reissuing).
 		Then(install.CertificatesStep{Env: env}).
 		Then(install.VaultStartStep{Env: env}).
-		Then(install.VaultSetupStep{Env: env, Custody: custody}).
-		Then(postgresOnly{env})
-	if err := (&steps.Runner{Plan: before, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
-		return nil, err
-	}
-	if err := restoreDatabases(ctx, env, filepath.Join(u.Dir, postgresPrefix), info); err != nil {
-		return nil, err
-	}
-	after := (&steps.Plan{}).
+		Then(install.VaultSetupStep{Env: env, Custody: r.Custody}).
+		Then(postgresOnly{env}).
+		Then(databasesStep{r}).
 		Then(install.ServicesStep{Env: env}).
 		// Elasticsearch starts again on a new, empty data volume: its log
 		// retention is set again.
 		Then(install.LogRetentionStep{Env: env}).
-		Then(install.ValidateStep{Env: env, Results: func(rs []validate.Result) { checklist = rs }})
-	if err := (&steps.Runner{Plan: after, Dir: env.Dir, Project: env.Project, Events: emit}).Run(ctx); err != nil {
-		return checklist, err
+		Then(install.ValidateStep{Env: env, Results: r.Results})
+}
+
+// Close removes the staged install dir when the plan stopped before it was
+// swapped in.
+func (r *Restoration) Close() error {
+	if r.staged == "" {
+		return nil
 	}
-	return checklist, nil
+	return os.RemoveAll(r.staged)
+}
+
+// imageRecordStep gives a backup made before image records the record of
+// the installation it replaces, if there is one; the images step then
+// checks this host's images against it, or records them.
+type imageRecordStep struct{ r *Restoration }
+
+func (imageRecordStep) ID() string                          { return "restore-image-record" }
+func (imageRecordStep) Title() string                       { return "Read the backup's image record" }
+func (imageRecordStep) Check(context.Context) (bool, error) { return false, nil }
+func (s imageRecordStep) Run(_ context.Context, emit steps.Emitter) error {
+	dir := s.r.Backup.InstallDir()
+	if _, ok, err := install.LoadImageRecord(dir); err != nil {
+		return fmt.Errorf("the backup's image record: %w; nothing was changed", err)
+	} else if ok {
+		return nil
+	}
+	current, ok, err := install.LoadImageRecord(s.r.Env.Dir)
+	if err != nil || !ok {
+		return err
+	}
+	emit.Info("images", "the backup has no image record: checking against the current installation's")
+	return current.Save(dir)
+}
+
+// stageStep builds the new install dir beside the current one and checks
+// it (see stageInstallDir).
+type stageStep struct{ r *Restoration }
+
+func (stageStep) ID() string                          { return "restore-stage" }
+func (stageStep) Title() string                       { return "Check the backup's certificates and Vault record" }
+func (stageStep) Check(context.Context) (bool, error) { return false, nil }
+func (s stageStep) Run(ctx context.Context, _ steps.Emitter) error {
+	if err := s.r.Close(); err != nil {
+		return err
+	}
+	s.r.staged = ""
+	staged, err := stageInstallDir(ctx, s.r.Env, filepath.Join(s.r.Backup.Dir, installPrefix))
+	if err != nil {
+		return err
+	}
+	s.r.staged = staged
+	return nil
+}
+
+// stopStep takes the running stack down and removes the data volumes the
+// backup's copies go into.
+type stopStep struct{ r *Restoration }
+
+func (stopStep) ID() string                          { return "restore-stop" }
+func (stopStep) Title() string                       { return "Stop the stack and clear its data volumes" }
+func (stopStep) Check(context.Context) (bool, error) { return false, nil }
+func (s stopStep) Run(ctx context.Context, emit steps.Emitter) error {
+	env := s.r.Env
+	if err := env.Engine.Down(ctx, env.Project, compose.DownOptions{}, emit); err != nil {
+		return fmt.Errorf("stop the running stack: %w", err)
+	}
+	for _, v := range []string{vaultVolume(env), env.Volume("postgres-data")} {
+		if err := env.Engine.API().VolumeRemove(ctx, v, false); err != nil && !errdefs.IsNotFound(err) {
+			return fmt.Errorf("remove volume %s: %w", v, err)
+		}
+	}
+	emit.Info(env.Project, "stopped the stack; data volumes cleared for the backup's copies")
+	return nil
+}
+
+// swapStep puts the staged install dir in place of the current one.
+type swapStep struct{ r *Restoration }
+
+func (swapStep) ID() string                          { return "restore-install-dir" }
+func (swapStep) Title() string                       { return "Put the backup's install dir in place" }
+func (swapStep) Check(context.Context) (bool, error) { return false, nil }
+func (s swapStep) Run(_ context.Context, emit steps.Emitter) error {
+	if err := swapInstallDir(s.r.Env.Dir, s.r.staged); err != nil {
+		return err
+	}
+	s.r.staged = ""
+	emit.Info(s.r.Env.Dir, "install dir restored: the backup's CA, keys and Vault record, configuration rendered again from its answers")
+	return nil
+}
+
+// vaultStorageStep copies the backup's Vault storage into its volume.
+type vaultStorageStep struct{ r *Restoration }
+
+func (vaultStorageStep) ID() string                          { return "restore-vault-storage" }
+func (vaultStorageStep) Title() string                       { return "Restore Vault's storage" }
+func (vaultStorageStep) Check(context.Context) (bool, error) { return false, nil }
+func (s vaultStorageStep) Run(ctx context.Context, emit steps.Emitter) error {
+	if err := restoreVaultStorage(ctx, s.r.Env, filepath.Join(s.r.Backup.Dir, vaultPrefix)); err != nil {
+		return err
+	}
+	emit.Info("vault", "Vault storage restored")
+	return nil
+}
+
+// databasesStep replays the backup's roles and database dumps.
+type databasesStep struct{ r *Restoration }
+
+func (databasesStep) ID() string                          { return "restore-databases" }
+func (databasesStep) Title() string                       { return "Restore the databases" }
+func (databasesStep) Check(context.Context) (bool, error) { return false, nil }
+func (s databasesStep) Run(ctx context.Context, emit steps.Emitter) error {
+	return restoreDatabases(ctx, s.r.Env, filepath.Join(s.r.Backup.Dir, postgresPrefix), emit)
 }
 
 // restoredFiles are the files of an archived install dir that a restore
@@ -393,7 +483,7 @@ func (s postgresOnly) Run(ctx context.Context, emit steps.Emitter) error {
 
 // restoreDatabases replays the roles, then each database dump with
 // pg_restore --clean --create, inside the postgres container.
-func restoreDatabases(ctx context.Context, env *install.Env, dir string, info func(string)) error {
+func restoreDatabases(ctx context.Context, env *install.Env, dir string, emit steps.Emitter) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -416,7 +506,7 @@ func restoreDatabases(ctx context.Context, env *install.Env, dir string, info fu
 		}
 		return nil
 	}
-	info("restoring the roles and databases")
+	emit.Info("postgres", "restoring the roles and databases")
 	sock := []string{"-h", "/var/run/postgresql", "-U", "postgres"}
 	// Roles may already exist (the first start creates the stack's own);
 	// psql goes on past those errors and creates any that are missing.
@@ -435,7 +525,7 @@ func restoreDatabases(ctx context.Context, env *install.Env, dir string, info fu
 		if err := run(cmd, filepath.Join(dir, d)); err != nil {
 			return fmt.Errorf("restore database %s: %w", strings.TrimSuffix(d, ".dump"), err)
 		}
-		info("database " + strings.TrimSuffix(d, ".dump") + " restored")
+		emit.Info("postgres", "database "+strings.TrimSuffix(d, ".dump")+" restored")
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
@@ -114,6 +115,13 @@ func (i *Installation) AnswersFile() string { return filepath.Join(i.Dir, answer
 
 // StateFile records the progress of the last run, for status and resume.
 func (i *Installation) StateFile() string { return filepath.Join(i.Dir, stateFile) }
+
+// CommandStateFile records the last run of a day-2 command (backup,
+// restore, unseal, certs rotate, uninstall) apart from StateFile, so that
+// it never disturbs the install's record.
+func (i *Installation) CommandStateFile(command string) string {
+	return filepath.Join(i.Dir, "state-"+strings.ReplaceAll(command, " ", "-")+".json")
+}
 
 // ComposeFile is the rendered compose file.
 func (i *Installation) ComposeFile() string { return filepath.Join(i.Dir, composeFile) }

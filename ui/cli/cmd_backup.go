@@ -1,25 +1,23 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/steps"
-	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
+	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
 // backupPassphraseEnv holds the backup passphrase for unattended runs.
@@ -66,11 +64,9 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			if err := requireInstallDir(a); err != nil {
 				return err
 			}
-			// Locked before the install dir is read: a restore holds the
-			// lock while the directory it puts in place is not whole yet.
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
 			env, done, err := installedEnv(ctx, a)
@@ -86,34 +82,20 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				out = filepath.Join(backup.Dir(env), fmt.Sprintf("backup-%s.fib", time.Now().UTC().Format("20060102T150405Z")))
-			}
-			if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-				return err
-			}
-			f, err := atomicfile.Create(out, 0o600)
-			if err != nil {
-				return fmt.Errorf("create backup file: %w", err)
-			}
-			defer f.Cleanup()
 			p := a.printer()
 			start := time.Now()
-			m, err := backup.Create(ctx, env, f, pass, custody, a.build.Version, p.emitter("backup"))
-			if err != nil {
+			var written backup.Written
+			plan := backup.Plan(env, backup.Options{Out: out, Passphrase: pass, Custody: custody, Version: a.build.Version, Keep: keep},
+				func(w backup.Written) { written = w })
+			if err := runDay2(ctx, a, "backup", a.dir, plan); err != nil {
 				return err
 			}
-			if err := f.Commit(); err != nil {
-				return fmt.Errorf("write backup file: %w", err)
-			}
-			fi, _ := os.Stat(out)
-			if !p.json() {
-				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), out, len(m.Entries), humanBytes(fi.Size()), time.Since(start).Round(time.Millisecond))
-			} else if err := p.record(typeBackup, backupRecord{File: out, Entries: len(m.Entries), Bytes: fi.Size()}); err != nil {
-				return err
-			}
-			if keep > 0 {
-				return pruneBackups(a, filepath.Dir(out), keep)
+			if p.json() {
+				if err := p.record(typeBackup, written); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), written.File, written.Entries, humanBytes(written.Bytes), time.Since(start).Round(time.Millisecond))
 			}
 			return nil
 		},
@@ -126,27 +108,6 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 	f.StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600), when no terminal is available")
 	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a))
 	return cmd
-}
-
-// pruneBackups removes the oldest backups beyond keep.
-func pruneBackups(a *app, dir string, keep int) error {
-	matches, _ := filepath.Glob(filepath.Join(dir, "backup-*.fib"))
-	sort.Strings(matches) // names carry the UTC time
-	for len(matches) > keep {
-		if err := os.Remove(matches[0]); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.io.Out, "removed old backup %s\n", matches[0])
-		matches = matches[1:]
-	}
-	return nil
-}
-
-// backupRecord is the last line of `backup -o json`.
-type backupRecord struct {
-	File    string `json:"file"`
-	Entries int    `json:"entries"`
-	Bytes   int64  `json:"bytes"`
 }
 
 // verifyDoc is `backup verify -o json`: what was checked, in the names
@@ -267,9 +228,9 @@ unless --accept-image-change SERVICE accepts it.`,
 			// The lock lives beside the install dir, so it can be taken when
 			// the directory does not exist yet and it holds while restore
 			// swaps the directory: no other command runs meanwhile.
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
 			if err := installdir.Claimable(a.dir); err != nil {
@@ -317,14 +278,16 @@ unless --accept-image-change SERVICE accepts it.`,
 			if err != nil {
 				return err
 			}
+			var checklist []validate.Result
+			r := &backup.Restoration{Env: env, Backup: u, Custody: custody, Results: func(rs []validate.Result) { checklist = rs }}
+			defer r.Close()
+			if err := runDay2(ctx, a, "restore", a.dir, r.Plan()); err != nil {
+				return err
+			}
+			if err := steps.AdoptCommandState(a.dir, "restore"); err != nil {
+				return err
+			}
 			p := a.printer()
-			if err := checkRestoredImages(ctx, a, env, u, p); err != nil {
-				return err
-			}
-			checklist, err := backup.Restore(ctx, env, u, custody, p.stepEvent)
-			if err != nil {
-				return err
-			}
 			if err := p.checklist(checklist); err != nil {
 				return err
 			}
@@ -341,35 +304,4 @@ unless --accept-image-change SERVICE accepts it.`,
 	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase of the backed-up installation (mode 0600)")
 	f.StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with the unseal key shares of the backed-up installation, one per line (mode 0600)")
 	return cmd
-}
-
-// checkRestoredImages runs the images step against the image record of the
-// install dir the restore is about to put in place, before the current
-// installation is stopped: a changed image refuses the restore while
-// nothing has changed yet. A backup made before image records is checked
-// against the record of the installation it replaces, if there is one, and
-// otherwise records the images found here.
-func checkRestoredImages(ctx context.Context, a *app, env *install.Env, u backup.Unpacked, p *printer) error {
-	dir := u.InstallDir()
-	if _, ok, err := install.LoadImageRecord(dir); err != nil {
-		return fmt.Errorf("the backup's image record: %w", err)
-	} else if !ok {
-		current, ok, err := install.LoadImageRecord(a.dir)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := current.Save(dir); err != nil {
-				return err
-			}
-		}
-	}
-	plan := (&steps.Plan{}).Then(install.ImagesStep{Env: env, RecordDir: dir})
-	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%w", context.Canceled)
-		}
-		return stepsFailed(err)
-	}
-	return nil
 }

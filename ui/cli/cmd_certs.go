@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/steps"
-	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
@@ -162,83 +157,44 @@ same flags turn a generated gateway certificate into an imported one.`,
 			if importing && (len(args) != 1 || args[0] != "gateway") {
 				return usageError("--chain and --key swap in the gateway's certificate: `fineract-installer certs rotate gateway --chain FILE --key FILE`")
 			}
+			if err := requireInstallDir(a); err != nil {
+				return err
+			}
+			if err := refuseWhileLocked(a); err != nil {
+				return err
+			}
 			env, done, err := installedEnv(ctx, a)
 			if err != nil {
 				return err
 			}
 			defer done()
-			imported := map[string]bool{}
-			for _, r := range env.CertRequests() {
-				imported[r.Name] = r.Imported
-			}
-			byService := map[string][]string{}
-			for _, s := range env.Bundle.Services {
-				for _, c := range s.Certs {
-					byService[s.Name] = append(byService[s.Name], c.Name)
-				}
-			}
-			p := a.printer()
-			services := args
-			if len(services) == 0 {
-				for s, certs := range byService {
-					if slices.ContainsFunc(certs, func(c string) bool { return imported[c] }) {
-						p.stepEvent(steps.Event{Kind: steps.KindWarning, Step: "rotate", Subject: s, Time: time.Now().UTC(),
-							Message: s + "'s certificate was imported and is kept: renew it with `certs rotate " + s + " --chain FILE --key FILE`"})
-						continue
-					}
-					services = append(services, s)
-				}
-				sort.Strings(services)
-			}
-			var names []string
-			for _, s := range services {
-				certs, ok := byService[s]
-				if !ok {
-					known := make([]string, 0, len(byService))
-					for k := range byService {
-						known = append(known, k)
-					}
-					sort.Strings(known)
-					return usageError("service %q has no certificate (services with certificates: %s)", s, strings.Join(known, ", "))
-				}
-				for _, c := range certs {
-					if imported[c] && !importing {
-						return usageError("%s's certificate was imported, so only its CA can renew it: get the renewed chain and key, then run `fineract-installer certs rotate %s --chain FILE --key FILE`", s, s)
-					}
-				}
-				names = append(names, certs...)
+			rot, err := install.PlanRotation(env, args, importing)
+			if err != nil {
+				return withCode(ExitUsage, err)
 			}
 			if importing {
-				if err := swapInImport(ctx, env, chain, key); err != nil {
-					return err
+				if err := install.SwapInGatewayImport(ctx, env, chain, key); err != nil {
+					return importFailure(err)
 				}
 			}
 			// A restart that seals Vault needs its custody: read and checked
 			// now, before anything changes.
 			var custody install.Custody
-			if install.SealsOnRestart(services) {
+			if install.SealsOnRestart(rot.Services) {
 				if custody, err = custodyFor(a, env, co); err != nil {
 					return err
 				}
 			}
-			if err := confirm(a, yes, "rotating restarts "+strings.Join(services, ", "),
-				fmt.Sprintf("Reissue %d certificates and restart %s?", len(names), strings.Join(services, ", "))); err != nil {
+			if err := confirm(a, yes, "rotating restarts "+strings.Join(rot.Services, ", "),
+				fmt.Sprintf("Reissue %d certificates and restart %s?", len(rot.Certs), strings.Join(rot.Services, ", "))); err != nil {
 				return err
 			}
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
-			// The new files change the services' configuration hash, so
-			// exactly the services that mount them are recreated.
-			// With an import swapped in, the installation's answers then name
-			// the new files.
-			plan := install.AddRestart((&steps.Plan{}).Then(install.RotateStep{Env: env, Services: services, Certs: names, SaveAnswers: importing}), env, custody, services)
-			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-				return stepsFailed(err)
-			}
-			return nil
+			return runDay2(ctx, a, "certs rotate", a.dir, rot.Plan(env, custody))
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
@@ -247,30 +203,6 @@ same flags turn a generated gateway certificate into an imported one.`,
 	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600), to unseal Vault after its restart")
 	cmd.Flags().StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600), when Vault restarts and no terminal is available")
 	return cmd
-}
-
-// swapInImport reads the gateway's renewed chain and key into env, makes
-// them the answers' gateway certificate, and checks them as an import
-// would, before anything changes.
-func swapInImport(ctx context.Context, env *install.Env, chain, key string) error {
-	var err error
-	if chain, err = filepath.Abs(chain); err != nil {
-		return withCode(ExitUsage, err)
-	}
-	if key, err = filepath.Abs(key); err != nil {
-		return withCode(ExitUsage, err)
-	}
-	imp, err := pki.ReadImport(chain, key)
-	if err != nil {
-		return withCode(ExitUsage, &pki.ImportError{Name: "gateway", CertFile: chain, KeyFile: key, Err: err})
-	}
-	env.Imports.Gateway = imp
-	env.Answers.Certificates.Source = answers.CertImport
-	env.Answers.Certificates.GatewayChain, env.Answers.Certificates.GatewayKey = chain, key
-	if _, err := env.Store().Plan(ctx, env.CertRequests()); err != nil {
-		return importFailure(err)
-	}
-	return nil
 }
 
 // loadCertImports reads and checks the certificate files the answers

@@ -25,6 +25,9 @@ them up again. --purge also deletes those, after a typed confirmation or
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := refuseWhileLocked(a); err != nil {
+				return err
+			}
 			e, err := a.engine(ctx)
 			if err != nil {
 				return err
@@ -40,16 +43,22 @@ them up again. --purge also deletes those, after a typed confirmation or
 			if err := confirmUninstall(a, len(st), purge, yes); err != nil {
 				return err
 			}
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
-			p := a.printer()
-			step := install.UninstallStep{Engine: e, Project: a.project, Dir: a.dir, Purge: purge}
-			if err := (&steps.Runner{Plan: (&steps.Plan{}).Then(step), Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-				return stepsFailed(err)
+			// Recorded only in an installation's own directory: --dir may
+			// name one the installer did not make.
+			record := ""
+			if ok, err := installdir.Exists(a.dir); err == nil && ok {
+				record = a.dir
 			}
+			step := install.UninstallStep{Engine: e, Project: a.project, Dir: a.dir, Purge: purge}
+			if err := runDay2(ctx, a, "uninstall", record, (&steps.Plan{}).Then(step)); err != nil {
+				return err
+			}
+			p := a.printer()
 			secrets := installdir.ProjectRunDir(a.project)
 			if !p.json() {
 				if purge {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -68,6 +67,12 @@ token that is revoked right after, and starts the services.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if err := requireInstallDir(a); err != nil {
+				return err
+			}
+			if err := refuseWhileLocked(a); err != nil {
+				return err
+			}
 			env, done, err := installedEnv(ctx, a)
 			if err != nil {
 				return err
@@ -80,28 +85,22 @@ token that is revoked right after, and starts the services.`,
 			if err != nil {
 				return err
 			}
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
 			plan := (&steps.Plan{}).
 				Then(install.VaultStartStep{Env: env}).
 				Then(install.VaultSetupStep{Env: env, Custody: custody}).
 				Then(install.ServicesStep{Env: env})
-			p := a.printer()
-			err = (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx)
-			switch {
-			case err == nil:
-				if !p.json() {
-					fmt.Fprintln(a.io.Out, p.ok.Render("Vault is unsealed and every service has its secrets."))
-				}
-				return nil
-			case errors.Is(err, context.Canceled):
+			if err := runDay2(ctx, a, "unseal", a.dir, plan); err != nil {
 				return err
-			default:
-				return stepsFailed(err)
 			}
+			if p := a.printer(); !p.json() {
+				fmt.Fprintln(a.io.Out, p.ok.Render("Vault is unsealed and every service has its secrets."))
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")

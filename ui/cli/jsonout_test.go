@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/fineract-installer/fineract-installer/steps/backup"
+
 	"encoding/json"
 	"errors"
 	"os"
@@ -134,7 +136,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 	types := map[string]any{
 		typeEvent: steps.Event{}, typeLog: compose.LogLine{}, typeError: errorRecord{}, typeChecklist: checklistRecord{},
 		typeVersion: BuildInfo{}, typeStatus: statusDoc{}, typeRender: renderDoc{}, typeDiagnose: diagnoseDoc{},
-		typeBackup: backupRecord{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
+		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{},
 	}

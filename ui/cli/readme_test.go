@@ -14,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/readme"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/backup"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
 
@@ -196,7 +197,7 @@ func compareShapes(t *testing.T, where string, doc, code *readme.Shape) {
 // `FileID`, which README never named).
 func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 	types := map[string]any{
-		typeEvent: steps.Event{}, typeError: errorRecord{}, typeBackup: backupRecord{},
+		typeEvent: steps.Event{}, typeError: errorRecord{}, typeBackup: backup.Written{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typeTenant: tenantRecord{},
 		typeLog: compose.LogLine{}, typeStatus: statusDoc{}, typeChecklist: checklistRecord{},
 		typeCertificates: pki.Inventory{}, typeRender: renderDoc{}, typeImagesBundle: imagesBundleDoc{},
