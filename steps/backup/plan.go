@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 )
@@ -227,11 +226,7 @@ func (s vaultReadyStep) Title() string { return "Wait until Vault is healthy" }
 func (s vaultReadyStep) Check(context.Context) (bool, error) { return false, nil }
 
 func (s vaultReadyStep) Run(ctx context.Context, emit steps.Emitter) error {
-	p, err := s.env.LoadProject(ctx)
-	if err != nil {
-		return err
-	}
-	if err := s.env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"vault"}, Policy: s.env.Policy()}, nil); err != nil {
+	if err := s.env.StartService(ctx, "vault", emit); err != nil {
 		// The archive is whole and Vault unsealed: the backup did its part.
 		emit.Warn("Vault is unsealed but not yet healthy: " + err.Error())
 	}

@@ -474,11 +474,7 @@ func (s postgresOnly) ID() string                          { return "postgres-st
 func (s postgresOnly) Title() string                       { return "Start PostgreSQL alone" }
 func (s postgresOnly) Check(context.Context) (bool, error) { return false, nil }
 func (s postgresOnly) Run(ctx context.Context, emit steps.Emitter) error {
-	p, err := s.env.LoadProject(ctx)
-	if err != nil {
-		return err
-	}
-	return s.env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{"postgres"}, Policy: s.env.Policy()}, nil)
+	return s.env.StartService(ctx, "postgres", emit)
 }
 
 // restoreDatabases replays the roles, then each database dump with

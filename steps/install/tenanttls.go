@@ -35,6 +35,16 @@ func (env *Env) RestartService(ctx context.Context, service string) error {
 	return env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{service}, Policy: env.Policy()}, nil)
 }
 
+// StartService brings one service up as the rendered stack describes it
+// (started if stopped, created if missing) and waits until it is ready.
+func (env *Env) StartService(ctx context.Context, service string, emit steps.Emitter) error {
+	p, err := env.LoadProject(ctx)
+	if err != nil {
+		return err
+	}
+	return env.Engine.Up(ctx, p, compose.UpOptions{Services: []string{service}, Policy: env.Policy()}, emit)
+}
+
 // TenantTLSStep keeps Fineract's connections to its tenants' databases
 // on verified TLS. At its first start Fineract's tenant-store changelog
 // 0005 replaces every tenant's schema_connection_parameters with MySQL
