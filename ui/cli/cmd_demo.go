@@ -80,9 +80,9 @@ func runDemoTenants(ctx context.Context, a *app, verb string, names []string, re
 	if len(missing) > 0 {
 		return usageError("cannot %s %s; nothing was changed", verb, strings.Join(missing, ", "))
 	}
-	unlock, err := steps.Lock(a.dir)
+	unlock, err := lockInstallation(a)
 	if err != nil {
-		return withCode(ExitFailed, err)
+		return err
 	}
 	defer unlock()
 	var step steps.Step = tenants.ResetStep{PG: pg, Names: targets}
@@ -94,8 +94,8 @@ func runDemoTenants(ctx context.Context, a *app, verb string, names []string, re
 	if restart {
 		plan.Then(tenants.RestartStep{Restart: tenants.RestartFineract(env)})
 	}
-	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-		return stepsFailed(err)
+	if err := runDay2(ctx, a, "demo "+verb, a.dir, plan); err != nil {
+		return err
 	}
 	if !p.json() {
 		past := map[string]string{"snapshot": "snapshot taken of", "reset": "reset"}[verb]

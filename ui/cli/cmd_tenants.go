@@ -152,9 +152,9 @@ func runTenantsAdd(ctx context.Context, a *app, co custodyOptions, names []strin
 	if err != nil {
 		return err
 	}
-	unlock, err := steps.Lock(a.dir)
+	unlock, err := lockInstallation(a)
 	if err != nil {
-		return withCode(ExitFailed, err)
+		return err
 	}
 	defer unlock()
 	p := a.printer()
@@ -181,8 +181,8 @@ func runTenantsAdd(ctx context.Context, a *app, co custodyOptions, names []strin
 		Then(tenants.PasswordsStep{Vault: vaultAccess, Names: names, Out: passwords, Users: users}).
 		Then(tenants.AddStep{PG: pg, Names: names, Passwords: passwords, MasterPassword: master,
 			Connection: tenants.StackConnection, RestartFineract: tenants.RestartFineract(env), SecureAdmin: secure})
-	if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-		return stepsFailed(err)
+	if err := runDay2(ctx, a, "tenants add", a.dir, plan); err != nil {
+		return err
 	}
 	if len(creds) > 0 {
 		if err := handoutTo(a, env, tenantsHandout)(ctx, creds); err != nil {
@@ -293,15 +293,15 @@ tenant cannot be removed. Asks for the tenant's name to be typed back, or
 			if err != nil {
 				return err
 			}
-			unlock, err := steps.Lock(a.dir)
+			unlock, err := lockInstallation(a)
 			if err != nil {
-				return withCode(ExitFailed, err)
+				return err
 			}
 			defer unlock()
 			p := a.printer()
 			plan := (&steps.Plan{}).Then(tenants.RemoveStep{PG: pg, Names: []string{name}, Vault: vaultAccess})
-			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(ctx); err != nil {
-				return stepsFailed(err)
+			if err := runDay2(ctx, a, "tenants remove", a.dir, plan); err != nil {
+				return err
 			}
 			if !p.json() {
 				fmt.Fprintln(a.io.Out, p.ok.Render("Tenant "+name+" is removed."))
