@@ -116,7 +116,9 @@ func CreateIn(root *os.Root, name string, perm fs.FileMode, opts ...Option) (*Fi
 		temp = dir + "." + base + ".tmp-" + strconv.FormatUint(rand.Uint64(), 36)
 		var err error
 		// 0600 until the mode is set: umask cannot widen it meanwhile.
-		f, err = root.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+		// Read-write: a writer may read back what it wrote before it
+		// commits (an images bundle is checked that way).
+		f, err = root.OpenFile(temp, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
 		if err == nil {
 			break
 		}

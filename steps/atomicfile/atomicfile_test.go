@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -123,6 +124,33 @@ func TestCleanupWithoutCommitKeepsOldContent(t *testing.T) {
 	}
 	if err := f.Commit(); err == nil {
 		t.Error("Commit after Cleanup succeeded")
+	}
+}
+
+// What a writer streamed can be read back before it is committed: an
+// images bundle checks the tarball it saved before putting it in place.
+func TestStreamIsReadableBeforeCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stack-images.tar")
+	f, err := Create(path, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Cleanup()
+	if _, err := f.Write([]byte("saved images")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	back, err := io.ReadAll(f)
+	if err != nil || string(back) != "saved images" {
+		t.Fatalf("read back %q, %v", back, err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "saved images" {
+		t.Errorf("committed %q", data)
 	}
 }
 
