@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
@@ -66,14 +67,18 @@ const maxStateSize = 1 << 20
 // recordedProject reads the project name the state file records; a
 // missing file records none.
 func recordedProject(path string) (string, error) {
-	f, err := os.Open(path)
+	// Never through a link, and never blocking on a FIFO left in its place.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read the installation's state: %w", err)
+		return "", fmt.Errorf("read the installation's state %s: %w; move it aside to start over", path, err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("read the installation's state %s: not a regular file; move it aside to start over", path)
+	}
 	var st struct {
 		Project string `json:"project"`
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
@@ -110,5 +111,25 @@ func TestOpenRefusesWhatIsNotAnInstallation(t *testing.T) {
 		if in, err := Open(installed(t, state)); err == nil {
 			t.Errorf("%s: opened as %+v", name, in)
 		}
+	}
+	// A link or a FIFO in the state file's place is not read: the first
+	// could point anywhere, the second would block the command forever.
+	elsewhere := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(elsewhere, []byte(`{"project":"elsewhere"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linked := installed(t, "")
+	if err := os.Symlink(elsewhere, New(linked, "").StateFile()); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := Open(linked); err == nil {
+		t.Errorf("a link in place of the state file: opened as %+v", in)
+	}
+	fifo := installed(t, "")
+	if err := syscall.Mkfifo(New(fifo, "").StateFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := Open(fifo); err == nil {
+		t.Errorf("a FIFO in place of the state file: opened as %+v", in)
 	}
 }
