@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
@@ -88,19 +89,21 @@ func (e *Engine) Converged(ctx context.Context, p *types.Project, services []str
 		if !ok {
 			return false, "", fmt.Errorf("%w: %s", ErrNoSuchService, name)
 		}
-		hash, err := configHash(p, s, ids[s.Image])
+		fp, err := serviceFingerprint(p, s, ids[s.Image])
 		if err != nil {
 			return false, "", err
 		}
-		have := byService[name]
-		if len(have) != 1 || have[0].Labels[LabelConfigHash] != hash {
-			return false, "service " + name + " is not deployed with the current configuration", nil
+		// The same decision Up acts on: converged is what Up leaves alone.
+		d := decide(name, s.Image, ids[s.Image], fp, byService[name])
+		switch {
+		case d.Action == ServiceStart && d.keep.State != "running":
+			return false, "service " + name + " is " + d.keep.State, nil
+		case d.Changes():
+			return false, "service " + name + " is not deployed with the current configuration (it would be " + actionWords(d.Action) + ": " + strings.Join(d.Reasons, "; ") + ")", nil
 		}
-		if have[0].State != "running" {
-			return false, "service " + name + " is " + have[0].State, nil
-		}
+		have := d.keep
 		if requireHealthy && s.HealthCheck != nil && !s.HealthCheck.Disable {
-			insp, err := e.api.ContainerInspect(ctx, have[0].ID)
+			insp, err := e.api.ContainerInspect(ctx, have.ID)
 			if err != nil {
 				return false, "", fmt.Errorf("inspect %s: %w", name, err)
 			}

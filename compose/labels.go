@@ -19,6 +19,9 @@ const (
 	// LabelImageRef is the image reference a container was made for; the
 	// container itself is made from the image ID the reference resolved to.
 	LabelImageRef = "org.fineract-installer.image"
+	// LabelConfigParts holds the per-part hashes behind LabelConfigHash
+	// (a JSON object), so a plan can say which part changed.
+	LabelConfigParts = "org.fineract-installer.config-parts"
 	// LabelManagedBy marks objects this program created.
 	LabelManagedBy = "org.fineract-installer.managed-by"
 )

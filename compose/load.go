@@ -3,8 +3,11 @@ package compose
 import (
 	"context"
 	"fmt"
+	"maps"
+	"path/filepath"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -59,3 +62,29 @@ func Load(ctx context.Context, o LoadOptions) (*types.Project, error) {
 // Project is a loaded compose project (compose-go's type), re-exported so
 // callers need not import compose-go for the common case.
 type Project = types.Project
+
+// LoadContent loads a compose file from memory as if it were at file: a
+// plan loads the stack a rerun would write, without writing it.
+// o.WorkingDir resolves relative paths, as for Load; o.Files is ignored.
+func LoadContent(ctx context.Context, file string, content []byte, o LoadOptions) (*types.Project, error) {
+	if o.WorkingDir == "" {
+		o.WorkingDir = filepath.Dir(file)
+	}
+	if err := CheckProjectName(o.ProjectName); err != nil {
+		return nil, fmt.Errorf("load compose project: %w", err)
+	}
+	p, err := loader.LoadWithContext(ctx, types.ConfigDetails{
+		WorkingDir:  o.WorkingDir,
+		ConfigFiles: []types.ConfigFile{{Filename: file, Content: content}},
+		Environment: types.Mapping(maps.Clone(o.Env)),
+	}, func(lo *loader.Options) {
+		lo.SetProjectName(o.ProjectName, true)
+		lo.ResolvePaths = true
+		lo.Profiles = o.Profiles
+	}, loader.WithDiscardEnvFiles)
+	if err != nil {
+		return nil, fmt.Errorf("load compose project %s: %w", file, err)
+	}
+	p.ComposeFiles = []string{file}
+	return p, nil
+}

@@ -20,8 +20,8 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, r *report
 	for _, key := range slices.Sorted(maps.Keys(p.Networks)) {
 		n := p.Networks[key]
 		if bool(n.External) {
-			if _, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{}); err != nil {
-				return fmt.Errorf("external network %s: %w (create it first, or remove `external: true`)", n.Name, err)
+			if err := e.externalNetwork(ctx, n); err != nil {
+				return err
 			}
 			continue
 		}
@@ -33,17 +33,9 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, r *report
 }
 
 func (e *Engine) ensureNetwork(ctx context.Context, project, key string, n types.NetworkConfig, r *reporter) error {
-	existing, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{})
-	switch {
-	case err == nil:
-		if err := networkMatches(existing, project, n); err != nil {
-			return err
-		}
-		return nil
-	case !errdefs.IsNotFound(err):
-		return fmt.Errorf("inspect network %s: %w", n.Name, err)
+	if exists, err := e.networkExists(ctx, project, n); err != nil || exists {
+		return err
 	}
-
 	r.working(event.ResourceNetwork, n.Name, event.ActionCreate, "")
 	labels := map[string]string{}
 	for k, v := range n.Labels {
@@ -79,6 +71,28 @@ func (e *Engine) ensureNetwork(ctx context.Context, project, key string, n types
 	}
 	r.done(event.ResourceNetwork, n.Name, event.ActionCreate, "")
 	return nil
+}
+
+// externalNetwork checks that a network the project does not own exists.
+func (e *Engine) externalNetwork(ctx context.Context, n types.NetworkConfig) error {
+	if _, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{}); err != nil {
+		return fmt.Errorf("external network %s: %w (create it first, or remove `external: true`)", n.Name, err)
+	}
+	return nil
+}
+
+// networkExists reports whether the network is there as the project wants
+// it, false when it is missing, and an error when it is there but cannot
+// be used. Apply and plan both decide with it.
+func (e *Engine) networkExists(ctx context.Context, project string, n types.NetworkConfig) (bool, error) {
+	existing, err := e.api.NetworkInspect(ctx, n.Name, network.InspectOptions{})
+	switch {
+	case err == nil:
+		return true, networkMatches(existing, project, n)
+	case errdefs.IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("inspect network %s: %w", n.Name, err)
 }
 
 // networkMatches refuses to reuse a network that belongs to someone else or

@@ -69,13 +69,9 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, emit eve
 	if err := checkGraph(p); err != nil {
 		return err
 	}
-	if len(o.Services) > 0 {
-		sub, err := p.WithSelectedServices(o.Services, types.IncludeDependencies)
-		if err != nil {
-			return fmt.Errorf("select services: %w", err)
-		}
-		p = sub
-		o.KeepOrphans = true // the rest of the project is not an orphan
+	p, o, err := selectServices(p, o)
+	if err != nil {
+		return err
 	}
 	// Images come first: each is resolved to an ID and approved before
 	// anything on the host changes.
@@ -103,6 +99,20 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, o UpOptions, emit eve
 		}
 	}
 	return e.startAll(ctx, p, ids, byService, o, r)
+}
+
+// selectServices narrows p to o.Services and what they depend on (all when
+// empty); the rest of the project is then no orphan.
+func selectServices(p *types.Project, o UpOptions) (*types.Project, UpOptions, error) {
+	if len(o.Services) == 0 {
+		return p, o, nil
+	}
+	sub, err := p.WithSelectedServices(o.Services, types.IncludeDependencies)
+	if err != nil {
+		return nil, o, fmt.Errorf("select services: %w", err)
+	}
+	o.KeepOrphans = true
+	return sub, o, nil
 }
 
 // checkGraph rejects dependency cycles and health conditions that can never
@@ -243,7 +253,11 @@ func waitForDependencies(ctx context.Context, s types.ServiceConfig, runs map[st
 	return nil
 }
 
-func serviceLabels(p *types.Project, s types.ServiceConfig, hash, imageID string) map[string]string {
+func serviceLabels(p *types.Project, s types.ServiceConfig, fp fingerprint, imageID string) (map[string]string, error) {
+	parts, err := partsLabel(fp)
+	if err != nil {
+		return nil, err
+	}
 	labels := map[string]string{}
 	for k, v := range s.Labels {
 		labels[k] = v
@@ -257,38 +271,34 @@ func serviceLabels(p *types.Project, s types.ServiceConfig, hash, imageID string
 	labels[LabelService] = s.Name
 	labels[LabelNumber] = "1"
 	labels[LabelOneoff] = "False"
-	labels[LabelConfigHash] = hash
+	labels[LabelConfigHash] = fp.Hash
+	labels[LabelConfigParts] = parts
 	labels[LabelWorkingDir] = p.WorkingDir
 	labels[LabelConfigFiles] = strings.Join(p.ComposeFiles, ",")
 	labels[LabelDependsOn] = strings.Join(deps, ",")
 	labels[LabelImage] = imageID
 	labels[LabelImageRef] = s.Image
 	labels[LabelManagedBy] = managedBy
-	return labels
+	return labels, nil
 }
 
 // converge makes sure the service has one up-to-date running container and
-// returns its ID.
+// returns its ID. What it does is decide's decision, the one Plan reports.
 func (e *Engine) converge(ctx context.Context, p *types.Project, s types.ServiceConfig, imageID string, existing []container.Summary, r *reporter) (string, error) {
-	hash, err := configHash(p, s, imageID)
+	fp, err := serviceFingerprint(p, s, imageID)
 	if err != nil {
 		return "", err
 	}
-	sort.Slice(existing, func(i, j int) bool { return existing[i].Created < existing[j].Created })
-	var current *container.Summary
-	for i := range existing {
-		c := existing[i]
-		if current == nil && c.Labels[LabelConfigHash] == hash {
-			current = &existing[i]
-			continue
-		}
+	d := decide(s.Name, s.Image, imageID, fp, existing)
+	why := strings.Join(d.Reasons, "; ")
+	for _, c := range d.remove {
 		// Outdated or surplus container of this service.
-		r.working(event.ResourceContainer, s.Name, event.ActionRecreate, "configuration changed")
+		r.working(event.ResourceContainer, s.Name, event.ActionRecreate, why)
 		if err := e.removeContainer(ctx, c.ID, s.StopGracePeriod); err != nil {
 			return "", fmt.Errorf("recreate %s: %w", s.Name, err)
 		}
 	}
-	if current != nil {
+	if current := d.keep; current != nil {
 		if current.State == "running" {
 			r.done(event.ResourceContainer, s.Name, event.ActionStart, "unchanged")
 			return current.ID, nil
@@ -303,7 +313,11 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 		return current.ID, nil
 	}
 
-	spec, err := toContainerSpec(p, s, serviceLabels(p, s, hash, imageID))
+	labels, err := serviceLabels(p, s, fp, imageID)
+	if err != nil {
+		return "", err
+	}
+	spec, err := toContainerSpec(p, s, labels)
 	if err != nil {
 		return "", err
 	}
@@ -347,18 +361,16 @@ func (e *Engine) converge(ctx context.Context, p *types.Project, s types.Service
 }
 
 func (e *Engine) removeOrphans(ctx context.Context, p *types.Project, byService map[string][]container.Summary, r *reporter) error {
-	for svc, cs := range byService {
-		if _, ok := p.Services[svc]; ok {
-			continue
-		}
-		for _, c := range cs {
-			r.working(event.ResourceContainer, svc, event.ActionRemove, "no longer in the project")
+	for _, d := range orphanChanges(p, byService) {
+		why := strings.Join(d.Reasons, "; ")
+		for _, c := range d.remove {
+			r.working(event.ResourceContainer, d.Service, event.ActionRemove, why)
 			if err := e.removeContainer(ctx, c.ID, nil); err != nil {
-				return fmt.Errorf("remove orphan %s: %w", svc, err)
+				return fmt.Errorf("remove orphan %s: %w", d.Service, err)
 			}
-			r.done(event.ResourceContainer, svc, event.ActionRemove, "no longer in the project")
-			delete(byService, svc)
+			r.done(event.ResourceContainer, d.Service, event.ActionRemove, why)
 		}
+		delete(byService, d.Service)
 	}
 	return nil
 }
