@@ -12,11 +12,16 @@ import (
 // Exit codes, documented in README.md.
 const (
 	ExitOK            = 0
-	ExitFailed        = 1   // a step or command failed
-	ExitUsage         = 2   // bad input: flags, arguments, answers file
-	ExitHostNotOK     = 3   // the host is not ready: Docker engine unreachable, preflight failed
-	ExitImageRejected = 4   // an image is not the recorded one, or a bundle does not match its manifest
-	ExitInterrupted   = 130 // interrupted by Ctrl-C or SIGTERM
+	ExitFailed        = 1 // a step or command failed
+	ExitUsage         = 2 // bad input: flags, arguments, answers file
+	ExitHostNotOK     = 3 // the host is not ready: Docker engine unreachable, preflight failed
+	ExitImageRejected = 4 // an image is not the recorded one, or a bundle does not match its manifest
+	// ExitChangesPending is plan's answer when an install would change
+	// something; 0 then means nothing would change. It is no error: a
+	// script tells "changes" from "no changes" (0) and from a failure
+	// (1 to 4) without parsing the output.
+	ExitChangesPending = 5
+	ExitInterrupted    = 130 // interrupted by Ctrl-C or SIGTERM
 )
 
 // exitError carries an exit code with the error to print.

@@ -32,6 +32,7 @@ const (
 	typeTenant         = "tenant"          // tenants list, one per tenant
 	typeVaultShares    = "vault_shares"    // install: the encrypted unseal key shares
 	typeCredentials    = "credentials"     // install, credentials: the handout written
+	typePlan           = "plan"            // plan: what install would change
 )
 
 // jsonRecord marshals v, which must be a JSON object, as one line with

@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/readme"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 	"github.com/fineract-installer/fineract-installer/ui/cli/schema"
 )
@@ -138,7 +139,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 		typeVersion: BuildInfo{}, typeStatus: statusDoc{}, typeRender: renderDoc{}, typeDiagnose: diagnoseDoc{},
 		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
-		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{},
+		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typePlan: install.Changes{},
 	}
 	var doc struct {
 		Properties struct {
