@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/frontdoor"
@@ -46,6 +47,9 @@ func runWizard(ctx context.Context, a *app) error {
 		Terminal: term, Initial: initial, Host: host, AnswersPath: installation.Relative().AnswersFile(),
 		Certificates: func(ctx context.Context, ans answers.Answers, now time.Time) install.ImportCheck {
 			return install.CheckImports(ctx, ans, a.project, now)
+		},
+		Plan: func(ctx context.Context, ans answers.Answers) (*install.Changes, error) {
+			return wizardPlan(ctx, a, e, engineErr, ans)
 		},
 		Preflight: func(ctx context.Context, ans answers.Answers) []preflight.Result {
 			env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
@@ -145,4 +149,24 @@ func readHost() tui.HostFacts {
 		h.MemoryMiB = int(mem.TotalMiB)
 	}
 	return h
+}
+
+// wizardPlan is what installing the wizard's answers would change in the
+// installation already in their install dir; nil when there is none yet
+// (a first install creates everything, and the review lists it).
+func wizardPlan(ctx context.Context, a *app, e *compose.Engine, engineErr error, ans answers.Answers) (*install.Changes, error) {
+	if ok, err := installdir.Exists(ans.InstallDir); err != nil || !ok {
+		return nil, err
+	}
+	if e == nil {
+		return nil, engineErr
+	}
+	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), e)
+	if err != nil {
+		return nil, err
+	}
+	if chk := env.LoadImports(ctx); chk.Err() != nil || chk.Other != nil {
+		return nil, errors.Join(chk.Err(), chk.Other)
+	}
+	return install.PlanChanges(ctx, env)
 }

@@ -80,6 +80,7 @@ func askAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved, in
 			heading(s)
 			m.screen = screenReview
 			m.runChecksNow()
+			m.planNow()
 			m.checkCertsNow()
 			say(m.reviewText(accessibleWidth))
 			action := "start"
@@ -148,6 +149,15 @@ func askAccessibleWizard(ctx context.Context, opts WizardOptions, t resolved, in
 // UI loop to keep responsive).
 func (m *wizardModel) runChecksNow() {
 	m.checks = checkState{seq: m.checks.seq + 1, results: m.opts.Preflight(m.ctx, m.d.answers()), at: m.now()}
+}
+
+// planNow plans an install with the answers in line, when the caller can.
+func (m *wizardModel) planNow() {
+	if m.opts.Plan == nil {
+		return
+	}
+	c, err := m.opts.Plan(m.ctx, m.d.answers())
+	m.plan = planState{seq: m.plan.seq + 1, changes: c, err: err}
 }
 
 // checkCertsNow checks the imported certificate files in line.

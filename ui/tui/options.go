@@ -64,11 +64,19 @@ type WizardOptions struct {
 	// loop as files are typed on the certificates screen, and again on the
 	// review screen with the final answers. Required.
 	Certificates CertificateCheck
+	// Plan says what an install with the answers would change, changing
+	// nothing (install.PlanChanges); the review screen shows it before
+	// "install". It returns nil for answers whose install dir holds no
+	// installation yet: a first install changes everything. Optional.
+	Plan PlanFunc
 	// AnswersPath is where the review screen saves the answers file.
 	AnswersPath string
 	// Now is the clock (certificate validity); nil means time.Now.
 	Now func() time.Time
 }
+
+// PlanFunc plans an install with the answers, writing nothing.
+type PlanFunc func(ctx context.Context, a answers.Answers) (*install.Changes, error)
 
 // CertificateCheck checks the certificate files answers import, at now,
 // writing nothing.

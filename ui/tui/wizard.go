@@ -12,6 +12,7 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
 )
 
@@ -62,6 +63,13 @@ type (
 		results []preflight.Result
 		at      time.Time
 	}
+	// planDoneMsg is the plan of an install with the answers of the
+	// review screen; seq matches it to the latest request.
+	planDoneMsg struct {
+		seq     int
+		changes *install.Changes
+		err     error
+	}
 	// savedMsg reports writing the answers file; start says whether the
 	// person asked to install right after.
 	savedMsg struct {
@@ -77,6 +85,14 @@ type checkState struct {
 	seq     int
 	results []preflight.Result
 	at      time.Time
+}
+
+// planState is the latest plan of the review screen's answers.
+type planState struct {
+	running bool
+	seq     int
+	changes *install.Changes // nil: no installation there yet
+	err     error
 }
 
 // wizardModel is the wizard: one screen at a time, a huh form for the
@@ -101,6 +117,7 @@ type wizardModel struct {
 	body     viewport.Model
 	spin     spinner.Model
 	checks   checkState
+	plan     planState
 	certs    *certState // shared like the draft: the forms' validators read it
 	saving   bool
 	saved    string
@@ -173,6 +190,17 @@ func (m *wizardModel) startChecksCmd() tea.Cmd {
 	return tea.Batch(runChecks(m.ctx, m.opts.Preflight, m.d.answers(), m.checks.seq, m.now), m.spin.Tick)
 }
 
+// startPlanCmd plans an install with the answers as they are now, when
+// the caller can plan; a plan of earlier answers is dropped on arrival.
+func (m *wizardModel) startPlanCmd() tea.Cmd {
+	if m.opts.Plan == nil {
+		return nil
+	}
+	m.plan.seq++
+	m.plan.running = true
+	return runPlan(m.ctx, m.opts.Plan, m.d.answers(), m.plan.seq)
+}
+
 // Update handles one message.
 func (m wizardModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -191,6 +219,12 @@ func (m wizardModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setBody()
 		}
 		return m, nil
+	case planDoneMsg:
+		if msg.seq == m.plan.seq {
+			m.plan = planState{seq: msg.seq, changes: msg.changes, err: msg.err}
+			m.setBody()
+		}
+		return m, nil
 	case certCheckedMsg:
 		m.certs.apply(msg)
 		m.refresh()
@@ -198,7 +232,7 @@ func (m wizardModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		return m.handleSaved(msg)
 	case spinner.TickMsg:
-		if !m.checks.running && m.checks.results != nil {
+		if !m.checks.running && m.checks.results != nil && !m.plan.running {
 			return m, nil
 		}
 		var cmd tea.Cmd
@@ -276,7 +310,7 @@ func (m wizardModel) enter(s screenID) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, m.form.Init())
 	}
 	if s == screenReview {
-		cmds = append(cmds, m.startChecksCmd())
+		cmds = append(cmds, m.startChecksCmd(), m.startPlanCmd())
 	}
 	if s == screenCerts || s == screenReview {
 		// On the review the CA is checked against the final services.

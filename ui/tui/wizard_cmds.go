@@ -23,6 +23,14 @@ func runChecks(ctx context.Context, run func(context.Context, answers.Answers) [
 	}
 }
 
+// runPlan plans an install with the answers off the UI loop.
+func runPlan(ctx context.Context, plan PlanFunc, a answers.Answers, seq int) tea.Cmd {
+	return func() tea.Msg {
+		c, err := plan(ctx, a)
+		return planDoneMsg{seq: seq, changes: c, err: err}
+	}
+}
+
 // certPair names the two things a person may import.
 type certPair int
 

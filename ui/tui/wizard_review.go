@@ -9,6 +9,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/preflight"
+	"github.com/fineract-installer/fineract-installer/ui/textout"
 )
 
 // reviewProblems is everything wrong with the answers that is known
@@ -97,7 +98,24 @@ func (m wizardModel) reviewText(w int) string {
 		b.WriteString(m.st.Pass.Render("✓") + " The answers are valid.\n")
 	}
 	b.WriteString(m.checksBrief(w))
+	b.WriteString(m.planBrief(w))
 	return b.String()
+}
+
+// planBrief is what an install with these answers would change in the
+// installation already in their install dir, drawn as `plan` draws it;
+// nothing for a first install, which creates everything.
+func (m wizardModel) planBrief(w int) string {
+	switch {
+	case m.plan.running:
+		return "\n" + m.spin.View() + " Comparing these answers with the installation in " + m.d.answers().InstallDir + "…\n"
+	case m.plan.err != nil:
+		return "\n" + wrapText(m.st.Warn.Render("!")+" What install would change is not known: "+m.plan.err.Error(), w, "  ") + "\n"
+	case m.plan.changes == nil:
+		return ""
+	}
+	return "\n" + wrapText("An installation is already in "+m.plan.changes.Dir+"; installing with these answers changes this:", w, "") +
+		"\n\n" + textout.Plan(m.st.text(), m.plan.changes, w)
 }
 
 // describeFound is an imported certificate as a person checks it: subject,
