@@ -28,6 +28,10 @@ type Changes struct {
 	CertificatesError string      `json:"certificates_error,omitempty"`
 	// Stack is the engine's plan for the stack the answers render.
 	Stack *compose.ProjectPlan `json:"stack"`
+	// Stops are why the install would stop before it changes any
+	// container: an image that is not the recorded one (exit code 4),
+	// unless accepted with --accept-image-change.
+	Stops []string `json:"stops,omitempty"`
 	// Downloads are the images Stack pulls, with their size where the
 	// registry tells it.
 	Downloads []preflight.Download `json:"downloads"`
@@ -38,6 +42,9 @@ type StepChange struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	Run   bool   `json:"run"`
+	// ObservesOnly marks a step that runs every time and changes nothing
+	// (validation): its running is no pending change.
+	ObservesOnly bool `json:"observes_only,omitempty"`
 	// Error is why the step's Check could not tell; the step then runs.
 	Error string `json:"error,omitempty"`
 }
@@ -51,12 +58,15 @@ func (c *Changes) Pending() bool {
 		return true
 	}
 	for _, s := range c.Steps {
-		if s.Run {
+		if s.Run && !s.ObservesOnly {
 			return true
 		}
 	}
 	return false
 }
+
+// observer is a step that only looks (ValidateStep).
+type observer interface{ ObservesOnly() bool }
 
 // PlanChanges says what an install with env would do. It only reads: the
 // rendered configuration is compared from memory with what the install dir
@@ -85,6 +95,16 @@ func PlanChanges(ctx context.Context, env *Env) (*Changes, error) {
 			c.Stack.Services[i].Reasons = []string{"not in the answers any more"}
 		}
 	}
+	images, err := env.PlanImages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compare the images with the image record: %w", err)
+	}
+	for _, ip := range images {
+		if ip.Changed() && !ip.Accept {
+			c.Stops = append(c.Stops, fmt.Sprintf("%s: %s is %s here, the installation was made with %s %s; install stops before any container changes unless run with --accept-image-change %s",
+				ip.Service, ip.Found.Image, ip.Found.ID, ip.Recorded.Image, ip.Recorded.ID, ip.Service))
+		}
+	}
 	var pulls []string
 	for _, img := range c.Stack.Images {
 		if img.Action == compose.ImagePull {
@@ -103,6 +123,9 @@ func PlanChanges(ctx context.Context, env *Env) (*Changes, error) {
 	for _, s := range Plan(env, Custody{}, nil, nil).Steps() {
 		done, err := s.Check(ctx)
 		sc := StepChange{ID: s.ID(), Title: s.Title(), Run: !done}
+		if o, ok := s.(observer); ok {
+			sc.ObservesOnly = o.ObservesOnly()
+		}
 		if err != nil {
 			sc.Error = steps.Explain(err).Cause
 		}

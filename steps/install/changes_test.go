@@ -61,3 +61,20 @@ func TestRenderedProjectIsTheLoadedOne(t *testing.T) {
 		}
 	}
 }
+
+// Only validation runs every time without changing anything: a plan of an
+// installation that is as its answers describe must not count it as a
+// change (plan would never exit 0), and must count every other step.
+func TestOnlyValidationObservesOnly(t *testing.T) {
+	env := checkEnv(t, nil)
+	for _, s := range Plan(env, Custody{}, nil, nil).Steps() {
+		o, ok := s.(observer)
+		if got := ok && o.ObservesOnly(); got != (s.ID() == "validate") {
+			t.Errorf("step %s observes only: %t", s.ID(), got)
+		}
+	}
+	c := &Changes{Steps: []StepChange{{ID: "validate", Run: true, ObservesOnly: true}, {ID: "render"}}}
+	if c.Pending() {
+		t.Error("a plan whose only running step is validation reports changes")
+	}
+}

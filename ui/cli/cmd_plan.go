@@ -14,6 +14,7 @@ import (
 func newPlanCmd(a *app) *cobra.Command {
 	var src answersSource
 	var bundle string
+	var accept []string
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what install would change on this host, changing nothing",
@@ -63,6 +64,9 @@ entry. Exit code 0 means no changes, 5 means changes are pending.`,
 			if err != nil {
 				return src.renderError(err)
 			}
+			if err := acceptImageChanges(env, accept); err != nil {
+				return err
+			}
 			if err := loadCertImports(ctx, env); err != nil {
 				return err
 			}
@@ -85,6 +89,7 @@ entry. Exit code 0 means no changes, 5 means changes are pending.`,
 		},
 	}
 	src.flags(cmd)
+	cmd.Flags().StringArrayVar(&accept, "accept-image-change", nil, "plan as for install --accept-image-change `SERVICE` (repeatable)")
 	cmd.Flags().StringVar(&bundle, "images-bundle", "", "plan as for install --images-bundle `FILE`: missing images are loaded from it")
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/ui/cli/schema"
@@ -153,8 +154,31 @@ func TestPlanWritesNothing(t *testing.T) {
 	if r := runWith(t, f, false, "", "render", "--demo", "--out", existing, "--project", project); r.code != 0 {
 		t.Fatalf("render: exit %d\n%s", r.code, r.err)
 	}
+	// The gateway was installed with another image than the one here: the
+	// install would stop at the images step, and the plan says so.
+	env, err := install.NewEnv(ans, project, existing, installdir.SecretsDir(project), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatewayImage := ""
+	for _, s := range env.Bundle.Services {
+		if s.Name == "gateway" {
+			gatewayImage = s.Image
+		}
+	}
+	recorded := "sha256:" + strings.Repeat("0", 64)
+	rec := install.ImageRecord{Version: 1, Services: map[string]install.RecordedImage{"gateway": {Image: gatewayImage, ID: recorded, Recorded: testClock}}}
+	if err := rec.Save(existing); err != nil {
+		t.Fatal(err)
+	}
 	beforeRoot, beforeRun = tree(t, root), tree(t, secrets)
 	r = runWith(t, f, false, "", "plan", "--dir", existing, "--project", project)
+	if want := "the installation was made with " + gatewayImage + " " + recorded + "; install stops before any container changes unless run with --accept-image-change gateway"; !strings.Contains(strings.Join(strings.Fields(r.out), " "), want) {
+		t.Errorf("plan with a changed gateway image does not say %q:\n%s", want, r.out)
+	}
+	if accepted := runWith(t, f, false, "", "plan", "--dir", existing, "--project", project, "--accept-image-change", "gateway"); strings.Contains(accepted.out, "Install stops") {
+		t.Errorf("an accepted image change still stops the install:\n%s", accepted.out)
+	}
 	if r.code != ExitChangesPending || !strings.Contains(r.out, "Changes pending:") {
 		t.Fatalf("plan of a rerun: exit %d, want %d\n%s%s", r.code, ExitChangesPending, r.out, r.err)
 	}

@@ -86,10 +86,18 @@ func Plan(st Styles, c *install.Changes, width int) string {
 		switch {
 		case s.Error != "":
 			line(st.Warn, "▶", s.Title+": runs (its check failed: "+s.Error+")")
+		case s.Run && s.ObservesOnly:
+			line(st.Dim, "▶", s.Title+": runs (it only checks, changing nothing)")
 		case s.Run:
 			line(st.Bold, "▶", s.Title+": runs")
 		default:
 			line(st.Dim, "↷", s.Title+": already done")
+		}
+	}
+	if len(c.Stops) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", st.Bad.Render("Install stops before changing any container:"))
+		for _, s := range c.Stops {
+			line(st.Bad, "✗", s)
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", PlanSummary(c))
@@ -127,7 +135,7 @@ func PlanSummary(c *install.Changes) string {
 	}
 	runs := 0
 	for _, s := range c.Steps {
-		if s.Run {
+		if s.Run && !s.ObservesOnly {
 			runs++
 		}
 	}

@@ -43,7 +43,8 @@ func TestPlanNamesChangesAndSummarises(t *testing.T) {
 
 	same := &install.Changes{Stack: &compose.ProjectPlan{Services: []compose.ServiceChange{{Service: "postgres", Action: compose.ServiceUnchanged}}},
 		Certificates: &pki.Report{CA: pki.Result{Name: "ca", Action: pki.Reused}},
-		Steps:        []install.StepChange{{ID: "services", Title: "Start the services"}}}
+		Steps: []install.StepChange{{ID: "services", Title: "Start the services"},
+			{ID: "validate", Title: "Prove the security claims on the running system", Run: true, ObservesOnly: true}}}
 	if got := PlanSummary(same); !strings.HasPrefix(got, "No changes") {
 		t.Errorf("plan with nothing to do: %q", got)
 	}
