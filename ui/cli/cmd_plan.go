@@ -55,6 +55,11 @@ entry. Exit code 0 means no changes, 5 means changes are pending.`,
 			if err := a.adoptProject(); err != nil {
 				return err
 			}
+			// A plan taken while another command changes the installation
+			// would describe a moment that is passing.
+			if err := refuseWhileLocked(a); err != nil {
+				return err
+			}
 			e, err := a.engine(ctx)
 			if err != nil {
 				return err

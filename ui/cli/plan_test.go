@@ -19,6 +19,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
@@ -191,5 +192,24 @@ func TestPlanWritesNothing(t *testing.T) {
 	sameTree(t, "rerun, secrets", beforeRun, tree(t, secrets))
 	if n := projectObjects(t, e, project); n != 0 {
 		t.Errorf("plan left %d containers, networks or volumes of project %s", n, project)
+	}
+}
+
+// While another command holds the installation's lock, plan refuses
+// rather than describe a moment that is passing, and makes no lock file of
+// its own.
+func TestPlanRefusesWhileTheInstallationIsLocked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stack")
+	if err := installdir.Mark(dir); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := steps.Lock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r := runWith(t, testFactory(), false, "", "plan", "--demo", "--dir", dir)
+	if r.code != ExitFailed || !strings.Contains(r.err, "install dir is in use") {
+		t.Errorf("plan of a locked installation: exit %d, stderr %q; want exit %d saying the install dir is in use", r.code, r.err, ExitFailed)
 	}
 }
