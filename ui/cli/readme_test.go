@@ -15,6 +15,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/readme"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
 
@@ -202,6 +203,7 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		typeLog: compose.LogLine{}, typeStatus: statusDoc{}, typeChecklist: checklistRecord{},
 		typeCertificates: pki.Inventory{}, typeRender: renderDoc{}, typeImagesBundle: imagesBundleDoc{},
 		typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeDiagnose: diagnoseDoc{}, typeVersion: BuildInfo{},
+		typePlan: install.Changes{},
 	}
 	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
