@@ -64,6 +64,23 @@ func (e *Engine) NetworksReady(ctx context.Context, p *types.Project) (bool, str
 // healthcheck and requireHealthy is set. Reason names the first that is not.
 // It changes nothing, so pipeline steps use it as their Check.
 func (e *Engine) Converged(ctx context.Context, p *types.Project, services []string, requireHealthy bool) (bool, string, error) {
+	return e.ConvergedWith(ctx, p, ConvergedOptions{Services: services, RequireHealthy: requireHealthy})
+}
+
+// ConvergedOptions tune ConvergedWith.
+type ConvergedOptions struct {
+	// Services to check (all when empty).
+	Services []string
+	// RequireHealthy asks services with a healthcheck to be healthy.
+	RequireHealthy bool
+	// Pending holds files an apply would write first, as for Plan: a plan
+	// asks whether the services would be converged once they are written.
+	Pending map[string][]byte
+}
+
+// ConvergedWith is Converged with options.
+func (e *Engine) ConvergedWith(ctx context.Context, p *types.Project, o ConvergedOptions) (bool, string, error) {
+	services, requireHealthy := o.Services, o.RequireHealthy
 	names := services
 	if len(names) == 0 {
 		names = p.ServiceNames()
@@ -89,7 +106,7 @@ func (e *Engine) Converged(ctx context.Context, p *types.Project, services []str
 		if !ok {
 			return false, "", fmt.Errorf("%w: %s", ErrNoSuchService, name)
 		}
-		fp, err := serviceFingerprint(p, s, ids[s.Image])
+		fp, err := fingerprintWith(p, s, ids[s.Image], o.Pending)
 		if err != nil {
 			return false, "", err
 		}

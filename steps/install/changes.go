@@ -81,6 +81,10 @@ func PlanChanges(ctx context.Context, env *Env) (*Changes, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The steps after the render step are checked against the stack it
+	// would write, not the install dir's files it would replace.
+	planning := *env
+	planning.planned = &plannedStack{project: p, pending: pending}
 	opts := compose.UpOptions{Policy: env.Policy()}
 	if env.Answers.Images.Source == answers.ImagesBundle {
 		opts.Images.Bundle = env.Answers.Images.Bundle
@@ -120,7 +124,7 @@ func PlanChanges(ctx context.Context, env *Env) (*Changes, error) {
 		c.Certificates = &rep
 	}
 	// The plan's steps only need custody and the handout when they run.
-	for _, s := range Plan(env, Custody{}, nil, nil).Steps() {
+	for _, s := range Plan(&planning, Custody{}, nil, nil).Steps() {
 		done, err := s.Check(ctx)
 		sc := StepChange{ID: s.ID(), Title: s.Title(), Run: !done}
 		if o, ok := s.(observer); ok {

@@ -37,6 +37,17 @@ type Env struct {
 	// Now is the clock certificates are checked and issued at; nil means
 	// time.Now.
 	Now func() time.Time
+
+	// planned, when set, is the stack as the render step would write it:
+	// a plan's step checks see it instead of the install dir's files.
+	planned *plannedStack
+}
+
+// plannedStack is the rendered stack held in memory for a plan.
+type plannedStack struct {
+	project *compose.Project
+	// pending holds the rendered files by absolute path.
+	pending map[string][]byte
 }
 
 // NewEnv renders the stack for the answers. It binds e to the
@@ -65,6 +76,9 @@ func (env *Env) LoadProject(ctx context.Context) (*compose.Project, error) {
 // can (the same on every load, so the config hashes agree between steps);
 // notes say which, for the services step to report.
 func (env *Env) loadProject(ctx context.Context) (*compose.Project, []string, error) {
+	if env.planned != nil {
+		return env.planned.project, nil, nil
+	}
 	p, err := compose.Load(ctx, compose.LoadOptions{Files: []string{env.ComposeFile()}, WorkingDir: env.Dir, ProjectName: env.Project})
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the rendered stack: %w", err)
@@ -74,4 +88,14 @@ func (env *Env) loadProject(ctx context.Context) (*compose.Project, []string, er
 		notes = FitOpenFiles(p, max)
 	}
 	return p, notes, nil
+}
+
+// converged is the engine's Converged, seeing the planned files in a plan.
+func (env *Env) converged(ctx context.Context, p *compose.Project, services []string, requireHealthy bool) (bool, error) {
+	o := compose.ConvergedOptions{Services: services, RequireHealthy: requireHealthy}
+	if env.planned != nil {
+		o.Pending = env.planned.pending
+	}
+	ok, _, err := env.Engine.ConvergedWith(ctx, p, o)
+	return ok, err
 }

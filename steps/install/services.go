@@ -69,8 +69,7 @@ func (s VaultStartStep) Check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	ok, _, err := s.Env.Engine.Converged(ctx, p, []string{vaultService}, false)
-	return ok, err
+	return s.Env.converged(ctx, p, []string{vaultService}, false)
 }
 
 // Run implements steps.Step.
@@ -105,8 +104,7 @@ func (s ServicesStep) Check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	ok, _, err := s.Env.Engine.Converged(ctx, p, s.Services, true)
-	return ok, err
+	return s.Env.converged(ctx, p, s.Services, true)
 }
 
 // Run implements steps.Step.
