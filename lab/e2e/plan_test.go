@@ -80,6 +80,12 @@ func TestPlanMatchesWhatInstallChanges(t *testing.T) {
 		t.Errorf("plan with a changed answer runs steps %v; want render and services among them", runs)
 	}
 
+	text := s.run(ctx, "plan", "--answers", changedAnswers)
+	if text.code != 5 || !strings.Contains(text.stdout, "~ gateway: recreate (file /etc/nginx/nginx.conf changed)") {
+		t.Errorf("plan in text: exit %d\n%s%s", text.code, text.stdout, text.stderr)
+	}
+	t.Logf("plan with allow_tls12 changed:\n%s", text.stdout)
+
 	if r := s.run(ctx, "install", "--answers", changedAnswers, "--yes", "-o", "json"); r.code != 0 {
 		t.Fatalf("install with the changed answers: exit %d\n%s", r.code, tail(r.stderr+r.stdout, 40))
 	}
