@@ -32,6 +32,8 @@ const (
 	typeTenant         = "tenant"          // tenants list, one per tenant
 	typeVaultShares    = "vault_shares"    // install: the encrypted unseal key shares
 	typeCredentials    = "credentials"     // install, credentials: the handout written
+	typeAuditEntry     = "audit_entry"     // audit show, one per entry
+	typeAuditVerify    = "audit_verify"    // audit verify
 )
 
 // jsonRecord marshals v, which must be a JSON object, as one line with

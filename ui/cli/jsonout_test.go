@@ -139,6 +139,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{},
+		typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
 	}
 	var doc struct {
 		Properties struct {
