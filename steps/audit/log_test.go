@@ -320,3 +320,20 @@ func TestUnchangedRerunRecordsNothingChanged(t *testing.T) {
 		t.Errorf("the line does not say nothing changed: %s", data)
 	}
 }
+
+// A failure's cause goes through the support bundle's pattern redaction:
+// a token or a "passphrase: value" quoted by an error never reaches the
+// log.
+func TestCauseKeepsNoSecretOfAKnownShape(t *testing.T) {
+	var r Recorder
+	r.Observe(event.Event{Kind: event.KindFailed, Step: "unseal", Cause: "vault said token=hvs.CAESIabcdefghijklmnopqrstuvwxyz, passphrase: hunter2hunter2"})
+	e := r.Entry(Entry{Command: "unseal"}, errors.New("failed"), false)
+	for _, secret := range []string{"hvs.CAESIabcdefghijklmnopqrstuvwxyz", "hunter2hunter2"} {
+		if strings.Contains(e.Cause, secret) {
+			t.Errorf("the cause keeps %s: %s", secret, e.Cause)
+		}
+	}
+	if !strings.Contains(e.Cause, "[REDACTED:") {
+		t.Errorf("the cause says nothing was removed: %s", e.Cause)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 	"github.com/fineract-installer/fineract-installer/steps/event"
 )
 
@@ -77,6 +78,25 @@ func (r *Recorder) Observe(e event.Event) {
 	}
 }
 
+// causeRedactor removes secrets by their shape (tokens, keys, "name:
+// value" assignments) from a failure's cause, as the support bundle does:
+// the cause is the text the failed event showed and the state file keeps,
+// and the installer's own errors never quote a secret; this catches one
+// quoted by a library's error.
+var causeRedactor = sync.OnceValues(func() (*redact.Redactor, error) { return redact.New(nil, redact.Options{}) })
+
+func redactCause(cause string) string {
+	if cause == "" {
+		return ""
+	}
+	r, err := causeRedactor()
+	if err != nil {
+		return "(the cause could not be checked for secrets, so it is not recorded)"
+	}
+	out, _ := r.Redact([]byte(cause))
+	return string(out)
+}
+
 func (r *Recorder) add(res event.Resource, a event.Action, subject string, failed bool) {
 	r.changes = append(r.changes, Change{Resource: string(res), Action: string(a), Subject: subject, Failed: failed})
 }
@@ -114,5 +134,6 @@ func (r *Recorder) Entry(base Entry, runErr error, interrupted bool) Entry {
 			e.Cause = "the command failed before any step reported why"
 		}
 	}
+	e.Cause = redactCause(e.Cause)
 	return e
 }
