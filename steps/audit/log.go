@@ -5,7 +5,7 @@
 // inserting or reordering a line breaks that chain where it happened, and
 // Verify names the entry. Truncating whole entries off the end, or
 // rewriting the last one, leaves a consistent chain: only a copy of the
-// chain head kept outside the file (HeadStore, Vault's KV v2) shows it.
+// chain head kept outside the file shows it (Verify's kept head).
 //
 // What an entry holds is chosen, never filtered: the command, the values
 // of the flags known to carry no secret (others are recorded by name
@@ -14,17 +14,20 @@
 //
 // # Threat model
 //
-// The log is protected against someone who can edit files in the install
-// dir but not Vault's KV: any change is either a broken link (named by
-// Verify) or a chain that no longer ends at the head Vault keeps. Vault
-// keeps every version of the head (KV v2 history), and its own audit
-// devices record each write, so replacing the head is visible there too.
-// It does not protect against someone who holds both the file and a Vault
-// token allowed to write the head (root on the host while a day-2 command
-// runs with its token): they can rewrite both consistently, leaving only
-// the KV version history and Vault's audit device as witnesses. While
-// Vault is sealed or unreachable the head is not updated; Verify then
-// reports the entries after the kept head as not yet confirmed.
+// Against someone who can edit files in the install dir (root on the
+// host, or whoever restores a tampered backup), the chain makes any change
+// to an entry that has a successor evident, named by line and entry. It
+// cannot, alone, show the last entries removed or the last one rewritten,
+// nor a log rewritten from scratch with fresh hashes: the attacker can
+// recompute every hash. Those are seen only against a head kept where
+// that attacker cannot write: the evidence report states the head, and an
+// auditor who keeps it (a ticket, an offsite copy) checks the log later
+// with audit verify --expect-head. Whoever holds the only kept copy of
+// the head, and the file, can rewrite both.
+//
+// The head is not written to Vault: after setup the installer holds no
+// Vault token outside a key-holder ceremony (no token is left on disk),
+// so there is none to write it with when a command ends.
 package audit
 
 import (
@@ -37,8 +40,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
@@ -121,7 +125,7 @@ func Hash(line []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// path splits the log's path into its directory and name, for an os.Root.
+// path splits the log's path into its directory and name, for openat.
 func path(dir string) (string, string) {
 	p := installation.New(dir, "").AuditLogFile()
 	return filepath.Dir(p), filepath.Base(p)
@@ -129,33 +133,46 @@ func path(dir string) (string, string) {
 
 // openFlags never follow a link in the log's place and never block on a
 // FIFO left there.
-const openFlags = syscall.O_NOFOLLOW | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+const openFlags = unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
 
-// open opens the log in dir through an os.Root of the install dir, never
-// through a link, and checks it is a regular file.
+// open opens the log in dir relative to an open descriptor of the
+// install dir, never through a link (an os.Root would follow one that
+// stays inside the directory), and checks it is a regular file within
+// the size limit.
 func open(dir string, flag int) (*os.File, error) {
 	d, name := path(dir)
-	root, err := os.OpenRoot(d)
+	df, err := os.OpenFile(d, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open the install dir %s: %w", d, err)
 	}
-	defer root.Close()
-	f, err := root.OpenFile(name, flag|openFlags, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open the audit log %s: %w", filepath.Join(d, name), err)
+	defer df.Close()
+	full := filepath.Join(d, name)
+	var fd int
+	for {
+		fd, err = unix.Openat(int(df.Fd()), name, flag|openFlags, 0o600)
+		if err != unix.EINTR {
+			break
+		}
 	}
+	if err == unix.ELOOP {
+		return nil, fmt.Errorf("audit log %s: a link stands in its place; move it aside and keep it for review", full)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the audit log %s: %w", full, err)
+	}
+	f := os.NewFile(uintptr(fd), full)
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("audit log %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("audit log %s: %w", full, err)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("audit log %s: not a regular file; move it aside and keep it for review", filepath.Join(d, name))
+		return nil, fmt.Errorf("audit log %s: not a regular file; move it aside and keep it for review", full)
 	}
 	if fi.Size() > MaxLogSize {
 		f.Close()
-		return nil, fmt.Errorf("audit log %s: %w (%d bytes, at most %d); archive it and move it aside", filepath.Join(d, name), ErrTooLarge, fi.Size(), MaxLogSize)
+		return nil, fmt.Errorf("audit log %s: %w (%d bytes, at most %d); archive it and move it aside", full, ErrTooLarge, fi.Size(), MaxLogSize)
 	}
 	return f, nil
 }

@@ -167,12 +167,26 @@ func TestEntriesAfterTheKeptHeadAreUnconfirmed(t *testing.T) {
 // The log is never opened through a link: an attacker's link in its
 // place cannot make the installer append to (or read) another file.
 func TestAppendRefusesALinkInTheLogsPlace(t *testing.T) {
-	dir := t.TempDir()
-	target := filepath.Join(t.TempDir(), "shadow")
+	for _, where := range []string{"outside the install dir", "inside the install dir"} {
+		t.Run(where, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(t.TempDir(), "shadow")
+			link := target
+			if where == "inside the install dir" {
+				// A relative link that stays inside the install dir, which
+				// an os.Root alone would follow.
+				target, link = filepath.Join(dir, "state.json"), "state.json"
+			}
+			refusesLink(t, dir, target, link)
+		})
+	}
+}
+
+func refusesLink(t *testing.T, dir, target, link string) {
 	if err := os.WriteFile(target, []byte("keep\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(target, installation.New(dir, "").AuditLogFile()); err != nil {
+	if err := os.Symlink(link, installation.New(dir, "").AuditLogFile()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Append(dir, Entry{Command: "backup", Result: ResultOK}); err == nil {
