@@ -306,14 +306,17 @@ func TestRecorderDerivesChangesFromEvents(t *testing.T) {
 	}
 }
 
-// A rerun that finds everything in place records that nothing changed.
+// A rerun that finds everything in place (every step's Check says done,
+// the checklist runs again) records that nothing changed.
 func TestUnchangedRerunRecordsNothingChanged(t *testing.T) {
 	var r Recorder
+	r.StepsReportingChanges("validate")
 	for _, e := range []event.Event{
 		{Kind: event.KindSkipped, Step: "certificates"},
-		{Kind: event.KindStarted, Step: "services"},
-		{Kind: event.KindProgress, Resource: event.ResourceContainer, Subject: "postgres", Action: event.ActionStart, Status: event.StatusDone, Message: "unchanged"},
-		{Kind: event.KindDone, Step: "services"},
+		{Kind: event.KindSkipped, Step: "services"},
+		{Kind: event.KindStarted, Step: "validate"},
+		{Kind: event.KindProgress, Step: "validate", Current: 1, Total: 30, Unit: "checks"},
+		{Kind: event.KindDone, Step: "validate"},
 	} {
 		r.Observe(e)
 	}
@@ -349,5 +352,25 @@ func TestCauseKeepsNoSecretOfAKnownShape(t *testing.T) {
 	}
 	if !strings.Contains(e.Cause, "[REDACTED:") {
 		t.Errorf("the cause says nothing was removed: %s", e.Cause)
+	}
+}
+
+// A step that ran changed something even when no engine resource says
+// what (Vault unsealed, a backup written): only steps that observe are no
+// change, and a service found running unchanged is none either.
+func TestAStepThatRanIsAChange(t *testing.T) {
+	var r Recorder
+	r.StepsReportingChanges("validate")
+	for _, e := range []event.Event{
+		{Kind: event.KindStarted, Step: "unseal"},
+		{Kind: event.KindProgress, Step: "unseal", Resource: event.ResourceContainer, Subject: "postgres", Action: event.ActionStart, Status: event.StatusDone, Message: "unchanged"},
+		{Kind: event.KindDone, Step: "unseal"},
+		{Kind: event.KindDone, Step: "validate"},
+	} {
+		r.Observe(e)
+	}
+	e := r.Entry(Entry{Command: "unseal"}, nil, false)
+	if !e.Changed || len(e.Changes) != 0 || fmt.Sprint(e.Steps) != "[unseal validate]" {
+		t.Errorf("unseal recorded changed=%t changes %+v steps %v; want changed by its step alone", e.Changed, e.Changes, e.Steps)
 	}
 }

@@ -12,8 +12,9 @@ import (
 // Recorder derives what a run changed from the events its runner emits:
 // the compose engine's resource events (services created, recreated,
 // started or removed; networks and volumes created; images pulled or
-// loaded), the steps that ran, and the cause of the first failure. It is
-// safe for concurrent use.
+// loaded) and certificates issued, the steps that ran (a step runs only
+// when its Check finds work to do), and the cause of the first failure.
+// It is safe for concurrent use.
 type Recorder struct {
 	mu sync.Mutex
 	// pending holds a container action under way until the engine says
@@ -22,6 +23,27 @@ type Recorder struct {
 	changes []Change
 	steps   []string
 	cause   string
+	// inEvents are the steps whose every change shows in their events.
+	inEvents map[string]bool
+}
+
+// ChangesInEvents is implemented by a step whose every change shows in
+// its resource events: one that only observes (the checklist, the host
+// checks), or one that runs every time and reports what it does (the
+// engine's down). That such a step ran is no change by itself.
+type ChangesInEvents interface{ ChangesInEvents() bool }
+
+// StepsReportingChanges names the steps of the run whose every change
+// shows in their events (ChangesInEvents); call it before the run starts.
+func (r *Recorder) StepsReportingChanges(ids ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inEvents == nil {
+		r.inEvents = map[string]bool{}
+	}
+	for _, id := range ids {
+		r.inEvents[id] = true
+	}
 }
 
 // Observe takes one event of the run.
@@ -30,10 +52,10 @@ func (r *Recorder) Observe(e event.Event) {
 	defer r.mu.Unlock()
 	switch e.Kind {
 	case event.KindDone:
-		if e.Resource == "" {
-			r.steps = append(r.steps, e.Step)
-		}
+		r.steps = append(r.steps, e.Step)
 	case event.KindFailed:
+		// A step that failed part-way may have changed something.
+		r.steps = append(r.steps, e.Step)
 		if r.cause == "" {
 			r.cause = e.Cause
 		}
@@ -120,7 +142,15 @@ func (r *Recorder) Entry(base Entry, runErr error, interrupted bool) Entry {
 		e.Changes = append(e.Changes, Change{Resource: res, Action: string(r.pending[key]), Subject: subject, Failed: true})
 	}
 	e.Steps = append([]string{}, r.steps...)
+	// A step that ran (its Check found work to do) changed something,
+	// even where no engine resource tells what: Vault unsealed, a backup
+	// written, a tenant added; unless its changes are all in its events.
 	e.Changed = len(e.Changes) > 0
+	for _, s := range e.Steps {
+		if !r.inEvents[s] {
+			e.Changed = true
+		}
+	}
 	e.Result = ResultOK
 	switch {
 	case interrupted:

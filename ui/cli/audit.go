@@ -118,10 +118,15 @@ func beginAudit(a *app, command, dir string) (*auditTrail, error) {
 	return t, nil
 }
 
-// observe passes every event to next and to the recorder.
-func (t *auditTrail) observe(next func(steps.Event)) func(steps.Event) {
+// observe passes every event of plan's run to next and to the recorder.
+func (t *auditTrail) observe(plan *steps.Plan, next func(steps.Event)) func(steps.Event) {
 	if t == nil {
 		return next
+	}
+	for _, s := range plan.Steps() {
+		if c, ok := s.(audit.ChangesInEvents); ok && c.ChangesInEvents() {
+			t.rec.StepsReportingChanges(s.ID())
+		}
 	}
 	return func(e steps.Event) {
 		t.rec.Observe(e)

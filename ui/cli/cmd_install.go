@@ -146,7 +146,8 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return err
 	}
 	var checklist []validate.Result
-	r := &steps.Runner{Plan: install.Plan(env, custody, handoutFor(a, env), func(rs []validate.Result) { checklist = rs }), Dir: ans.InstallDir, Project: a.project, Events: trail.observe(p.stepEvent)}
+	plan := install.Plan(env, custody, handoutFor(a, env), func(rs []validate.Result) { checklist = rs })
+	r := &steps.Runner{Plan: plan, Dir: ans.InstallDir, Project: a.project, Events: trail.observe(plan, p.stepEvent)}
 	if err := r.Run(ctx); err != nil {
 		if ctx.Err() != nil {
 			return trail.finish(ctx, fmt.Errorf("%w", context.Canceled))

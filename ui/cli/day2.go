@@ -41,7 +41,7 @@ func runDay2(ctx context.Context, a *app, command, dir string, plan *steps.Plan)
 	if err != nil {
 		return err
 	}
-	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: trail.observe(a.printer().stepEvent)}
+	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: trail.observe(plan, a.printer().stepEvent)}
 	err = r.Run(ctx)
 	switch {
 	case err != nil && ctx.Err() != nil:
