@@ -35,12 +35,13 @@ var withheldArgs = map[string]bool{}
 const notRecorded = "(not recorded)"
 
 // invocation is the command line the audit log records: the command
-// path without the program name, and its arguments filtered by
-// recordedFlags.
+// path without the program name (empty for the program alone), and its
+// arguments filtered by recordedFlags.
 func invocation(cmd *cobra.Command, args []string) (string, []string) {
-	command := cmd.CommandPath()
+	// The program alone (the wizard) names no command: the caller does.
+	command := ""
 	if root := cmd.Root(); root != cmd {
-		command = command[len(root.Name())+1:]
+		command = cmd.CommandPath()[len(root.Name())+1:]
 	}
 	out := []string{}
 	cmd.Flags().Visit(func(f *pflag.Flag) {

@@ -205,3 +205,32 @@ func TestAuditedArgumentsCarryNoSecretValue(t *testing.T) {
 		}
 	}
 }
+
+// `certs generate` issues the stack's certificates into the install dir:
+// its entry names each certificate issued, and a rerun that finds them
+// all in place records that nothing changed.
+func TestCertsGenerateIsAuditedAndItsRerunChangesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stack")
+	for i := 0; i < 2; i++ {
+		if r := run(t, "", "certs", "generate", "--demo", "--dir", dir); r.code != ExitOK {
+			t.Fatalf("certs generate: exit %d %s%s", r.code, r.out, r.err)
+		}
+	}
+	rep := readAudit(t, dir)
+	if !rep.OK() || len(rep.Entries) != 2 {
+		t.Fatalf("%d entries, problems %+v", len(rep.Entries), rep.Problems)
+	}
+	first, second := rep.Entries[0].Entry, rep.Entries[1].Entry
+	issued := map[string]bool{}
+	for _, c := range first.Changes {
+		if c.Resource == "certificate" && c.Action == "issue" {
+			issued[c.Subject] = true
+		}
+	}
+	if first.Command != "certs generate" || !first.Changed || !issued["ca"] || !issued["gateway"] {
+		t.Errorf("first certs generate recorded %+v", first)
+	}
+	if second.Changed || len(second.Changes) != 0 || len(second.Steps) != 0 {
+		t.Errorf("the rerun that found every certificate in place recorded %+v", second)
+	}
+}
