@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -108,7 +109,10 @@ func beginAudit(a *app, command, dir string) (*auditTrail, error) {
 	if t.base.Command == "" {
 		t.base.Command = command
 	}
-	if ok, err := installdir.Exists(dir); err != nil || !ok {
+	switch ok, err := installdir.Exists(dir); {
+	case errors.Is(err, installdir.ErrNotInstallDir):
+		return nil, nil // not the installer's: nothing of it is written
+	case err != nil || !ok:
 		return t, nil
 	}
 	if err := audit.Writable(dir); err != nil {
@@ -143,14 +147,17 @@ func (t *auditTrail) finish(ctx context.Context, runErr error) error {
 	if t == nil {
 		return runErr
 	}
-	// Uninstall --purge removes the install dir, audit log included.
-	if ok, err := installdir.Exists(t.dir); err == nil && !ok {
-		return runErr
-	}
 	base := t.base
 	base.Time = t.a.now().UTC()
 	e := t.rec.Entry(base, runErr, runErr != nil && ctx.Err() != nil)
-	if _, err := audit.Append(t.dir, e); err != nil {
+	ok, err := installdir.Exists(t.dir)
+	switch {
+	case err == nil && !ok:
+		return runErr // uninstall --purge removed the install dir, audit log included
+	case err == nil:
+		_, err = audit.Append(t.dir, e)
+	}
+	if err != nil {
 		aerr := fmt.Errorf("%s ended (%s) but its audit entry could not be written: %w", e.Command, e.Result, err)
 		if runErr != nil {
 			fmt.Fprintf(t.a.io.Err, "%s %v\n", t.a.errPrinter().bad.Render("✗"), aerr)
