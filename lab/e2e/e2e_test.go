@@ -550,10 +550,11 @@ func checkSupportBundle(t *testing.T, s *stack, ctx context.Context) {
 }
 
 // checkAuditLog reads what the commands above recorded with the real
-// binary: the install, its unchanged rerun, the gateway's rotation and
-// the unseal, each with its user, flags and changes, no secret, an intact
-// chain; then an edited entry makes audit verify fail naming it, and the
-// checklist's audit-log check fails too.
+// binary: the install, its unchanged rerun, the gateway's rotation, the
+// unseal refused for a wrong passphrase and the one that worked, each
+// with its flags and changes, no secret, an intact chain; then an edited
+// entry makes audit verify fail naming it, and the checklist's audit-log
+// check fails too.
 func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
 	t.Helper()
 	r := s.run(ctx, "audit", "show", "-o", "json")
@@ -582,7 +583,9 @@ func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
 	for _, e := range entries {
 		got = append(got, fmt.Sprintf("%s:%s:changed=%t", e.Entry.Command, e.Entry.Result, e.Entry.Changed))
 	}
-	want := []string{"install:ok:changed=true", "install:ok:changed=false", "certs rotate:ok:changed=true", "unseal:ok:changed=true"}
+	// The unseal with a wrong passphrase is recorded as failed: a step
+	// that failed part-way may have changed something.
+	want := []string{"install:ok:changed=true", "install:ok:changed=false", "certs rotate:ok:changed=true", "unseal:failed:changed=true", "unseal:ok:changed=true"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("audit entries %v, want %v", got, want)
 	}
@@ -598,7 +601,7 @@ func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
 	if !has(rotate.Changes, change{"certificate", "issue", "gateway"}) || !has(rotate.Changes, change{"container", "recreate", "gateway"}) {
 		t.Errorf("certs rotate recorded %+v, want the gateway's certificate issued and its container recreated", rotate.Changes)
 	}
-	if fmt.Sprint(rotate.Args) != fmt.Sprint([]string{"--yes=true", "gateway"}) {
+	if want := []string{"--dir=" + s.dir, "--project=" + s.project, "--yes=true", "gateway"}; fmt.Sprint(rotate.Args) != fmt.Sprint(want) {
 		t.Errorf("certs rotate recorded args %q", rotate.Args)
 	}
 	path := filepath.Join(s.dir, "audit.jsonl")
@@ -606,10 +609,12 @@ func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(data), passphrase) {
-		t.Errorf("the audit log holds the unseal passphrase")
+	for _, secret := range []string{passphrase, "not the passphrase"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the audit log holds an unseal passphrase: %q", secret)
+		}
 	}
-	if r := s.run(ctx, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "4 entries, chain intact") {
+	if r := s.run(ctx, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "5 entries, chain intact") {
 		t.Errorf("audit verify: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 
