@@ -345,6 +345,8 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 		t.Errorf("validate after unseal: exit %d\n%s", r.code, r.stdout)
 	}
 
+	checkAuditLog(t, s, ctx)
+
 	r = s.run(ctx, "uninstall", "--purge", "--yes")
 	if r.code != 0 {
 		t.Fatalf("uninstall: exit %d %s", r.code, r.stderr)
@@ -544,5 +546,96 @@ func checkSupportBundle(t *testing.T, s *stack, ctx context.Context) {
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Manifest.Redacted) == 0 {
 		t.Errorf("the manifest counts nothing redacted: %v %s", err, r.stdout)
+	}
+}
+
+// checkAuditLog reads what the commands above recorded with the real
+// binary: the install, its unchanged rerun, the gateway's rotation, the
+// unseal refused for a wrong passphrase and the one that worked, each
+// with its flags and changes, no secret, an intact chain; then an edited
+// entry makes audit verify fail naming it, and the checklist's audit-log
+// check fails too.
+func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
+	t.Helper()
+	r := s.run(ctx, "audit", "show", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("audit show: exit %d %s", r.code, r.stderr)
+	}
+	type change struct{ Resource, Action, Subject string }
+	type entry struct {
+		Entry struct {
+			Command string
+			Args    []string
+			Changed bool
+			Changes []change
+			Result  string
+		}
+	}
+	var entries []entry
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var e entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit show -o json: %v: %s", err, line)
+		}
+		entries = append(entries, e)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, fmt.Sprintf("%s:%s:changed=%t", e.Entry.Command, e.Entry.Result, e.Entry.Changed))
+	}
+	// The unseal with a wrong passphrase is recorded as failed: a step
+	// that failed part-way may have changed something.
+	want := []string{"install:ok:changed=true", "install:ok:changed=false", "certs rotate:ok:changed=true", "unseal:failed:changed=true", "unseal:ok:changed=true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("audit entries %v, want %v", got, want)
+	}
+	has := func(cs []change, c change) bool {
+		for _, x := range cs {
+			if x == c {
+				return true
+			}
+		}
+		return false
+	}
+	rotate := entries[2].Entry
+	if !has(rotate.Changes, change{"certificate", "issue", "gateway"}) || !has(rotate.Changes, change{"container", "recreate", "gateway"}) {
+		t.Errorf("certs rotate recorded %+v, want the gateway's certificate issued and its container recreated", rotate.Changes)
+	}
+	if want := []string{"--dir=" + s.dir, "--project=" + s.project, "--yes=true", "gateway"}; fmt.Sprint(rotate.Args) != fmt.Sprint(want) {
+		t.Errorf("certs rotate recorded args %q", rotate.Args)
+	}
+	path := filepath.Join(s.dir, "audit.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{passphrase, "not the passphrase"} {
+		if strings.Contains(string(data), secret) {
+			t.Errorf("the audit log holds an unseal passphrase: %q", secret)
+		}
+	}
+	if r := s.run(ctx, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "5 entries, chain intact") {
+		t.Errorf("audit verify: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+
+	edited := strings.Replace(string(data), `"command":"certs rotate"`, `"command":"status"`, 1)
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run(ctx, "audit", "verify"); r.code != 1 || !strings.Contains(r.stdout, "edited: entry 3 at line 3") {
+		t.Errorf("audit verify of an edited log: exit %d, want 1 naming entry 3\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(ctx, "validate", "-o", "json")
+	var checks []struct{ ID, Status, Evidence string }
+	if err := checklistResults(r.stdout, &checks); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	for _, c := range checks {
+		if c.ID == "audit-log" && (c.Status != "fail" || !strings.Contains(c.Evidence, "entry 3 at line 3")) {
+			t.Errorf("the audit-log check on an edited log: %s %s", c.Status, c.Evidence)
+		}
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

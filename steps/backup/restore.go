@@ -381,7 +381,10 @@ func copyOne(src, dst *os.Root, name string, mode os.FileMode) error {
 }
 
 // swapInstallDir puts the restored install dir in place. The directory it
-// replaces is renamed, not deleted, and its backups move along.
+// replaces is renamed, not deleted, and its backups and its audit log
+// move along: the log is the host's record of every change, and the
+// archive's copy stops at the backup, so putting it back would drop the
+// entries written since (the restore's own entry goes after them).
 func swapInstallDir(dir, restored string) error {
 	if _, err := os.Stat(dir); err == nil {
 		aside := fmt.Sprintf("%s.replaced-%s", dir, time.Now().UTC().Format("20060102T150405Z"))
@@ -392,10 +395,15 @@ func swapInstallDir(dir, restored string) error {
 			_ = os.Rename(aside, dir)
 			return fmt.Errorf("put the restored install dir in place: %w", err)
 		}
-		oldBackups, newBackups := installation.New(aside, "").BackupsDir(), installation.New(dir, "").BackupsDir()
-		if _, err := os.Stat(oldBackups); err == nil {
-			if err := os.Rename(oldBackups, newBackups); err != nil {
+		was, now := installation.New(aside, ""), installation.New(dir, "")
+		if _, err := os.Stat(was.BackupsDir()); err == nil {
+			if err := os.Rename(was.BackupsDir(), now.BackupsDir()); err != nil {
 				return fmt.Errorf("keep the backups dir: %w", err)
+			}
+		}
+		if _, err := os.Lstat(was.AuditLogFile()); err == nil {
+			if err := os.Rename(was.AuditLogFile(), now.AuditLogFile()); err != nil {
+				return fmt.Errorf("keep the audit log: %w", err)
 			}
 		}
 		return nil

@@ -29,6 +29,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
+	"github.com/fineract-installer/fineract-installer/steps/audit"
 	"github.com/fineract-installer/fineract-installer/steps/delivered"
 	"github.com/fineract-installer/fineract-installer/steps/diagnose/redact"
 	"github.com/fineract-installer/fineract-installer/steps/install"
@@ -90,6 +91,14 @@ func Write(ctx context.Context, env *install.Env, w io.Writer, o Options) (Manif
 		func() error { return addFile(add, installation.Relative().AnswersFile(), env.AnswersFile()) },
 		func() error { return addFile(add, installation.Relative().StateFile(), env.StateFile()) },
 		func() error { return addFile(add, "vault-record.json", env.VaultRecordFile()) },
+		func() error {
+			// Holds no secret by construction; redacted like every file.
+			data, err := audit.Read(env.Dir)
+			if err != nil {
+				data = []byte("not available: " + err.Error())
+			}
+			return add(installation.Relative().AuditLogFile(), data)
+		},
 		func() error {
 			in := env.PreflightInput()
 			in.Engine = e

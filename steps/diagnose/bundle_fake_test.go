@@ -19,6 +19,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose/composetest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/audit"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
@@ -58,6 +59,9 @@ func leakyStack(t *testing.T) (env *install.Env, api *composetest.API, values ma
 	if err := os.WriteFile(installation.New(dir, "diagtest").StateFile(), []byte(leak), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := audit.Append(dir, audit.Entry{Command: "install", Args: []string{"--yes=true"}, Result: audit.ResultOK}); err != nil {
+		t.Fatal(err)
+	}
 	env = &install.Env{Answers: a, Installation: installation.New(dir, "diagtest"), Engine: composetest.Engine(api),
 		Bundle: assets.Bundle{Services: services}, SecretsDir: secretsDir}
 	return env, api, values
@@ -80,7 +84,7 @@ func TestBundleContentsAndRedaction(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	want := []string{"MANIFEST.json", "answers.yaml", "containers/app.json", "containers/kibana.json", "events.json", "host.json",
+	want := []string{"MANIFEST.json", "answers.yaml", "audit.jsonl", "containers/app.json", "containers/kibana.json", "events.json", "host.json",
 		"logs/app.log", "logs/kibana.log", "networks.json", "preflight.json", "state.json", "status.json", "validate.json", "vault-record.json"}
 	if !slices.Equal(names, want) {
 		t.Errorf("bundle files %v, want %v", names, want)
@@ -101,6 +105,9 @@ func TestBundleContentsAndRedaction(t *testing.T) {
 	if files["answers.yaml"] != "profile: production\n" || !strings.Contains(files["state.json"], `"error":"connect: password [REDACTED:known-value] refused"`) ||
 		!strings.HasPrefix(files["vault-record.json"], "not available: ") {
 		t.Errorf("answers.yaml %q, state.json %q, vault-record.json %q", files["answers.yaml"], files["state.json"], files["vault-record.json"])
+	}
+	if log := files["audit.jsonl"]; !strings.Contains(log, `"seq":1,`) || !strings.Contains(log, `"command":"install","args":["--yes=true"]`) {
+		t.Errorf("audit.jsonl: %q", log)
 	}
 	var host map[string]any
 	if err := json.Unmarshal([]byte(files["host.json"]), &host); err != nil || host["installer"] != "v9.9.9-test" || host["docker"].(map[string]any)["version"] != "20.10.24" {

@@ -33,6 +33,9 @@ const (
 	ResourceVolume    Resource = "volume"
 	ResourceImage     Resource = "image"
 	ResourceContainer Resource = "container"
+	// ResourceCertificate is a certificate of the installation's PKI,
+	// reported by the steps that issue them.
+	ResourceCertificate Resource = "certificate"
 )
 
 // Action is what is being done to a Resource.
@@ -52,6 +55,8 @@ const (
 	ActionLoad   Action = "load"
 	ActionSave   Action = "save"
 	ActionVerify Action = "verify"
+	// ActionIssue issues a certificate (new, reissued or re-certified).
+	ActionIssue Action = "issue"
 )
 
 // Status says where an Action stands.

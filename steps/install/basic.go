@@ -32,6 +32,10 @@ type PreflightStep struct{ Env *Env }
 // ID implements steps.Step.
 func (s PreflightStep) ID() string { return "preflight" }
 
+// ChangesInEvents says the host checks only observe: that they ran is
+// no change for the audit log (audit.ChangesInEvents).
+func (PreflightStep) ChangesInEvents() bool { return true }
+
 // Title implements steps.Step.
 func (s PreflightStep) Title() string { return "Check the host" }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
+	"github.com/fineract-installer/fineract-installer/steps/event"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/pki"
 )
@@ -244,12 +245,24 @@ func (s CertificatesStep) Run(ctx context.Context, emit steps.Emitter) error {
 		if im := r.Imported; im != nil {
 			msg += fmt.Sprintf(" (%s, issued by %s, until %s, SHA-256 %s)", im.Subject, im.Issuer, im.NotAfter.UTC().Format("2006-01-02"), im.SHA256)
 		}
-		emit.Info(r.Name, msg)
+		reportCertificate(emit, r, msg)
 		for _, w := range r.Warnings {
 			emit.Warn(r.Name + ": " + w)
 		}
 	}
 	return s.writeExtras()
+}
+
+// reportCertificate tells what happened to one certificate; one that was
+// issued is reported as a change of the certificate resource, which the
+// audit log records.
+func reportCertificate(emit steps.Emitter, r pki.Result, msg string) {
+	if r.Action == pki.Reused {
+		emit.Info(r.Name, msg)
+		return
+	}
+	emit.Emit(steps.Event{Kind: steps.KindProgress, Subject: r.Name, Message: msg,
+		Resource: event.ResourceCertificate, Action: event.ActionIssue, Status: event.StatusDone})
 }
 
 // certFailure splits a certificate problem into what is wrong and, as the

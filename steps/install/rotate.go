@@ -62,7 +62,7 @@ func (s RotateStep) Run(ctx context.Context, emit steps.Emitter) error {
 		if len(r.Reasons) > 0 {
 			msg += ": " + strings.Join(r.Reasons, "; ")
 		}
-		emit.Info(r.Name, msg)
+		reportCertificate(emit, r, msg)
 	}
 	if s.SaveAnswers {
 		if err := s.Env.SaveAnswers(); err != nil {

@@ -32,6 +32,11 @@ func (s UninstallStep) Title() string {
 	return "Remove the stack's containers and networks"
 }
 
+// ChangesInEvents says every removal is reported by the engine's events:
+// a run that finds nothing to remove is no change for the audit log
+// (audit.ChangesInEvents).
+func (UninstallStep) ChangesInEvents() bool { return true }
+
 // Check always says no: what is there is removed on every run.
 func (s UninstallStep) Check(context.Context) (bool, error) { return false, nil }
 

@@ -113,6 +113,7 @@ const (
 	vaultRecordFile     = "record.json"
 	custodyFile         = "unseal-keys.enc"
 	encryptedSharesFile = "encrypted-shares.txt"
+	auditLogFile        = "audit.jsonl"
 )
 
 // AnswersFile is the copy of the answers the installation was made from.
@@ -127,6 +128,10 @@ func (i *Installation) StateFile() string { return filepath.Join(i.Dir, stateFil
 func (i *Installation) CommandStateFile(command string) string {
 	return filepath.Join(i.Dir, "state-"+strings.ReplaceAll(command, " ", "-")+".json")
 }
+
+// AuditLogFile is the append-only, hash-chained record of every command
+// that changed the installation (package audit).
+func (i *Installation) AuditLogFile() string { return filepath.Join(i.Dir, auditLogFile) }
 
 // ComposeFile is the rendered compose file.
 func (i *Installation) ComposeFile() string { return filepath.Join(i.Dir, composeFile) }

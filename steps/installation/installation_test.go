@@ -16,6 +16,7 @@ func TestNames(t *testing.T) {
 	for got, want := range map[string]string{
 		in.AnswersFile():                                "/srv/stack/answers.yaml",
 		in.StateFile():                                  "/srv/stack/state.json",
+		in.AuditLogFile():                               "/srv/stack/audit.jsonl",
 		in.ComposeFile():                                "/srv/stack/compose.yaml",
 		in.ImageRecordFile():                            "/srv/stack/images.json",
 		in.FrontDoorFile():                              "/srv/stack/frontdoor.json",

@@ -17,6 +17,24 @@ type ReportInfo struct {
 	Hostname  string
 	Installer string
 	Generated time.Time
+	// AuditHead is the audit log's head as SEQ:HASH (empty: no entries),
+	// which an auditor keeps to check the log later with audit verify
+	// --expect-head; AuditIntact says whether its chain verified.
+	AuditHead   string
+	AuditIntact bool
+}
+
+// auditHeadLine is the report's sentence on the audit log's head.
+func (i ReportInfo) auditHeadLine() string {
+	switch {
+	case i.AuditHead == "" && i.AuditIntact:
+		return "The audit log has no entries."
+	case i.AuditHead == "":
+		return "The audit log could not be read (see the audit-log check)."
+	case !i.AuditIntact:
+		return fmt.Sprintf("Audit log head: %s; the chain does NOT verify (see the audit-log check).", i.AuditHead)
+	}
+	return fmt.Sprintf("Audit log head: %s (entry:SHA-256 of its line). Keep it apart from this host to check later that no entry was removed or changed: `fineract-installer audit verify --expect-head %s`.", i.AuditHead, i.AuditHead)
 }
 
 // controlOrder is the order of the controls in the report, as the
@@ -65,6 +83,7 @@ func WriteMarkdown(w io.Writer, info ReportInfo, rs []Result) error {
 	p, wn, f := Summary(rs)
 	fmt.Fprintf(&b, "# Evidence report: %s\n\n", info.Project)
 	fmt.Fprintf(&b, "Host `%s`, generated %s by %s. %d checks: %d pass, %d warn, %d fail.\n\n", info.Hostname, info.Generated.UTC().Format(time.RFC3339), info.Installer, len(rs), p, wn, f)
+	b.WriteString(info.auditHeadLine() + "\n\n")
 	b.WriteString("Every check below observed the running system (handshakes, container inspection, database queries, log entries); none read configuration text alone. The report shows the evidence that supports each control; it is not a statement of compliance.\n\n")
 	for _, sec := range sections(rs) {
 		fmt.Fprintf(&b, "## %s: %s\n\n", sec.Control, strings.ToUpper(string(sec.Status)))
@@ -105,6 +124,7 @@ var reportHTML string
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"upper": func(s Status) string { return strings.ToUpper(string(s)) },
 	"time":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"audit": func(i ReportInfo) string { return i.auditHeadLine() },
 }).Parse(reportHTML))
 
 // WriteHTML writes the same report as a self-contained HTML page.

@@ -67,3 +67,29 @@ func TestEvidenceReportFilesTheRateLimitUnderItsControl(t *testing.T) {
 		t.Errorf("the rate-limit check is filed under %q; want only %q:\n%s", filed, "Rate limiting", md.String())
 	}
 }
+
+// The evidence report carries the audit log's head, which an auditor
+// keeps to check the log later, and says when its chain does not verify.
+func TestEvidenceReportShowsTheAuditHead(t *testing.T) {
+	head := "7:" + strings.Repeat("ab", 32)
+	for _, c := range []struct {
+		info ReportInfo
+		want string
+	}{
+		{ReportInfo{AuditHead: head, AuditIntact: true}, "Audit log head: " + head + " (entry:SHA-256"},
+		{ReportInfo{AuditHead: head}, "Audit log head: " + head + "; the chain does NOT verify"},
+		{ReportInfo{AuditIntact: true}, "The audit log has no entries."},
+		{ReportInfo{}, "The audit log could not be read"},
+	} {
+		var md, html bytes.Buffer
+		if err := WriteMarkdown(&md, c.info, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHTML(&html, c.info, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(md.String(), c.want) || !strings.Contains(html.String(), c.want) {
+			t.Errorf("%+v: the reports lack %q:\n%s\n%s", c.info, c.want, md.String(), html.String())
+		}
+	}
+}

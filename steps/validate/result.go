@@ -32,6 +32,7 @@ const (
 	AreaSecrets    Area = "Secrets"
 	AreaBackups    Area = "Backups"
 	AreaHost       Area = "Host"
+	AreaAudit      Area = "Audit log"
 	AreaIdentity   Area = "Identity" // sign-in through Keycloak
 	AreaFineract   Area = "Fineract" // Fineract's own sign-in
 )

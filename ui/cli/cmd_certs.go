@@ -61,12 +61,16 @@ stops the command with exit 2 before anything is written.`,
 				return err
 			}
 			defer unlock()
+			trail, err := beginAudit(a, "certs generate", ans.InstallDir)
+			if err != nil {
+				return err
+			}
 			p := a.printer()
 			plan := (&steps.Plan{}).Then(install.CertificatesStep{Env: env})
-			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: p.stepEvent}).Run(cmd.Context()); err != nil {
-				return &silentError{code: ExitFailed}
+			if err := (&steps.Runner{Plan: plan, Project: a.project, Events: trail.observe(plan, p.stepEvent)}).Run(cmd.Context()); err != nil {
+				return trail.finish(cmd.Context(), &silentError{code: ExitFailed})
 			}
-			return nil
+			return trail.finish(cmd.Context(), nil)
 		},
 	}
 	src.flags(cmd)

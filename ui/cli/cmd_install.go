@@ -141,13 +141,21 @@ func runInstall(cmd *cobra.Command, a *app, o installOptions) error {
 		return err
 	}
 	defer unlock()
+	trail, err := beginAudit(a, "install", ans.InstallDir)
+	if err != nil {
+		return err
+	}
 	var checklist []validate.Result
-	r := &steps.Runner{Plan: install.Plan(env, custody, handoutFor(a, env), func(rs []validate.Result) { checklist = rs }), Dir: ans.InstallDir, Project: a.project, Events: p.stepEvent}
+	plan := install.Plan(env, custody, handoutFor(a, env), func(rs []validate.Result) { checklist = rs })
+	r := &steps.Runner{Plan: plan, Dir: ans.InstallDir, Project: a.project, Events: trail.observe(plan, p.stepEvent)}
 	if err := r.Run(ctx); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w", context.Canceled)
+			return trail.finish(ctx, fmt.Errorf("%w", context.Canceled))
 		}
-		return stepsFailed(err) // the failed event said it all
+		return trail.finish(ctx, stepsFailed(err)) // the failed event said it all
+	}
+	if err := trail.finish(ctx, nil); err != nil {
+		return err
 	}
 	// The stack is installed whatever happens to the snapshot: a failure
 	// is reported with what to do.

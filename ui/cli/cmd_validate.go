@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
+	"github.com/fineract-installer/fineract-installer/steps/audit"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -73,6 +74,13 @@ func writeReports(a *app, dir, hostname string, rs []validate.Result) error {
 		return fmt.Errorf("report dir: %w", err)
 	}
 	info := validate.ReportInfo{Project: a.project, Hostname: hostname, Installer: "fineract-installer " + a.build.Version, Generated: a.now()}
+	if data, err := audit.Read(a.dir); err == nil {
+		rep := audit.Verify(data, nil)
+		info.AuditIntact = rep.OK()
+		if len(rep.Entries) > 0 {
+			info.AuditHead = fmt.Sprintf("%d:%s", rep.Head.Seq, rep.Head.Hash)
+		}
+	}
 	reports := []struct {
 		name  string
 		write func(io.Writer) error

@@ -110,7 +110,12 @@ func runWizard(ctx context.Context, a *app) error {
 				return err
 			}
 			defer unlock()
-			return (&steps.Runner{Plan: plan, Dir: ans.InstallDir, Project: a.project, Events: emit}).Run(ctx)
+			trail, err := beginAudit(a, "install (wizard)", ans.InstallDir)
+			if err != nil {
+				return err
+			}
+			err = (&steps.Runner{Plan: plan, Dir: ans.InstallDir, Project: a.project, Events: trail.observe(plan, emit)}).Run(ctx)
+			return trail.finish(ctx, err)
 		},
 		Ceremony: cer,
 		Summary: func(context.Context) tui.Summary {

@@ -34,14 +34,20 @@ func refuseWhileLocked(a *app) error {
 // the runner, its events to the printer, its failures reported by the
 // failed event (cause and hint), and its run recorded in the install
 // dir's record of that command (dir; empty records nothing), apart from
-// the install's record. The caller holds the lock.
+// the install's record, and appended to its audit log, whatever the
+// result. The caller holds the lock.
 func runDay2(ctx context.Context, a *app, command, dir string, plan *steps.Plan) error {
-	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: a.printer().stepEvent}
-	if err := r.Run(ctx); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", command, context.Canceled)
-		}
-		return stepsFailed(err)
+	trail, err := beginAudit(a, command, dir)
+	if err != nil {
+		return err
 	}
-	return nil
+	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: trail.observe(plan, a.printer().stepEvent)}
+	err = r.Run(ctx)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = fmt.Errorf("%s: %w", command, context.Canceled)
+	case err != nil:
+		err = stepsFailed(err)
+	}
+	return trail.finish(ctx, err)
 }

@@ -33,6 +33,8 @@ const (
 	typeVaultShares    = "vault_shares"    // install: the encrypted unseal key shares
 	typeCredentials    = "credentials"     // install, credentials: the handout written
 	typePlan           = "plan"            // plan: what install would change
+	typeAuditEntry     = "audit_entry"     // audit show, one per entry
+	typeAuditVerify    = "audit_verify"    // audit verify
 )
 
 // jsonRecord marshals v, which must be a JSON object, as one line with

@@ -140,6 +140,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typePlan: install.Changes{},
+		typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
 	}
 	var doc struct {
 		Properties struct {

@@ -26,6 +26,10 @@ type app struct {
 	output     string
 	noColor    bool
 	accessible bool
+	// command and commandArgs are the command line being run as the
+	// audit log records it (invocation).
+	command     string
+	commandArgs []string
 }
 
 // BuildInfo identifies the binary.
@@ -126,6 +130,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 				return withCode(ExitUsage, fmt.Errorf("--project: %w", err))
 			}
 			a.projectSet = cmd.Flags().Changed("project")
+			a.command, a.commandArgs = invocation(cmd, args)
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runWizard(cmd.Context(), a) },
@@ -159,6 +164,7 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newCredentialsCmd(a),
 		newTenantsCmd(a),
 		newDemoCmd(a),
+		newAuditCmd(a),
 	)
 	return root
 }

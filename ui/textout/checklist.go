@@ -15,7 +15,7 @@ import (
 var areaOrder = []validate.Area{
 	validate.AreaTLS, validate.AreaHTTP, validate.AreaContainers, validate.AreaNetwork,
 	validate.AreaVault, validate.AreaPostgres, validate.AreaFineract, validate.AreaIdentity, validate.AreaMessaging,
-	validate.AreaMonitoring, validate.AreaLogging, validate.AreaSecrets, validate.AreaBackups, validate.AreaHost,
+	validate.AreaMonitoring, validate.AreaLogging, validate.AreaSecrets, validate.AreaBackups, validate.AreaAudit, validate.AreaHost,
 }
 
 // maxEvidence bounds the evidence shown for one check: some checks observe
