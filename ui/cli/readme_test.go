@@ -203,7 +203,7 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		typeLog: compose.LogLine{}, typeStatus: statusDoc{}, typeChecklist: checklistRecord{},
 		typeCertificates: pki.Inventory{}, typeRender: renderDoc{}, typeImagesBundle: imagesBundleDoc{},
 		typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeDiagnose: diagnoseDoc{}, typeVersion: BuildInfo{},
-		typePlan: install.Changes{},
+		typePlan: install.Changes{}, typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
 	}
 	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
