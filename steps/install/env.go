@@ -75,3 +75,16 @@ func (env *Env) loadProject(ctx context.Context) (*compose.Project, []string, er
 	}
 	return p, notes, nil
 }
+
+// WithImages is env rendered with the references images gives its
+// services (see assets.Options.Images): the installation as it was
+// installed, for an upgrade's way back. It shares env's engine.
+func (env *Env) WithImages(images map[string]string) (*Env, error) {
+	b, err := assets.Render(env.Answers, assets.Options{Project: env.Project, SecretsDir: env.SecretsDir, Images: images})
+	if err != nil {
+		return nil, err
+	}
+	out := *env
+	out.Bundle = b
+	return &out, nil
+}
