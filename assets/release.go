@@ -15,10 +15,10 @@ const defaultStack = "2026.12"
 // "newer installer", to test upgrade against stand-in images) sets it at
 // link time, never at run time:
 //
-//	go build -ldflags "-X github.com/fineract-installer/fineract-installer/assets.releasePins=stack=lab-2;fineract=fineract-standin:2.0.0"
+//	go build -ldflags "-X 'github.com/fineract-installer/fineract-installer/assets.releasePins=stack=lab-2;fineract=lab.fineract-installer.invalid/fineract-standin:v2;release.fineract=1.15.0'"
 //
-// It names the stack version and replaces the pins of the services it
-// lists. No flag, environment variable or file can change a pin: an
+// It names the stack version and replaces the pins (and the releases they
+// are builds of) of the services it lists. No flag, environment variable or file can change a pin: an
 // upgrade moves an installation only to the references compiled into the
 // binary that runs it.
 var releasePins string
@@ -49,14 +49,17 @@ var (
 	imageRef = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:-]{0,254}:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 )
 
-// parseReleasePins reads "stack=NAME;service=ref;..." and returns the
-// stack name and base with the listed services' references replaced.
-// Every service must be one base pins, named once; the stack name is
-// required, so that two builds with different pins never share a name.
+// parseReleasePins reads "stack=NAME;SERVICE=REF;release.SERVICE=X.Y.Z;..."
+// and returns the stack name and base with the listed services' references
+// (and releases) replaced. A replaced reference drops the release the base
+// pin declared: it is another build. Every service must be one of base's,
+// named once; the stack name is required, so that two builds with
+// different pins never share a name.
 func parseReleasePins(spec string, base []ImagePin) (string, []ImagePin, error) {
 	pins := append([]ImagePin(nil), base...)
 	stack := ""
 	seen := map[string]bool{}
+	releases := map[int]string{}
 	for _, part := range strings.Split(spec, ";") {
 		key, value, ok := strings.Cut(part, "=")
 		if !ok || key == "" || value == "" {
@@ -73,15 +76,26 @@ func parseReleasePins(spec string, base []ImagePin) (string, []ImagePin, error) 
 			stack = value
 			continue
 		}
+		service, isRelease := strings.CutPrefix(key, "release.")
+		i := pinIndex(pins, service)
+		if i < 0 {
+			return "", nil, fmt.Errorf("service %s is not in the stack", service)
+		}
+		if isRelease {
+			if _, err := parseRelease(value); err != nil {
+				return "", nil, fmt.Errorf("%s: %w", key, err)
+			}
+			releases[i] = value
+			continue
+		}
 		if !imageRef.MatchString(value) || strings.Contains(value, "..") || strings.Contains(value, "//") {
 			return "", nil, fmt.Errorf("service %s: %q is not an image reference with a tag", key, value)
 		}
-		i := pinIndex(pins, key)
-		if i < 0 {
-			return "", nil, fmt.Errorf("service %s is not in the stack", key)
-		}
-		pins[i].Image = value
+		pins[i].Image, pins[i].Release = value, ""
 		pins[i].Note = "set at build time (assets.releasePins)"
+	}
+	for i, r := range releases {
+		pins[i].Release = r
 	}
 	if stack == "" {
 		return "", nil, fmt.Errorf("no stack=NAME: a build with other pins needs a stack version of its own")

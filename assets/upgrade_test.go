@@ -22,6 +22,14 @@ func TestReleasePinsRefuseWhatABuildMustNotCarry(t *testing.T) {
 	if imagePins[pinIndex(imagePins, "fineract")].Image == "fineract-standin:2.0.0" {
 		t.Fatal("parsing changed the release's own pins")
 	}
+	_, pins, err = parseReleasePins("stack=lab-2;fineract=lab/fineract:v2", imagePins)
+	if err != nil || pins[pinIndex(pins, "fineract")].Release != "" {
+		t.Fatalf("another build kept the release of the pin it replaced: %+v %v", pins[pinIndex(pins, "fineract")], err)
+	}
+	_, pins, err = parseReleasePins("release.fineract=1.15.0;stack=lab-2;fineract=lab/fineract:v2", imagePins)
+	if err != nil || pins[pinIndex(pins, "fineract")].Release != "1.15.0" {
+		t.Fatalf("declared release not taken: %+v %v", pins[pinIndex(pins, "fineract")], err)
+	}
 	for spec, want := range map[string]string{
 		"fineract=fineract-standin:2.0.0":                      "no stack=NAME",
 		"stack=" + defaultStack + ";fineract=x/fineract:2.0.0": "this release's own name",

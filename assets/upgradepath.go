@@ -35,15 +35,26 @@ func ParseFineractVersion(ref string) (FineractVersion, error) {
 		return FineractVersion{}, fmt.Errorf("fineract image %s has no tag to read its version from", ref)
 	}
 	tag, _, _ := strings.Cut(ref[i+1:], "-")
-	parts := strings.Split(tag, ".")
+	v, err := parseRelease(tag)
+	if err != nil {
+		return FineractVersion{}, fmt.Errorf("fineract image %s: tag %w", ref, err)
+	}
+	return v, nil
+}
+
+// ParseFineractRelease reads a release number MAJOR.MINOR.PATCH.
+func ParseFineractRelease(s string) (FineractVersion, error) { return parseRelease(s) }
+
+func parseRelease(s string) (FineractVersion, error) {
+	parts := strings.Split(s, ".")
 	if len(parts) != 3 {
-		return FineractVersion{}, fmt.Errorf("fineract image %s: tag is not a release number MAJOR.MINOR.PATCH", ref)
+		return FineractVersion{}, fmt.Errorf("%q is not a release number MAJOR.MINOR.PATCH", s)
 	}
 	var n [3]int
 	for j, p := range parts {
 		v, err := strconv.Atoi(p)
 		if err != nil || v < 0 || p != strconv.Itoa(v) {
-			return FineractVersion{}, fmt.Errorf("fineract image %s: tag is not a release number MAJOR.MINOR.PATCH", ref)
+			return FineractVersion{}, fmt.Errorf("%q is not a release number MAJOR.MINOR.PATCH", s)
 		}
 		n[j] = v
 	}

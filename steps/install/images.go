@@ -40,8 +40,11 @@ type ImageRecord struct {
 
 // RecordedImage is the image a service was installed (or last accepted) with.
 type RecordedImage struct {
-	Image    string    `json:"image"`
-	ID       string    `json:"id"`
+	Image string `json:"image"`
+	ID    string `json:"id"`
+	// Release is the upstream release the pin declared for the image
+	// (assets.ImagePin.Release), for the upgrade path; empty when none.
+	Release  string    `json:"release,omitempty"`
 	Recorded time.Time `json:"recorded"`
 }
 
@@ -203,7 +206,7 @@ func (r ImageRecord) update(found []compose.ServiceImage, accept map[string]bool
 				continue
 			}
 		}
-		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Recorded: now.UTC()}
+		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Release: assets.ReleaseOf(f.Service, f.Image), Recorded: now.UTC()}
 		recorded = append(recorded, c)
 	}
 	if len(refused) > 0 {
@@ -241,7 +244,7 @@ func (r ImageRecord) Upgraded(found []compose.ServiceImage, stack string, now ti
 			next.Services[f.Service] = rec
 			continue
 		}
-		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Recorded: now.UTC()}
+		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Release: assets.ReleaseOf(f.Service, f.Image), Recorded: now.UTC()}
 	}
 	return next
 }

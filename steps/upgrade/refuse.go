@@ -48,14 +48,14 @@ func (u *Upgrade) CheckPath() error {
 	if !ok {
 		return nil
 	}
-	from, err := assets.ParseFineractVersion(c.From)
+	from, err := fineractRelease(c.FromRelease, c.From)
 	if err != nil {
-		return &Refusal{Kind: RefusedPath, Cause: "the installed Fineract's release cannot be read: " + err.Error(),
+		return &Refusal{Kind: RefusedPath, Cause: "the installed Fineract's release cannot be told: " + err.Error(),
 			Fix: "the installation runs an image accepted by hand; restore a backup made with an installer release, or install again with its answers"}
 	}
-	to, err := assets.ParseFineractVersion(c.To)
+	to, err := fineractRelease(c.ToRelease, c.To)
 	if err != nil {
-		return &Refusal{Kind: RefusedPath, Cause: "this installer's Fineract release cannot be read: " + err.Error(), Fix: "use an installer release"}
+		return &Refusal{Kind: RefusedPath, Cause: "this installer's Fineract release cannot be told: " + err.Error(), Fix: "use an installer release"}
 	}
 	err = assets.CheckFineractPath(from, to)
 	var down *assets.DowngradeError
@@ -69,6 +69,15 @@ func (u *Upgrade) CheckPath() error {
 			Fix: fmt.Sprintf("upgrade first with an installer release that carries Fineract %s, then with this one", skip.Stop.Version)}
 	}
 	return err
+}
+
+// fineractRelease is the release declared with an image, else the one its
+// tag says.
+func fineractRelease(declared, ref string) (assets.FineractVersion, error) {
+	if declared != "" {
+		return assets.ParseFineractRelease(declared)
+	}
+	return assets.ParseFineractVersion(ref)
 }
 
 // CheckHealth refuses a stack whose services are not all running and,

@@ -41,6 +41,10 @@ type Change struct {
 	FromID string `json:"from_id"`
 	// To is this release's pin.
 	To string `json:"to"`
+	// FromRelease and ToRelease are the upstream releases the recorded
+	// image and the pin are builds of, where declared.
+	FromRelease string `json:"from_release,omitempty"`
+	ToRelease   string `json:"to_release,omitempty"`
 }
 
 // migratesSchema are the services that migrate their database's schema
@@ -91,7 +95,8 @@ func New(ctx context.Context, env *install.Env) (*Upgrade, error) {
 			return nil, fmt.Errorf("service %s has no recorded image: run `fineract-installer install` with this installation's answers first", svc.Name)
 		}
 		if r.Image != svc.Image {
-			changes = append(changes, Change{Service: svc.Name, From: r.Image, FromID: r.ID, To: svc.Image})
+			changes = append(changes, Change{Service: svc.Name, From: r.Image, FromID: r.ID, To: svc.Image,
+				FromRelease: r.Release, ToRelease: assets.ReleaseOf(svc.Name, svc.Image)})
 		}
 	}
 	order, err := dependencyOrder(ctx, env)

@@ -154,15 +154,18 @@ func TestUpgradeAcceptsOnlyRecordedOrResolvedImages(t *testing.T) {
 
 func TestCheckPathRefusals(t *testing.T) {
 	for _, c := range []struct {
-		from, to string
-		refused  bool
+		from, fromRelease, to, toRelease string
+		refused                          bool
 	}{
-		{"openmf/fineract:1.14.0", "lab/fineract:2.0.0", false},
-		{"lab/fineract:2.0.0", "openmf/fineract:1.14.0", true},
-		{"openmf/fineract:1.5.2", "openmf/fineract:1.14.0", true},
-		{"openmf/fineract:custom", "openmf/fineract:1.14.0", true},
+		{"openmf/fineract:1.14.0", "", "lab/fineract:2.0.0", "", false},
+		{"lab/fineract:2.0.0", "", "openmf/fineract:1.14.0", "", true},
+		{"openmf/fineract:1.5.2", "", "openmf/fineract:1.14.0", "", true},
+		{"openmf/fineract:custom", "", "openmf/fineract:1.14.0", "", true},
+		// Declared releases count, whatever the tags say.
+		{"openmf/fineract:1.14.0", "1.14.0", "lab/fineract:v2", "1.15.0", false},
+		{"lab/fineract:v2", "1.15.0", "openmf/fineract:1.14.0", "1.14.0", true},
 	} {
-		u := &Upgrade{Changes: []Change{{Service: "fineract", From: c.from, To: c.to}}}
+		u := &Upgrade{Changes: []Change{{Service: "fineract", From: c.from, FromRelease: c.fromRelease, To: c.to, ToRelease: c.toRelease}}}
 		err := u.CheckPath()
 		var r *Refusal
 		if got := errors.As(err, &r) && r.Kind == RefusedPath && r.Hint() != ""; got != c.refused {
