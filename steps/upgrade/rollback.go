@@ -29,14 +29,12 @@ type Rollback struct {
 }
 
 // NeedsDatabases reports whether a run recorded in st may have let a new
-// release migrate a database: a service of migratesSchema was replaced, or
-// its replacement started.
-func (u *Upgrade) NeedsDatabases(st *steps.State) bool {
-	for _, c := range u.Changes {
-		if !migratesSchema[c.Service] {
-			continue
-		}
-		if s, ok := st.Steps[replaceStep{change: c}.ID()]; ok && s.Status != steps.StatusPending {
+// release migrate a database: the replacement of a service that migrates
+// its schema started. It reads the record alone, so the answer does not
+// depend on the release of the installer that reads it.
+func NeedsDatabases(st *steps.State) bool {
+	for svc := range migratesSchema {
+		if s, ok := st.Steps[replaceStep{change: Change{Service: svc}}.ID()]; ok && s.Status != steps.StatusPending {
 			return true
 		}
 	}

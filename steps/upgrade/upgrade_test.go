@@ -90,7 +90,6 @@ func TestJournalIsReadAsUntrustedInput(t *testing.T) {
 // the stack, and restores the databases only when a service that migrates
 // its schema had begun to be replaced.
 func TestInterruptedRunDecidesRollbackAndDatabases(t *testing.T) {
-	u := &Upgrade{Changes: []Change{{Service: "gateway"}, {Service: "fineract"}}}
 	st := func(status map[string]steps.Status) *steps.State {
 		s := &steps.State{Steps: map[string]*steps.StepState{}}
 		for id, v := range status {
@@ -114,7 +113,7 @@ func TestInterruptedRunDecidesRollbackAndDatabases(t *testing.T) {
 		if got := ReplacementStarted(s); got != c.rollback {
 			t.Errorf("%s: roll back = %v, want %v", c.name, got, c.rollback)
 		}
-		if got := u.NeedsDatabases(s); got != c.restore {
+		if got := NeedsDatabases(s); got != c.restore {
 			t.Errorf("%s: restore the databases = %v, want %v", c.name, got, c.restore)
 		}
 	}

@@ -70,28 +70,29 @@ replaced is rolled back by the next run.`,
 			if err != nil {
 				return withCode(ExitFailed, err)
 			}
-			j, interrupted, err := upgrade.LoadJournal(a.dir)
+			j, journaled, err := upgrade.LoadJournal(a.dir)
 			if err != nil {
 				return withCode(ExitFailed, err)
 			}
+			// An earlier run that did not finish: rolled back when it had
+			// begun to change the stack, whichever release runs now.
+			var last *steps.State
+			interrupted := false
+			if journaled {
+				if last, err = steps.LoadCommandState(a.dir, upgradeCommand); err != nil {
+					return withCode(ExitFailed, err)
+				}
+				interrupted = u.Record.Stack != j.Stack && upgrade.ReplacementStarted(last)
+			}
 			p := a.printer()
-			if u.UpToDate() {
-				if interrupted { // stopped after the record moved
-					if err := upgrade.RemoveJournal(a.dir); err != nil {
-						return withCode(ExitFailed, err)
-					}
+			if !interrupted && u.UpToDate() {
+				if err := upgrade.RemoveJournal(a.dir); err != nil {
+					return withCode(ExitFailed, err)
 				}
 				if !p.json() {
 					fmt.Fprintf(a.io.Out, "The installation already runs stack %s; nothing to upgrade.\n", u.Stack)
 				}
 				return nil
-			}
-			var last *steps.State
-			if interrupted {
-				if last, err = steps.LoadCommandState(a.dir, upgradeCommand); err != nil {
-					return withCode(ExitFailed, err)
-				}
-				interrupted = upgrade.ReplacementStarted(last)
 			}
 			// A new backup needs a strong passphrase; rolling back opens the
 			// one the interrupted run took.
@@ -106,7 +107,8 @@ replaced is rolled back by the next run.`,
 			if interrupted {
 				return rollBackInterrupted(ctx, a, u, j, last, pass)
 			}
-			if err := upgrade.RemoveJournal(a.dir); err != nil { // a run stopped before it changed anything
+			// What an earlier run left had changed nothing, or had finished.
+			if err := upgrade.RemoveJournal(a.dir); err != nil {
 				return withCode(ExitFailed, err)
 			}
 			if err := checkUpgrade(ctx, a, u, force); err != nil {
@@ -147,7 +149,7 @@ replaced is rolled back by the next run.`,
 				return withCode(ExitFailed, err)
 			}
 			rb := &upgrade.Rollback{U: u, Backup: j.BackupFile(env.Installation), Passphrase: pass,
-				Databases: u.NeedsDatabases(st), Results: func(rs []validate.Result) { screen.Checklist = rs }}
+				Databases: upgrade.NeedsDatabases(st), Results: func(rs []validate.Result) { screen.Checklist = rs }}
 			if err := runDay2(ctx, a, rollbackCommand, a.dir, rb.Plan()); err != nil {
 				return rollbackFailed(rb, err)
 			}
@@ -235,7 +237,7 @@ func rollBackInterrupted(ctx context.Context, a *app, u *upgrade.Upgrade, j upgr
 	screen := upgradeScreen(u, nil)
 	screen.Failure = steps.Explanation{Cause: "the upgrade to " + j.Stack + " was interrupted after it began to replace services"}
 	rb := &upgrade.Rollback{U: u, Backup: j.BackupFile(u.Env.Installation), Passphrase: pass,
-		Databases: u.NeedsDatabases(last), Results: func(rs []validate.Result) { screen.Checklist = rs }}
+		Databases: upgrade.NeedsDatabases(last), Results: func(rs []validate.Result) { screen.Checklist = rs }}
 	if err := runDay2(ctx, a, rollbackCommand, a.dir, rb.Plan()); err != nil {
 		return rollbackFailed(rb, err)
 	}
