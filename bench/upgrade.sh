@@ -39,7 +39,10 @@ export FINERACT_BACKUP_PASSPHRASE="bench backup passphrase, long enough"
 bench_answers "$work/answers.yaml" "$project" 19544 19181 122 "$work/stack"
 run v1 install --answers "$work/answers.yaml" --yes -o json >/dev/null
 
-psql() { docker exec -i -u postgres "$project-postgres-1" psql -X -q -At -h /var/run/postgresql -U postgres "$@"; }
+# PostgreSQL runs as the uid the answers give it; peer authentication maps
+# that uid to the postgres role.
+pguser=$(docker inspect -f '{{.Config.User}}' "$project-postgres-1")
+psql() { docker exec -i -u "$pguser" "$project-postgres-1" psql -X -q -At -h /var/run/postgresql -U postgres "$@"; }
 db=$(psql -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'fineract%default%' ORDER BY 1 LIMIT 1")
 rows=$((size_mb * 1024 * 1024 / 620))
 echo "filling $db with $rows rows (about $size_mb MB)"

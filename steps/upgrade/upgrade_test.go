@@ -5,12 +5,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
@@ -174,3 +177,35 @@ func TestCheckPathRefusals(t *testing.T) {
 }
 
 func timeNow() time.Time { return time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC) }
+
+// Services are replaced after what they depend on: PostgreSQL and Vault
+// before Fineract, Fineract before the gateway in front of it.
+func TestChangesFollowDependencyOrder(t *testing.T) {
+	dir := t.TempDir()
+	a := answers.Defaults(answers.Demo)
+	a.InstallDir = dir
+	b, err := assets.Render(a, assets.Options{Project: "p", SecretsDir: "/run/fineract-stack/p/secrets"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range b.Files {
+		name := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, f.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := &install.Env{Installation: installation.New(dir, "p"), Answers: a, Bundle: b}
+	order, err := dependencyOrder(context.Background(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := func(svc string) int { return slices.Index(order, svc) }
+	for _, pair := range [][2]string{{"vault", "postgres"}, {"postgres", "fineract"}, {"fineract", "gateway"}, {"vault", "fineract"}} {
+		if pos(pair[0]) < 0 || pos(pair[0]) > pos(pair[1]) {
+			t.Errorf("%s comes after %s in %v", pair[0], pair[1], order)
+		}
+	}
+}
