@@ -10,7 +10,7 @@
 # stand-in v1 (the assets' pin) to its v2 (one more schema change set,
 # which rewrites every row of a table). The rollback is measured on the
 # stand-in v2-broken (v2's migration, then never healthy): its upgrade is
-# interrupted with SIGINT once the new Fineract runs, and the next run
+# interrupted (SIGTERM, as Ctrl-C) once the new Fineract runs, and the next run
 # rolls back (configuration, databases from the backup, services, checks).
 # A rollback after a service timed out runs the same steps; only the
 # timeout itself (Fineract's 15 minute health budget) is left out.
@@ -53,29 +53,36 @@ before=$(checksum)
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
-# steps FILE: seconds each step took (from its done or failed event).
+# steps FILE: seconds each step took (from its done or failed event), or
+# "skipped" when its check found it done.
 steps() {
   python3 - "$1" <<'PY'
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
-    if e.get("type") == "event" and e.get("kind") in ("done", "failed") and "elapsed_ns" in e:
-        print(e["step"], f'{e["elapsed_ns"] / 1e9:.1f}')
+    if e.get("type") != "event":
+        continue
+    if e.get("kind") in ("done", "failed"):
+        print(e["step"], f'{e.get("elapsed_ns", 0) / 1e9:.1f}')
+    elif e.get("kind") == "skipped":
+        print(e["step"], "skipped")
 PY
 }
 step() { awk -v s="$2" '$1 == s {print $2}' "$1"; }
 
 # 1. Rollback: interrupt the broken upgrade once its Fineract runs, then
-# the rerun rolls back.
-run broken upgrade --yes -o json >"$work/broken.json" 2>"$work/broken.err" &
+# the rerun rolls back. The installer itself is the background job (not a
+# subshell), and gets SIGTERM: a background job of a script ignores SIGINT.
+"$work/broken" --project "$project" --dir "$work/stack" upgrade --yes -o json >"$work/broken.json" 2>"$work/broken.err" &
 pid=$!
 until grep -q '"step":"upgrade-service-fineract".*"subject":"fineract".*"action":"wait"' "$work/broken.json" 2>/dev/null; do
   kill -0 "$pid" 2>/dev/null || { echo "the broken upgrade ended before Fineract started" >&2; cat "$work/broken.err" >&2; exit 1; }
   sleep 1
 done
 sleep 15 # its migration has run
-kill -INT "$pid"
+kill -TERM "$pid"
 wait "$pid" || true
+grep -q '"exit_code":130' "$work/broken.err" || { echo "the broken upgrade did not stop as interrupted" >&2; cat "$work/broken.err" >&2; exit 1; }
 s=$(now)
 run broken upgrade --yes -o json >"$work/rollback.json" 2>"$work/rollback.err" || true
 e=$(now)
@@ -91,7 +98,7 @@ e=$(now)
 total=$(elapsed "$s" "$e")
 steps "$work/upgrade.json" >"$work/upgrade.steps"
 [ "$(checksum)" = "$before" ] || { echo "the upgrade changed the rows" >&2; exit 1; }
-backup=$(awk '$1 == "backup" || $1 == "vault-setup" || $1 == "vault-ready" {s += $2} END {printf "%.1f", s}' "$work/upgrade.steps")
+backup=$(awk '$1 == "backup" || $1 == "vault" || $1 == "vault-ready" {s += $2} END {printf "%.1f", s}' "$work/upgrade.steps")
 fineract=$(step "$work/upgrade.steps" upgrade-service-fineract)
 added=$(awk -v t="$total" -v b="$backup" -v f="$fineract" 'BEGIN {printf "%.1f", t - b - f}')
 archive_mb=$(du -m "$(ls -t "$work"/stack/backups/backup-*.fib | head -1)" | cut -f1)
