@@ -214,7 +214,7 @@ func comment(b *strings.Builder, text string) {
 
 // Image is a service's pinned image reference.
 func (d *renderData) Image(name string) (string, error) {
-	img := imageOf(name)
+	img := d.imageOf(name)
 	if img == "" {
 		return "", fmt.Errorf("image: no pinned image for service %q", name)
 	}

@@ -37,6 +37,7 @@ type renderData struct {
 	SecretsDir string
 
 	ips            []netip.Addr
+	images         map[string]string // Options.Images
 	services       []Service
 	serviceIDsFrom int
 }
@@ -119,6 +120,7 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		AllowTLS12: a.Gateway.AllowTLS12,
 		SecretsDir: filepath.Clean(o.SecretsDir),
 		ips:        ips,
+		images:     o.Images,
 
 		serviceIDsFrom: orDefault(a.ServiceIDsFrom, answers.DefaultServiceIDsFrom),
 	}
@@ -220,4 +222,13 @@ func (d *renderData) NetworkOrder() []string {
 		}
 	}
 	return out
+}
+
+// imageOf is the reference a service is rendered with: the one
+// Options.Images gives it, else this release's pin.
+func (d *renderData) imageOf(service string) string {
+	if img, ok := d.images[service]; ok && img != "" {
+		return img
+	}
+	return imageOf(service)
 }

@@ -61,7 +61,7 @@ func (d *renderData) buildServices() {
 		svc := Service{
 			Name:              s.name,
 			Group:             s.group,
-			Image:             imageOf(s.name),
+			Image:             d.imageOf(s.name),
 			UID:               uid,
 			GID:               gid,
 			OwnUID:            s.ids == ownIDs || s.ids == rootGroup,

@@ -14,6 +14,11 @@ type Options struct {
 	// SecretsDir is the absolute host directory the vault step fills with
 	// one subdirectory per service: SecretsDir/<service>/<file>.
 	SecretsDir string
+	// Images replaces the pinned reference of the services it names: an
+	// installation's recorded references, to render the stack as it was
+	// installed (an upgrade's way back). A service it does not name keeps
+	// this release's pin.
+	Images map[string]string
 }
 
 // File is one rendered file of a bundle.

@@ -7,45 +7,25 @@
 # actuator health, keeps users, passwords and tenants as Fineract does
 # (m_appuser, POST /authentication, GET/PUT /users with Fineract's checks,
 # the tenant store with encrypted passwords, tenants migrated only at
-# start), and talks to PostgreSQL with each connection's own settings:
-# verified TLS, until Fineract's first start replays its changelog 0005 on
-# the tenant connections (the installer sets them back).
+# start), records its schema changes as Liquibase change sets in
+# databasechangelog, and talks to PostgreSQL with each connection's own
+# settings: verified TLS, until Fineract's first start replays its
+# changelog 0005 on the tenant connections (the installer sets them back).
 #
-# As in the real image (Jib on an Alpine JDK image): runs as nobody:nogroup
-# (65534:65534), EXPOSE 8080 8443, /tmp world-writable (user.home), and the
-# tools the assets' healthcheck uses: /bin/sh, grep and a wget that speaks
-# HTTPS with TLS 1.3 (GNU wget here, busybox wget + ssl_client upstream).
-# The program is /app/fineract-standin, built static (CGO_ENABLED=0) and
-# cached with the image by content hash (its Go sources, go.mod, go.sum and
-# the Go version).
+# This is release v1 of the stand-in, the one the installer deploys;
+# fineract-v2.sh and fineract-v2-broken.sh build the releases the upgrade
+# tests move to. The image and its tools are described in lib/fineract.sh.
+#
+# What it cannot prove: that the real Fineract starts, migrates or serves
+# with this configuration; its schema is a few of Fineract's tables, and
+# its changelog is the stand-in's own, not Fineract's.
 set -euo pipefail
 LAB_NAME="$(basename "${BASH_SOURCE[0]}")"
 # shellcheck source=lib/debian.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/debian.sh"
-
 # shellcheck source=lib/standin.sh
 source "$LAB_LIB_DIR/standin.sh"
+# shellcheck source=lib/fineract.sh
+source "$LAB_LIB_DIR/fineract.sh"
 
-command -v go >/dev/null || lab_die "go not found (the stand-in is built from lab/standin/fineract)"
-ref="$(lab_ref fineract)"
-hash="$(lab_standin_hash "$ref" fineract)"
-lab_up_to_date "$ref" "$hash" && exit 0
-
-lab_require
-lab_lock
-lab_up_to_date "$ref" "$hash" && exit 0 # built while we waited
-
-bin="$(lab_standin_binary fineract "$hash")"
-lab_rootfs_begin fineract
-root="$LAB_ROOT"
-lab_apt_install "$root" wget ca-certificates
-install -d -m 0755 "$root/app"
-install -m 0755 "$bin" "$root/app/fineract-standin"
-chmod 1777 "$root/tmp"
-lab_rootfs_finish "$root"
-
-lab_import "$root" "$ref" "$hash" \
-  "USER nobody:nogroup" \
-  "WORKDIR /" \
-  "EXPOSE 8080 8443" \
-  'ENTRYPOINT ["/app/fineract-standin"]'
+lab_fineract_image "$(lab_ref fineract)" v1

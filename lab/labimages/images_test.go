@@ -44,6 +44,15 @@ func TestEveryLabImageIsBuilt(t *testing.T) {
 			}
 		}
 	}
+	for _, im := range Extras {
+		if err := CheckRef(context.Background(), e, im.Reference); err != nil {
+			if labtest.Required() {
+				t.Error(err)
+			} else {
+				t.Log(err)
+			}
+		}
+	}
 }
 
 // pgConnect opens a connection to the stack's PostgreSQL from the test

@@ -3,7 +3,9 @@
 // runs unchanged against them where no registry is reachable. Most are real
 // software from Debian trixie's packages; Fineract, the Mifos X web app,
 // Keycloak, Kafka, Grafana and the Elastic stack (Elasticsearch, Logstash,
-// Kibana, Filebeat) are stand-ins (see lab/README.md).
+// Kibana, Filebeat) are stand-ins (see lab/README.md). Extras are the
+// lab's other images, under lab-only references: the Fineract stand-in
+// built as the releases the upgrade tests move to (upgrade.go).
 //
 // Tests that deploy the stack call Require first: it fails (CI=true or
 // FINERACT_REQUIRE_DOCKER=1) or skips when an image is missing, naming the
@@ -32,14 +34,17 @@ const HashLabel = "org.fineract-installer.lab.hash"
 type Image struct {
 	// Service is the service name in the assets (assets.ImagePins).
 	Service string
+	// Reference is the image's reference when it is not the one the
+	// assets pin for Service (Extras).
+	Reference string
 	// Script builds the image, relative to the repository root.
 	Script string
 	// StandIn is true when the image does not run the real software.
 	StandIn bool
 }
 
-// Images lists every image the lab builds, one for every service the
-// assets pin.
+// Images lists the images the lab builds for the assets' pins, one for
+// every service the assets pin; Extras lists the others.
 var Images = []Image{
 	{Service: "vault", Script: "lab/images/vault.sh"},
 	{Service: "postgres", Script: "lab/images/postgres.sh"},
@@ -84,7 +89,32 @@ func Check(ctx context.Context, e *compose.Engine, service string) error {
 	if !ok {
 		return fmt.Errorf("the lab has no image for %s (not packaged by Debian)", service)
 	}
-	ref := Ref(service)
+	return im.check(ctx, e)
+}
+
+// CheckRef reports whether the lab image with the reference ref (one of
+// Extras) is present and was made by the lab.
+func CheckRef(ctx context.Context, e *compose.Engine, ref string) error {
+	for _, im := range Extras {
+		if im.Reference == ref {
+			return im.check(ctx, e)
+		}
+	}
+	return fmt.Errorf("the lab builds no image %s", ref)
+}
+
+// Ref returns the image's reference: its own, or the one the assets pin for
+// its service.
+func (im Image) Ref() string {
+	if im.Reference != "" {
+		return im.Reference
+	}
+	return Ref(im.Service)
+}
+
+func (im Image) check(ctx context.Context, e *compose.Engine) error {
+	service := im.Service
+	ref := im.Ref()
 	if ref == "" {
 		return fmt.Errorf("assets pin no image for %s", service)
 	}
@@ -106,11 +136,25 @@ func Check(ctx context.Context, e *compose.Engine, service string) error {
 func Require(t testing.TB, e *compose.Engine, services ...string) {
 	t.Helper()
 	for _, s := range services {
-		if err := Check(context.Background(), e, s); err != nil {
-			if labtest.Required() {
-				t.Fatalf("lab image: %v", err)
-			}
-			t.Skipf("lab image: %v", err)
-		}
+		requireOK(t, Check(context.Background(), e, s))
 	}
+}
+
+// RequireRefs is Require for images of Extras, by reference.
+func RequireRefs(t testing.TB, e *compose.Engine, refs ...string) {
+	t.Helper()
+	for _, ref := range refs {
+		requireOK(t, CheckRef(context.Background(), e, ref))
+	}
+}
+
+func requireOK(t testing.TB, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if labtest.Required() {
+		t.Fatalf("lab image: %v", err)
+	}
+	t.Skipf("lab image: %v", err)
 }

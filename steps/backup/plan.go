@@ -56,17 +56,28 @@ const (
 // appended to), what an interrupted run left half-written is removed
 // first, and Vault is unsealed again.
 func Plan(env *install.Env, o Options, written func(Written)) *steps.Plan {
+	p := &steps.Plan{}
+	for _, s := range Steps(env, o, written) {
+		p.Then(s)
+	}
+	return p
+}
+
+// Steps are the steps of a backup, one after the other, for a plan that
+// takes a backup before it changes anything (upgrade).
+func Steps(env *install.Env, o Options, written func(Written)) []steps.Step {
 	if o.Out == "" {
 		o.Out = filepath.Join(Dir(env), "backup-"+time.Now().UTC().Format("20060102T150405Z")+fileSuffix)
 	}
-	p := (&steps.Plan{}).
-		Then(ArchiveStep{Env: env, Options: o, Written: written}).
-		Then(install.VaultSetupStep{Env: env, Custody: o.Custody}).
-		Then(vaultReadyStep{env: env})
-	if o.Keep > 0 {
-		p.Then(PruneStep{Dir: filepath.Dir(o.Out), Keep: o.Keep})
+	out := []steps.Step{
+		ArchiveStep{Env: env, Options: o, Written: written},
+		install.VaultSetupStep{Env: env, Custody: o.Custody},
+		vaultReadyStep{env: env},
 	}
-	return p
+	if o.Keep > 0 {
+		out = append(out, PruneStep{Dir: filepath.Dir(o.Out), Keep: o.Keep})
+	}
+	return out
 }
 
 // ArchiveStep writes the archive: into a partial file beside it, synced,

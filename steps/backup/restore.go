@@ -485,6 +485,13 @@ func (s postgresOnly) Run(ctx context.Context, emit steps.Emitter) error {
 	return s.env.StartService(ctx, "postgres", emit)
 }
 
+// RestoreDatabases replays the unpacked backup's roles and database dumps
+// into the running PostgreSQL; the services using those databases must be
+// stopped (a database is dropped and created again).
+func RestoreDatabases(ctx context.Context, env *install.Env, u Unpacked, emit steps.Emitter) error {
+	return restoreDatabases(ctx, env, filepath.Join(u.Dir, postgresPrefix), emit)
+}
+
 // restoreDatabases replays the roles, then each database dump with
 // pg_restore --clean --create, inside the postgres container.
 func restoreDatabases(ctx context.Context, env *install.Env, dir string, emit steps.Emitter) error {

@@ -99,3 +99,16 @@ func (env *Env) converged(ctx context.Context, p *compose.Project, services []st
 	ok, _, err := env.Engine.ConvergedWith(ctx, p, o)
 	return ok, err
 }
+
+// WithImages is env rendered with the references images gives its
+// services (see assets.Options.Images): the installation as it was
+// installed, for an upgrade's way back. It shares env's engine.
+func (env *Env) WithImages(images map[string]string) (*Env, error) {
+	b, err := assets.Render(env.Answers, assets.Options{Project: env.Project, SecretsDir: env.SecretsDir, Images: images})
+	if err != nil {
+		return nil, err
+	}
+	out := *env
+	out.Bundle = b
+	return &out, nil
+}

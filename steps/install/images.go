@@ -14,6 +14,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -28,14 +29,22 @@ const (
 
 // ImageRecord maps each service to its recorded image.
 type ImageRecord struct {
-	Version  int                      `json:"version"`
+	Version int `json:"version"`
+	// Stack is the stack version (assets.StackVersion) the services'
+	// references are the pins of; empty when they are not one release's
+	// pins (an accepted image change) or the record predates it. Only a
+	// whole install or a successful upgrade sets it.
+	Stack    string                   `json:"stack,omitempty"`
 	Services map[string]RecordedImage `json:"services"`
 }
 
 // RecordedImage is the image a service was installed (or last accepted) with.
 type RecordedImage struct {
-	Image    string    `json:"image"`
-	ID       string    `json:"id"`
+	Image string `json:"image"`
+	ID    string `json:"id"`
+	// Release is the upstream release the pin declared for the image
+	// (assets.ImagePin.Release), for the upgrade path; empty when none.
+	Release  string    `json:"release,omitempty"`
 	Recorded time.Time `json:"recorded"`
 }
 
@@ -182,7 +191,7 @@ func (r ImageRecord) Verify(found []compose.ServiceImage) error {
 // new image recorded, services no longer in the stack are dropped. Any
 // other change is an *ImageChangedError, and r is left as it was.
 func (r ImageRecord) update(found []compose.ServiceImage, accept map[string]bool, now time.Time) (next ImageRecord, recorded []ImageChange, err error) {
-	next = ImageRecord{Version: imageRecordVersion, Services: map[string]RecordedImage{}}
+	next = ImageRecord{Version: imageRecordVersion, Stack: r.Stack, Services: map[string]RecordedImage{}}
 	var refused []ImageChange
 	for _, f := range found {
 		if rec, ok := r.Services[f.Service]; ok && rec.Image == f.Image && rec.ID == f.ID {
@@ -197,13 +206,47 @@ func (r ImageRecord) update(found []compose.ServiceImage, accept map[string]bool
 				continue
 			}
 		}
-		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Recorded: now.UTC()}
+		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Release: assets.ReleaseOf(f.Service, f.Image), Recorded: now.UTC()}
 		recorded = append(recorded, c)
 	}
 	if len(refused) > 0 {
 		return r, nil, &ImageChangedError{Changes: refused}
 	}
 	return next, recorded, nil
+}
+
+// stackOf is the stack version the record's references are the pins of:
+// stack when every service runs its pin, else none.
+func (r ImageRecord) stackOf(pins []assets.ImagePin, stack string) string {
+	for _, p := range pins {
+		if rec, ok := r.Services[p.Service]; ok && rec.Image != p.Image {
+			return ""
+		}
+	}
+	return stack
+}
+
+// References maps each recorded service to its image reference.
+func (r ImageRecord) References() map[string]string {
+	out := make(map[string]string, len(r.Services))
+	for svc, img := range r.Services {
+		out[svc] = img.Image
+	}
+	return out
+}
+
+// Upgraded is the record after an upgrade to stack: the services of found
+// with their new images, recorded at now.
+func (r ImageRecord) Upgraded(found []compose.ServiceImage, stack string, now time.Time) ImageRecord {
+	next := ImageRecord{Version: imageRecordVersion, Stack: stack, Services: map[string]RecordedImage{}}
+	for _, f := range found {
+		if rec, ok := r.Services[f.Service]; ok && rec.Image == f.Image && rec.ID == f.ID {
+			next.Services[f.Service] = rec
+			continue
+		}
+		next.Services[f.Service] = RecordedImage{Image: f.Image, ID: f.ID, Release: assets.ReleaseOf(f.Service, f.Image), Recorded: now.UTC()}
+	}
+	return next
 }
 
 // recordVerifier checks images against the record in an install dir. It
@@ -376,7 +419,8 @@ func (s ImagesStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err != nil {
 		return ImageFailure(err)
 	}
-	if len(recorded) == 0 && len(next.Services) == len(rec.Services) {
+	next.Stack = next.stackOf(assets.ImagePins(), assets.StackVersion())
+	if len(recorded) == 0 && len(next.Services) == len(rec.Services) && next.Stack == rec.Stack {
 		return nil
 	}
 	if err := next.Save(s.recordDir()); err != nil {

@@ -258,3 +258,24 @@ func TestLoadImageRecordRefusesDamagedRecords(t *testing.T) {
 		t.Fatalf("no record: ok=%t err=%v", ok, err)
 	}
 }
+
+// The record names a stack version only while every service runs that
+// release's pin: an accepted image change leaves it unnamed.
+func TestImageRecordNamesTheStackOfItsPins(t *testing.T) {
+	pins := []assets.ImagePin{{Service: "fineract", Image: "openmf/fineract:1.14.0"}, {Service: "gateway", Image: "nginx:1"}}
+	rec := ImageRecord{Services: map[string]RecordedImage{
+		"fineract": {Image: "openmf/fineract:1.14.0", ID: "sha256:a"},
+		"gateway":  {Image: "nginx:1", ID: "sha256:b"},
+	}}
+	if got := rec.stackOf(pins, "2026.12"); got != "2026.12" {
+		t.Errorf("record of the pins: stack %q", got)
+	}
+	rec.Services["gateway"] = RecordedImage{Image: "nginx:1-custom", ID: "sha256:c"}
+	if got := rec.stackOf(pins, "2026.12"); got != "" {
+		t.Errorf("record with an accepted change names stack %q", got)
+	}
+	up := rec.Upgraded([]compose.ServiceImage{{Service: "fineract", Image: "openmf/fineract:2.0.0", ID: "sha256:n"}, {Service: "gateway", Image: "nginx:1-custom", ID: "sha256:c"}}, "lab-2", time.Now())
+	if up.Stack != "lab-2" || up.Services["fineract"].ID != "sha256:n" || up.Services["gateway"] != rec.Services["gateway"] {
+		t.Errorf("upgraded record %+v", up)
+	}
+}

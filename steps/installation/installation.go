@@ -106,6 +106,7 @@ const (
 	stateFile           = "state.json"
 	composeFile         = "compose.yaml"
 	imageRecordFile     = "images.json"
+	upgradeFile         = "upgrade.json"
 	frontDoorFile       = "frontdoor.json"
 	pkiDir              = "pki"
 	backupsDir          = "backups"
@@ -139,6 +140,11 @@ func (i *Installation) ComposeFile() string { return filepath.Join(i.Dir, compos
 // ImageRecordFile records the image ID each service was installed with;
 // later runs start only those images.
 func (i *Installation) ImageRecordFile() string { return filepath.Join(i.Dir, imageRecordFile) }
+
+// UpgradeFile records an upgrade under way: the stack version it moves to
+// and the verified backup it took, so that a rerun after an interruption
+// can roll back. It is removed when the upgrade or its rollback finishes.
+func (i *Installation) UpgradeFile() string { return filepath.Join(i.Dir, upgradeFile) }
 
 // FrontDoorFile records what the front-door step did (built-in users'
 // passwords replaced), so a rerun does not do it twice.

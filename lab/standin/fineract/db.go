@@ -19,6 +19,7 @@ import (
 // tenant connection of the store, made on first use.
 type database struct {
 	cfg     config
+	rel     standinRelease
 	log     *logger
 	store   *pgxpool.Pool
 	tenant  *pgxpool.Pool
@@ -30,7 +31,7 @@ type database struct {
 	lastErr string
 }
 
-func openDatabase(cfg config, log *logger) (*database, error) {
+func openDatabase(cfg config, rel standinRelease, log *logger) (*database, error) {
 	storeTarget, err := parseJDBC(cfg.Store.JDBCURL)
 	if err != nil {
 		return nil, fmt.Errorf("FINERACT_HIKARI_JDBC_URL: %w", err)
@@ -67,7 +68,7 @@ func openDatabase(cfg config, log *logger) (*database, error) {
 		store.Close()
 		return nil, fmt.Errorf("default tenant pool: %w", err)
 	}
-	return &database{cfg: cfg, log: log, store: store, tenant: tenant, tenants: newTenantPools(cfg, log)}, nil
+	return &database{cfg: cfg, rel: rel, log: log, store: store, tenant: tenant, tenants: newTenantPools(cfg, log)}, nil
 }
 
 func orDefault(v, def string) string {
@@ -85,8 +86,9 @@ func (d *database) Close() {
 
 // migrate brings the tenant store and every tenant it lists up to date,
 // retrying until it succeeds or ctx ends. Fineract does this once, at
-// start (tenant.go).
-func (d *database) migrate(ctx context.Context) {
+// start (tenant.go). A changelog that fails validation is not retried: it
+// is returned, and Fineract does not start (changelog.go).
+func (d *database) migrate(ctx context.Context) error {
 	delay := time.Second
 	for {
 		n, err := d.migrateOnce(ctx)
@@ -94,13 +96,16 @@ func (d *database) migrate(ctx context.Context) {
 			d.ready.Store(true)
 			d.setErr("")
 			d.log.Info(fmt.Sprintf("schema ready: tenant store and %d tenant database(s) migrated", n))
-			return
+			return nil
+		}
+		if errors.Is(err, errChecksum) {
+			return fmt.Errorf("error while migrating the schema: %w", err)
 		}
 		d.setErr(err.Error())
 		d.log.Warn("database not ready, retrying: " + err.Error())
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-time.After(delay):
 		}
 		if delay < 10*time.Second {
@@ -127,8 +132,12 @@ func (d *database) migrateOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("tenant %s: %w", t.Identifier, err)
 		}
-		if err := migrateTenant(ctx, pool); err != nil {
+		ran, err := migrateTenant(ctx, pool, d.rel)
+		if err != nil {
 			return 0, fmt.Errorf("tenant %s database %s: %w", t.Identifier, t.Conn.SchemaName, err)
+		}
+		for _, id := range ran {
+			d.log.Info(fmt.Sprintf("ChangeSet %s::%s::%s ran successfully", tenantChangeLogFile, id, standinAuthor))
 		}
 	}
 	return len(all), nil
@@ -139,6 +148,9 @@ func (d *database) setErr(s string) {
 	defer d.mu.Unlock()
 	d.lastErr = s
 }
+
+// errNeverHealthy is the health of release v2-broken after its migration.
+var errNeverHealthy = errors.New("stand-in release v2-broken: the schema is migrated but this release never reports UP (a lab image for testing rollback)")
 
 // health runs the test query on the tenant store and the default tenant.
 // It is UP only when the schema is in place and both databases answer.
@@ -152,6 +164,9 @@ func (d *database) health(ctx context.Context) error {
 		}
 		return errors.New("schema not ready: " + last)
 	}
+	if d.rel.NeverHealthy {
+		return errNeverHealthy
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := d.store.Exec(ctx, d.cfg.Store.TestQuery); err != nil {
@@ -163,85 +178,56 @@ func (d *database) health(ctx context.Context) error {
 	return nil
 }
 
-// row is one lab_rows record.
+// row is one lab_rows record. NoteLength is the column release v2's
+// change set adds; releases without it leave it out.
 type row struct {
-	ID        int64     `json:"id"`
-	Note      string    `json:"note"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID         int64     `json:"id"`
+	Note       string    `json:"note"`
+	NoteLength *int      `json:"noteLength,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
-func insertRow(ctx context.Context, db *pgxpool.Pool, note string) (int64, error) {
+// rowColumns are the lab_rows columns the release knows.
+func (r standinRelease) rowColumns() string {
+	if r.NoteLength {
+		return "id, note, note_length, created_at"
+	}
+	return "id, note, created_at"
+}
+
+func (r standinRelease) scanRow(s pgx.Row) (row, error) {
+	var x row
+	if r.NoteLength {
+		x.NoteLength = new(int)
+		return x, s.Scan(&x.ID, &x.Note, x.NoteLength, &x.CreatedAt)
+	}
+	return x, s.Scan(&x.ID, &x.Note, &x.CreatedAt)
+}
+
+func insertRow(ctx context.Context, db *pgxpool.Pool, rel standinRelease, note string) (int64, error) {
 	var id int64
+	if rel.NoteLength {
+		err := db.QueryRow(ctx, `INSERT INTO lab_rows (note, note_length) VALUES ($1, char_length($1)) RETURNING id`, note).Scan(&id)
+		return id, err
+	}
 	err := db.QueryRow(ctx, `INSERT INTO lab_rows (note) VALUES ($1) RETURNING id`, note).Scan(&id)
 	return id, err
 }
 
-func listRows(ctx context.Context, db *pgxpool.Pool) ([]row, error) {
-	rows, err := db.Query(ctx, `SELECT id, note, created_at FROM lab_rows ORDER BY id`)
+func listRows(ctx context.Context, db *pgxpool.Pool, rel standinRelease) ([]row, error) {
+	rows, err := db.Query(ctx, `SELECT `+rel.rowColumns()+` FROM lab_rows ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-		var x row
-		err := r.Scan(&x.ID, &x.Note, &x.CreatedAt)
-		return x, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) { return rel.scanRow(r) })
 	if out == nil {
 		out = []row{}
 	}
 	return out, err
 }
 
-func getRow(ctx context.Context, db *pgxpool.Pool, id int64) (row, error) {
-	var x row
-	err := db.QueryRow(ctx, `SELECT id, note, created_at FROM lab_rows WHERE id = $1`, id).Scan(&x.ID, &x.Note, &x.CreatedAt)
-	return x, err
-}
-
-// changeSetApplied records and tests the stand-in's change sets in a
-// databasechangelog table (Liquibase's name; only the columns the stand-in
-// needs), so a change set runs once per database, as Liquibase runs it.
-func changeSetApplied(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
-	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS databasechangelog (
-		id varchar(255) NOT NULL,
-		author varchar(255) NOT NULL,
-		filename varchar(255) NOT NULL,
-		dateexecuted timestamp NOT NULL DEFAULT now(),
-		PRIMARY KEY (id, author, filename))`); err != nil {
-		return false, fmt.Errorf("create databasechangelog: %w", err)
-	}
-	// One migrator at a time per database (two stand-ins on one store).
-	if _, err := tx.Exec(ctx, `LOCK TABLE databasechangelog IN EXCLUSIVE MODE`); err != nil {
-		return false, fmt.Errorf("lock databasechangelog: %w", err)
-	}
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM databasechangelog WHERE id = $1 AND author = 'fineract-standin'`, id).Scan(&n); err != nil {
-		return false, fmt.Errorf("read databasechangelog: %w", err)
-	}
-	return n > 0, nil
-}
-
-func recordChangeSet(ctx context.Context, tx pgx.Tx, id, file string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO databasechangelog (id, author, filename) VALUES ($1, 'fineract-standin', $2)`, id, file)
-	if err != nil {
-		return fmt.Errorf("record change set %s: %w", id, err)
-	}
-	return nil
-}
-
-// runChangeSet runs apply in one transaction unless the change set is
-// already recorded.
-func runChangeSet(ctx context.Context, db *pgxpool.Pool, id, file string, apply func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		done, err := changeSetApplied(ctx, tx, id)
-		if err != nil || done {
-			return err
-		}
-		if err := apply(tx); err != nil {
-			return fmt.Errorf("change set %s: %w", id, err)
-		}
-		return recordChangeSet(ctx, tx, id, file)
-	})
+func getRow(ctx context.Context, db *pgxpool.Pool, rel standinRelease, id int64) (row, error) {
+	return rel.scanRow(db.QueryRow(ctx, `SELECT `+rel.rowColumns()+` FROM lab_rows WHERE id = $1`, id))
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

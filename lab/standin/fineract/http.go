@@ -200,7 +200,7 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 			s.updateUser(w, r, db, user.appUser, id)
 		}
 	case path == "/lab/rows" && r.Method == http.MethodGet:
-		rows, err := listRows(r.Context(), db)
+		rows, err := listRows(r.Context(), db, s.db.rel)
 		if err != nil {
 			s.dbError(w, err)
 			return
@@ -214,7 +214,7 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusBadRequest, "The request body must be JSON with a non-empty note.", "validation.msg.lab.rows.note.cannot.be.blank")
 			return
 		}
-		id, err := insertRow(r.Context(), db, body.Note)
+		id, err := insertRow(r.Context(), db, s.db.rel, body.Note)
 		if err != nil {
 			s.dbError(w, err)
 			return
@@ -226,7 +226,7 @@ func (s *server) api(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Not found.", "error.msg.resource.not.found")
 			return
 		}
-		x, err := getRow(r.Context(), db, id)
+		x, err := getRow(r.Context(), db, s.db.rel, id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			apiError(w, http.StatusNotFound, "Row "+strconv.FormatInt(id, 10)+" does not exist.", "error.msg.lab.row.id.invalid")
 			return

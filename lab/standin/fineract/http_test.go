@@ -34,7 +34,11 @@ func unreachableServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDatabase(cfg, &logger{})
+	v1, err := releaseNamed("v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openDatabase(cfg, v1, &logger{})
 	if err != nil {
 		t.Fatal(err)
 	}

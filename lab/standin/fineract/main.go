@@ -41,6 +41,12 @@
 //     oauth.go), and GET, POST /lab/rows and GET /lab/rows/{id} (stand-in
 //     only, rows per tenant, for end-to-end tests).
 //
+// Schema versions: every migration is a change set recorded in Liquibase's
+// databasechangelog table with Liquibase's rules (changelog.go). The
+// release is fixed at build time (release.go): v1, v2 (one more change set
+// that adds and backfills lab_rows.note_length) and v2-broken (v2's
+// migration, then never healthy), for the lab's upgrade and rollback tests.
+//
 // When Fineract migrates a tenant (apache/fineract read at develop 4198b0b
 // (2024-10)): fineract-provider/.../core/service/migration/
 // TenantDatabaseUpgradeService.java is an InitializingBean; its
@@ -97,7 +103,11 @@ func main() {
 }
 
 func run(log *logger) error {
-	log.Info("Fineract STAND-IN for the fineract-installer lab (not Apache Fineract) starting")
+	rel, err := releaseNamed(release)
+	if err != nil {
+		return err
+	}
+	log.Info("Fineract STAND-IN for the fineract-installer lab (not Apache Fineract), release " + rel.Name + ", starting")
 	p, err := newProps(os.Environ())
 	if err != nil {
 		return err
@@ -116,7 +126,7 @@ func run(log *logger) error {
 			return err
 		}
 	}
-	db, err := openDatabase(cfg, log)
+	db, err := openDatabase(cfg, rel, log)
 	if err != nil {
 		return err
 	}
@@ -124,7 +134,8 @@ func run(log *logger) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	go db.migrate(ctx)
+	migrated := make(chan error, 1)
+	go func() { migrated <- db.migrate(ctx) }()
 
 	srv := &server{cfg: cfg, db: db, log: log}
 	if cfg.OAuth {
@@ -159,6 +170,17 @@ func run(log *logger) error {
 	select {
 	case err := <-errc:
 		return err
+	case err := <-migrated:
+		if err != nil {
+			// Fineract's context fails to start: the process ends.
+			_ = hs.Close()
+			return err
+		}
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
 	case <-ctx.Done():
 	}
 	log.Info("shutting down gracefully")

@@ -126,33 +126,39 @@ const mysqlConnectionParameters = "serverTimezone=UTC&useLegacyDatetimeCode=fals
 // migrateStore creates the tenant store and registers the default tenant
 // the way Fineract's tenant-store changelog does on a new store.
 func migrateStore(ctx context.Context, db *pgxpool.Pool, t tenantSettings) error {
-	return runChangeSet(ctx, db, "tenant-store-0001-0010", storeChangeLog, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, storeSchema); err != nil {
-			return fmt.Errorf("create tables (a store made by an older stand-in must be recreated): %w", err)
-		}
-		encrypted, err := encryptTenantPassword(t.MasterPassword, t.Password)
-		if err != nil {
-			return err
-		}
-		hash, err := masterPasswordHash(t.MasterPassword)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tenant_server_connections
-			(id, schema_server, schema_name, schema_server_port, schema_username, schema_password, schema_connection_parameters,
-			 readonly_schema_server, readonly_schema_name, readonly_schema_server_port, readonly_schema_username, readonly_schema_password, readonly_schema_connection_parameters,
-			 master_password_hash)
-			VALUES (1, $1, $2, $3, $4, $5, $6, '', '', '', '', '', '', $7)`,
-			t.Host, t.DBName, itoa(int64(t.Port)), t.Username, encrypted, mysqlConnectionParameters, hash); err != nil {
-			return fmt.Errorf("register the default tenant's connection: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, identifier, name, timezone_id, oltp_id, report_id) VALUES (1, $1, $2, $3, 1, 1)`,
-			t.Identifier, t.Description, t.Timezone); err != nil {
-			return fmt.Errorf("register the default tenant: %w", err)
-		}
-		_, err = tx.Exec(ctx, `SELECT setval('tenant_server_connections_id_seq', 2, false); SELECT setval('tenants_id_seq', 2, false)`)
+	_, err := updateDatabase(ctx, db, []changeSet{{
+		ID: "tenant-store-0001-0010", Author: standinAuthor, File: storeChangeLog, Description: "sql",
+		SQL:   storeSchema,
+		Apply: func(ctx context.Context, tx pgx.Tx) error { return registerDefaultTenant(ctx, tx, t) },
+	}})
+	return err
+}
+
+// registerDefaultTenant is 0002_initial_data.xml with 0003, 0005 and
+// 0007's task applied.
+func registerDefaultTenant(ctx context.Context, tx pgx.Tx, t tenantSettings) error {
+	encrypted, err := encryptTenantPassword(t.MasterPassword, t.Password)
+	if err != nil {
 		return err
-	})
+	}
+	hash, err := masterPasswordHash(t.MasterPassword)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tenant_server_connections
+		(id, schema_server, schema_name, schema_server_port, schema_username, schema_password, schema_connection_parameters,
+		 readonly_schema_server, readonly_schema_name, readonly_schema_server_port, readonly_schema_username, readonly_schema_password, readonly_schema_connection_parameters,
+		 master_password_hash)
+		VALUES (1, $1, $2, $3, $4, $5, $6, '', '', '', '', '', '', $7)`,
+		t.Host, t.DBName, itoa(int64(t.Port)), t.Username, encrypted, mysqlConnectionParameters, hash); err != nil {
+		return fmt.Errorf("register the default tenant's connection: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, identifier, name, timezone_id, oltp_id, report_id) VALUES (1, $1, $2, $3, 1, 1)`,
+		t.Identifier, t.Description, t.Timezone); err != nil {
+		return fmt.Errorf("register the default tenant: %w", err)
+	}
+	_, err = tx.Exec(ctx, `SELECT setval('tenant_server_connections_id_seq', 2, false); SELECT setval('tenants_id_seq', 2, false)`)
+	return err
 }
 
 const tenantColumns = `t.id, t.identifier, t.name, t.timezone_id, c.id, c.schema_server, c.schema_server_port, c.schema_name,

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -21,9 +19,11 @@ import (
 // READ_USER 16, UPDATE_USER 17); the password policies "simple" (1,
 // ^.{1,50}$, active) and "secure" (2, inactive).
 //
-// lab_rows is the stand-in's own table, for end-to-end tests.
+// lab_rows is the stand-in's own table, for end-to-end tests. Each part is
+// a change set recorded in databasechangelog (changelog.go); the stand-in's
+// change sets are not Fineract's (author fineract-standin).
 
-const tenantChangeLog = "db/changelog/tenant/changelog-tenant.xml"
+const tenantChangeLogFile = "db/changelog/tenant/changelog-tenant.xml"
 
 const tenantSchema = `
 CREATE TABLE m_office (
@@ -124,26 +124,41 @@ SELECT setval('m_role_id_seq', 3, false);
 SELECT setval('m_permission_id_seq', 18, false);
 SELECT setval('m_password_validation_policy_id_seq', 3, false);`
 
-const labRowsSchema = `
+// tenantInitial stands for the change sets of 0001_initial_schema.xml and
+// 0002_initial_data.xml.
+var tenantInitial = changeSet{
+	ID: "tenant-0001-0002", Author: standinAuthor, File: tenantChangeLogFile, Description: "sql",
+	SQL: tenantSchema + tenantData,
+}
+
+// tenantLabRows makes the stand-in's own table (IF NOT EXISTS: databases
+// of older stand-ins have it without a record).
+var tenantLabRows = changeSet{
+	ID: "lab-0001-lab-rows", Author: standinAuthor, File: tenantChangeLogFile, Description: "createTable tableName=lab_rows",
+	SQL: `
 CREATE TABLE IF NOT EXISTS lab_rows (
 	id bigserial PRIMARY KEY,
 	note text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT now()
-);`
+);`,
+}
 
-// migrateTenant is upgradeIndividualTenant: the schema and initial data
-// once, then the stand-in's own table.
-func migrateTenant(ctx context.Context, db *pgxpool.Pool) error {
-	err := runChangeSet(ctx, db, "tenant-0001-0002", tenantChangeLog, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, tenantSchema); err != nil {
-			return fmt.Errorf("create tables (a database made by an older stand-in must be recreated): %w", err)
-		}
-		_, err := tx.Exec(ctx, tenantData)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	_, err = db.Exec(ctx, labRowsSchema)
-	return err
+// tenantLabRowsNoteLength is the change set only release v2 has: a schema
+// change and a data migration on a table that holds rows, as Fineract's
+// releases make them (add a column, fill it for the existing rows, then
+// constrain it). A release without it that starts on a database it ran on
+// (a downgrade) writes rows without the column and fails: NOT NULL.
+var tenantLabRowsNoteLength = changeSet{
+	ID: "lab-0002-lab-rows-note-length", Author: standinAuthor, File: tenantChangeLogFile,
+	Description: "addColumn tableName=lab_rows; update tableName=lab_rows; addNotNullConstraint columnName=note_length",
+	SQL: `
+ALTER TABLE lab_rows ADD COLUMN note_length integer;
+UPDATE lab_rows SET note_length = char_length(note);
+ALTER TABLE lab_rows ALTER COLUMN note_length SET NOT NULL;`,
+}
+
+// migrateTenant is upgradeIndividualTenant: Liquibase's update of the
+// tenant's database with the release's changelog.
+func migrateTenant(ctx context.Context, db *pgxpool.Pool, rel standinRelease) ([]string, error) {
+	return updateDatabase(ctx, db, rel.tenantChangeLog())
 }

@@ -95,10 +95,34 @@ func exec(t *testing.T, conn *pgx.Conn, sql string, args ...any) {
 	}
 }
 
-// standIn is a stand-in server on the lab PostgreSQL, started the way
-// main does: open, migrate, serve.
+// standIn is a stand-in server (release v1) on the lab PostgreSQL, started
+// the way main does: open, migrate, serve.
 func standIn(t *testing.T, port int, dbPassword string) *server {
 	t.Helper()
+	return standInAs(t, port, dbPassword, "v1")
+}
+
+// standInAs is standIn built as another release.
+func standInAs(t *testing.T, port int, dbPassword, rel string) *server {
+	t.Helper()
+	db := openAs(t, port, dbPassword, rel)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := db.migrateOnce(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	db.ready.Store(true)
+	return &server{cfg: db.cfg, db: db, log: &logger{}}
+}
+
+// openAs opens the stand-in's databases, as release rel, on the lab
+// PostgreSQL without migrating them.
+func openAs(t *testing.T, port int, dbPassword, rel string) *database {
+	t.Helper()
+	r, err := releaseNamed(rel)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	write(t, dir+"/FINERACT_HIKARI_PASSWORD", dbPassword)
 	write(t, dir+"/FINERACT_DEFAULT_TENANTDB_PWD", dbPassword)
@@ -123,18 +147,12 @@ func standIn(t *testing.T, port int, dbPassword string) *server {
 	if cfg.Tenant.MasterPassword != vectorMaster {
 		t.Fatalf("master password from the config tree: %q", cfg.Tenant.MasterPassword)
 	}
-	db, err := openDatabase(cfg, &logger{})
+	db, err := openDatabase(cfg, r, &logger{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if _, err := db.migrateOnce(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	db.ready.Store(true)
-	return &server{cfg: cfg, db: db, log: &logger{}}
+	return db
 }
 
 // call is one API request; auth is "user:password" for basic
