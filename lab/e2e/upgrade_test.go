@@ -135,12 +135,14 @@ func TestUpgrade(t *testing.T) {
 
 	// The broken release: migrated, never healthy, rolled back.
 	start := time.Now()
-	r := s.upgradeWith(ctx, broken)
+	// Fineract's own budget is 15 minutes, for long migrations; the
+	// operator's --health-timeout is the one that ends this wait.
+	r := s.upgradeWith(ctx, broken, "--health-timeout", "2m")
 	t.Logf("upgrade to the broken release and its rollback: %s", time.Since(start).Round(time.Second))
 	if r.code != 1 {
 		t.Fatalf("upgrade to the broken release: exit %d, want 1\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)
 	}
-	for _, want := range []string{"The upgrade failed and was rolled back", "fineract", "last log lines of fineract", "back on the images it ran before"} {
+	for _, want := range []string{"The upgrade failed and was rolled back", "did not become healthy within 2m0s", "last log lines of fineract", "back on the images it ran before"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the rollback report lacks %q:\n%s", want, tail(r.stdout, 40))
 		}
@@ -215,5 +217,46 @@ func TestUpgrade(t *testing.T) {
 	}
 	if got := s.backups(t); fmt.Sprint(got) != fmt.Sprint(backups) {
 		t.Errorf("the refused downgrade wrote a backup: %v, was %v", got, backups)
+	}
+	checkUpgradeAudited(ctx, t, s)
+}
+
+// checkUpgradeAudited: the audit log holds the failed upgrade, its
+// rollback and the upgrade that worked, each naming fineract's container,
+// and its chain verifies. The refused downgrade changed nothing and is not
+// in it.
+func checkUpgradeAudited(ctx context.Context, t *testing.T, s *stack) {
+	t.Helper()
+	r := s.run(ctx, "audit", "show", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("audit show: exit %d %s", r.code, r.stderr)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var e struct {
+			Entry struct {
+				Command, Result string
+				Steps           []string
+				Changes         []struct{ Resource, Action, Subject string }
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit show -o json: %v: %s", err, line)
+		}
+		if e.Entry.Command != "upgrade" {
+			continue
+		}
+		fineract := false
+		for _, c := range e.Entry.Changes {
+			fineract = fineract || (c.Resource == "container" && c.Subject == "fineract")
+		}
+		got = append(got, fmt.Sprintf("%s:fineract=%t", e.Entry.Result, fineract))
+	}
+	want := []string{"failed:fineract=true", "ok:fineract=true", "ok:fineract=true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("upgrade entries in the audit log %v, want %v (the failed upgrade, its rollback, the upgrade to v2)", got, want)
+	}
+	if r := s.run(ctx, "audit", "verify"); r.code != 0 {
+		t.Errorf("audit verify after the upgrades: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

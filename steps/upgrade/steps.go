@@ -29,6 +29,11 @@ type Options struct {
 	Backup backup.Options
 	// Results receives the checklist run after the upgrade.
 	Results func([]validate.Result)
+	// HealthTimeout, when set, replaces each replaced service's own health
+	// budget (Fineract's is 15 minutes, for its migrations): an operator
+	// who knows the release starts in two minutes need not wait fifteen
+	// for a broken one to be rolled back.
+	HealthTimeout time.Duration
 }
 
 // Plan is the upgrade: a backup, verified; the new images made present;
@@ -42,7 +47,7 @@ func (u *Upgrade) Plan(o Options) *steps.Plan {
 	all = append(all, verifyBackupStep{u: u, file: o.Backup.Out, passphrase: o.Backup.Passphrase},
 		imagesStep{u}, install.RenderStep{Env: u.Env})
 	for _, c := range u.Changes {
-		all = append(all, replaceStep{u: u, change: c})
+		all = append(all, replaceStep{u: u, change: c, timeout: o.HealthTimeout})
 	}
 	if _, ok := u.Change("fineract"); ok {
 		// A new Fineract may run the tenant store's changelogs again.
@@ -127,8 +132,9 @@ func (s imagesStep) Run(ctx context.Context, emit steps.Emitter) error {
 // replaceStep replaces one service with its new image and waits, within
 // the service's health budget, until it is healthy.
 type replaceStep struct {
-	u      *Upgrade
-	change Change
+	u       *Upgrade
+	change  Change
+	timeout time.Duration // Options.HealthTimeout
 }
 
 func (s replaceStep) ID() string { return "upgrade-service-" + s.change.Service }
@@ -147,6 +153,9 @@ func (s replaceStep) Run(ctx context.Context, emit steps.Emitter) error {
 	}
 	svc, _ := env.Bundle.Service(s.change.Service)
 	budget := svc.HealthBudget
+	if s.timeout > 0 {
+		budget = s.timeout
+	}
 	if budget <= 0 {
 		budget = 15 * time.Minute
 	}

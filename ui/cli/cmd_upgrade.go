@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,7 @@ const (
 func newUpgradeCmd(a *app) *cobra.Command {
 	var passFile string
 	var force, yes bool
+	var healthTimeout time.Duration
 	var co custodyOptions
 	cmd := &cobra.Command{
 		Use:   "upgrade",
@@ -50,6 +52,9 @@ replaced is rolled back by the next run.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if healthTimeout < 0 {
+				return usageError("--health-timeout %s is negative; give how long a replaced service may take to become healthy, e.g. 5m", healthTimeout)
+			}
 			if err := requireInstallDir(a); err != nil {
 				return err
 			}
@@ -116,8 +121,9 @@ replaced is rolled back by the next run.`,
 			}
 			var checklist []validate.Result
 			plan := u.Plan(upgrade.Options{
-				Backup:  backup.Options{Passphrase: pass, Custody: custody, Version: a.build.Version},
-				Results: func(rs []validate.Result) { checklist = rs },
+				Backup:        backup.Options{Passphrase: pass, Custody: custody, Version: a.build.Version},
+				Results:       func(rs []validate.Result) { checklist = rs },
+				HealthTimeout: healthTimeout,
 			})
 			screen := upgradeScreen(u, plan)
 			if !p.json() {
@@ -161,6 +167,7 @@ replaced is rolled back by the next run.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&passFile, "passphrase-file", "", "`FILE` holding the passphrase of the backup taken first, one line (mode 0600)")
+	f.DurationVar(&healthTimeout, "health-timeout", 0, "how long each replaced service may take to become healthy before the upgrade rolls back, as a `DURATION` (default: the service's own budget, 15m for Fineract)")
 	f.BoolVar(&force, "force", false, "upgrade a stack that is not healthy, after typing the project name")
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600), to unseal Vault after the backup")
