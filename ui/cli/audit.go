@@ -20,7 +20,8 @@ import (
 // holds a path, a name, a time or a format, never a secret. Any other
 // flag given is recorded by name alone ("--key=(not recorded)"), so a
 // flag added later cannot put a secret in the log by being forgotten
-// here. Flags of type bool and int hold no data and are always recorded.
+// here. Flags of type bool, int and duration hold no data and are always
+// recorded.
 var recordedFlags = map[string]bool{
 	"dir": true, "project": true, "output": true,
 	"answers": true, "images-bundle": true, "accept-image-change": true,
@@ -47,7 +48,7 @@ func invocation(cmd *cobra.Command, args []string) (string, []string) {
 	out := []string{}
 	cmd.Flags().Visit(func(f *pflag.Flag) {
 		switch t := f.Value.Type(); {
-		case t == "bool" || t == "int" || t == "count":
+		case t == "bool" || t == "int" || t == "count" || t == "duration":
 			out = append(out, "--"+f.Name+"="+f.Value.String())
 		case !recordedFlags[f.Name]:
 			out = append(out, "--"+f.Name+"="+notRecorded)

@@ -166,7 +166,7 @@ func TestAChangeThatCannotBeRecordedIsRefused(t *testing.T) {
 
 // No flag value that may carry a secret reaches the log: every flag of
 // every command is given a marked value, and only the flags known to
-// hold none (recordedFlags, and bool and int flags) keep theirs.
+// hold none (recordedFlags, and bool, int and duration flags) keep theirs.
 func TestAuditedArgumentsCarryNoSecretValue(t *testing.T) {
 	a := &app{f: testFactory()}
 	var walk func(*cobra.Command)
@@ -178,6 +178,11 @@ func TestAuditedArgumentsCarryNoSecretValue(t *testing.T) {
 			c.Flags().VisitAll(func(f *pflag.Flag) {
 				switch f.Value.Type() {
 				case "bool", "int", "count":
+				case "duration":
+					// A length of time holds no secret: recorded as given.
+					if err := c.Flags().Set(f.Name, "1m"); err != nil {
+						t.Fatal(err)
+					}
 				default:
 					if err := c.Flags().Set(f.Name, "SECRET-"+f.Name); err != nil {
 						t.Fatal(err)
