@@ -43,6 +43,9 @@ type KeptVersion struct {
 type KeptHistory struct {
 	Current  int           `json:"current_version"`
 	Versions []KeptVersion `json:"versions"`
+	// Erased says the store holds no record of the key at all, although
+	// it was made when keeping began.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // Last is the newest version holding a head, or nil.
@@ -72,6 +75,10 @@ func (r *Report) CheckKept(h KeptHistory) {
 	first := h.Current + 1
 	if len(h.Versions) > 0 {
 		first = h.Versions[0].Version
+	}
+	if h.Erased {
+		probs = append(probs, Problem{Kind: ProblemHistoryCut,
+			Detail: "Vault holds no record of the audit head at all, although the key was made when keeping it began: it was deleted with a root token"})
 	}
 	if first > 1 {
 		probs = append(probs, Problem{Kind: ProblemHistoryCut,
@@ -115,7 +122,7 @@ func (r *Report) CheckKept(h KeptHistory) {
 	}
 	last := h.Last()
 	switch {
-	case last == nil && top > 0:
+	case last == nil && top > 0 && !h.Erased:
 		probs = append(probs, Problem{Kind: ProblemUnconfirmed, Seq: 1,
 			Detail: fmt.Sprintf("%s not confirmed: no head was kept in Vault yet", seqRange(1, top))})
 	case last != nil && top > last.Head.Seq:

@@ -226,8 +226,13 @@ func (c *Conn) AuditHeads(ctx context.Context, token string) (audit.KeptHistory,
 		} `json:"data"`
 	}
 	found, err := readBounded(ctx, cl, KVMount+"/metadata/"+AuditHeadKey, nil, maxMetadataBytes, &meta)
-	if err != nil || !found {
+	if err != nil {
 		return audit.KeptHistory{}, err
+	}
+	if !found {
+		// EnsureAuditHeadToken writes the key's metadata before it makes
+		// the token: with a token, a missing key was deleted.
+		return audit.KeptHistory{Erased: true}, nil
 	}
 	if n := len(meta.Data.Versions); n > AuditHeadMaxVersions+1 || meta.Data.CurrentVersion < 0 {
 		return audit.KeptHistory{}, fmt.Errorf("the audit head in Vault lists %d versions, more than it can keep (%d)", n, AuditHeadMaxVersions)

@@ -345,4 +345,23 @@ func TestCeremonyReplacesADeadAuditHeadToken(t *testing.T) {
 	if err != nil || len(h.Versions) != 2 || h.Versions[0].Head != first || h.Versions[1].Head != second {
 		t.Fatalf("history across tokens: %+v %v", h, err)
 	}
+
+	// The key holders can erase the whole history: that is named, not
+	// taken for a log whose head was never kept.
+	if err := c.WithRootToken(ctx, keys.Keys, nil, func(ctx context.Context, root string) error {
+		cl, err := c.withToken(root)
+		if err != nil {
+			return err
+		}
+		_, err = cl.Logical().DeleteWithContext(ctx, KVMount+"/metadata/"+AuditHeadKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := audit.Read(logDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := verifyAgainstVault(t, c, fresh, log)
+	wantProblem(t, "erased history", rep, audit.ProblemHistoryCut, "Vault holds no record of the audit head at all")
 }
