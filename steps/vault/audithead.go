@@ -208,7 +208,8 @@ func (c *Conn) KeepAuditHead(ctx context.Context, token string, head audit.Head)
 
 // AuditHeads reads every version Vault keeps of the head with token, the
 // head token. Everything read is bounded and checked: Vault's answers are
-// input like the log.
+// input like the log. When a version cannot be read, the versions read
+// before it are returned with the error.
 func (c *Conn) AuditHeads(ctx context.Context, token string) (audit.KeptHistory, error) {
 	cl, err := c.withToken(token)
 	if err != nil {
@@ -249,14 +250,25 @@ func (c *Conn) AuditHeads(ctx context.Context, token string) (audit.KeptHistory,
 			kv.Gone = "destroyed"
 		case v.Deleted != "":
 			kv.Gone = "deleted"
-		default:
-			if kv.Head, err = readHeadVersion(ctx, cl, n); err != nil {
-				return audit.KeptHistory{}, err
-			}
 		}
 		h.Versions = append(h.Versions, kv)
 	}
 	sort.Slice(h.Versions, func(i, j int) bool { return h.Versions[i].Version < h.Versions[j].Version })
+	// Oldest first: should the reads be cut short (a flood of versions,
+	// a deadline), the genuine heads, written before any forged one, are
+	// the ones compared.
+	for i := range h.Versions {
+		if h.Versions[i].Gone != "" {
+			continue
+		}
+		head, err := readHeadVersion(ctx, cl, h.Versions[i].Version)
+		if err != nil {
+			read := h
+			read.Versions = h.Versions[:i]
+			return read, fmt.Errorf("%w (versions %d to %d not read)", err, h.Versions[i].Version, h.Versions[len(h.Versions)-1].Version)
+		}
+		h.Versions[i].Head = head
+	}
 	return h, nil
 }
 
