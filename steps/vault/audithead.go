@@ -31,8 +31,9 @@ import (
 // metadata, so it cannot lower max_versions or set delete_version_after.
 // The token is an orphan periodic token (AuditHeadTokenPeriod), renewed
 // at every write, made while the installer holds a root token (the
-// install's Vault setup, or any later key holders' ceremony finding it
-// missing or dead) and kept root-only in the install dir.
+// install's Vault setup, or a later key holders' ceremony in the same
+// step, such as unseal after a reboot, finding it missing or dead) and
+// kept root-only in the install dir.
 //
 // What it protects against: root on the host can read the token and add
 // versions, but not remove or change the earlier ones. A log rewritten
@@ -175,7 +176,7 @@ func ReadAuditHeadToken(path string) (string, error) {
 		return "", fmt.Errorf("read the audit head token %s: not a regular file", path)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("the audit head token %s is readable by others (mode %v): it is no longer trusted; a key holders' ceremony (unseal, credentials) makes a new one", path, fi.Mode().Perm())
+		return "", fmt.Errorf("the audit head token %s is readable by others (mode %v): it is no longer trusted; a key holders' ceremony (unseal after a reboot, restore) makes a new one", path, fi.Mode().Perm())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
 	if err != nil {

@@ -80,7 +80,7 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit event.Emitter)
 			// Without it the audit log is still written and verified
 			// against its own chain; the next ceremony tries again.
 			if _, err := c.EnsureAuditHeadToken(ctx, root, opts.AuditHeadTokenFile, emit); err != nil {
-				emit.Warn(fmt.Sprintf("the audit log's head will not be kept in Vault: %v; the next command run with the key holders' shares (unseal, credentials) tries again", err))
+				emit.Warn(fmt.Sprintf("the audit log's head will not be kept in Vault: %v; the next command run with the key holders' shares (unseal after a reboot, restore) tries again", err))
 			}
 		}
 		t, err := c.CreateInstallerToken(ctx, root, InstallerTokenTTL)

@@ -72,7 +72,7 @@ func (t *auditTrail) keepHead(ctx context.Context, head audit.Head) {
 	if err != nil {
 		t.a.printer().emitter("audit").Warn(fmt.Sprintf(
 			"audit entry %d is in the log but its head was not kept in Vault (%v): the next command that reaches an unsealed Vault keeps a head covering it; "+
-				"if the token expired or was revoked, the next command run with the key holders' shares (unseal, credentials) makes a new one", head.Seq, err))
+				"if the token expired or was revoked, the next command run with the key holders' shares (unseal after a reboot, restore) makes a new one", head.Seq, err))
 	}
 }
 
