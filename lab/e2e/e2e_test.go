@@ -337,6 +337,10 @@ func TestInstallValidateRerunUninstall(t *testing.T) {
 	if err == nil || !strings.Contains(strings.ToLower(string(out)), "passphrase") {
 		t.Errorf("unseal with a wrong passphrase: %v\n%s", err, out)
 	}
+	// Vault is sealed: the entry is written, its head in Vault deferred.
+	if !strings.Contains(string(out), "audit entry 4 is in the log but its head was not kept in Vault") {
+		t.Errorf("unseal with a sealed Vault did not warn that the audit head was not kept:\n%s", out)
+	}
 	r = s.run(ctx, "unseal")
 	if r.code != 0 {
 		t.Fatalf("unseal: exit %d %s %s", r.code, tail(r.stdout, 20), r.stderr)
@@ -614,8 +618,34 @@ func checkAuditLog(t *testing.T, s *stack, ctx context.Context) {
 			t.Errorf("the audit log holds an unseal passphrase: %q", secret)
 		}
 	}
-	if r := s.run(ctx, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "5 entries, chain intact") {
+	// Every entry but the one written while Vault was sealed left its
+	// head in Vault; the unseal's covers it.
+	if r := s.run(ctx, "audit", "verify"); r.code != 0 || !strings.Contains(r.stdout, "5 entries, chain intact") ||
+		!strings.Contains(r.stdout, "every one of the 4 heads kept in Vault is in the chain") {
 		t.Errorf("audit verify: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if fi, err := os.Lstat(filepath.Join(s.dir, "vault", "audit-head-token")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the audit head token file: %v %v, want mode 0600", fi, err)
+	}
+
+	// Cutting the last entry off leaves a consistent chain; the heads in
+	// Vault name what is missing.
+	cut := data[:strings.LastIndex(strings.TrimSuffix(string(data), "\n"), "\n")+1]
+	if err := os.WriteFile(path, cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run(ctx, "audit", "verify"); r.code != 1 || !strings.Contains(r.stdout, "truncated: the file ends at entry 4 but Vault kept entry 5") {
+		t.Errorf("audit verify of a log cut short: exit %d, want 1 naming entry 5\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(ctx, "validate", "-o", "json")
+	var cutChecks []struct{ ID, Status, Evidence string }
+	if err := checklistResults(r.stdout, &cutChecks); err != nil {
+		t.Fatalf("validate: %v", err)
+	}
+	for _, c := range cutChecks {
+		if c.ID == "audit-log" && (c.Status != "fail" || !strings.Contains(c.Evidence, "Vault kept entry 5")) {
+			t.Errorf("the audit-log check on a log cut short: %s %s", c.Status, c.Evidence)
+		}
 	}
 
 	edited := strings.Replace(string(data), `"command":"certs rotate"`, `"command":"status"`, 1)

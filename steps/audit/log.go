@@ -19,15 +19,25 @@
 // to an entry that has a successor evident, named by line and entry. It
 // cannot, alone, show the last entries removed or the last one rewritten,
 // nor a log rewritten from scratch with fresh hashes: the attacker can
-// recompute every hash. Those are seen only against a head kept where
-// that attacker cannot write: the evidence report states the head, and an
-// auditor who keeps it (a ticket, an offsite copy) checks the log later
-// with audit verify --expect-head. Whoever holds the only kept copy of
-// the head, and the file, can rewrite both.
+// recompute every hash. Those are seen only against heads kept where
+// that attacker cannot rewrite them:
 //
-// The head is not written to Vault: after setup the installer holds no
-// Vault token outside a key-holder ceremony (no token is left on disk),
-// so there is none to write it with when a command ends.
+//   - Vault: after every entry the head is written as a new version of
+//     one KV v2 key, with a token that can add versions but not delete,
+//     destroy or overwrite them (package vault, AuditHeadPolicy).
+//     CheckKept compares every version with the file. Root on the host
+//     can read that token and add a forged newer head, but the older
+//     versions still name the entries it removed or changed. Whoever
+//     holds a root token of Vault (the key holders together) can delete
+//     versions: that is reported as history cut, without saying what
+//     they held.
+//   - Elsewhere: the evidence report states the head, and an auditor who
+//     keeps it (a ticket, an offsite copy) checks the log later with
+//     audit verify --expect-head.
+//
+// Whoever holds every kept copy of the head, and the file, can rewrite
+// them all.
+
 package audit
 
 import (

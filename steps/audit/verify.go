@@ -181,8 +181,13 @@ func Verify(data []byte, kept *Head) Report {
 	if kept != nil {
 		r.Problems = append(r.Problems, checkHead(*kept, top, bySeq)...)
 	}
-	sort.SliceStable(r.Problems, func(i, j int) bool { return r.Problems[i].Seq < r.Problems[j].Seq })
+	sortProblems(r.Problems)
 	return r
+}
+
+// sortProblems orders problems by the entry they are about.
+func sortProblems(ps []Problem) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Seq < ps[j].Seq })
 }
 
 // checkHead compares the file with the head kept outside it.

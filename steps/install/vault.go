@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
@@ -36,12 +38,18 @@ func (env *Env) RecordStore() vault.FileRecordStore {
 // VaultConn connects to Vault from inside its container's network
 // namespace: Vault listens only on the stack's internal networks.
 func (env *Env) VaultConn() (*vault.Conn, error) {
-	ca, err := os.ReadFile(filepath.Join(env.PKIDir(), "ca.crt"))
+	return VaultConnOf(env.Installation, env.Engine)
+}
+
+// VaultConnOf connects to the Vault of inst, as Env.VaultConn does, for
+// work that needs no answers (keeping the audit log's head).
+func VaultConnOf(inst *installation.Installation, engine *compose.Engine) (*vault.Conn, error) {
+	ca, err := os.ReadFile(filepath.Join(inst.PKIDir(), "ca.crt"))
 	if err != nil {
 		return nil, fmt.Errorf("read the stack's CA: %w", err)
 	}
 	dial := nsdial.Dialer(func(ctx context.Context) (int, error) {
-		return env.Engine.ServicePID(ctx, env.Project, vaultService)
+		return engine.ServicePID(ctx, inst.Project, vaultService)
 	})
 	return vault.Connect(vault.Config{Address: "https://127.0.0.1:8200", ServerName: vaultService, CACertPEM: ca, Dial: dial})
 }
@@ -153,6 +161,7 @@ func (s VaultSetupStep) Run(ctx context.Context, emit steps.Emitter) error {
 		Init: init, Custody: s.Custody.Keep, Store: s.Env.RecordStore(), Shares: s.Custody.Shares,
 		Audit: vault.DefaultAuditDevices(), Secrets: s.Env.SecretSpecs(),
 		Deliveries: s.Env.Deliveries(), SecretsDir: s.Env.SecretsDir,
+		AuditHeadTokenFile: s.Env.AuditHeadTokenFile(),
 	}, emit)
 	var unrecorded *vault.UnrecordedInitError
 	if errors.As(err, &unrecorded) {

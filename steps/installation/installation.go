@@ -115,6 +115,7 @@ const (
 	custodyFile         = "unseal-keys.enc"
 	encryptedSharesFile = "encrypted-shares.txt"
 	auditLogFile        = "audit.jsonl"
+	auditHeadTokenFile  = "audit-head-token"
 )
 
 // AnswersFile is the copy of the answers the installation was made from.
@@ -133,6 +134,13 @@ func (i *Installation) CommandStateFile(command string) string {
 // AuditLogFile is the append-only, hash-chained record of every command
 // that changed the installation (package audit).
 func (i *Installation) AuditLogFile() string { return filepath.Join(i.Dir, auditLogFile) }
+
+// AuditHeadTokenFile holds the Vault token that may only add versions
+// of the audit log's head in Vault (package vault, AuditHeadPolicy);
+// readable by root alone.
+func (i *Installation) AuditHeadTokenFile() string {
+	return filepath.Join(i.VaultDir(), auditHeadTokenFile)
+}
 
 // ComposeFile is the rendered compose file.
 func (i *Installation) ComposeFile() string { return filepath.Join(i.Dir, composeFile) }

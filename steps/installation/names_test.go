@@ -22,7 +22,7 @@ var fileNames = []string{
 	"record.json", "unseal-keys.enc", "encrypted-shares.txt",
 	"initial-credentials.txt", "initial-credentials.asc",
 	"tenant-credentials.txt", "tenant-credentials.asc",
-	".lock", "audit.jsonl",
+	".lock", "audit.jsonl", "audit-head-token",
 }
 
 // dirNames are the names of an installation's directories.

@@ -20,7 +20,8 @@ const KVMount = "banking"
 const InstallerPolicyName = "fineract-installer"
 
 // InstallerPolicy lets a token read and write secrets under banking/ and
-// look up or revoke itself, nothing else: no sys/ path, so it cannot change
+// look up or revoke itself, nothing else (not the audit log's head, see
+// AuditHeadPolicy): no sys/ path, so it cannot change
 // mounts, audit devices, policies or seal state. Installer tokens are
 // created without Vault's default policy, which would add some sys/ paths.
 const InstallerPolicy = `# Managed by fineract-installer: service secrets only.
@@ -29,6 +30,14 @@ path "banking/data/*" {
 }
 path "banking/metadata/*" {
   capabilities = ["read", "list", "delete"]
+}
+# The audit log's head is kept by its own token; exact paths take
+# precedence over the globs above, so this token cannot remove its history.
+path "banking/data/installer/audit-head" {
+  capabilities = ["deny"]
+}
+path "banking/metadata/installer/audit-head" {
+  capabilities = ["deny"]
 }
 path "auth/token/lookup-self" {
   capabilities = ["read"]

@@ -38,11 +38,14 @@
 // Vault's storage, which is encrypted by the barrier key; the barrier key is
 // encrypted by the unseal key, which exists only as shamir shares. Without
 // threshold-many shares the storage is useless. The installer leaves no
-// token on disk (the root token is revoked after setup, temporary tokens
-// are revoked right after use), the secret files live on a tmpfs that a
-// disk copy does not contain, and the answers and state files hold no
-// secret. Production shares are held by people, so the disk alone gives
-// nothing. The demo custody file is the exception: it holds the shares
+// token with access to a secret on disk (the root token is revoked after
+// setup, temporary tokens are revoked right after use), the secret files
+// live on a tmpfs that a disk copy does not contain, and the answers and
+// state files hold no secret. The one token kept on disk is the audit
+// head token (root-only, see audithead.go): it can add and read versions
+// of one KV key, so a copy of it reveals no secret and changes no
+// configuration. Production shares are held by people, so the disk alone
+// gives nothing. The demo custody file is the exception: it holds the shares
 // encrypted with a passphrase (argon2id, 64 MiB, then AES-256-GCM), so a
 // disk thief can attack the passphrase offline; with the passphrase also on
 // that disk (file or unit environment), demo mode protects nothing at rest —

@@ -28,6 +28,10 @@ type SetupOptions struct {
 	// Deliveries are written under SecretsDir when both are set.
 	Deliveries []Delivery
 	SecretsDir string
+	// AuditHeadTokenFile, when set, is where the token that keeps the
+	// audit log's head in Vault is stored: made while this run holds a
+	// root token, unless the one there still works (EnsureAuditHeadToken).
+	AuditHeadTokenFile string
 }
 
 // Setup brings Vault from whatever state it is in to configured, with
@@ -63,14 +67,21 @@ func (c *Conn) Setup(ctx context.Context, opts SetupOptions, emit event.Emitter)
 		}
 	}
 	// Root work is only what needs root: the audit devices, the KV mount,
-	// the installer policy, and a short-lived orphan token carrying that
-	// policy alone. The root token is revoked right after; secrets are
+	// the installer policy, the audit head token when missing or dead,
+	// and a short-lived orphan token carrying the installer policy alone. The root token is revoked right after; secrets are
 	// generated and delivered with the installer token, which revokes
 	// itself at the end.
 	var installer string
 	admin := func(ctx context.Context, root string) error {
 		if err := c.Configure(ctx, root, opts.Audit, emit); err != nil {
 			return err
+		}
+		if opts.AuditHeadTokenFile != "" {
+			// Without it the audit log is still written and verified
+			// against its own chain; the next ceremony tries again.
+			if _, err := c.EnsureAuditHeadToken(ctx, root, opts.AuditHeadTokenFile, emit); err != nil {
+				emit.Warn(fmt.Sprintf("the audit log's head will not be kept in Vault: %v; the next command run with the key holders' shares (unseal after a reboot, restore) tries again", err))
+			}
 		}
 		t, err := c.CreateInstallerToken(ctx, root, InstallerTokenTTL)
 		if err != nil {

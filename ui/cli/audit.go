@@ -156,7 +156,10 @@ func (t *auditTrail) finish(ctx context.Context, runErr error) error {
 	case err == nil && !ok:
 		return runErr // uninstall --purge removed the install dir, audit log included
 	case err == nil:
-		_, err = audit.Append(t.dir, e)
+		var head audit.Head
+		if head, err = audit.Append(t.dir, e); err == nil {
+			t.keepHead(ctx, head)
+		}
 	}
 	if err != nil {
 		aerr := fmt.Errorf("%s ended (%s) but its audit entry could not be written: %w", e.Command, e.Result, err)

@@ -32,11 +32,14 @@ type auditEntryRecord = audit.Recorded
 
 // auditVerifyDoc is the result of audit verify in JSON.
 type auditVerifyDoc struct {
-	OK       bool            `json:"ok"`
-	Entries  int             `json:"entries"`
-	Head     audit.Head      `json:"head"`
-	Expected *audit.Head     `json:"expected_head,omitempty"`
-	Problems []audit.Problem `json:"problems"`
+	OK       bool        `json:"ok"`
+	Entries  int         `json:"entries"`
+	Head     audit.Head  `json:"head"`
+	Expected *audit.Head `json:"expected_head,omitempty"`
+	// VaultVersions is the number of heads kept in Vault that the log
+	// was compared with.
+	VaultVersions int             `json:"vault_versions,omitempty"`
+	Problems      []audit.Problem `json:"problems"`
 }
 
 // readAuditLog reads the installation's audit log; --dir must name an
@@ -147,9 +150,12 @@ func newAuditVerifyCmd(a *app) *cobra.Command {
 without gap, repeat or reordering, and every entry holding the hash of the
 one before it. Each problem names the line and the entry.
 
-The chain alone cannot show entries cut off the end, or a rewritten last
-entry: compare the head with one kept elsewhere (printed by an earlier
-verify, kept in a ticket or by the auditors) with --expect-head SEQ:HASH.
+The chain alone cannot show entries cut off the end, a rewritten last
+entry, or a log rewritten from scratch. Where the installation keeps its
+head in Vault (a version per entry, written with a token that cannot
+remove versions), every head Vault kept must still be in the chain, with
+its hash. A head kept elsewhere (printed by an earlier verify, kept in a
+ticket or by the auditors) is compared with --expect-head SEQ:HASH.
 Exit 1 when the log does not verify.`,
 		Example: `  fineract-installer audit verify
   fineract-installer audit verify --expect-head 12:3f5c0a…`,
@@ -167,9 +173,10 @@ Exit 1 when the log does not verify.`,
 				return err
 			}
 			rep := audit.Verify(data, kept)
+			vc := checkVaultHeads(cmd.Context(), a, &rep)
 			p := a.printer()
 			if p.json() {
-				doc := auditVerifyDoc{OK: rep.OK(), Entries: len(rep.Entries), Head: rep.Head, Expected: kept, Problems: rep.Problems}
+				doc := auditVerifyDoc{OK: rep.OK(), Entries: len(rep.Entries), Head: rep.Head, Expected: kept, VaultVersions: vc.Versions, Problems: rep.Problems}
 				if doc.Problems == nil {
 					doc.Problems = []audit.Problem{}
 				}
@@ -191,7 +198,10 @@ Exit 1 when the log does not verify.`,
 					fmt.Fprintln(a.io.Out, "The audit log has no entries yet.")
 				default:
 					fmt.Fprintf(a.io.Out, "%s %d entries, chain intact; head %d:%s\n", p.ok.Render("✓"), len(rep.Entries), rep.Head.Seq, rep.Head.Hash)
-					if kept == nil {
+					switch {
+					case vc.Versions > 0:
+						fmt.Fprintf(a.io.Out, "  every one of the %d heads kept in Vault is in the chain\n", vc.Versions)
+					case kept == nil && !vc.Kept:
 						fmt.Fprintln(a.io.Out, "  entries cut off the end cannot be seen without a head kept elsewhere: keep this head and pass it with --expect-head next time")
 					}
 				}
