@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -214,5 +216,28 @@ func TestFineractStandInBrokenReleaseMigratesAndStaysUnhealthy(t *testing.T) {
 	var length int
 	if err := conn.QueryRow(ctx, `SELECT note_length FROM lab_rows WHERE note = 'kept'`).Scan(&length); err != nil || length != 4 {
 		t.Fatalf("the row after v2-broken's migration: note_length %d, err %v", length, err)
+	}
+}
+
+// TestExtrasAreLabOnlyStandIns checks that every extra image is a
+// stand-in under a reference in the .invalid domain, built by a script
+// that reads that reference from this package's constants.
+func TestExtrasAreLabOnlyStandIns(t *testing.T) {
+	for _, im := range Extras {
+		domain, _, _ := strings.Cut(im.Reference, "/")
+		if !strings.HasSuffix(domain, ".invalid") || !im.StandIn {
+			t.Errorf("%s: not a lab-only stand-in reference", im.Reference)
+		}
+		script, err := os.ReadFile(filepath.Join("..", "..", im.Script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(script), "STAND-IN") {
+			t.Errorf("%s does not say it builds a stand-in", im.Script)
+		}
+		name := map[string]string{FineractV2: "FineractV2", FineractV2Broken: "FineractV2Broken"}[im.Reference]
+		if name == "" || !strings.Contains(string(script), "lab_labimages_ref "+name+")") {
+			t.Errorf("%s does not build %s from the constant %q", im.Script, im.Reference, name)
+		}
 	}
 }
