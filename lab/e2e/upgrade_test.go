@@ -173,6 +173,14 @@ func TestUpgrade(t *testing.T) {
 	if !strings.Contains(r.stdout, "Upgraded 2026.12 -> lab-2") || !strings.Contains(r.stdout, labimages.FineractV2) {
 		t.Errorf("the final screen does not say what changed:\n%s", tail(r.stdout, 30))
 	}
+	// Before it started, the upgrade named the one container it replaces
+	// and why, as `plan` does, and no other.
+	_, planned, _ := strings.Cut(r.stdout, "Containers replaced or started:\n")
+	planned, _, _ = strings.Cut(planned, "Steps:\n")
+	if !strings.Contains(planned, "fineract: recreate (image ") || !strings.Contains(planned, labimages.FineractV2) ||
+		strings.Count(planned, ": recreate") != 1 || strings.Contains(planned, ": create") || strings.Contains(planned, ": remove") {
+		t.Errorf("the upgrade's plan should name fineract's new image alone:\n%s", planned)
+	}
 	v2Image, err := s.engine.API().ImageInspect(ctx, labimages.FineractV2)
 	if err != nil {
 		t.Fatal(err)

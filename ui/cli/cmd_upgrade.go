@@ -11,6 +11,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/backup"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/upgrade"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 	"github.com/fineract-installer/fineract-installer/ui/textout"
@@ -126,8 +127,15 @@ replaced is rolled back by the next run.`,
 				HealthTimeout: healthTimeout,
 			})
 			screen := upgradeScreen(u, plan)
+			// What the new stack changes, container by container, found as
+			// `plan` finds it; whatever the engine would refuse is refused
+			// here, before the backup.
+			if screen.Plan, err = install.PlanChanges(ctx, u.Env); err != nil {
+				return withCode(ExitFailed, steps.Fail(fmt.Errorf("plan the upgrade: %w; nothing was changed", err),
+					"`fineract-installer plan` with this installer shows the same; fix what it names, then run upgrade again"))
+			}
 			if !p.json() {
-				fmt.Fprint(a.io.Out, textout.UpgradePlan(p.st, screen))
+				fmt.Fprint(a.io.Out, textout.UpgradePlan(p.st, screen, p.width))
 			}
 			if err := confirm(a, yes, "upgrade replaces the stack's images", "Upgrade now?"); err != nil {
 				return err

@@ -25,12 +25,7 @@ func Plan(st Styles, c *install.Changes, width int) string {
 	if c.Stack != nil {
 		fmt.Fprintf(&b, "\n%s\n", st.Bold.Render("Services"))
 		for _, s := range c.Stack.Services {
-			sym, mark := serviceMark(st, s.Action)
-			text := s.Service + ": " + string(s.Action)
-			if len(s.Reasons) > 0 {
-				text += " (" + strings.Join(s.Reasons, "; ") + ")"
-			}
-			line(mark, sym, text)
+			serviceLine(st, line, s)
 		}
 		fmt.Fprintf(&b, "\n%s\n", st.Bold.Render("Networks"))
 		for _, n := range c.Stack.Networks {
@@ -41,27 +36,9 @@ func Plan(st Styles, c *install.Changes, width int) string {
 			line(resourceMark(st, v.Action), resourceSym(v.Action), resourceText(v))
 		}
 		fmt.Fprintf(&b, "\n%s\n", st.Bold.Render("Images"))
-		sizes := map[string]string{}
-		for _, d := range c.Downloads {
-			if d.Known {
-				sizes[d.Ref] = "download " + humanize.IBytes(uint64(max(d.Bytes, 0)))
-			} else {
-				sizes[d.Ref] = "size unknown: " + d.Unknown
-			}
-		}
+		sizes := downloadSizes(c)
 		for _, img := range c.Stack.Images {
-			switch img.Action {
-			case compose.ImagePresent:
-				line(st.Dim, "=", img.Ref+": on this host ("+shortID(img.ID)+")")
-			case compose.ImagePull:
-				size := sizes[img.Ref]
-				if size == "" {
-					size = "size unknown"
-				}
-				line(st.Warn, "↓", img.Ref+": pull, "+size)
-			case compose.ImageLoad:
-				line(st.Warn, "↓", img.Ref+": load from the images bundle")
-			}
+			imageLine(st, line, img, sizes)
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", st.Bold.Render("Certificates"))
@@ -102,6 +79,49 @@ func Plan(st Styles, c *install.Changes, width int) string {
 	}
 	fmt.Fprintf(&b, "\n%s\n", PlanSummary(c))
 	return b.String()
+}
+
+// planLine draws one marked line of a plan.
+type planLine func(mark Style, sym, text string)
+
+// serviceLine draws a service's action and its reasons.
+func serviceLine(st Styles, line planLine, s compose.ServiceChange) {
+	sym, mark := serviceMark(st, s.Action)
+	text := s.Service + ": " + string(s.Action)
+	if len(s.Reasons) > 0 {
+		text += " (" + strings.Join(s.Reasons, "; ") + ")"
+	}
+	line(mark, sym, text)
+}
+
+// downloadSizes says, per image reference, how much its pull downloads.
+func downloadSizes(c *install.Changes) map[string]string {
+	sizes := map[string]string{}
+	for _, d := range c.Downloads {
+		if d.Known {
+			sizes[d.Ref] = "download " + humanize.IBytes(uint64(max(d.Bytes, 0)))
+		} else {
+			sizes[d.Ref] = "size unknown: " + d.Unknown
+		}
+	}
+	return sizes
+}
+
+// imageLine draws whether an image is here, pulled (with its size) or
+// loaded.
+func imageLine(st Styles, line planLine, img compose.ImageChange, sizes map[string]string) {
+	switch img.Action {
+	case compose.ImagePresent:
+		line(st.Dim, "=", img.Ref+": on this host ("+shortID(img.ID)+")")
+	case compose.ImagePull:
+		size := sizes[img.Ref]
+		if size == "" {
+			size = "size unknown"
+		}
+		line(st.Warn, "↓", img.Ref+": pull, "+size)
+	case compose.ImageLoad:
+		line(st.Warn, "↓", img.Ref+": load from the images bundle")
+	}
 }
 
 // PlanSummary is the plan in one line: what changes, or that nothing does.

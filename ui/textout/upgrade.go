@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/validate"
 )
 
@@ -21,6 +23,10 @@ type Upgrade struct {
 	Changes            []ImageChange
 	// Steps are the titles of the steps the upgrade runs, in order.
 	Steps []string
+	// Plan is what installing the new release's stack would change (the
+	// plan command's answer), drawn as each container's reason and the
+	// images to fetch; nil draws the images and steps alone.
+	Plan *install.Changes
 	// Failure is what made the upgrade roll back; empty when it did not.
 	Failure steps.Explanation
 	// Checklist is the checklist of the stack as it was left.
@@ -46,12 +52,30 @@ func (u Upgrade) changes(b *strings.Builder) {
 }
 
 // UpgradePlan draws what an upgrade will do, before it starts: the images
-// it replaces and its steps.
-func UpgradePlan(st Styles, u Upgrade) string {
+// it replaces, each container's reason and the images to fetch (when the
+// plan is known), and its steps.
+func UpgradePlan(st Styles, u Upgrade, width int) string {
 	var b strings.Builder
 	b.WriteString(st.Bold.Render("Upgrade "+u.stacks()) + "\n")
 	b.WriteString("Images replaced, in this order:\n")
 	u.changes(&b)
+	if u.Plan != nil && u.Plan.Stack != nil {
+		line := func(mark Style, sym, text string) {
+			fmt.Fprintf(&b, "  %s %s\n", mark.Render(sym), Wrap(text, width-4, "    "))
+		}
+		b.WriteString("Containers replaced or started:\n")
+		for _, s := range u.Plan.Stack.Services {
+			if s.Changes() {
+				serviceLine(st, line, s)
+			}
+		}
+		sizes := downloadSizes(u.Plan)
+		for _, img := range u.Plan.Stack.Images {
+			if img.Action != compose.ImagePresent {
+				imageLine(st, line, img, sizes)
+			}
+		}
+	}
 	b.WriteString("Steps:\n")
 	for i, s := range u.Steps {
 		fmt.Fprintf(&b, "  %2d. %s\n", i+1, s)
