@@ -1,9 +1,13 @@
 package compose
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 )
 
@@ -49,5 +53,35 @@ func TestChangeReasonsNameEachPart(t *testing.T) {
 	wantReasons := []string{"config extra added", "file /etc/x removed", "secret pw changed", "setting environment changed"}
 	if !slices.Equal(got, wantReasons) {
 		t.Errorf("got %q, want %q", got, wantReasons)
+	}
+}
+
+// A part of a container's labels never is the plain SHA-256 of a file it
+// mounts: for a secret that digest is a form of the secret (Redis keeps
+// passwords as `#<sha256>`), and labels are not secret.
+func TestPartLabelsAreNotPlainDigestsOfSecrets(t *testing.T) {
+	p, s := pinnedProject(t, t.TempDir())
+	secret := []byte("correct-horse-battery-staple-0042")
+	file := filepath.Join(t.TempDir(), "redis_password")
+	p.Secrets = types.Secrets{"redis_password": types.SecretConfig{File: file}}
+	s.Secrets = []types.ServiceSecretConfig{{Source: "redis_password"}}
+	fp, err := fingerprintWith(p, s, "sha256:1", map[string][]byte{file: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := sha256.Sum256(secret)
+	got, ok := fp.Parts[partSecret+"redis_password"]
+	if !ok {
+		t.Fatalf("no part for the secret: %v", fp.Parts)
+	}
+	if got == hex.EncodeToString(plain[:]) {
+		t.Errorf("the secret's part is its plain SHA-256 %s", got)
+	}
+	other, err := fingerprintWith(p, s, "sha256:1", map[string][]byte{file: []byte("another value")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Parts[partSecret+"redis_password"] == got {
+		t.Error("a changed secret gives the same part")
 	}
 }

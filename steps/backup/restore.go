@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/audit"
 	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
@@ -245,13 +247,19 @@ var restoredFiles = []struct {
 	dir     string
 	pattern *regexp.Regexp
 	mode    os.FileMode
+	limit   int64 // bytes taken at most; 0 is maxRestoredFile
 }{
-	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600},
-	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644},
-	{inInstallDir.VaultDir(), exactly(inInstallDir.VaultRecordFile(), inInstallDir.CustodyFile(), inInstallDir.EncryptedSharesFile()), 0o600},
+	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(key|pem)$`), 0o600, 0},
+	{inInstallDir.PKIDir(), regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*\.(crt|p12)$`), 0o644, 0},
+	{inInstallDir.VaultDir(), exactly(inInstallDir.VaultRecordFile(), inInstallDir.CustodyFile(), inInstallDir.EncryptedSharesFile()), 0o600, 0},
 	// The image record, checked against this host's images before the
 	// restore began (see the restore command).
-	{".", exactly(inInstallDir.ImageRecordFile()), 0o600},
+	{".", exactly(inInstallDir.ImageRecordFile()), 0o600, 0},
+	// The audit log as it was at the backup: Vault's storage, restored
+	// with it, keeps the heads of these entries, and audit verify holds
+	// the log to them. (A restore over an installation keeps the live log
+	// instead: see swapInstallDir.)
+	{".", exactly(inInstallDir.AuditLogFile()), 0o600, audit.MaxLogSize},
 }
 
 // exactly matches the base names of files, and nothing else.
@@ -333,11 +341,11 @@ func copyRestoredFiles(from, to string) error {
 			}
 		}
 		for _, e := range entries {
-			mode, ok := restoredMode(dir, e.Name())
+			mode, limit, ok := restoredMode(dir, e.Name())
 			if !ok || !e.Type().IsRegular() {
 				continue
 			}
-			if err := copyOne(src, dst, path.Join(dir, e.Name()), mode); err != nil {
+			if err := copyOne(src, dst, path.Join(dir, e.Name()), mode, limit); err != nil {
 				return err
 			}
 		}
@@ -345,16 +353,18 @@ func copyRestoredFiles(from, to string) error {
 	return nil
 }
 
-func restoredMode(dir, name string) (os.FileMode, bool) {
+// restoredMode says whether a restore takes dir/name, with the mode it
+// gets and how many bytes it may hold.
+func restoredMode(dir, name string) (os.FileMode, int64, bool) {
 	for _, f := range restoredFiles {
 		if f.dir == dir && f.pattern.MatchString(name) {
-			return f.mode, true
+			return f.mode, cmp.Or(f.limit, maxRestoredFile), true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
-func copyOne(src, dst *os.Root, name string, mode os.FileMode) error {
+func copyOne(src, dst *os.Root, name string, mode os.FileMode, limit int64) error {
 	in, err := src.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
@@ -364,9 +374,9 @@ func copyOne(src, dst *os.Root, name string, mode os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(out, io.LimitReader(in, maxRestoredFile+1))
-	if err == nil && n > maxRestoredFile {
-		err = fmt.Errorf("%s is larger than %d bytes", name, maxRestoredFile)
+	n, err := io.Copy(out, io.LimitReader(in, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("%s is larger than %d bytes", name, limit)
 	}
 	if err == nil {
 		err = out.Chmod(mode)

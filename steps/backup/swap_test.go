@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fineract-installer/fineract-installer/steps/audit"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
@@ -40,5 +41,22 @@ func TestSwapInstallDirKeepsTheAuditLogAndBackups(t *testing.T) {
 		if got, err := os.ReadFile(p); err != nil || string(got) != want {
 			t.Errorf("%s: %q %v, want %q", p, got, err, want)
 		}
+	}
+}
+
+// A restore onto a fresh host takes the archived audit log: Vault's
+// storage comes back with the heads of its entries, and without the log
+// they would name every one of them missing. It may be as large as the
+// audit log may grow, not just as large as a certificate.
+func TestRestoreTakesTheArchivedAuditLog(t *testing.T) {
+	mode, limit, ok := restoredMode(".", filepath.Base(inInstallDir.AuditLogFile()))
+	if !ok || mode != 0o600 || limit != audit.MaxLogSize {
+		t.Errorf("audit log: taken %t, mode %v, limit %d; want taken, 0600, %d", ok, mode, limit, audit.MaxLogSize)
+	}
+	if _, limit, ok := restoredMode(".", filepath.Base(inInstallDir.ImageRecordFile())); !ok || limit != maxRestoredFile {
+		t.Errorf("image record: taken %t, limit %d", ok, limit)
+	}
+	if _, _, ok := restoredMode(".", "audit.jsonl.tmp"); ok {
+		t.Error("a file beside the audit log is taken")
 	}
 }
