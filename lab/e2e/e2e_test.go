@@ -129,7 +129,12 @@ func (s *stack) command(ctx context.Context, args ...string) *exec.Cmd {
 }
 
 func (s *stack) run(ctx context.Context, args ...string) result {
-	cmd := s.command(ctx, args...)
+	return s.runCommand(s.command(ctx, args...), args)
+}
+
+// runCommand runs cmd (the installer with args), holds its -o json
+// output to the contract, and returns how it ended.
+func (s *stack) runCommand(cmd *exec.Cmd, args []string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

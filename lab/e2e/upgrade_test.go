@@ -40,17 +40,7 @@ func (s *stack) upgradeWith(ctx context.Context, bin string, args ...string) res
 	args = append([]string{"upgrade", "--yes"}, append(args, "--project", s.project, "--dir", s.dir)...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "FINERACT_UNSEAL_PASSPHRASE="+passphrase, "FINERACT_BACKUP_PASSPHRASE="+backupPassphrase, "NO_COLOR=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		s.t.Fatalf("run %v: %v", args, err)
-	}
-	checkJSON(s.t, args, out.String(), errb.String())
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return s.runCommand(cmd, args)
 }
 
 // labRow is a row of the stand-in's lab table, as /lab/rows serves it.
