@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/steps/backup/wal"
 )
 
@@ -70,7 +71,32 @@ func checkWALAge(ctx context.Context, t *Target) Finding {
 	if err != nil {
 		return fail(fmt.Sprintf("cannot list the WAL repository %s: %v", dir, err), "the install creates it; run `fineract-installer install` again")
 	}
-	return walAgeFinding(stats, newest, b.RPODuration(), time.Now(), dir)
+	var cause string
+	if stats.failing() {
+		cause = t.archiveError(ctx, stats.lastFailed)
+	}
+	return walAgeFinding(stats, newest, b.RPODuration(), time.Now(), dir, cause)
+}
+
+// failing reports whether the last attempt to archive failed.
+func (s archiverStats) failing() bool { return s.lastFailed != "" && s.failedAt >= s.archivedAt }
+
+// archiveLogTail bounds the log lines read for the cause of a failure.
+const archiveLogTail = 400
+
+// archiveError is the last line PostgreSQL's log holds from wal-push about
+// name (its stderr goes to the container's log), or "" when none is found.
+func (t *Target) archiveError(ctx context.Context, name string) string {
+	var last string
+	_ = t.Engine.Logs(ctx, t.Project, compose.LogOptions{Services: []string{"postgres"}, Tail: archiveLogTail}, func(l compose.LogLine) {
+		if strings.Contains(l.Text, "wal-push") && strings.Contains(l.Text, name) {
+			last = strings.TrimSpace(l.Text)
+		}
+	})
+	if len(last) > 300 {
+		last = last[:300] + "..."
+	}
+	return last
 }
 
 // newestSegment is the newest complete segment in the repository by
@@ -95,17 +121,22 @@ func newestSegment(dir string) (*wal.Object, error) {
 	return newest, nil
 }
 
-func walAgeFinding(s archiverStats, newest *wal.Object, rpo time.Duration, now time.Time, dir string) Finding {
+// walAgeFinding judges the archiver's statistics and the newest segment;
+// cause is wal-push's error from PostgreSQL's log, when archiving fails.
+func walAgeFinding(s archiverStats, newest *wal.Object, rpo time.Duration, now time.Time, dir, cause string) Finding {
 	counts := fmt.Sprintf("PostgreSQL archived %d WAL files since its statistics were reset, %d attempts failed", s.archived, s.failed)
-	if s.lastFailed != "" && s.failedAt >= s.archivedAt {
+	if s.failing() {
+		if cause != "" {
+			cause = "; the error: " + cause
+		}
 		since := now.Sub(time.Unix(s.failedAt, 0)).Round(time.Second)
 		last := "none yet"
 		if s.lastArchived != "" {
 			last = fmt.Sprintf("%s, %s ago", s.lastArchived, now.Sub(time.Unix(s.archivedAt, 0)).Round(time.Second))
 		}
 		return Finding{Status: Fail, Subject: s.lastFailed,
-			Evidence: fmt.Sprintf("archiving is failing: PostgreSQL could not archive WAL %s (last attempt %s ago; last archived: %s; %s). PostgreSQL keeps running and keeps the WAL in pg_wal until it can be archived: archiving is backing up, not the database",
-				s.lastFailed, since, last, counts),
+			Evidence: fmt.Sprintf("archiving is failing: PostgreSQL could not archive WAL %s (last attempt %s ago; last archived: %s; %s)%s. PostgreSQL keeps running and keeps the WAL in pg_wal until it can be archived: archiving is backing up, not the database",
+				s.lastFailed, since, last, counts, cause),
 			Fix: fmt.Sprintf("check free space in the repository (df -h %s) and the wal-push error in `fineract-installer logs postgres`; archiving resumes by itself, without losing a segment, once the cause is fixed — before pg_wal fills the database volume", dir)}
 	}
 	if newest == nil {

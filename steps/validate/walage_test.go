@@ -36,16 +36,17 @@ func TestWALAgeFinding(t *testing.T) {
 		s      archiverStats
 		newest *wal.Object
 		status Status
+		cause  string
 		says   []string
 	}{
-		{"fresh", ok, fresh, Pass, []string{fresh.Name, "2m0s old", "RPO 5m0s"}},
-		{"past the RPO", ok, stale, Warn, []string{"20m0s old", "RPO 5m0s"}},
-		{"nothing archived", archiverStats{}, nil, Warn, []string{"no WAL segment archived"}},
-		{"failing", failing, fresh, Fail, []string{"could not archive WAL 000000010000000000000011", "PostgreSQL keeps running", "4 attempts failed"}},
-		{"failing before anything was archived", archiverStats{failed: 1, lastFailed: "000000010000000000000001", failedAt: now.Unix()}, nil, Fail, []string{"000000010000000000000001", "last archived: none yet"}},
-		{"recovered after failures", recovered, fresh, Pass, nil},
+		{"fresh", ok, fresh, Pass, "", []string{fresh.Name, "2m0s old", "RPO 5m0s"}},
+		{"past the RPO", ok, stale, Warn, "", []string{"20m0s old", "RPO 5m0s"}},
+		{"nothing archived", archiverStats{}, nil, Warn, "", []string{"no WAL segment archived"}},
+		{"failing", failing, fresh, Fail, "error: wal-push 000000010000000000000011: write: no space left on device", []string{"no space left on device", "could not archive WAL 000000010000000000000011", "PostgreSQL keeps running", "4 attempts failed"}},
+		{"failing before anything was archived", archiverStats{failed: 1, lastFailed: "000000010000000000000001", failedAt: now.Unix()}, nil, Fail, "", []string{"000000010000000000000001", "last archived: none yet"}},
+		{"recovered after failures", recovered, fresh, Pass, "", nil},
 	} {
-		f := walAgeFinding(c.s, c.newest, 5*time.Minute, now, "/opt/fs/backups/repository/wal")
+		f := walAgeFinding(c.s, c.newest, 5*time.Minute, now, "/opt/fs/backups/repository/wal", c.cause)
 		if f.Status != c.status {
 			t.Errorf("%s: %s (%s), want %s", c.name, f.Status, f.Evidence, c.status)
 		}
