@@ -132,14 +132,15 @@ func (s RenderStep) Check(context.Context) (bool, error) {
 			return false, nil
 		}
 	}
-	return true, nil
+	return s.Env.walReady()
 }
 
-// Run implements steps.Step.
+// Run implements steps.Step. With WAL archiving it also prepares the
+// repository and the binary the configuration names (walrepo.go).
 func (s RenderStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if err := s.Env.Bundle.Write(ctx, s.Env.Dir); err != nil {
 		return steps.Fail(err, "check free space and permissions in the install dir")
 	}
 	emit.Info(s.Env.ComposeFile(), fmt.Sprintf("%d files for %d services", len(s.Env.Bundle.Files), len(s.Env.Bundle.Services)))
-	return nil
+	return s.Env.prepareWAL(emit)
 }

@@ -119,6 +119,17 @@ func TestRenderCheck(t *testing.T) {
 			must(t, os.Chmod(env.ComposeFile(), fi.Mode().Perm()^0o004))
 		}), false},
 		{"a file removed", then(ran(step), func(t *testing.T, env *Env) { must(t, os.Remove(env.ComposeFile())) }), false},
+		// With WAL archiving (production's default) the repository and the
+		// binary PostgreSQL's archive_command runs belong to the render.
+		{"WAL repository removed", then(ran(step), func(t *testing.T, env *Env) {
+			must(t, os.RemoveAll(env.Answers.Backup.RepositoryDir(env.Dir)))
+		}), false},
+		{"WAL directory given to another uid", then(ran(step), func(t *testing.T, env *Env) {
+			must(t, os.Chown(filepath.Join(env.Answers.Backup.RepositoryDir(env.Dir), "wal"), 0, 0))
+		}), false},
+		{"another installer build in libexec", then(ran(step), func(t *testing.T, env *Env) {
+			must(t, os.WriteFile(filepath.Join(env.Dir, "libexec", "fineract-installer"), []byte("old build"), 0o755))
+		}), false},
 		{"answers changed since", then(ran(step), func(t *testing.T, env *Env) {
 			a := env.Answers
 			a.Gateway.HTTPSPort++

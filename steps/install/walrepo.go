@@ -2,7 +2,6 @@ package install
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,23 +18,18 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 )
 
-// WALRepositoryStep prepares continuous archiving before PostgreSQL starts:
-// the backup repository (root, 0700) with its wal directory owned by
-// PostgreSQL's uid and gid (0700), which the postgres service mounts
-// read-write, and a copy of this installer binary in INSTALL_DIR/libexec,
-// which it mounts read-only and runs as archive_command.
+// Continuous archiving needs, before PostgreSQL starts, the backup
+// repository (root, 0700) with its wal directory owned by PostgreSQL's uid
+// and gid (0700), which the postgres service mounts read-write, and a copy
+// of this installer binary in INSTALL_DIR/libexec, which it mounts
+// read-only and runs as archive_command. The render step makes them with
+// the files that name them, so every plan that renders the stack (install,
+// restore, upgrade and its rollback) has them.
 //
 // The binary is the one running (os.Executable). Built with CGO_ENABLED=0
 // it is static and runs in any image; built with cgo it needs a glibc at
 // least as new as the build host's, which the Debian-based postgres image
 // (postgres:*-trixie, glibc 2.41) has for builds on Debian 12 or 13.
-type WALRepositoryStep struct{ Env *Env }
-
-// ID implements steps.Step.
-func (s WALRepositoryStep) ID() string { return "wal-repository" }
-
-// Title implements steps.Step.
-func (s WALRepositoryStep) Title() string { return "Prepare the WAL archive repository" }
 
 // walRepoMode is the mode of the repository and of its wal directory.
 const walRepoMode = 0o700
@@ -53,22 +47,22 @@ func (env *Env) walTarget() (repo string, uid, gid int, ok bool, err error) {
 	return "", 0, 0, false, errors.New("the rendered stack has no postgres service")
 }
 
-// Check implements steps.Step.
-func (s WALRepositoryStep) Check(ctx context.Context) (bool, error) {
-	repo, uid, gid, on, err := s.Env.walTarget()
+// walReady reports whether the repository and the binary are in place
+// (true when archiving is off).
+func (env *Env) walReady() (bool, error) {
+	repo, uid, gid, on, err := env.walTarget()
 	if err != nil || !on {
 		return !on && err == nil, err
 	}
 	if ok, _ := walRepoReady(repo, uid, gid); !ok {
 		return false, nil
 	}
-	same, err := sameBinary(s.Env.libexecDir())
-	return same, err
+	return sameBinary(env.libexecDir())
 }
 
-// Run implements steps.Step.
-func (s WALRepositoryStep) Run(ctx context.Context, emit steps.Emitter) error {
-	repo, uid, gid, on, err := s.Env.walTarget()
+// prepareWAL makes the repository and copies the binary.
+func (env *Env) prepareWAL(emit steps.Emitter) error {
+	repo, uid, gid, on, err := env.walTarget()
 	if err != nil || !on {
 		return err
 	}
@@ -77,12 +71,12 @@ func (s WALRepositoryStep) Run(ctx context.Context, emit steps.Emitter) error {
 			Hint: "backup.repository must be a directory only root can change (not a symbolic link); fix it or choose another in the answers"}
 	}
 	emit.Info("repository", fmt.Sprintf("%s/wal belongs to PostgreSQL's uid %d", repo, uid))
-	changed, err := installBinary(s.Env.libexecDir())
+	changed, err := installBinary(env.libexecDir())
 	if err != nil {
-		return fmt.Errorf("copying the installer into %s: %w", s.Env.libexecDir(), err)
+		return fmt.Errorf("copying the installer into %s: %w", env.libexecDir(), err)
 	}
 	if changed {
-		emit.Info("libexec", "PostgreSQL's archive_command now runs this installer build")
+		emit.Info(env.libexecDir(), "PostgreSQL's archive_command runs this installer build")
 	}
 	return nil
 }
