@@ -69,7 +69,11 @@ func Push(ctx context.Context, repo *os.Root, key []byte, src io.Reader, name st
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("publishing %s in the WAL repository: %w", final, err)
 		}
-		return sameContent(repo, key, name, sum)
+		if err := sameContent(repo, key, name, sum); err != nil {
+			return err
+		}
+		// The first attempt may have crashed before syncing the directory:
+		// success promises the object is on disk under its name.
 	}
 	return syncDir(repo)
 }
