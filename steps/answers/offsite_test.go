@@ -70,3 +70,21 @@ func TestS3TargetDefaults(t *testing.T) {
 		t.Fatalf("given: region %q prefix %q", s.RegionOrDefault(), s.PrefixOr("bank"))
 	}
 }
+
+// The answers file's backup section carries the off-host copy and its
+// checks: production refuses a plain http store.
+func TestAnswersValidateOffsite(t *testing.T) {
+	a := Defaults(Production)
+	a.Backup.Offsite.S3 = &S3Target{Endpoint: "http://s3.example.net:8333", Bucket: "bank-backups", Insecure: true}
+	err := a.Validate()
+	if err == nil || !strings.Contains(err.Error(), "backup.offsite.s3.endpoint") || !strings.Contains(err.Error(), "production profile refuses") {
+		t.Fatalf("production answers with an http store: %v", err)
+	}
+	data, err := Marshal(Defaults(Demo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "offsite") {
+		t.Fatalf("answers without an off-host copy write an offsite section:\n%s", data)
+	}
+}
