@@ -34,19 +34,11 @@ import (
 )
 
 // Credentials are the store's access key and secret key, kept in Vault
-// (VaultPath).
+// (vault.OffsiteKey).
 type Credentials struct {
 	AccessKey string
 	SecretKey string
 }
-
-// VaultPath is the KV v2 secret (under the installer's mount) holding
-// the store's credentials, with the keys VaultAccessKey and VaultSecretKey.
-const (
-	VaultPath      = "banking/installer/offsite-s3"
-	VaultAccessKey = "access_key"
-	VaultSecretKey = "secret_key"
-)
 
 // Config is one store to copy to.
 type Config struct {
