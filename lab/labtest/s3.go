@@ -104,12 +104,13 @@ type S3Server struct {
 	// Roots trusts that CA alone.
 	Roots *x509.CertPool
 
-	t    testing.TB
-	bin  string
-	dir  string
-	args []string
-	cmd  *exec.Cmd
-	log  *os.File
+	t       testing.TB
+	bin     string
+	dir     string
+	args    []string
+	sockets []string
+	cmd     *exec.Cmd
+	log     *os.File
 }
 
 // S3 starts a fresh S3 server for the test, with new credentials and an
@@ -141,13 +142,20 @@ func S3(t testing.TB) *S3Server {
 	// defaults (the gRPC ones would be the HTTP port + 10000).
 	p := freePorts(t, 8)
 	s.Endpoint = "https://127.0.0.1:" + strconv.Itoa(p[6])
-	s.args = []string{"-logtostderr=false", "server", "-dir=" + data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+	// weed server puts each service's local gRPC socket at a fixed path
+	// under /tmp named by its gRPC port (weed/command/server.go): ports
+	// chosen here are free, so a socket file there is a dead one.
+	for i, name := range map[int]string{1: "master", 3: "volume", 5: "filer", 7: "s3"} {
+		s.sockets = append(s.sockets, fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, p[i]))
+	}
+	s.args = []string{"-logtostderr", "server", "-dir=" + data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=4",
 		"-master.port=" + strconv.Itoa(p[0]), "-master.port.grpc=" + strconv.Itoa(p[1]),
 		"-volume.port=" + strconv.Itoa(p[2]), "-volume.port.grpc=" + strconv.Itoa(p[3]),
 		"-filer", "-filer.port=" + strconv.Itoa(p[4]), "-filer.port.grpc=" + strconv.Itoa(p[5]),
 		"-s3", "-s3.port=" + strconv.Itoa(p[6]), "-s3.port.grpc=" + strconv.Itoa(p[7]),
 		"-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+		"-filer.localSocket=" + filepath.Join(dir, "filer.sock"), "-s3.localSocket=" + filepath.Join(dir, "s3.sock"),
 		"-s3.config=" + filepath.Join(dir, "s3.json"), "-s3.cert.file=" + certFile, "-s3.key.file=" + keyFile}
 	s.log, err = os.Create(filepath.Join(dir, "seaweedfs.log"))
 	if err != nil {
@@ -156,6 +164,7 @@ func S3(t testing.TB) *S3Server {
 	t.Cleanup(func() {
 		s.Stop()
 		s.log.Close()
+		s.removeSockets()
 	})
 	s.Start()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -187,6 +196,7 @@ func (s *S3Server) Start() {
 	if s.cmd != nil {
 		s.t.Fatal("the S3 server is already running")
 	}
+	s.removeSockets()
 	cmd := exec.Command(s.bin, s.args...)
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = s.log, s.log
@@ -220,6 +230,12 @@ func (s *S3Server) Stop() {
 	_ = s.cmd.Process.Kill()
 	_ = s.cmd.Wait()
 	s.cmd = nil
+}
+
+func (s *S3Server) removeSockets() {
+	for _, p := range s.sockets {
+		_ = os.Remove(p)
+	}
 }
 
 // writeTLS makes a CA and a certificate for 127.0.0.1 signed by it.
