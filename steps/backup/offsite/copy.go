@@ -128,6 +128,9 @@ func Copy(ctx context.Context, repo *os.Root, s *Store, progress Progress) (Resu
 		r, there := remote[key]
 		if !ok || !there || f.Size != o.size || !f.ModTime.Equal(o.modTime) || r.Size != f.Size || r.ETag != f.ETag {
 			f, err = s.upload(ctx, repo, o, key)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed by retention since the listing
+			}
 			if err != nil {
 				return res, err
 			}

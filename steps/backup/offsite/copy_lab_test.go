@@ -319,3 +319,26 @@ func TestCopyWrongCredentials(t *testing.T) {
 		t.Fatalf("copy with a wrong secret key: %v, want the store's refusal", err)
 	}
 }
+
+// Retention may remove an object between the listing and its upload: the
+// copy goes on without it.
+func TestCopySkipsAnObjectRemovedDuringTheCopy(t *testing.T) {
+	s := labtest.S3(t)
+	dir, repo := newRepo(t)
+	st := open(t, s)
+	gone := filepath.Join(dir, "wal", "000000010000000000000002.fiwal")
+	res, err := offsite.Copy(context.Background(), repo, st, func(key string, _ int64) {
+		if strings.HasSuffix(key, ".fibackup") {
+			if err := os.Remove(gone); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("copy with an object removed meanwhile: %v", err)
+	}
+	if res.Objects != 4 {
+		t.Fatalf("copy: %+v, want the 4 objects still there", res)
+	}
+	assertMirrored(t, s, dir)
+}
