@@ -25,8 +25,9 @@ import (
 
 const prefix = "bank/site-a"
 
-// newRepo makes a repository with a base backup, WAL files, and what a
-// copy must leave alone: a partial object, a symlink out of the
+// newRepo makes a repository with a base backup (20 MiB: minio-go sends
+// it in parts, which the store gives an ETag of another form), WAL files,
+// and what a copy must leave alone: a partial object, a symlink out of the
 // repository, a file of another name.
 func newRepo(t *testing.T) (string, *os.Root) {
 	t.Helper()
@@ -36,7 +37,7 @@ func newRepo(t *testing.T) (string, *os.Root) {
 			t.Fatal(err)
 		}
 	}
-	writeRandom(t, filepath.Join(dir, "base", "20261201T020000Z.fibackup"), 3<<20)
+	writeRandom(t, filepath.Join(dir, "base", "20261201T020000Z.fibackup"), 20<<20)
 	for _, n := range []string{"000000010000000000000001", "000000010000000000000002", "00000002.history", "000000010000000000000002.00000028.backup"} {
 		writeRandom(t, filepath.Join(dir, "wal", n+".fiwal"), 64<<10)
 	}
