@@ -20,19 +20,24 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/fineract-installer/fineract-installer/steps"
+	"github.com/fineract-installer/fineract-installer/steps/backup/wal"
 )
+
+// baseName is a finished base backup's name: the UTC time it started.
+var baseName = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z\.fibackup$`)
 
 // The repository's directories the copy mirrors and the objects taken
 // from each: the names the writers give their finished objects (a
 // partial one starts with "." and is never taken).
 var mirrored = []struct {
-	dir  string
-	name *regexp.Regexp
+	dir   string
+	valid func(name string) bool
 }{
-	{"base", regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z\.fibackup$`)},
-	// PostgreSQL's %f: a segment (24 hex digits), a timeline history
-	// (8 hex + .history) or a backup history file (segment.OFFSET.backup).
-	{"wal", regexp.MustCompile(`^([0-9A-F]{24}|[0-9A-F]{8}\.history|[0-9A-F]{24}\.[0-9A-F]{8}\.backup)\.fiwal$`)},
+	{"base", baseName.MatchString},
+	{"wal", func(name string) bool {
+		n, ok := strings.CutSuffix(name, wal.Suffix)
+		return ok && wal.ValidName(n)
+	}},
 }
 
 // MarkerName is the object, under the prefix, written after every
@@ -169,7 +174,7 @@ func listLocal(repo *os.Root) ([]local, error) {
 			return nil, fmt.Errorf("list the repository's %s directory: %w", d.dir, err)
 		}
 		for _, e := range entries {
-			if !e.Type().IsRegular() || !d.name.MatchString(e.Name()) {
+			if !e.Type().IsRegular() || !d.valid(e.Name()) {
 				continue
 			}
 			fi, err := e.Info()
