@@ -143,7 +143,8 @@ func S3(t testing.TB) *S3Server {
 	p := freePorts(t, 8)
 	s.Endpoint = "https://127.0.0.1:" + strconv.Itoa(p[6])
 	// weed server puts each service's local gRPC socket at a fixed path
-	// under /tmp named by its gRPC port (weed/command/server.go): ports
+	// under /tmp named by its gRPC port (seaweedfs at seaweedfsVersion,
+	// weed/command/server.go, RegisterLocalGrpcSocket): ports
 	// chosen here are free, so a socket file there is a dead one.
 	for i, name := range map[int]string{1: "master", 3: "volume", 5: "filer", 7: "s3"} {
 		s.sockets = append(s.sockets, fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, p[i]))

@@ -60,7 +60,10 @@ type Marker struct {
 	// local file and the store's listing show the same size, the local
 	// modification time and the store's ETag recorded here: the store
 	// gives a changed object a new ETag, and the writers never change a
-	// finished local object in place.
+	// finished local object in place (one changed there anyway keeps its
+	// good copy in the store). An ETag is an MD5, so a replacement crafted
+	// to collide would pass here; the objects are authenticated
+	// (packages archive and wal), so verifying or restoring them names it.
 	Files []File `json:"files"`
 }
 
