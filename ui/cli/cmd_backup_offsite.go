@@ -15,7 +15,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/backup/offsite"
 	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
-	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
 // maxCredentialFileBytes bounds a key file: one key and a newline.
@@ -107,22 +106,10 @@ func runBackupOffsiteSetCredentials(ctx context.Context, a *app, accessFile, sec
 	if err != nil {
 		return withCode(ExitFailed, err)
 	}
-	st, err := conn.Status(ctx)
-	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("reach Vault: %w", err))
-	}
-	if st.State != vault.StateUnsealed {
-		return withCode(ExitFailed, &steps.Failure{Cause: "Vault is " + st.State.String(), Hint: "run `fineract-installer unseal` first; nothing was changed"})
-	}
-	shares, err := custody.Shares(ctx, st)
-	if err != nil {
-		return withCode(ExitFailed, fmt.Errorf("get the key shares for a Vault token: %w", err))
-	}
-	emit := a.printer().emitter("offsite")
-	if err := conn.WithRootToken(ctx, shares, emit, func(ctx context.Context, root string) error {
-		return conn.SetOffsiteCredentials(ctx, root, env.OffsiteTokenFile(), access, secret, emit)
-	}); err != nil {
-		return withCode(ExitFailed, err)
+	plan := (&steps.Plan{}).Then(offsite.CredentialsStep{Vault: conn, Shares: custody.Shares, TokenFile: env.OffsiteTokenFile(),
+		Access: offsite.Credentials{AccessKey: access, SecretKey: secret}})
+	if err := runDay2(ctx, a, "backup offsite set-credentials", a.dir, plan); err != nil {
+		return err
 	}
 	if !a.printer().json() {
 		fmt.Fprintf(a.io.Out, "%s the off-host store's credentials are in Vault; copies read them with %s\n", a.printer().ok.Render("Stored:"), env.OffsiteTokenFile())
