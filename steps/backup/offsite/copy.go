@@ -104,8 +104,10 @@ type Progress func(key string, size int64)
 // Copy mirrors the repository to the store: every base backup and WAL
 // file missing there, or different, is uploaded and read back, and the
 // marker is written last. It only reads the repository. A failure names
-// its cause; what was uploaded before it is kept, and the next copy
-// sends the rest. progress may be nil.
+// its cause and leaves the last marker as it was: the next copy sends
+// everything not verified by a complete copy (what this one sent before
+// failing included, as nothing recorded its verification). progress may
+// be nil.
 func Copy(ctx context.Context, repo *os.Root, s *Store, progress Progress) (Result, error) {
 	objs, err := listLocal(repo)
 	if err != nil {
