@@ -25,6 +25,8 @@ type Backup struct {
 	// KeepBase and KeepDays: retention of base backups by count and by age.
 	KeepBase int `yaml:"keep_base,omitempty"`
 	KeepDays int `yaml:"keep_days,omitempty"`
+	// Offsite is an optional mirror of the repository off the host.
+	Offsite Offsite `yaml:"offsite,omitempty"`
 }
 
 // Backup defaults. Five minutes is the RPO the production profile promises:
@@ -131,4 +133,5 @@ func (a Answers) validateBackup(ps *problems) {
 	if b.KeepDays < 1 {
 		ps.add("backup.keep_days", "backup.keep_days %d: keep base backups at least 1 day (the default is %d)", b.KeepDays, DefaultKeepDays)
 	}
+	b.Offsite.validate(ps, a.Profile, "backup.offsite")
 }

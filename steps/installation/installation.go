@@ -116,6 +116,7 @@ const (
 	encryptedSharesFile = "encrypted-shares.txt"
 	auditLogFile        = "audit.jsonl"
 	auditHeadTokenFile  = "audit-head-token"
+	offsiteTokenFile    = "offsite-token"
 )
 
 // AnswersFile is the copy of the answers the installation was made from.
@@ -140,6 +141,13 @@ func (i *Installation) AuditLogFile() string { return filepath.Join(i.Dir, audit
 // readable by root alone.
 func (i *Installation) AuditHeadTokenFile() string {
 	return filepath.Join(i.VaultDir(), auditHeadTokenFile)
+}
+
+// OffsiteTokenFile holds the Vault token that may only read the off-host
+// store's credentials (package vault, OffsiteReadPolicy); readable by root
+// alone.
+func (i *Installation) OffsiteTokenFile() string {
+	return filepath.Join(i.VaultDir(), offsiteTokenFile)
 }
 
 // ComposeFile is the rendered compose file.

@@ -166,25 +166,32 @@ func headTokenWorks(ctx context.Context, root *api.Client, token string) bool {
 // ReadAuditHeadToken reads the head token from path, never through a
 // link; a missing file gives an error matching os.ErrNotExist.
 func ReadAuditHeadToken(path string) (string, error) {
+	return readTokenFile(path, "the audit head token", "a key holders' ceremony (unseal after a reboot, restore) makes a new one")
+}
+
+// readTokenFile reads a token the installer keeps root-only in the
+// install dir, never through a link, refusing one others could read;
+// what names it and remedy says how a new one is made.
+func readTokenFile(path, what, remedy string) (string, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return "", fmt.Errorf("read the audit head token: %w", err)
+		return "", fmt.Errorf("read %s: %w", what, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("read the audit head token %s: not a regular file", path)
+		return "", fmt.Errorf("read %s %s: not a regular file", what, path)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("the audit head token %s is readable by others (mode %v): it is no longer trusted; a key holders' ceremony (unseal after a reboot, restore) makes a new one", path, fi.Mode().Perm())
+		return "", fmt.Errorf("%s %s is readable by others (mode %v): it is no longer trusted; %s", what, path, fi.Mode().Perm(), remedy)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
 	if err != nil {
-		return "", fmt.Errorf("read the audit head token %s: %w", path, err)
+		return "", fmt.Errorf("read %s %s: %w", what, path, err)
 	}
 	token := strings.TrimSpace(string(data))
 	if len(data) > maxTokenFileSize || token == "" || strings.ContainsAny(token, " \t\r\n") {
-		return "", fmt.Errorf("the audit head token %s is not a token", path)
+		return "", fmt.Errorf("%s %s is not a token", what, path)
 	}
 	return token, nil
 }

@@ -106,7 +106,7 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 	f.IntVar(&keep, "keep", 0, "keep only the newest `N` backups in the backup directory (0 keeps all)")
 	f.StringVar(&co.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600), to unseal Vault after its storage is copied")
 	f.StringVar(&co.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line (mode 0600), when no terminal is available")
-	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a))
+	cmd.AddCommand(newBackupVerifyCmd(a), newBackupScheduleCmd(a), newBackupOffsiteCmd(a))
 	return cmd
 }
 

@@ -27,6 +27,7 @@ const (
 	typeBackup         = "backup"          // backup: the file written
 	typeBackupVerify   = "backup_verify"   // backup verify
 	typeBackupSchedule = "backup_schedule" // backup schedule
+	typeBackupOffsite  = "backup_offsite"  // backup offsite copy
 	typeCertificates   = "certificates"    // certs show
 	typeImagesBundle   = "images_bundle"   // images bundle
 	typeTenant         = "tenant"          // tenants list, one per tenant

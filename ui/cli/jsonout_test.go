@@ -137,7 +137,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 	types := map[string]any{
 		typeEvent: steps.Event{}, typeLog: compose.LogLine{}, typeError: errorRecord{}, typeChecklist: checklistRecord{},
 		typeVersion: BuildInfo{}, typeStatus: statusDoc{}, typeRender: renderDoc{}, typeDiagnose: diagnoseDoc{},
-		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{},
+		typeBackup: backup.Written{}, typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeBackupOffsite: offsiteCopyDoc{},
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typePlan: install.Changes{},
 		typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
