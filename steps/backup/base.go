@@ -37,7 +37,6 @@ const (
 	historyEntry  = postgresPrefix + "/backup_history"
 	walKeyEntry   = "repository/wal-key"
 	stampLayout   = "20060102T150405Z"
-	walKeySize    = 32
 	walKeyFile    = "/run/secrets/wal_archive_key"
 	labelPrefix   = "fineract-installer base backup "
 	maxHistoryLen = 4 << 10
@@ -133,7 +132,7 @@ func (s BaseStep) Run(ctx context.Context, emit steps.Emitter) error {
 	if _, err := root.Lstat(final); err == nil {
 		return steps.Fail(fmt.Errorf("a base backup named %s exists already", final), "wait a second and run the backup again")
 	}
-	key, err := readWALKey(ctx, s.Env)
+	key, err := liveWALKey(ctx, s.Env)
 	if err != nil {
 		return err
 	}
@@ -245,6 +244,13 @@ func (s BaseStep) writeArchive(ctx context.Context, f *os.File, spool *os.File, 
 	if err != nil {
 		return 0, fmt.Errorf("start the base backup archive: %w", err)
 	}
+	// The WAL key first: a restore reads it without reading the rest.
+	if err := ew.AddBytes(walKeyEntry, 0o600, []byte(base64.StdEncoding.EncodeToString(key))); err != nil {
+		return 0, err
+	}
+	if err := ew.AddBytes(historyEntry, 0o600, sp.history); err != nil {
+		return 0, err
+	}
 	in, err := archive.NewReader(spool, sp.pass)
 	if err != nil {
 		return 0, fmt.Errorf("read the base backup spool: %w", err)
@@ -257,12 +263,6 @@ func (s BaseStep) writeArchive(ctx context.Context, f *os.File, spool *os.File, 
 		return 0, fmt.Errorf("the base backup spool holds %d bytes, pg_basebackup wrote %d", n, sp.size)
 	}
 	emit.Info("postgres", fmt.Sprintf("data directory stored (%d bytes compressed)", n))
-	if err := ew.AddBytes(historyEntry, 0o600, sp.history); err != nil {
-		return 0, err
-	}
-	if err := ew.AddBytes(walKeyEntry, 0o600, []byte(base64.StdEncoding.EncodeToString(key))); err != nil {
-		return 0, err
-	}
 	if err := addInstallDir(ew, env, emit); err != nil {
 		return 0, err
 	}
@@ -306,8 +306,8 @@ func removeStaleTemporaries(root *os.Root, emit steps.Emitter) error {
 	return nil
 }
 
-// readWALKey reads the WAL key as delivered to PostgreSQL.
-func readWALKey(ctx context.Context, env *install.Env) ([]byte, error) {
+// liveWALKey reads the WAL key as delivered to PostgreSQL.
+func liveWALKey(ctx context.Context, env *install.Env) ([]byte, error) {
 	res, err := env.Engine.Exec(ctx, env.Project, "postgres", postgresUser(env), []string{"cat", walKeyFile}, nil, nil)
 	if err == nil && res.ExitCode != 0 {
 		err = errors.New(strings.TrimSpace(res.Stderr))
@@ -316,16 +316,7 @@ func readWALKey(ctx context.Context, env *install.Env) ([]byte, error) {
 		return nil, steps.Fail(fmt.Errorf("read the WAL archive key: %w", err),
 			"a base backup needs WAL archiving: set backup.wal_archiving: true in the answers and run `fineract-installer install`, or take a logical backup with --logical")
 	}
-	return parseWALKey(res.Stdout)
-}
-
-// parseWALKey decodes the WAL key file: 32 bytes, base64 text.
-func parseWALKey(b []byte) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != walKeySize {
-		return nil, fmt.Errorf("the WAL archive key is not %d bytes of base64 text", walKeySize)
-	}
-	return key, nil
+	return wal.ParseKey(res.Stdout)
 }
 
 // readBackupHistory returns the backup history file of the base backup

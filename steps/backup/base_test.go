@@ -63,12 +63,3 @@ func TestBaseFromLabelsRefusesWhatIsNotABaseBackup(t *testing.T) {
 		}
 	}
 }
-
-func TestParseWALKey(t *testing.T) {
-	if _, err := parseWALKey([]byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n")); err != nil {
-		t.Error(err)
-	}
-	if _, err := parseWALKey([]byte("c2hvcnQ=")); err == nil {
-		t.Error("a short key was taken")
-	}
-}

@@ -29,12 +29,12 @@ func TestChooseBaseTakesNewestFinishedAtOrBeforeTarget(t *testing.T) {
 		target time.Time
 		want   string
 	}{
-		{t0, "b0"},                                 // exactly at the oldest end
-		{t0.Add(23 * time.Hour), "b0"},             // before the second
-		{t0.Add(24 * time.Hour), "b24"},            // at the second's end
-		{t0.Add(59 * time.Hour), "b48"},            // after the newest base
-		{t0.Add(60 * time.Hour), "b48"},            // the newest archived segment
-		{time.Time{}, "b48"},                       // latest
+		{t0, "b0"},                                  // exactly at the oldest end
+		{t0.Add(23 * time.Hour), "b0"},              // before the second
+		{t0.Add(24 * time.Hour), "b24"},             // at the second's end
+		{t0.Add(59 * time.Hour), "b48"},             // after the newest base
+		{t0.Add(60 * time.Hour), "b48"},             // the newest archived segment
+		{time.Time{}, "b48"},                        // latest
 		{t0.Add(47*time.Hour + time.Second), "b24"}, // one second before b48's end
 	} {
 		got, err := ChooseBase(bases, newest, c.target)
