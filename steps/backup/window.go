@@ -2,6 +2,7 @@ package backup
 
 import (
 	"fmt"
+	"github.com/fineract-installer/fineract-installer/steps/backup/wal"
 	"slices"
 	"strconv"
 	"time"
@@ -189,3 +190,65 @@ func WALNotNeeded(names []string, kept []BaseBackup) []string {
 	}
 	return out
 }
+
+// ChainGaps are the segments missing from a WAL chain.
+type ChainGaps struct {
+	// Missing names them (at most as many as wal.Verify names);
+	// MissingCount counts all.
+	Missing      []string
+	MissingCount uint64
+}
+
+// ChainFrom finds the gaps in the chain that starts at segment start and
+// runs, on start's timeline, to the last authentic segment there, from
+// what wal.Verify reported: the gaps it found at or after start, and the
+// segments from start to the first one archived when start itself is not.
+func ChainFrom(rep wal.Report, start string) ChainGaps {
+	tl, first, ok := wal.ParseSegmentName(start)
+	if !ok {
+		return ChainGaps{Missing: []string{start}, MissingCount: 1}
+	}
+	var g ChainGaps
+	covered := false
+	lowest := uint64(0)
+	for _, r := range rep.Runs {
+		rtl, rfirst, _ := wal.ParseSegmentName(r.First)
+		_, rlast, _ := wal.ParseSegmentName(r.Last)
+		if rtl != tl || rlast < first {
+			continue
+		}
+		if rfirst <= first {
+			covered = true
+		} else if lowest == 0 || rfirst < lowest {
+			lowest = rfirst
+		}
+	}
+	if !covered {
+		end := lowest
+		if end == 0 {
+			end = first + 1 // nothing archived from start on
+		}
+		for s := first; s < end; s++ {
+			if len(g.Missing) < maxNamedGaps {
+				g.Missing = append(g.Missing, wal.SegmentName(tl, s*segmentBytes))
+			}
+			g.MissingCount++
+		}
+	}
+	for _, m := range rep.Missing {
+		if mtl, s, ok := wal.ParseSegmentName(m); ok && mtl == tl && s >= first {
+			if len(g.Missing) < maxNamedGaps {
+				g.Missing = append(g.Missing, m)
+			}
+			g.MissingCount++
+		}
+	}
+	// Gaps wal.Verify counted without naming them.
+	if extra := rep.MissingCount - uint64(len(rep.Missing)); extra > 0 {
+		g.MissingCount += extra
+	}
+	return g
+}
+
+// maxNamedGaps bounds the names ChainFrom lists.
+const maxNamedGaps = 1000
