@@ -87,20 +87,27 @@ func TestPointInTimeRestore(t *testing.T) {
 	t.Logf("base backup: %s", time.Since(start).Round(time.Millisecond))
 	repo := s.ans.Backup.RepositoryDir(s.dir)
 
-	// t1 < t2 < t3, each archived.
+	// t1 < t2 < t3, each archived. A time target is reached at the first
+	// commit after it, so each target has a commit after it in the same
+	// segment (the marker row after t1, the t3 rows after t2).
+	stamp := func() string {
+		time.Sleep(time.Second) // commit timestamps are the server's: leave a gap either side
+		at := s.sql(t, ctx, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+		time.Sleep(time.Second)
+		return at
+	}
 	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't1 ' || g FROM generate_series(1001, 1100) g")
+	atT1 := s.probe(t, ctx)
+	targetT1 := stamp()
+	s.sql(t, ctx, "INSERT INTO pitr_probe VALUES (1101, 'after t1')")
 	s.archiveNow(t, ctx)
-	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't2 ' || g FROM generate_series(1101, 1200) g")
+	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't2 ' || g FROM generate_series(1102, 1200) g")
 	atT2 := s.probe(t, ctx)
-	time.Sleep(time.Second) // commit timestamps are the server's: leave a gap either side of the target
-	target := s.sql(t, ctx, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-	time.Sleep(time.Second)
+	targetT2 := stamp()
 	s.archiveNow(t, ctx)
+	t2Segment := s.sql(t, ctx, "SELECT last_archived_wal FROM pg_stat_archiver")
 	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't3 ' || g FROM generate_series(1201, 1300) g")
 	s.archiveNow(t, ctx)
-	t3Segment := s.sql(t, ctx, "SELECT last_archived_wal FROM pg_stat_archiver")
-	// One more archived segment, so a deleted t3 segment is a gap and not
-	// the end of the archive.
 	s.sql(t, ctx, "INSERT INTO pitr_probe VALUES (5000, 'after t3')")
 	s.archiveNow(t, ctx)
 	atEnd := s.probe(t, ctx)
@@ -135,7 +142,7 @@ func TestPointInTimeRestore(t *testing.T) {
 	start = time.Now()
 	r = pass("restore", "--to-latest", "--yes")
 	if r.code != 0 {
-		t.Fatalf("restore --to-latest: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 30))
+		t.Fatalf("restore --to-latest: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 80))
 	}
 	t.Logf("restore to the latest point: %s", time.Since(start).Round(time.Millisecond))
 	if got := s.probe(t, ctx); got != atEnd {
@@ -148,32 +155,41 @@ func TestPointInTimeRestore(t *testing.T) {
 		t.Errorf("the recovery settings were left in place: %s", got)
 	}
 
-	// The t3 segment deleted: verify names it, a restore past it is
-	// refused naming it and changes nothing.
-	if err := os.Remove(filepath.Join(repo, "wal", t3Segment+wal.Suffix)); err != nil {
+	// Between t2 and t3: exactly the rows up to t2.
+	start = time.Now()
+	r = pass("restore", "--to-time", targetT2, "--yes")
+	if r.code != 0 {
+		t.Fatalf("restore --to-time %s: exit %d %s\n%s", targetT2, r.code, r.stderr, tail(r.stdout, 80))
+	}
+	t.Logf("restore to a point in time: %s", time.Since(start).Round(time.Millisecond))
+	if got := s.probe(t, ctx); got != atT2 {
+		t.Errorf("after restore --to-time %s: rows %s, want %s (t2)", targetT2, got, atT2)
+	}
+
+	// The t2 segment deleted: verify names it, a restore past it is
+	// refused naming it and changes nothing, an earlier point restores.
+	if err := os.Remove(filepath.Join(repo, "wal", t2Segment+wal.Suffix)); err != nil {
 		t.Fatal(err)
 	}
-	if r := pass("backup", "verify"); r.code == 0 || !strings.Contains(r.stdout, t3Segment) {
-		t.Errorf("backup verify with %s deleted: exit %d\n%s", t3Segment, r.code, r.stdout)
+	if r := pass("backup", "verify"); r.code == 0 || !strings.Contains(r.stdout, t2Segment) {
+		t.Errorf("backup verify with %s deleted: exit %d\n%s", t2Segment, r.code, r.stdout)
 	}
 	before = containerIDs(t, s)
-	r = pass("restore", "--to-latest", "--yes")
-	if r.code != 2 || !strings.Contains(r.stderr, t3Segment) {
-		t.Errorf("restore past the deleted segment: exit %d, stderr %s", r.code, r.stderr)
+	for _, args := range [][]string{{"--to-latest"}, {"--to-time", targetT2}} {
+		r = pass(append([]string{"restore", "--yes"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, t2Segment) {
+			t.Errorf("restore %v past the deleted segment: exit %d, stderr %s", args, r.code, r.stderr)
+		}
 	}
 	if after := containerIDs(t, s); after["postgres"] != before["postgres"] {
 		t.Errorf("a refused restore touched the stack")
 	}
-
-	// Between t2 and t3, before the gap: exactly the rows up to t2.
-	start = time.Now()
-	r = pass("restore", "--to-time", target, "--yes")
+	r = pass("restore", "--to-time", targetT1, "--yes")
 	if r.code != 0 {
-		t.Fatalf("restore --to-time %s: exit %d %s\n%s", target, r.code, r.stderr, tail(r.stdout, 30))
+		t.Fatalf("restore --to-time %s, before the gap: exit %d %s\n%s", targetT1, r.code, r.stderr, tail(r.stdout, 80))
 	}
-	t.Logf("restore to a point in time: %s", time.Since(start).Round(time.Millisecond))
-	if got := s.probe(t, ctx); got != atT2 {
-		t.Errorf("after restore --to-time %s: rows %s, want %s (t2)", target, got, atT2)
+	if got := s.probe(t, ctx); got != atT1 {
+		t.Errorf("after restore --to-time %s: rows %s, want %s (t1)", targetT1, got, atT1)
 	}
 	if r := s.run(ctx, "validate"); r.code != 0 {
 		t.Errorf("validate after the restore: exit %d\n%s", r.code, tail(r.stdout, 20))

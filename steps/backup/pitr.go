@@ -215,6 +215,14 @@ func (e *ChainError) Error() string {
 // the end of what is archived for the latest point. Every one must be
 // present and authentic; the first that is not is a *ChainError.
 //
+// That is necessary, not always enough: PostgreSQL reaches a time target
+// at the first transaction that committed after it, and which segment
+// holds that is known only by reading the WAL. When the chain breaks
+// after the segment checked here but before that commit, PostgreSQL ends
+// recovery short of the target, which the restore reports with
+// PostgreSQL's reason (recoveryStep); the repository is unchanged and an
+// earlier target restores.
+//
 // After an earlier point-in-time restore the archive holds later
 // timelines, which PostgreSQL follows (recovery_target_timeline defaults
 // to latest). At each segment the check takes the highest timeline

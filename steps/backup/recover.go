@@ -200,6 +200,22 @@ func giveEmptyVolume(ctx context.Context, env *install.Env, volume string, uid, 
 	return root.Chmod(".", 0o700)
 }
 
+// volumeOwner describes who owns a volume's root, for a failure report.
+func volumeOwner(ctx context.Context, env *install.Env, volume string) string {
+	v, err := env.Engine.API().VolumeInspect(context.WithoutCancel(ctx), volume)
+	if err != nil {
+		return ""
+	}
+	fi, err := os.Lstat(v.Mountpoint)
+	if err != nil {
+		return ""
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf("owned by %d:%d, mode %04o", st.Uid, st.Gid, fi.Mode().Perm())
+	}
+	return ""
+}
+
 // limited keeps the first n bytes written and discards the rest.
 type limited struct {
 	w io.Writer
@@ -277,6 +293,9 @@ func (s recoveryStep) failed(ctx context.Context, err error) error {
 	}
 	if len(fatal) > 0 {
 		err = fmt.Errorf("%w (PostgreSQL: %s)", err, fatal[len(fatal)-1])
+	}
+	if owner := volumeOwner(ctx, env, env.Volume("postgres-data")); owner != "" {
+		err = fmt.Errorf("%w; its data directory is %s", err, owner)
 	}
 	return steps.Fail(err, "see `fineract-installer logs postgres`; the repository is unchanged, so the restore can be run again")
 }
