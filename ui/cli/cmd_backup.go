@@ -86,8 +86,10 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			}
 			o := backup.Options{Out: out, Passphrase: pass, Custody: custody, Version: a.build.Version, Keep: keep}
 			if bk := env.Answers.Backup; bk.WALArchiving && !logical {
-				if out != "" || keep != 0 {
-					return usageError("--out and --keep are for logical backups: with WAL archiving on, base backups go into the repository (%s) and --keep-base/--keep-days prune them; add --logical for a pg_dump archive", bk.RepositoryDir(a.dir))
+				// --keep stays valid (a scheduled backup passes it): it
+				// prunes logical backups, and a base backup writes none.
+				if out != "" {
+					return usageError("--out is for logical backups: with WAL archiving on, base backups go into the repository (%s); add --logical for a pg_dump archive", bk.RepositoryDir(a.dir))
 				}
 				o.Repository = bk.RepositoryDir(a.dir)
 				o.Retention = backup.Retention{KeepBase: cmp.Or(keepBase, bk.KeepBaseOrDefault()), KeepDays: cmp.Or(keepDays, bk.KeepDaysOrDefault())}
