@@ -34,6 +34,14 @@ type walArchiving struct {
 	On bool
 	// ArchiveTimeout is PostgreSQL's archive_timeout in seconds.
 	ArchiveTimeout int
+	// CheckpointTimeout is checkpoint_timeout in seconds: at most
+	// ArchiveTimeout (and PostgreSQL's default, 300, above that). On the
+	// lab's PostgreSQL 17.12 a committed change on an otherwise idle server
+	// was archived only at the next timed checkpoint, not archive_timeout
+	// after it (archive_timeout 30s, checkpoint_timeout 300s: archived
+	// after 5 minutes, see TestPostgreSQLArchivesThroughTheInstaller), so
+	// the checkpoint interval bounds the recovery point too.
+	CheckpointTimeout int
 	// Repository is the repository's host directory, relative to the
 	// install directory ("./backups/repository") unless the answers give
 	// an absolute one.
@@ -50,10 +58,12 @@ func newWALArchiving(b answers.Backup) walArchiving {
 	if repo == "" {
 		repo = "./backups/repository"
 	}
+	timeout := int(b.ArchiveTimeoutDuration().Seconds())
 	return walArchiving{
-		On:             true,
-		ArchiveTimeout: int(b.ArchiveTimeoutDuration().Seconds()),
-		Repository:     repo,
+		On:                true,
+		ArchiveTimeout:    timeout,
+		CheckpointTimeout: min(timeout, 300),
+		Repository:        repo,
 		Command: LibexecMount + "/" + InstallerBinary + " wal-push --repo " + WALRepoMount +
 			" --key-file /run/secrets/" + WALKeyFile + " %p %f",
 	}

@@ -20,16 +20,17 @@ func TestWALArchivingSettingsFollowTheAnswers(t *testing.T) {
 	prodOff := answers.Defaults(answers.Production)
 	prodOff.Backup.WALArchiving = false
 	for _, c := range []struct {
-		name    string
-		a       answers.Answers
-		on      bool
-		timeout string
-		repo    string
+		name       string
+		a          answers.Answers
+		on         bool
+		timeout    string
+		checkpoint string
+		repo       string
 	}{
-		{"production default", answers.Defaults(answers.Production), true, "archive_timeout = 300\n", "backups/repository/wal"},
-		{"demo default", answers.Defaults(answers.Demo), false, "", ""},
-		{"demo with archiving", demoOn, true, "archive_timeout = 90\n", "/srv/bank-repo/wal"},
-		{"production without archiving", prodOff, false, "", ""},
+		{"production default", answers.Defaults(answers.Production), true, "archive_timeout = 300\n", "checkpoint_timeout = 300\n", "backups/repository/wal"},
+		{"demo default", answers.Defaults(answers.Demo), false, "", "", ""},
+		{"demo with archiving", demoOn, true, "archive_timeout = 90\n", "checkpoint_timeout = 90\n", "/srv/bank-repo/wal"},
+		{"production without archiving", prodOff, false, "", "", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := mustRender(t, c.a)
@@ -38,9 +39,9 @@ func TestWALArchivingSettingsFollowTheAnswers(t *testing.T) {
 			settings := []string{"wal_level = replica\n", "archive_mode = on\n",
 				"archive_command = '/usr/local/libexec/fineract-installer/fineract-installer wal-push --repo /var/lib/fineract-wal --key-file /run/secrets/wal_archive_key %p %f'\n"}
 			if c.on {
-				settings = append(settings, c.timeout)
+				settings = append(settings, c.timeout, c.checkpoint)
 			} else {
-				settings = append(settings, "archive_timeout")
+				settings = append(settings, "archive_timeout", "checkpoint_timeout")
 			}
 			for _, s := range settings {
 				if strings.Contains(conf, s) != c.on {
