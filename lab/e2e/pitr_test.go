@@ -3,12 +3,15 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/steps/backup/archive"
 	"github.com/fineract-installer/fineract-installer/steps/backup/wal"
 )
 
@@ -20,6 +23,9 @@ func pitrStack(t *testing.T, n int) *stack {
 	s.ans.Backup.WALArchiving = true
 	s.ans.Backup.ArchiveTimeout = "30s"
 	s.ans.Backup.RPO = "1m"
+	// Retention keeps the newest base backup and a day of restorable points.
+	s.ans.Backup.KeepBase = 1
+	s.ans.Backup.KeepDays = 1
 	data, err := yamlOf(s.ans)
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +199,123 @@ func TestPointInTimeRestore(t *testing.T) {
 	}
 	if r := s.run(ctx, "validate"); r.code != 0 {
 		t.Errorf("validate after the restore: exit %d\n%s", r.code, tail(r.stdout, 20))
+	}
+
+	// Retention (the answers' keep_base 1, keep_days 1): with base backups
+	// 30 and 20 days old, a new one removes the 30-day-old one and the WAL
+	// before the 20-day-old one's start, which the start of the last day
+	// is replayed from.
+	if r := pass("backup"); r.code != 0 {
+		t.Fatalf("second base backup: exit %d %s", r.code, r.stderr)
+	}
+	bases, _ := filepath.Glob(filepath.Join(repo, "base", "*.fibackup"))
+	if len(bases) != 2 {
+		t.Fatalf("base backups: %v", bases)
+	}
+	oldest := ageBaseBackup(t, bases[0], 30)
+	anchor := ageBaseBackup(t, bases[1], 20)
+	if r := pass("backup"); r.code != 0 {
+		t.Fatalf("third base backup: exit %d %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(oldest); err == nil {
+		t.Errorf("the 30-day-old base backup was kept")
+	}
+	if _, err := os.Stat(anchor); err != nil {
+		t.Errorf("the base backup the last day is replayed from was removed: %v", err)
+	}
+	rd := openArchive(t, anchor)
+	startWAL := rd.Info().Metadata.Labels["start_wal"]
+	segs, _ := filepath.Glob(filepath.Join(repo, "wal", "*"+wal.Suffix))
+	for _, seg := range segs {
+		name := strings.TrimSuffix(filepath.Base(seg), wal.Suffix)
+		if _, _, ok := wal.ParseSegmentName(name); ok && name[8:] < startWAL[8:] {
+			t.Errorf("WAL %s, before the oldest kept base backup's start %s, was kept", name, startWAL)
+		}
+	}
+	if r := pass("backup", "verify"); r.code != 0 {
+		t.Errorf("backup verify after retention: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// openArchive opens a backup archive with the lab passphrase.
+func openArchive(t *testing.T, file string) *archive.Reader {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	rd, err := archive.NewReader(f, []byte(backupPassphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
+// ageBaseBackup rewrites a base backup as if it had been made days ago
+// (its holder can: the test has the passphrase) and returns its new path.
+func ageBaseBackup(t *testing.T, file string, days int) string {
+	t.Helper()
+	meta := openArchive(t, file).Info().Metadata
+	shift := func(label string) time.Time {
+		at, err := time.Parse(time.RFC3339, meta.Labels[label])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return at.AddDate(0, 0, -days)
+	}
+	started, finished := shift("started"), shift("finished")
+	labels := map[string]string{}
+	for k, v := range meta.Labels {
+		labels[k] = v
+	}
+	labels["started"], labels["finished"] = started.Format(time.RFC3339), finished.Format(time.RFC3339)
+	meta.Labels, meta.Created = labels, started
+	out := filepath.Join(filepath.Dir(file), started.Format("20060102T150405Z")+".fibackup")
+	rewriteArchiveWith(t, file, out, []byte(backupPassphrase), meta)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// rewriteArchiveWith copies an archive's entries, in order, under new
+// metadata.
+func rewriteArchiveWith(t *testing.T, in, out string, pass []byte, meta archive.Metadata) {
+	t.Helper()
+	er, err := archive.NewEntryReader(openArchive(t, in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	ew, err := archive.Create(dst, pass, archive.Options{Metadata: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ent, err := er.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ent.Type == archive.TypeDir {
+			if err := ew.AddDir(ent.Name, ent.Mode); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := ew.AddStream(ent.Name, ent.Mode, er); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ew.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
