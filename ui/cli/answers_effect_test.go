@@ -110,6 +110,10 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 		"backup.wal_archiving":   {change: func(a *answers.Answers) { a.Backup.WALArchiving = false }},
 		"backup.archive_timeout": {change: func(a *answers.Answers) { a.Backup.ArchiveTimeout = "10m"; a.Backup.RPO = "10m" }},
 		"backup.repository":      {change: func(a *answers.Answers) { a.Backup.Repository = filepath.Join(root, "repo") }},
+		"backup.keep_base": {e2e: &e2eEvidence{"TestPointInTimeRestore", "keep_base 1",
+			"retention acts on base backups in a repository: the test ages two and checks which a new backup removes"}},
+		"backup.keep_days": {e2e: &e2eEvidence{"TestPointInTimeRestore", "keep_days 1",
+			"retention acts on base backups in a repository: the test ages two and checks which a new backup removes"}},
 		"log_retention_days": {base: func(a *answers.Answers) { a.Groups = []string{answers.GroupCore, answers.GroupLogging} },
 			change: func(a *answers.Answers) { a.LogRetentionDays = 30 }},
 	}

@@ -204,6 +204,7 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		typeCertificates: pki.Inventory{}, typeRender: renderDoc{}, typeImagesBundle: imagesBundleDoc{},
 		typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeDiagnose: diagnoseDoc{}, typeVersion: BuildInfo{},
 		typePlan: install.Changes{}, typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
+		typeBackupList: backupListDoc{}, typeRepositoryVerify: repositoryVerifyDoc{},
 	}
 	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
