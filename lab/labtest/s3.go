@@ -149,8 +149,13 @@ func S3(t testing.TB) *S3Server {
 	for i, name := range map[int]string{1: "master", 3: "volume", 5: "filer", 7: "s3"} {
 		s.sockets = append(s.sockets, fmt.Sprintf("/tmp/seaweedfs-%s-grpc-%d.sock", name, p[i]))
 	}
+	// A collection (one per bucket) grows by 7 volumes at a time for
+	// replication 000 (seaweedfs at seaweedfsVersion,
+	// weed/topology/volume_growth.go, Copy1Count), and volumes are not
+	// preallocated: 16 slots let the bucket and the filer's own collection
+	// grow, where 4 ran out under a 42 MiB upload sent in parallel parts.
 	s.args = []string{"-logtostderr", "server", "-dir=" + data, "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=4",
+		"-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=16",
 		"-master.port=" + strconv.Itoa(p[0]), "-master.port.grpc=" + strconv.Itoa(p[1]),
 		"-volume.port=" + strconv.Itoa(p[2]), "-volume.port.grpc=" + strconv.Itoa(p[3]),
 		"-filer", "-filer.port=" + strconv.Itoa(p[4]), "-filer.port.grpc=" + strconv.Itoa(p[5]),
@@ -164,6 +169,11 @@ func S3(t testing.TB) *S3Server {
 	}
 	t.Cleanup(func() {
 		s.Stop()
+		if t.Failed() {
+			// The server's own account of a refusal the test saw.
+			log, _ := os.ReadFile(s.log.Name())
+			t.Logf("SeaweedFS log (end):\n%s", tail(log, 6000))
+		}
 		s.log.Close()
 		s.removeSockets()
 	})

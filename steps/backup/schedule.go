@@ -231,7 +231,31 @@ func (s Schedule) Install(root string, systemd bool) ([]string, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	files := s.Files(systemd)
+	return installFiles(root, s.Files(systemd))
+}
+
+// Remove deletes the schedule's files under root, whichever kind exists.
+func (s Schedule) Remove(root string) ([]string, error) {
+	return removeFiles(root, s.Files)
+}
+
+// Install writes the copy schedule's files under root, as Schedule.Install.
+func (s CopySchedule) Install(root string, systemd bool) ([]string, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return installFiles(root, s.Files(systemd))
+}
+
+// Remove deletes the copy schedule's files under root, whichever kind
+// exists.
+func (s CopySchedule) Remove(root string) ([]string, error) {
+	return removeFiles(root, s.Files)
+}
+
+// installFiles writes files (by absolute path) under root and returns the
+// paths whose content changed.
+func installFiles(root string, files map[string]string) ([]string, error) {
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
@@ -254,11 +278,12 @@ func (s Schedule) Install(root string, systemd bool) ([]string, error) {
 	return changed, nil
 }
 
-// Remove deletes the schedule's files under root, whichever kind exists.
-func (s Schedule) Remove(root string) ([]string, error) {
+// removeFiles deletes under root the files of both kinds (systemd units
+// and cron entry) and returns those that were there.
+func removeFiles(root string, files func(systemd bool) map[string]string) ([]string, error) {
 	var removed []string
 	for _, systemd := range []bool{true, false} {
-		for p := range s.Files(systemd) {
+		for p := range files(systemd) {
 			err := os.Remove(filepath.Join(root, p))
 			switch {
 			case err == nil:

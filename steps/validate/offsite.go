@@ -36,9 +36,21 @@ func checkOffsiteAge(ctx context.Context, t *Target) Finding {
 	st, err := offsite.Connect(ctx, offsite.Installation{Answers: t.Answers, Project: t.Project, CA: t.CA,
 		TokenFile: t.installation().OffsiteTokenFile(), Vault: conn})
 	if err != nil {
-		return failureFinding(err)
+		return connectFinding(err)
 	}
 	return offsiteAge(ctx, st, t.Answers.Backup.RPODuration(), time.Now())
+}
+
+// connectFinding is the finding when the store cannot be connected to.
+// Credentials not set yet is the state every installation with a store is
+// in after install (they go into the Vault install sets up), so it warns,
+// as a store without a copy yet does; anything else fails with its cause.
+func connectFinding(err error) Finding {
+	var f *steps.Failure
+	if errors.Is(err, offsite.ErrNoCredentials) && errors.As(err, &f) {
+		return Finding{Status: Warn, Evidence: f.Cause + " yet: nothing is copied off this host", Fix: f.Hint + ", then `fineract-installer backup offsite copy`"}
+	}
+	return failureFinding(err)
 }
 
 // offsiteAge is the finding for the store's newest complete copy at now.

@@ -67,3 +67,23 @@ func TestOffsiteAgeNotConfigured(t *testing.T) {
 		}
 	}
 }
+
+// Right after install an installation with a store has no credentials for
+// it yet (they go into the Vault install sets up): that warns, so install's
+// own checklist passes, and says how to set them; a broken target fails.
+func TestOffsiteWithoutCredentialsWarns(t *testing.T) {
+	a := answers.Defaults(answers.Demo)
+	a.Backup.Offsite.S3 = &answers.S3Target{Endpoint: "https://127.0.0.1:9000", Bucket: "backups"}
+	in := offsite.Installation{Answers: a, Project: "bank", TokenFile: filepath.Join(t.TempDir(), "offsite-token")}
+	_, err := offsite.Connect(context.Background(), in)
+	if f := connectFinding(err); f.Status != Warn || !strings.Contains(f.Evidence, "credentials are not set") || !strings.Contains(f.Fix, "set-credentials") {
+		t.Fatalf("no credentials yet: %v -> %+v", err, f)
+	}
+
+	a.Backup.Offsite.S3 = &answers.S3Target{Endpoint: "ftp://127.0.0.1:9000", Bucket: "backups"}
+	in.Answers = a
+	_, err = offsite.Connect(context.Background(), in)
+	if f := connectFinding(err); f.Status != Fail {
+		t.Fatalf("a target that cannot work: %v -> %+v", err, f)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,7 +57,13 @@ seconds its storage copy takes and unsealed again as with ` + "`unseal`" + `;
 the services keep running.
 
 The key comes from a passphrase (argon2id), from --passphrase-file, $` + backupPassphraseEnv + `
-or a terminal prompt. Keep the passphrase apart from the backups.`,
+or a terminal prompt. Keep the passphrase apart from the backups.
+
+When the answers name an off-host store (backup.offsite.s3), the backup
+ends with one ` + "`backup offsite copy`" + `. If that copy fails, the backup
+written stays where it is and is reported, the copy's cause follows, and
+the exit code is 1: the installation is not protected off this host until
+a copy succeeds (` + "`backup offsite copy`" + ` catches up).`,
 		Example: `  FINERACT_BACKUP_PASSPHRASE=... FINERACT_UNSEAL_PASSPHRASE=... fineract-installer backup --keep 14
   # daily at 02:30, from /etc/cron.d/fineract-backup (demo profile):
   30 2 * * * root fineract-installer backup --passphrase-file /root/backup.pass --unseal-passphrase-file /root/unseal.pass --keep 14`,
@@ -110,7 +117,7 @@ or a terminal prompt. Keep the passphrase apart from the backups.`,
 			} else {
 				fmt.Fprintf(a.io.Out, "%s %s: %d entries, %s, in %s\n", p.ok.Render("Backup written:"), written.File, written.Entries, humanBytes(written.Bytes), time.Since(start).Round(time.Millisecond))
 			}
-			return nil
+			return copyAfterBackup(ctx, a, env, written.File)
 		},
 	}
 	f := cmd.Flags()
@@ -415,4 +422,20 @@ func recoveryError(err error) error {
 		return usageHint(fmt.Errorf("%w; nothing was changed", err), "choose an earlier time, or run `fineract-installer backup verify` to see every problem in the repository")
 	}
 	return archiveError(err)
+}
+
+// copyAfterBackup runs the off-host catch-up copy at the end of a
+// successful backup when the answers name a store. A failed copy does not
+// undo the backup: its file is named again beside the copy's cause, and
+// the error (exit 1) says the host is not yet protected off-site.
+func copyAfterBackup(ctx context.Context, a *app, env *install.Env, written string) error {
+	if env.Answers.Backup.Offsite.S3 == nil {
+		return nil
+	}
+	if err := runOffsiteCopy(ctx, a, env); err != nil {
+		return withCode(ExitFailed, steps.Fail(
+			fmt.Errorf("the backup %s was written and is kept, but the off-host copy failed: %w", written, err),
+			"fix the cause above, then run `fineract-installer backup offsite copy`: it sends whatever the store lacks"))
+	}
+	return nil
 }

@@ -95,7 +95,7 @@ func TestBackupScheduleWithSystemd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/fineract-backup-bank.timer")); !os.IsNotExist(err) {
 		t.Errorf("timer left after remove: %v", err)
 	}
-	if strings.Join(*calls, "; ") != "disable --now fineract-backup-bank.timer; daemon-reload" {
+	if strings.Join(*calls, "; ") != "disable --now fineract-backup-bank.timer; disable --now fineract-offsite-copy-bank.timer; daemon-reload" {
 		t.Errorf("systemctl calls on remove: %v", *calls)
 	}
 }
@@ -155,6 +155,93 @@ func TestBackupScheduleRefusesInjectedLines(t *testing.T) {
 		}
 		if entries, _ := os.ReadDir(root); len(entries) != 0 || len(*calls) != 0 {
 			t.Errorf("systemd %v: a refused schedule wrote %v or ran systemctl %v", systemd, entries, *calls)
+		}
+	}
+}
+
+// withOffsiteStore names an off-host store in the install dir's answers.
+func withOffsiteStore(t *testing.T, dir string, profile answers.Profile) {
+	t.Helper()
+	a := answers.Defaults(profile)
+	a.Backup.Offsite.S3 = &answers.S3Target{Endpoint: "https://s3.example.org:9000", Bucket: "backups"}
+	data, err := yaml.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "answers.yaml"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With an off-host store, the schedule adds a timer that runs the copy
+// every --offsite-every, and --remove takes both away.
+func TestBackupScheduleAddsTheOffsiteCopy(t *testing.T) {
+	dir, pass, unseal, root, calls := scheduleHost(t, answers.Demo, true)
+	withOffsiteStore(t, dir, answers.Demo)
+	args := []string{"backup", "schedule", "--dir", dir, "--project", "bank", "--passphrase-file", pass, "--unseal-passphrase-file", unseal}
+	r := run(t, "", args...)
+	if r.code != 0 || !strings.Contains(r.out, "# /etc/systemd/system/fineract-offsite-copy-bank.timer") || !strings.Contains(r.out, "OnCalendar=*-*-* *:00/5:00") ||
+		!strings.Contains(r.out, "ExecStart=/usr/local/bin/fineract-installer backup offsite copy --dir "+dir) || !strings.Contains(r.out, "fineract-backup-bank.timer") {
+		t.Fatalf("print: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if r = run(t, "", append(args, "--offsite-every", "7m")...); r.code != ExitUsage || !strings.Contains(r.err, "divide an hour") {
+		t.Errorf("--offsite-every 7m: exit %d %s", r.code, r.err)
+	}
+	if r = run(t, "", append(args, "--offsite-every", "15m", "--install", "--yes")...); r.code != 0 {
+		t.Fatalf("install: exit %d %s%s", r.code, r.out, r.err)
+	}
+	timer, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/fineract-offsite-copy-bank.timer"))
+	if err != nil || !strings.Contains(string(timer), "OnCalendar=*-*-* *:00/15:00") {
+		t.Fatalf("copy timer: %v\n%s", err, timer)
+	}
+	if strings.Join(*calls, "; ") != "daemon-reload; enable --now fineract-backup-bank.timer; enable --now fineract-offsite-copy-bank.timer" {
+		t.Errorf("systemctl calls: %v", *calls)
+	}
+	if r = run(t, "", "backup", "schedule", "--dir", dir, "--project", "bank", "--remove", "--yes"); r.code != 0 {
+		t.Fatalf("remove: exit %d %s", r.code, r.err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "etc/systemd/system")); len(entries) != 0 {
+		t.Errorf("left after remove: %v", entries)
+	}
+}
+
+// Production cannot schedule the backup (it needs the key holders), and
+// can schedule the off-host copy alone, which needs no secret; a copy
+// with no store to copy to is bad input.
+func TestBackupScheduleOffsiteOnly(t *testing.T) {
+	for _, systemd := range []bool{true, false} {
+		dir, pass, unseal, root, _ := scheduleHost(t, answers.Production, systemd)
+		r := run(t, "", "backup", "schedule", "--dir", dir, "--project", "bank", "--offsite-only", "--install", "--yes")
+		if r.code != ExitUsage || !strings.Contains(r.err, "name no off-host store") {
+			t.Errorf("no store: exit %d %s", r.code, r.err)
+		}
+		withOffsiteStore(t, dir, answers.Production)
+		r = run(t, "", "backup", "schedule", "--dir", dir, "--project", "bank", "--passphrase-file", pass, "--unseal-passphrase-file", unseal, "--install", "--yes")
+		if r.code != ExitUsage || !strings.Contains(r.err, "only the key holders can unseal it again") || !strings.Contains(r.err, "--offsite-only") {
+			t.Errorf("production backup: exit %d %s", r.code, r.err)
+		}
+		if entries, _ := os.ReadDir(root); len(entries) != 0 {
+			t.Fatalf("a refused schedule wrote %v", entries)
+		}
+		r = run(t, "", "backup", "schedule", "--dir", dir, "--project", "bank", "--offsite-only", "--install", "--yes")
+		if r.code != 0 {
+			t.Fatalf("systemd %v, --offsite-only: exit %d %s", systemd, r.code, r.err)
+		}
+		want := map[bool][]string{true: {"fineract-offsite-copy-bank.service", "fineract-offsite-copy-bank.timer"}, false: {"fineract-offsite-copy-bank"}}[systemd]
+		sub := map[bool]string{true: "etc/systemd/system", false: "etc/cron.d"}[systemd]
+		entries, _ := os.ReadDir(filepath.Join(root, sub))
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("systemd %v, --offsite-only wrote %v, want %v", systemd, got, want)
+		}
+		if !systemd {
+			cron, _ := os.ReadFile(filepath.Join(root, sub, "fineract-offsite-copy-bank"))
+			if !strings.Contains(string(cron), "\n*/5 * * * * root /usr/local/bin/fineract-installer backup offsite copy --dir "+dir) {
+				t.Errorf("cron entry:\n%s", cron)
+			}
 		}
 	}
 }

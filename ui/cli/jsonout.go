@@ -27,8 +27,8 @@ const (
 	typeBackup           = "backup"            // backup: the file written
 	typeBackupVerify     = "backup_verify"     // backup verify
 	typeBackupSchedule   = "backup_schedule"   // backup schedule
-	typeBackupList       = "backup_list"       // backup list: the repository
 	typeBackupOffsite    = "backup_offsite"    // backup offsite copy
+	typeBackupList       = "backup_list"       // backup list: the repository
 	typeRepositoryVerify = "repository_verify" // backup verify without FILE
 	typeCertificates     = "certificates"      // certs show
 	typeImagesBundle     = "images_bundle"     // images bundle

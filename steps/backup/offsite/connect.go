@@ -15,6 +15,11 @@ import (
 // ErrNotConfigured says the answers name no off-host store.
 var ErrNotConfigured = errors.New("no off-host copy is configured (backup.offsite.s3 in the answers)")
 
+// ErrNoCredentials: the answers name a store, and its credentials have not
+// been set (as right after install: they go into Vault, which install
+// sets up).
+var ErrNoCredentials = errors.New("the off-host store's credentials are not set")
+
 // Installation is what reaching an installation's store takes.
 type Installation struct {
 	Answers answers.Answers
@@ -41,9 +46,9 @@ func Connect(ctx context.Context, in Installation) (*Store, error) {
 	token, err := vault.ReadOffsiteToken(in.TokenFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &steps.Failure{
-			Cause: "the off-host store's credentials are not set",
+			Cause: ErrNoCredentials.Error(),
 			Hint:  "run `fineract-installer backup offsite set-credentials --access-key-file FILE --secret-key-file FILE` (with the key holders' shares)",
-			Err:   err,
+			Err:   fmt.Errorf("%w: %w", ErrNoCredentials, err),
 		}
 	}
 	if err != nil {
