@@ -44,9 +44,12 @@ log() { echo "$(date -u +%H:%M:%S) $*" >&2; }
 log "installing the core stack with WAL archiving"
 installer install --answers "$work/answers.yaml" --yes -o json >"$work/install.json"
 
-pg() { docker exec -i -u postgres "$project-postgres-1" "$@"; }
+# As the service's own uid, which peer authentication maps to postgres.
+pg_user=$(docker inspect -f '{{.Config.User}}' "$project-postgres-1")
+pg() { docker exec -i -u "$pg_user" "$project-postgres-1" "$@"; }
 psql() { pg psql -X -q -At -h /var/run/postgresql -U postgres "$@"; }
-db=$(psql -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'fineract%default%' OR datname LIKE 'fineract%' ORDER BY datname DESC LIMIT 1")
+# The default tenant's database, where Fineract keeps a bank's loans.
+db=$(psql -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'fineract%' ORDER BY datname LIKE '%default%' DESC, datname LIMIT 1")
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
 
