@@ -184,6 +184,13 @@ func bind(source, target string) string {
 	return fmt.Sprintf("{type: bind, source: %s, target: %s, read_only: true, bind: {create_host_path: false}}", source, target)
 }
 
+// bindRW is a read-write bind mount of a directory the installer creates
+// before the service starts (create_host_path false: a missing directory
+// fails the start instead of appearing as root's).
+func bindRW(source, target string) string {
+	return fmt.Sprintf("{type: bind, source: %s, target: %s, bind: {create_host_path: false}}", q(source), target)
+}
+
 // data is a service's named data volume. Docker would copy the image's
 // directory into a new volume, its owner included (the image's user, not
 // the service's own uid); with nocopy the volume starts empty and the

@@ -35,6 +35,8 @@ type renderData struct {
 	AllowTLS12 bool
 	Net        map[string]segment
 	SecretsDir string
+	// WAL is continuous archiving; WAL.On is false without it.
+	WAL walArchiving
 
 	ips            []netip.Addr
 	images         map[string]string // Options.Images
@@ -133,6 +135,7 @@ func newRenderData(a answers.Answers, o Options) (*renderData, error) {
 		}
 	}
 	d.PublicURL = publicURL(host, d.HTTPSPort)
+	d.WAL = newWALArchiving(a.Backup)
 
 	groups, _, err := ResolveGroups(a.Groups)
 	if err != nil {

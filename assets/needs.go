@@ -81,6 +81,9 @@ func (d *renderData) buildServices() {
 		if s.name == "gateway" {
 			svc.Published = []int{d.HTTPSPort, d.HTTPPort}
 		}
+		if s.name == "postgres" && d.WAL.On {
+			svc.WritableBinds = []string{d.WAL.Repository + "/wal"}
+		}
 		d.services = append(d.services, svc)
 	}
 }
@@ -177,6 +180,9 @@ func (d *renderData) secretsFor(name string) []SecretNeed {
 		}
 		if d.Has[answers.GroupMonitoring] {
 			s = append(s, withFile(exporterDBPassword, "postgres_exporter_password"))
+		}
+		if d.WAL.On {
+			s = append(s, withFile(WALKey, WALKeyFile))
 		}
 		return s
 	case "fineract":

@@ -77,6 +77,7 @@ func templates() (*template.Template, error) {
 	parseOnce.Do(func() {
 		root := template.New("").Option("missingkey=error").Funcs(template.FuncMap{
 			"bind":    bind,
+			"bindRW":  bindRW,
 			"data":    data,
 			"pki":     pkiFile,
 			"q":       q,

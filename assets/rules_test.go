@@ -173,7 +173,10 @@ func checkService(rc ruleCtx, s types.ServiceConfig) []string {
 			fail("mounts the Docker socket (%s)", v.Source)
 		}
 		if v.Type == types.VolumeTypeBind {
-			if !v.ReadOnly {
+			// The one writable bind: PostgreSQL's archive_command writes
+			// the WAL repository, a directory the install creates owned by
+			// PostgreSQL's uid and reads back only through os.Root.
+			if !v.ReadOnly && (s.Name != "postgres" || v.Target != WALRepoMount) {
 				fail("bind mount %s is writable", v.Source)
 			}
 			if v.Bind == nil || bool(v.Bind.CreateHostPath) {

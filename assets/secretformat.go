@@ -199,6 +199,13 @@ func checkCharset(value, charset string) error {
 			}
 		}
 		return nil
+	case CharsetRandomBytes:
+		for _, r := range value {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=') {
+				return fmt.Errorf("value is not base64; rotate it to a generated one")
+			}
+		}
+		return nil
 	default:
 		return fmt.Errorf("unknown charset %q", charset)
 	}

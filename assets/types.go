@@ -75,6 +75,10 @@ type Service struct {
 	ReadOnlyException string
 	// RootReason is non-empty when the container must run as uid 0: it says why.
 	RootReason string
+	// WritableBinds are the host directories the service mounts
+	// read-write, as the compose file names them (relative to the install
+	// directory or absolute): the WAL repository PostgreSQL archives into.
+	WritableBinds []string
 	// Networks are the network roles the service joins (dmz, app, data, monitoring).
 	Networks []string
 	// DataVolumes are the named volumes (compose keys) that hold its state.
@@ -145,7 +149,8 @@ type SecretNeed struct {
 	// File is the file name in the service's secrets directory, and the name
 	// the container sees under /run/secrets/.
 	File string
-	// VaultPath is the KV path, under banking/databases/ or banking/services/.
+	// VaultPath is the KV path, under banking/databases/ or banking/services/
+	// (or WALKey's banking/installer/wal-archive).
 	VaultPath string
 	// Key is the key inside the KV secret at VaultPath.
 	Key string
@@ -168,6 +173,9 @@ const (
 	// CharsetPassword is for passwords people type: A-Z a-z 0-9 - _ .,
 	// every class present.
 	CharsetPassword = "password"
+	// CharsetRandomBytes: Length random bytes in standard base64, for a key
+	// a program uses as bytes.
+	CharsetRandomBytes = "random-bytes"
 )
 
 // TLSEndpoint is one TLS listener of a service, as its configuration sets it.

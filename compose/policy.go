@@ -36,6 +36,10 @@ type Policy struct {
 	// mount read-only, by service name: the documented exceptions of the
 	// stack (the log shipper reading Docker's container logs).
 	ReadOnlyHostPaths map[string][]string
+	// WritableHostPaths are host directories a service may mount
+	// read-write, by service name, inside BindRoots or not: the WAL
+	// repository PostgreSQL's archive_command writes.
+	WritableHostPaths map[string][]string
 }
 
 // Violation is one setting that breaks a hardening rule.
@@ -331,9 +335,19 @@ func (c *checker) hostPath(subject, service, setting, source string, readOnly bo
 		c.fail(subject, ruleBinds, "%s (%s)", setting, where)
 		return
 	}
-	if !readOnly {
+	if !readOnly && !c.listed(c.pol.WritableHostPaths[service], resolved) {
 		c.fail(subject, ruleBinds, "%s mounted writable", setting)
 	}
+}
+
+// listed reports whether resolved is one of paths, resolved.
+func (c *checker) listed(paths []string, resolved string) bool {
+	for _, p := range paths {
+		if r, err := resolveHostPath(p); err == nil && resolved == r {
+			return true
+		}
+	}
+	return false
 }
 
 // bindable reports whether a resolved host path lies in a bind root or is
@@ -344,12 +358,7 @@ func (c *checker) bindable(service, resolved string) bool {
 			return true
 		}
 	}
-	for _, p := range c.pol.ReadOnlyHostPaths[service] {
-		if r, err := resolveHostPath(p); err == nil && resolved == r {
-			return true
-		}
-	}
-	return false
+	return c.listed(c.pol.ReadOnlyHostPaths[service], resolved) || c.listed(c.pol.WritableHostPaths[service], resolved)
 }
 
 // resolvedEnginePaths lists enginePaths as written and as this host

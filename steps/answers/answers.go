@@ -71,6 +71,8 @@ type Answers struct {
 	// Credentials says how the passwords the installer sets reach the
 	// operator when no terminal is there to show them.
 	Credentials Credentials `yaml:"credentials,omitempty"`
+	// Backup is continuous WAL archiving and the backup repository.
+	Backup Backup `yaml:"backup"`
 }
 
 // Credentials is how the administrator passwords the installer sets are
@@ -185,6 +187,7 @@ func Defaults(p Profile) Answers {
 		Images:           Images{Source: ImagesRegistry},
 		ServiceIDsFrom:   DefaultServiceIDsFrom,
 		LogRetentionDays: DefaultLogRetentionDaysProduction,
+		Backup:           defaultBackup(p),
 	}
 	if p == Demo {
 		a.Vault = Vault{KeyShares: 1, KeyThreshold: 1, Custody: CustodyFile}

@@ -80,6 +80,7 @@ func (a Answers) validate() problems {
 	}
 	a.validateVault(&ps)
 	a.validateCredentials(&ps)
+	a.validateBackup(&ps)
 	a.validateCertificates(&ps)
 	a.validateNetwork(&ps)
 	a.validateGroups(&ps)

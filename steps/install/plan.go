@@ -20,6 +20,7 @@ func Plan(env *Env, c Custody, handout frontdoor.Handout, checked func([]validat
 		Then(RenderStep{Env: env}).
 		Then(CertificatesStep{Env: env}, ImagesStep{Env: env}).
 		Then(NetworksStep{Env: env}).
+		Then(WALRepositoryStep{Env: env}).
 		Then(VaultStartStep{Env: env}).
 		Then(VaultSetupStep{Env: env, Custody: c}).
 		Then(ServicesStep{Env: env}).

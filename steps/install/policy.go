@@ -1,6 +1,8 @@
 package install
 
 import (
+	"path/filepath"
+
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/compose"
 )
@@ -26,6 +28,15 @@ func HardeningPolicy(b assets.Bundle, dir, secretsDir string) compose.Policy {
 		}
 		if s.Name == logShipper {
 			pol.ReadOnlyHostPaths = map[string][]string{s.Name: {containerLogsDir}}
+		}
+		for _, w := range s.WritableBinds {
+			if !filepath.IsAbs(w) {
+				w = filepath.Join(dir, w)
+			}
+			if pol.WritableHostPaths == nil {
+				pol.WritableHostPaths = map[string][]string{}
+			}
+			pol.WritableHostPaths[s.Name] = append(pol.WritableHostPaths[s.Name], w)
 		}
 	}
 	return pol

@@ -82,6 +82,8 @@ func charsetOf(c string) vault.Charset {
 		return vault.Alphanumeric
 	case assets.CharsetPassword:
 		return vault.Password
+	case assets.CharsetRandomBytes:
+		return vault.RandomBytes
 	}
 	return vault.Charset(c)
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
@@ -30,6 +31,10 @@ const (
 	// policy (specialChars(1)). None of it needs quoting in JSON, URLs or
 	// an HTTP Basic credential.
 	Password Charset = "password"
+	// RandomBytes is not an alphabet: the secret is Length random bytes in
+	// standard base64, for a key a program uses as bytes (the WAL
+	// archive key). It is delivered as a file, never put in a URL.
+	RandomBytes Charset = "random-bytes"
 )
 
 var alphabets = map[Charset]string{
@@ -51,8 +56,9 @@ type KeySpec struct {
 }
 
 // SecretSpec is one KV v2 secret: Path is the full logical path under
-// banking/, e.g. "banking/databases/fineract", "banking/services/keycloak"
-// or "banking/tenants/NAME" (a Fineract tenant: its database's and its
+// banking/, e.g. "banking/databases/fineract", "banking/services/keycloak",
+// "banking/installer/wal-archive" (the installer's own keys), or
+// "banking/tenants/NAME" (a Fineract tenant: its database's and its
 // built-in users' passwords).
 type SecretSpec struct {
 	Path string
@@ -60,13 +66,13 @@ type SecretSpec struct {
 }
 
 var (
-	secretPathRE = regexp.MustCompile(`^banking/(databases|services|tenants)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
+	secretPathRE = regexp.MustCompile(`^banking/(databases|services|tenants|installer)/[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*$`)
 	keyNameRE    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 )
 
 func (s SecretSpec) validate() error {
 	if !secretPathRE.MatchString(s.Path) {
-		return fmt.Errorf("secret path %q must be banking/databases/NAME, banking/services/NAME or banking/tenants/NAME (lower case, digits, - and _)", s.Path)
+		return fmt.Errorf("secret path %q must be banking/databases/NAME, banking/services/NAME, banking/tenants/NAME or banking/installer/NAME (lower case, digits, - and _)", s.Path)
 	}
 	if len(s.Keys) == 0 {
 		return fmt.Errorf("secret %s lists no keys", s.Path)
@@ -83,7 +89,7 @@ func (s SecretSpec) validate() error {
 		if k.Length < MinSecretLength || k.Length > 4096 {
 			return fmt.Errorf("secret %s key %s: length %d is outside %d..4096", s.Path, k.Name, k.Length, MinSecretLength)
 		}
-		if _, ok := alphabets[k.Charset]; !ok {
+		if _, ok := alphabets[k.Charset]; !ok && k.Charset != RandomBytes {
 			return fmt.Errorf("secret %s key %s: unknown charset %q", s.Path, k.Name, k.Charset)
 		}
 	}
@@ -98,6 +104,13 @@ func kvPath(p string) string { return strings.TrimPrefix(p, KVMount+"/") }
 // uniform over the strings that pass; at 32 characters about one draw in
 // four is repeated, mostly for want of "-_.".
 func generate(length int, cs Charset) (string, error) {
+	if cs == RandomBytes {
+		b := make([]byte, length)
+		if _, err := rand.Read(b); err != nil {
+			return "", fmt.Errorf("reading the system's random source: %w", err)
+		}
+		return base64.StdEncoding.EncodeToString(b), nil
+	}
 	for {
 		s, err := draw(length, alphabets[cs])
 		if err != nil || cs != Password || hasEveryClass(s) {

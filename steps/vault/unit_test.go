@@ -328,3 +328,23 @@ func TestConnectRefusesPlainHTTPAndBadCA(t *testing.T) {
 		t.Error("Connect picked up VAULT_TOKEN from the environment")
 	}
 }
+
+// The WAL archive key is 32 random bytes the installer uses as an
+// AES-256 key: it is generated as bytes and stored in base64.
+func TestGenerateRandomBytes(t *testing.T) {
+	spec := SecretSpec{Path: "banking/installer/wal-archive", Keys: []KeySpec{{Name: "key", Length: 32, Charset: RandomBytes}}}
+	if err := spec.validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := generate(32, RandomBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		t.Fatalf("%q decodes to %d bytes (%v), want 32", s, len(b), err)
+	}
+	if t2, _ := generate(32, RandomBytes); t2 == s {
+		t.Fatal("repeated value")
+	}
+}

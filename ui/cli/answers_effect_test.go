@@ -106,6 +106,10 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 		"service_ids_from": {change: func(a *answers.Answers) { a.ServiceIDsFrom = 80000 }},
 		// The ILM policy the install step sends to Elasticsearch
 		// (config/elasticsearch/ilm-policy.json).
+		// postgresql.conf's archiving settings, the repository mount and the WAL key.
+		"backup.wal_archiving":   {change: func(a *answers.Answers) { a.Backup.WALArchiving = false }},
+		"backup.archive_timeout": {change: func(a *answers.Answers) { a.Backup.ArchiveTimeout = "10m"; a.Backup.RPO = "10m" }},
+		"backup.repository":      {change: func(a *answers.Answers) { a.Backup.Repository = filepath.Join(root, "repo") }},
 		"log_retention_days": {base: func(a *answers.Answers) { a.Groups = []string{answers.GroupCore, answers.GroupLogging} },
 			change: func(a *answers.Answers) { a.LogRetentionDays = 30 }},
 	}

@@ -166,6 +166,8 @@ Run it without arguments in a terminal for the guided wizard.`,
 		newTenantsCmd(a),
 		newDemoCmd(a),
 		newAuditCmd(a),
+		newWALPushCmd(a),
+		newWALFetchCmd(a),
 	)
 	return root
 }

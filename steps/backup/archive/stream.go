@@ -4,8 +4,9 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
+
+	"github.com/fineract-installer/fineract-installer/steps/backup/stream"
 )
 
 // HKDF labels: the data key is only ever used through keys derived from it.
@@ -37,27 +38,11 @@ func deriveStreamKeys(dataKey []byte, fileID [fileIDSize]byte) (*streamKeys, err
 	return &streamKeys{aead: aead, macKey: macKey}, nil
 }
 
-// chunkNonce is the STREAM nonce: an 11-byte big-endian chunk counter and a
-// last byte that is 1 for the final chunk. The payload key is unique to the
+// chunkNonce and chunkAAD are the STREAM construction shared with the WAL
+// object format (steps/backup/stream). The payload key is unique to the
 // archive, so counter nonces never repeat under one key.
-func chunkNonce(index uint64, final bool) []byte {
-	n := make([]byte, nonceSize)
-	binary.BigEndian.PutUint64(n[3:11], index)
-	if final {
-		n[11] = 1
-	}
-	return n
-}
+func chunkNonce(index uint64, final bool) []byte { return stream.Nonce(index, final) }
 
-// chunkAAD binds a chunk to the archive header, its position and whether it
-// is the last one. The nonce carries the same position; saying it twice
-// keeps the binding explicit should the nonce scheme ever change.
 func chunkAAD(binding [sha256.Size]byte, index uint64, final bool) []byte {
-	b := make([]byte, 0, sha256.Size+9)
-	b = append(b, binding[:]...)
-	b = binary.BigEndian.AppendUint64(b, index)
-	if final {
-		return append(b, 1)
-	}
-	return append(b, 0)
+	return stream.AAD(binding, index, final)
 }
