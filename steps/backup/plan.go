@@ -29,6 +29,11 @@ type Options struct {
 	// Keep is how many of the newest backups to keep in the archive's
 	// directory; 0 keeps all.
 	Keep int
+	// Repository, when set, makes the backup a base backup written into
+	// this repository (WAL archiving is on) instead of a logical dump;
+	// Retention then applies to its base backups and WAL.
+	Repository string
+	Retention  Retention
 }
 
 // Written is what a backup run wrote.
@@ -66,6 +71,14 @@ func Plan(env *install.Env, o Options, written func(Written)) *steps.Plan {
 // Steps are the steps of a backup, one after the other, for a plan that
 // takes a backup before it changes anything (upgrade).
 func Steps(env *install.Env, o Options, written func(Written)) []steps.Step {
+	if o.Repository != "" {
+		return []steps.Step{
+			BaseStep{Env: env, Repository: o.Repository, Passphrase: o.Passphrase, Version: o.Version, Written: written},
+			install.VaultSetupStep{Env: env, Custody: o.Custody},
+			vaultReadyStep{env: env},
+			RetentionStep{Repository: o.Repository, Passphrase: o.Passphrase, Retention: o.Retention},
+		}
+	}
 	if o.Out == "" {
 		o.Out = filepath.Join(Dir(env), "backup-"+time.Now().UTC().Format("20060102T150405Z")+fileSuffix)
 	}

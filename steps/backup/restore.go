@@ -89,6 +89,9 @@ type Restoration struct {
 	Custody install.Custody
 	// Results receives the checklist of the restored installation.
 	Results func([]validate.Result)
+	// Recovery, when set, restores PostgreSQL from its base backup and
+	// the archived WAL instead of from database dumps.
+	Recovery *Recovery
 
 	staged string // the new install dir, until it is swapped in
 }
@@ -102,6 +105,12 @@ type Restoration struct {
 // the one it replaces is kept beside it.
 func (r *Restoration) Plan() *steps.Plan {
 	env := r.Env
+	var postgres []steps.Step
+	if r.Recovery != nil {
+		postgres = []steps.Step{baseDataStep{r}, recoveryStep{r}}
+	} else {
+		postgres = []steps.Step{postgresOnly{env}, databasesStep{r}}
+	}
 	return (&steps.Plan{}).
 		Then(imageRecordStep{r}).
 		Then(install.ImagesStep{Env: env, RecordDir: r.Backup.InstallDir()}).
@@ -119,8 +128,8 @@ func (r *Restoration) Plan() *steps.Plan {
 		Then(install.CertificatesStep{Env: env}).
 		Then(install.VaultStartStep{Env: env}).
 		Then(install.VaultSetupStep{Env: env, Custody: r.Custody}).
-		Then(postgresOnly{env}).
-		Then(databasesStep{r}).
+		Then(postgres[0]).
+		Then(postgres[1]).
 		Then(install.ServicesStep{Env: env}).
 		// Elasticsearch starts again on a new, empty data volume: its log
 		// retention is set again.

@@ -16,25 +16,27 @@ const schemaVersion = 1
 
 // The "type" of every object the JSON output writes.
 const (
-	typeEvent          = "event"           // a pipeline event (steps.Event)
-	typeLog            = "log"             // a service log line (logs)
-	typeError          = "error"           // a command's error, on stderr
-	typeChecklist      = "checklist"       // validation results (validate, install, restore)
-	typeVersion        = "version"         // version
-	typeStatus         = "status"          // status
-	typeRender         = "render"          // render
-	typeDiagnose       = "diagnose"        // diagnose
-	typeBackup         = "backup"          // backup: the file written
-	typeBackupVerify   = "backup_verify"   // backup verify
-	typeBackupSchedule = "backup_schedule" // backup schedule
-	typeCertificates   = "certificates"    // certs show
-	typeImagesBundle   = "images_bundle"   // images bundle
-	typeTenant         = "tenant"          // tenants list, one per tenant
-	typeVaultShares    = "vault_shares"    // install: the encrypted unseal key shares
-	typeCredentials    = "credentials"     // install, credentials: the handout written
-	typePlan           = "plan"            // plan: what install would change
-	typeAuditEntry     = "audit_entry"     // audit show, one per entry
-	typeAuditVerify    = "audit_verify"    // audit verify
+	typeEvent            = "event"             // a pipeline event (steps.Event)
+	typeLog              = "log"               // a service log line (logs)
+	typeError            = "error"             // a command's error, on stderr
+	typeChecklist        = "checklist"         // validation results (validate, install, restore)
+	typeVersion          = "version"           // version
+	typeStatus           = "status"            // status
+	typeRender           = "render"            // render
+	typeDiagnose         = "diagnose"          // diagnose
+	typeBackup           = "backup"            // backup: the file written
+	typeBackupVerify     = "backup_verify"     // backup verify
+	typeBackupSchedule   = "backup_schedule"   // backup schedule
+	typeBackupList       = "backup_list"       // backup list: the repository
+	typeRepositoryVerify = "repository_verify" // backup verify without FILE
+	typeCertificates     = "certificates"      // certs show
+	typeImagesBundle     = "images_bundle"     // images bundle
+	typeTenant           = "tenant"            // tenants list, one per tenant
+	typeVaultShares      = "vault_shares"      // install: the encrypted unseal key shares
+	typeCredentials      = "credentials"       // install, credentials: the handout written
+	typePlan             = "plan"              // plan: what install would change
+	typeAuditEntry       = "audit_entry"       // audit show, one per entry
+	typeAuditVerify      = "audit_verify"      // audit verify
 )
 
 // jsonRecord marshals v, which must be a JSON object, as one line with

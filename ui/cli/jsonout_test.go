@@ -141,6 +141,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 		typeCertificates: pki.Inventory{}, typeImagesBundle: imagesBundleDoc{}, typeTenant: tenantRecord{},
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typePlan: install.Changes{},
 		typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
+		typeBackupList: backupListDoc{}, typeRepositoryVerify: repositoryVerifyDoc{},
 	}
 	var doc struct {
 		Properties struct {

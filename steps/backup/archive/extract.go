@@ -18,6 +18,9 @@ type ExtractOptions struct {
 	// entry reuse an existing directory. Without it any existing target is
 	// an ErrExists error. A replaced file is gone even if extraction fails.
 	Overwrite bool
+	// Skip, when set, leaves out the file entries it returns true for:
+	// their bytes are still read and authenticated, never written.
+	Skip func(name string) bool
 }
 
 // Extract decrypts the archive from r and extracts its entries below dir,
@@ -83,6 +86,12 @@ func (x *extractor) run(er *EntryReader) error {
 		}
 		if err != nil {
 			return err
+		}
+		if ent.Type != TypeDir && x.opts.Skip != nil && x.opts.Skip(ent.Name) {
+			if _, err := io.Copy(io.Discard, er); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := x.parents(ent.Name); err != nil {
 			return err

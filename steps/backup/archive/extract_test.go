@@ -163,3 +163,24 @@ func TestExtractIntoFileFails(t *testing.T) {
 		t.Fatalf("extracting into a missing directory: %v", err)
 	}
 }
+
+func TestExtractSkipLeavesEntriesOutButAuthenticatesThem(t *testing.T) {
+	data := createArchive(t, func(ew *EntryWriter) {
+		must(t, ew.AddBytes("big/data", 0o600, []byte("left out")))
+		must(t, ew.AddBytes("keep/file", 0o600, []byte("kept")))
+	})
+	dst := filepath.Join(t.TempDir(), "restore")
+	skip := func(name string) bool { return name == "big/data" }
+	if _, err := extractArchive(data, dst, ExtractOptions{Skip: skip}); err != nil {
+		t.Fatal(err)
+	}
+	if got := listTree(t, dst); len(got) != 2 || got[0] != "keep" || got[1] != "keep/file" {
+		t.Errorf("extracted %v; want only keep/file", got)
+	}
+	// A flipped byte in the skipped entry's chunk is still refused.
+	bad := bytes.Clone(data)
+	bad[len(bad)-40] ^= 1
+	if _, err := extractArchive(bad, filepath.Join(t.TempDir(), "r"), ExtractOptions{Skip: skip}); err == nil {
+		t.Error("a damaged archive extracted")
+	}
+}
