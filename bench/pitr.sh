@@ -52,6 +52,25 @@ psql() { pg psql -X -q -At -h /var/run/postgresql -U postgres "$@"; }
 db=$(psql -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'fineract%' ORDER BY datname LIKE '%default%' DESC, datname LIMIT 1")
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
+# span FILE START_RE END_RE: seconds between the first event whose message
+# matches START_RE and the last whose message matches END_RE ("-" when the
+# events do not say).
+span() {
+  python3 - "$@" <<'PY'
+import json, re, sys
+from datetime import datetime
+def t(s): return datetime.fromisoformat(s[:26].rstrip('Z')).timestamp()
+start = end = None
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("type") != "event": continue
+    m = e.get("message", "") + " " + e.get("subject", "")
+    if start is None and re.search(sys.argv[2], m): start = t(e["time"])
+    if start is not None and re.search(sys.argv[3], m): end = t(e["time"])
+print("-" if start is None or end is None else f"{end - start:.1f}")
+PY
+}
 
 # caught_up waits until every WAL written so far is in the repository.
 caught_up() {
@@ -69,7 +88,7 @@ dbs=$(psql -d postgres -c "SELECT datname FROM pg_database WHERE datallowconn AN
 total_bytes=0
 for d in $dbs; do total_bytes=$((total_bytes + $(psql -d postgres -c "SELECT pg_database_size('$d')"))); done
 total_mb=$(awk -v b="$total_bytes" 'BEGIN {printf "%.0f", b / 1048576}')
-rate() { awk -v mb="$total_mb" -v s="$1" 'BEGIN {printf "%.0f", mb / s}'; }
+rate() { awk -v mb="$total_mb" -v s="$1" 'BEGIN {if (s + 0 > 0) printf "%.0f", mb / s; else printf "-"}'; }
 # checksum covers every row of the loan book's two largest tables: the
 # count and the sum of each row's MD5 (its first 60 bits).
 checksum() {
@@ -106,6 +125,7 @@ log "installer backup (base backup)"
 s=$(now)
 installer backup -o json >"$work/backup.json"
 inst_backup=$(elapsed "$s" "$(now)")
+inst_backup_db=$(span "$work/backup.json" "streaming the data directory" "data directory stored")
 base=$(find "$repo/base" -maxdepth 1 -name '*.fibackup' -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
 base_mb=$(du -m "$base" | cut -f1)
 caught_up
@@ -168,7 +188,8 @@ got=$(pitr_sum)
   echo "data: bench/loanbook.sql, $clients clients (loans, repayment schedules, loan and savings transactions), filled in ${fill_s}s; rows checked identical (count and a sum of per-row MD5s over the two largest tables) after each restore"
   echo
   printf '%-62s %8s %8s\n' "" "seconds" "MB/s"
-  printf '%-62s %8s %8s\n' "installer backup (pg_basebackup into the repository)" "$inst_backup" "$(rate "$inst_backup")"
+  printf '%-62s %8s %8s\n' "installer backup, database part (pg_basebackup, zstd, encrypted)" "$inst_backup_db" "$(rate "$inst_backup_db")"
+  printf '%-62s %8s %8s\n' "installer backup, whole command (+ install dir and Vault)" "$inst_backup" "$(rate "$inst_backup")"
   printf '%-62s %8s %8s\n' "pg_dump -Fc | openssl enc -aes-256-cbc -pbkdf2" "$shell_backup" "$(rate "$shell_backup")"
   printf '%-62s %8s %8s\n' "installer restore --to-latest (whole command, with checks)" "$inst_restore" "$(rate "$inst_restore")"
   printf '%-62s %8s %8s\n' "openssl enc -d | pg_restore --create" "$shell_restore" "$(rate "$shell_restore")"
