@@ -209,12 +209,20 @@ func (e *ChainError) Error() string {
 }
 
 // CheckChain authenticates the WAL a restore from base to target replays,
-// segment by segment on base's timeline from its start segment: through
-// its stop segment (the copy is consistent only there), then on until
-// the first segment archived at or after target (its records reach past
-// the target), or to the end of what is archived for the latest point.
-// Every one must be present and authentic; the first that is not is a
-// *ChainError.
+// segment by segment from base's start segment: through its stop segment
+// (the copy is consistent only there), then on until the first segment
+// archived at or after target (its records reach past the target), or to
+// the end of what is archived for the latest point. Every one must be
+// present and authentic; the first that is not is a *ChainError.
+//
+// After an earlier point-in-time restore the archive holds later
+// timelines, which PostgreSQL follows (recovery_target_timeline defaults
+// to latest). At each segment the check takes the highest timeline
+// archived there, no lower than the one it is on: the segment PostgreSQL
+// reads when each restore branched from the newest timeline. (A restore
+// that branched from an older point makes PostgreSQL read a lower
+// timeline in between; the check is then stricter than needed, never
+// looser: PostgreSQL authenticates every segment it fetches.)
 func CheckChain(repo *os.Root, key []byte, base BaseBackup, target time.Time) (Chain, error) {
 	tl, first, ok := wal.ParseSegmentName(base.StartWAL)
 	_, stop, ok2 := wal.ParseSegmentName(base.StopWAL)
@@ -225,14 +233,19 @@ func CheckChain(repo *os.Root, key []byte, base BaseBackup, target time.Time) (C
 	if err != nil {
 		return Chain{}, fmt.Errorf("list the archived WAL: %w", err)
 	}
-	var beyond uint64 // the furthest segment archived on this timeline
+	archived := map[uint64][]uint32{} // segment number -> timelines archived there
+	var beyond uint64                 // the furthest segment archived
 	for _, o := range objs {
-		if t, n, ok := wal.ParseSegmentName(o.Name); ok && t == tl && n > beyond {
-			beyond = n
+		if t, n, ok := wal.ParseSegmentName(o.Name); ok && t >= tl {
+			archived[n] = append(archived[n], t)
+			beyond = max(beyond, n)
 		}
 	}
 	var c Chain
 	for segno := first; ; segno++ {
+		for _, t := range archived[segno] {
+			tl = max(tl, t)
+		}
 		name := wal.SegmentName(tl, segno*segmentBytes)
 		at, err := wal.Fetch(repo, key, name, io.Discard)
 		if err != nil {

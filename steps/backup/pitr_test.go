@@ -113,3 +113,24 @@ func TestNewestSegmentSkipsDamagedObjects(t *testing.T) {
 		t.Errorf("NewestSegment = %+v, %v; want %s", got, err, seg(2))
 	}
 }
+
+func TestCheckChainFollowsTheTimelineALaterRestoreBranched(t *testing.T) {
+	root, dir, key := walRepo(t, 4)
+	tl2 := func(i int) string { return wal.SegmentName(2, uint64(i)*segmentBytes) }
+	for i := 3; i <= 5; i++ {
+		if err := wal.Push(context.Background(), root, key, strings.NewReader("tl2 "+tl2(i)), tl2(i), minute(10+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := BaseBackup{StartWAL: seg(1), StopWAL: seg(1), Timeline: 1}
+	if c, err := CheckChain(root, key, b, time.Time{}); err != nil || c.Last != tl2(5) {
+		t.Fatalf("latest across the branch: %+v, %v; want last %s", c, err, tl2(5))
+	}
+	if err := os.Remove(filepath.Join(dir, tl2(4)+wal.Suffix)); err != nil {
+		t.Fatal(err)
+	}
+	var ce *ChainError
+	if _, err := CheckChain(root, key, b, minute(15)); !errors.As(err, &ce) || ce.Segment != tl2(4) {
+		t.Errorf("a gap on the later timeline: %v; want %s named", err, tl2(4))
+	}
+}

@@ -118,6 +118,9 @@ func (r *Restoration) Plan() *steps.Plan {
 		Then(stopStep{r}).
 		Then(swapStep{r}).
 		Then(install.InstallDirStep{Env: env}).
+		// The WAL repository and the installer PostgreSQL runs from it,
+		// before PostgreSQL starts (restore_command runs it).
+		Then(install.WALRepositoryStep{Env: env}).
 		Then(install.RenderStep{Env: env}).
 		// The networks step also makes the (new, empty) data volumes and
 		// gives each to its service.

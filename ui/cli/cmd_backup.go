@@ -324,7 +324,7 @@ repository's window is refused with the window named (exit 2).`,
 				return err
 			}
 			ans.InstallDir = a.dir
-			if rec != nil {
+			if rec != nil && ans.Backup.RepositoryDir(a.dir) != repo {
 				// The restored installation archives into the repository it
 				// was restored from, which PostgreSQL reads the WAL from.
 				ans.Backup.Repository = repo

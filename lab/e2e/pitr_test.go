@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/backup/wal"
+)
+
+// pitrStack is a demo stack with WAL archiving on and a short
+// archive_timeout, so quiet periods still close segments.
+func pitrStack(t *testing.T, n int) *stack {
+	t.Helper()
+	s := newStack(t, n)
+	s.ans.Backup.WALArchiving = true
+	s.ans.Backup.ArchiveTimeout = "30s"
+	s.ans.Backup.RPO = "1m"
+	data, err := yamlOf(s.ans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.answers, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// sql runs one statement in the stack's PostgreSQL and returns its
+// unaligned output.
+func (s *stack) sql(t *testing.T, ctx context.Context, q string) string {
+	t.Helper()
+	pg, _ := s.bundle.Service("postgres")
+	res, err := s.engine.Exec(ctx, s.project, "postgres", pg.User(), []string{"psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-c", q}, nil, nil)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("%s: %v %s", q, err, res.Stderr)
+	}
+	return strings.TrimSpace(string(res.Stdout))
+}
+
+// archiveNow closes the current segment and waits until PostgreSQL has
+// archived it, so everything committed so far is in the repository.
+func (s *stack) archiveNow(t *testing.T, ctx context.Context) {
+	t.Helper()
+	seg := s.sql(t, ctx, "SELECT pg_walfile_name(pg_switch_wal())")
+	for {
+		if done := s.sql(t, ctx, "SELECT coalesce(last_archived_wal >= '"+seg+"', false) FROM pg_stat_archiver"); done == "t" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("segment %s was never archived: %s", seg, s.sql(t, ctx, "SELECT last_failed_wal FROM pg_stat_archiver"))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// probe is the rows of the test's table: count and checksum.
+func (s *stack) probe(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	return s.sql(t, ctx, "SELECT count(*) || ' ' || coalesce(md5(string_agg(id || ':' || note, ',' ORDER BY id)), '-') FROM pitr_probe")
+}
+
+func TestPointInTimeRestore(t *testing.T) {
+	s := pitrStack(t, 8)
+	ctx := ctxFor(t, 40*time.Minute)
+	if r := s.install(ctx); r.code != 0 {
+		t.Fatalf("install: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+	pass := func(args ...string) result {
+		cmd := s.command(ctx, args...)
+		cmd.Env = append(cmd.Env, "FINERACT_BACKUP_PASSPHRASE="+backupPassphrase)
+		return s.runCommand(cmd, args)
+	}
+	s.sql(t, ctx, "CREATE TABLE pitr_probe (id int PRIMARY KEY, note text NOT NULL)")
+	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 'before the base backup ' || g FROM generate_series(1, 1000) g")
+
+	start := time.Now()
+	r := pass("backup", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("base backup: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
+	}
+	t.Logf("base backup: %s", time.Since(start).Round(time.Millisecond))
+	repo := s.ans.Backup.RepositoryDir(s.dir)
+
+	// t1 < t2 < t3, each archived.
+	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't1 ' || g FROM generate_series(1001, 1100) g")
+	s.archiveNow(t, ctx)
+	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't2 ' || g FROM generate_series(1101, 1200) g")
+	atT2 := s.probe(t, ctx)
+	time.Sleep(time.Second) // commit timestamps are the server's: leave a gap either side of the target
+	target := s.sql(t, ctx, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+	time.Sleep(time.Second)
+	s.archiveNow(t, ctx)
+	s.sql(t, ctx, "INSERT INTO pitr_probe SELECT g, 't3 ' || g FROM generate_series(1201, 1300) g")
+	atT3 := s.probe(t, ctx)
+	s.archiveNow(t, ctx)
+	t3Segment := s.sql(t, ctx, "SELECT last_archived_wal FROM pg_stat_archiver")
+
+	// The listing names the window; the repository verifies.
+	r = pass("backup", "list", "-o", "json")
+	var list struct {
+		Window struct{ From, To time.Time } `json:"window"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(lastLine(r.stdout)), &list) != nil || list.Window.From.IsZero() {
+		t.Fatalf("backup list: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := pass("backup", "verify"); r.code != 0 {
+		t.Fatalf("backup verify of a sound repository: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+
+	// Before the window: refused, the window named, nothing changed.
+	before := containerIDs(t, s)
+	early := list.Window.From.Add(-time.Hour).Format(time.RFC3339)
+	r = pass("restore", "--to-time", early, "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, "restorable window: "+list.Window.From.UTC().Format(time.RFC3339)) {
+		t.Errorf("restore before the window: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if after := containerIDs(t, s); len(after) != len(before) || after["postgres"] != before["postgres"] {
+		t.Errorf("a refused restore touched the stack: %v -> %v", before, after)
+	}
+	if got := s.probe(t, ctx); got != atT3 {
+		t.Errorf("a refused restore changed the data: %s, want %s", got, atT3)
+	}
+
+	// Between t2 and t3: exactly the rows up to t2.
+	start = time.Now()
+	r = pass("restore", "--to-time", target, "--yes")
+	if r.code != 0 {
+		t.Fatalf("restore --to-time %s: exit %d %s\n%s", target, r.code, r.stderr, tail(r.stdout, 30))
+	}
+	t.Logf("restore to a point in time: %s", time.Since(start).Round(time.Millisecond))
+	if got := s.probe(t, ctx); got != atT2 {
+		t.Errorf("after restore --to-time %s: rows %s, want %s (t2)", target, got, atT2)
+	}
+	if got := s.sql(t, ctx, "SELECT pg_is_in_recovery()"); got != "f" {
+		t.Errorf("PostgreSQL is still in recovery")
+	}
+	if got := s.sql(t, ctx, "SELECT count(*) FROM pg_file_settings WHERE name IN ('restore_command', 'recovery_target_time')"); got != "0" {
+		t.Errorf("the recovery settings were left in place: %s", got)
+	}
+
+	// Latest: every row, t3 included.
+	r = pass("restore", "--to-latest", "--yes")
+	if r.code != 0 {
+		t.Fatalf("restore --to-latest: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 30))
+	}
+	if got := s.probe(t, ctx); got != atT3 {
+		t.Errorf("after restore --to-latest: rows %s, want %s (t3)", got, atT3)
+	}
+
+	// A segment deleted between t2 and t3: verify names it, a restore
+	// past it is refused naming it, an earlier point still restores.
+	walRoot := filepath.Join(repo, "wal")
+	if err := os.Remove(filepath.Join(walRoot, t3Segment+wal.Suffix)); err != nil {
+		t.Fatal(err)
+	}
+	// One more segment after it, so the deleted one is a gap and not the end.
+	s.sql(t, ctx, "INSERT INTO pitr_probe VALUES (5000, 'after the gap')")
+	s.archiveNow(t, ctx)
+	if r := pass("backup", "verify"); r.code == 0 || !strings.Contains(r.stdout, t3Segment) {
+		t.Errorf("backup verify with %s deleted: exit %d\n%s", t3Segment, r.code, r.stdout)
+	}
+	before = containerIDs(t, s)
+	r = pass("restore", "--to-latest", "--yes")
+	if r.code != 2 || !strings.Contains(r.stderr, t3Segment) {
+		t.Errorf("restore past the deleted segment: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if after := containerIDs(t, s); after["postgres"] != before["postgres"] {
+		t.Errorf("a refused restore touched the stack")
+	}
+	r = pass("restore", "--to-time", target, "--yes")
+	if r.code != 0 {
+		t.Fatalf("restore to a point before the gap: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 30))
+	}
+	if got := s.probe(t, ctx); got != atT2 {
+		t.Errorf("after restoring before the gap: rows %s, want %s (t2)", got, atT2)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
