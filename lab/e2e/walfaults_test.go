@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"gopkg.in/yaml.v3"
 )
 
 // The tests here run the real binary on a core stack with continuous WAL
@@ -29,16 +28,11 @@ import (
 func newArchivingStack(t *testing.T, n int) *stack {
 	t.Helper()
 	s := newStack(t, n)
-	data, err := os.ReadFile(s.answers)
+	s.ans.Backup.WALArchiving = true
+	s.ans.Backup.ArchiveTimeout = "30s"
+	s.ans.Backup.RPO = "5m"
+	data, err := yamlOf(s.ans)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	doc["backup"] = map[string]any{"wal_archiving": true, "archive_timeout": "30s", "rpo": "5m"}
-	if data, err = yaml.Marshal(doc); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(s.answers, data, 0o600); err != nil {
@@ -58,9 +52,9 @@ func (s *stack) runBackup(ctx context.Context, args ...string) result {
 	return s.runCommand(cmd, args)
 }
 
-// sql runs one statement in the postgres container as its superuser over
+// query runs one statement in the postgres container as its superuser over
 // the local socket and returns its unaligned output.
-func (s *stack) sql(ctx context.Context, db, query string) (string, error) {
+func (s *stack) query(ctx context.Context, db, query string) (string, error) {
 	pg, _ := s.bundle.Service("postgres")
 	res, err := s.engine.Exec(ctx, s.project, "postgres", pg.User(), []string{"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", db, "-c", query}, nil, nil)
 	if err != nil {
@@ -74,7 +68,7 @@ func (s *stack) sql(ctx context.Context, db, query string) (string, error) {
 
 func (s *stack) mustSQL(ctx context.Context, db, query string) string {
 	s.t.Helper()
-	out, err := s.sql(ctx, db, query)
+	out, err := s.query(ctx, db, query)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -92,13 +86,13 @@ func (s *stack) switchWAL(ctx context.Context) string {
 func (s *stack) waitArchived(ctx context.Context, segment string) {
 	s.t.Helper()
 	for {
-		done, err := s.sql(ctx, "postgres", fmt.Sprintf("SELECT coalesce(last_archived_wal >= '%s', false) FROM pg_stat_archiver", segment))
+		done, err := s.query(ctx, "postgres", fmt.Sprintf("SELECT coalesce(last_archived_wal >= '%s', false) FROM pg_stat_archiver", segment))
 		if err == nil && done == "t" {
 			return
 		}
 		select {
 		case <-ctx.Done():
-			state, _ := s.sql(context.Background(), "postgres", "SELECT concat_ws(' ', last_archived_wal, last_failed_wal, failed_count) FROM pg_stat_archiver")
+			state, _ := s.query(context.Background(), "postgres", "SELECT concat_ws(' ', last_archived_wal, last_failed_wal, failed_count) FROM pg_stat_archiver")
 			s.t.Fatalf("segment %s not archived (archiver: %s): %v", segment, state, err)
 		case <-time.After(time.Second):
 		}
@@ -377,7 +371,7 @@ func fillUp(t *testing.T, dir, file string) {
 func waitPostgres(ctx context.Context, t *testing.T, s *stack) {
 	t.Helper()
 	for {
-		_, err := s.sql(ctx, "postgres", "SELECT 1")
+		_, err := s.query(ctx, "postgres", "SELECT 1")
 		if err == nil {
 			return
 		}
@@ -438,7 +432,7 @@ func TestWALArchiveSurvivesKill9(t *testing.T) {
 	// busy; the second kill ends the writer's session with the server.
 	writing := make(chan error, 1)
 	go func() {
-		_, err := s.sql(ctx, "postgres", "INSERT INTO kill_rows (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 1000000) g")
+		_, err := s.query(ctx, "postgres", "INSERT INTO kill_rows (payload) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 1000000) g")
 		writing <- err
 	}()
 	catch := func() (int, string) {
