@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -109,10 +110,8 @@ func segments(t *testing.T, repo string) []string {
 	var names []string
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".fiwal")
-		if ok && len(name) == 24 && e.Type().IsRegular() {
-			if _, err := strconv.ParseUint(name, 16, 64); err == nil {
-				names = append(names, name)
-			}
+		if _, err := hex.DecodeString(name); ok && err == nil && len(name) == 24 && e.Type().IsRegular() {
+			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
@@ -238,6 +237,11 @@ func TestWALRepositoryDiskFull(t *testing.T) {
 	if r := s.install(ctx); r.code != 0 {
 		t.Fatalf("install: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
 	}
+	// A base backup: verify checks the chain from its start (and reads the
+	// WAL key from it).
+	if r := s.runBackup(ctx, "backup"); r.code != 0 {
+		t.Fatalf("base backup: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
 	s.waitArchived(ctx, s.switchWAL(ctx))
 
 	// Put the WAL directory on a small filesystem of its own, with what it
@@ -335,7 +339,11 @@ func TestWALRepositoryDiskFull(t *testing.T) {
 	}
 	s.waitArchived(ctx, last)
 	s.waitArchived(ctx, s.switchWAL(ctx))
-	if gaps := segmentGaps(segments(t, s.repo())); len(gaps) > 0 {
+	names := segments(t, s.repo())
+	if i := sort.SearchStrings(names, last); i == len(names) || names[i] != last {
+		t.Errorf("segment %s, written while the disk was full, is not in the repository: %v", last, names)
+	}
+	if gaps := segmentGaps(names); len(gaps) > 0 {
 		t.Errorf("segments lost while the disk was full: %v", gaps)
 	}
 	if r := s.runBackup(ctx, "backup", "verify"); r.code != 0 {
@@ -420,6 +428,9 @@ func TestWALArchiveSurvivesKill9(t *testing.T) {
 	if r := s.install(ctx); r.code != 0 {
 		t.Fatalf("install: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))
 	}
+	if r := s.runBackup(ctx, "backup"); r.code != 0 {
+		t.Fatalf("base backup: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
 	s.mustSQL(ctx, "postgres", "CREATE TABLE kill_rows (id serial PRIMARY KEY, payload text NOT NULL)")
 	pgName := s.project + "-postgres-1"
 	inspect, err := s.engine.API().ContainerInspect(ctx, pgName)
@@ -488,7 +499,7 @@ func TestWALArchiveSurvivesKill9(t *testing.T) {
 	names := segments(t, s.repo())
 	for _, seg := range []string{first, second} {
 		if i := sort.SearchStrings(names, seg); i == len(names) || names[i] != seg {
-			t.Errorf("segment %s, whose archiving was killed, is not in the repository", seg)
+			t.Errorf("segment %s, whose archiving was killed, is not in the repository: %v", seg, names)
 		}
 	}
 	if gaps := segmentGaps(names); len(gaps) > 0 {
@@ -594,5 +605,22 @@ func TestSegmentGaps(t *testing.T) {
 	names := []string{"0000000100000000000000FE", "0000000100000000000000FF", "000000010000000100000000", "000000010000000100000002", "000000020000000100000002", "000000020000000100000003"}
 	if got := fmt.Sprint(segmentGaps(names)); got != "[000000010000000100000001]" {
 		t.Errorf("gaps %s", got)
+	}
+}
+
+// segments lists objects by their 24-hex-digit names only.
+func TestSegmentsListsWALNames(t *testing.T) {
+	repo := t.TempDir()
+	wal := filepath.Join(repo, "wal")
+	for _, name := range []string{"000000010000000000000003.fiwal", "00000002.history.fiwal", ".000000010000000000000004.fiwal.tmp-1", "filler"} {
+		if err := os.MkdirAll(wal, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(wal, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(segments(t, repo)); got != "[000000010000000000000003]" {
+		t.Errorf("segments %s", got)
 	}
 }
