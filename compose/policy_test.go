@@ -248,3 +248,27 @@ func TestEveryViolationOfAProjectIsListed(t *testing.T) {
 		t.Fatalf("want privileged, root and the host bind listed, got %v", err)
 	}
 }
+
+// A writable host directory is admitted only for the service it is granted
+// to, and only that directory: the WAL repository PostgreSQL archives into.
+func TestPolicyWritableHostPathIsGrantedExactly(t *testing.T) {
+	f := newPolicyFixture(t)
+	repo := filepath.Join(t.TempDir(), "repository", "wal")
+	if err := os.MkdirAll(repo, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	pol := f.policy()
+	pol.WritableHostPaths = map[string][]string{"postgres": {repo}}
+	rw := map[string]string{"volumes": `["` + repo + `:/var/lib/fineract-wal"]`}
+	if err := pol.Check(f.load(t, "postgres", rw, "")); err != nil {
+		t.Fatalf("the granted directory was refused: %v", err)
+	}
+	var refused *PolicyError
+	if err := pol.Check(f.load(t, "vault", rw, "")); !errors.As(err, &refused) {
+		t.Fatalf("another service writing the directory was admitted: %v", err)
+	}
+	parent := map[string]string{"volumes": `["` + filepath.Dir(repo) + `:/repo"]`}
+	if err := pol.Check(f.load(t, "postgres", parent, "")); !errors.As(err, &refused) {
+		t.Fatalf("the directory's parent was admitted writable: %v", err)
+	}
+}

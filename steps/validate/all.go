@@ -17,7 +17,7 @@ import (
 // All is the full checklist, in the order it is shown.
 func All() []Check {
 	var out []Check
-	for _, group := range [][]Check{TLSChecks(), GatewayChecks(), ContainerChecks(), NetworkChecks(), VaultChecks(), PostgresChecks(), FineractChecks(), IdentityChecks(), MessagingChecks(), MonitoringChecks(), LoggingChecks(), SecretChecks(), AuditChecks(), HostChecks()} {
+	for _, group := range [][]Check{TLSChecks(), GatewayChecks(), ContainerChecks(), NetworkChecks(), VaultChecks(), PostgresChecks(), FineractChecks(), IdentityChecks(), MessagingChecks(), MonitoringChecks(), LoggingChecks(), SecretChecks(), BackupChecks(), AuditChecks(), HostChecks()} {
 		out = append(out, group...)
 	}
 	return out

@@ -88,6 +88,10 @@ func (d *draft) applyProfile(p answers.Profile) {
 // validation reports.
 func (d *draft) answers() answers.Answers {
 	a := d.base
+	if d.profile != d.base.Profile {
+		// Archiving is a profile default: production on, demo off.
+		a.Backup.WALArchiving = answers.Defaults(d.profile).Backup.WALArchiving
+	}
 	a.Profile = d.profile
 	a.Host.Hostname = strings.TrimSpace(d.hostname)
 	a.Host.IPs = splitList(d.ips)

@@ -95,7 +95,9 @@ func groupsFor(s screenID, d *draft, host HostFacts, hooks formHooks) []formGrou
 		return []formGroup{{huh.NewGroup(
 			huh.NewSelect[answers.Profile]().Key("profile").
 				Title("Which profile?").
-				Description("Production is the safe default. Demo trades key custody for convenience: never use it for real customers.").
+				Description("Production is the safe default. Demo trades key custody for convenience: never use it for real customers. "+
+					"Production also archives the database's write-ahead log continuously, so losing the disk costs at most "+
+					fmt.Sprintf("%.0f minutes", answers.DefaultArchiveTimeout.Minutes())+" of changes (backup.archive_timeout); demo relies on daily backups.").
 				Options(
 					huh.NewOption("production  for real money: keys split among key holders, shown once", answers.Production),
 					huh.NewOption("demo        for classrooms: one key kept encrypted on this host", answers.Demo),

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -78,6 +79,7 @@ func (m wizardModel) reviewText(w int) string {
 	}
 	row("Services", strings.Join(groups, ", ")+": "+mem)
 	row("Install dir", a.InstallDir)
+	row("Backups", backupSummary(a))
 	images := "pulled from their registries"
 	if a.Images.Source == answers.ImagesBundle {
 		images = "loaded from " + a.Images.Bundle
@@ -216,4 +218,23 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// backupSummary says what the answers' backups give: the recovery point.
+func backupSummary(a answers.Answers) string {
+	b := a.Backup
+	if !b.WALArchiving {
+		return "scheduled encrypted backups only (continuous archiving off): changes since the last backup can be lost"
+	}
+	return fmt.Sprintf("continuous WAL archiving into %s: a lost disk costs at most %s of changes (archive_timeout); validate warns past %s",
+		b.RepositoryDir(a.InstallDir), shortDuration(b.ArchiveTimeoutDuration()), shortDuration(b.RPODuration()))
+}
+
+// shortDuration writes 5m rather than 5m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") || strings.HasSuffix(s, "h0m0s") {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "0s"), "0m")
+	}
+	return s
 }
