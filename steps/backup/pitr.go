@@ -234,12 +234,23 @@ func CheckChain(repo *os.Root, key []byte, base BaseBackup, target time.Time) (C
 		return Chain{}, fmt.Errorf("list the archived WAL: %w", err)
 	}
 	archived := map[uint64][]uint32{} // segment number -> timelines archived there
-	var beyond uint64                 // the furthest segment archived
+	furthest := map[uint32]uint64{}   // timeline -> its furthest segment
 	for _, o := range objs {
 		if t, n, ok := wal.ParseSegmentName(o.Name); ok && t >= tl {
 			archived[n] = append(archived[n], t)
-			beyond = max(beyond, n)
+			furthest[t] = max(furthest[t], n)
 		}
+	}
+	// beyond is the furthest segment archived on timeline tl or later:
+	// past it the archive ends rather than has a gap.
+	beyond := func(tl uint32) uint64 {
+		var b uint64
+		for t, n := range furthest {
+			if t >= tl {
+				b = max(b, n)
+			}
+		}
+		return b
 	}
 	var c Chain
 	for segno := first; ; segno++ {
@@ -253,7 +264,7 @@ func CheckChain(repo *os.Root, key []byte, base BaseBackup, target time.Time) (C
 			if !errors.As(err, &we) {
 				return c, fmt.Errorf("read WAL segment %s: %w", name, err)
 			}
-			end := errors.Is(err, wal.ErrNotFound) && segno > beyond
+			end := errors.Is(err, wal.ErrNotFound) && segno > beyond(tl)
 			switch {
 			case end && segno > stop && target.IsZero():
 				return c, nil // the latest point: everything archived is replayed

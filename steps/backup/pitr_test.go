@@ -134,3 +134,19 @@ func TestCheckChainFollowsTheTimelineALaterRestoreBranched(t *testing.T) {
 		t.Errorf("a gap on the later timeline: %v; want %s named", err, tl2(4))
 	}
 }
+
+func TestCheckChainEndsWhereTheNewTimelineEndsNotWhereTheOldOneDid(t *testing.T) {
+	// A restore branched timeline 2 at segment 2; timeline 1 went on to
+	// segment 4 before, timeline 2 has only reached segment 3.
+	root, _, key := walRepo(t, 4)
+	tl2 := func(i int) string { return wal.SegmentName(2, uint64(i)*segmentBytes) }
+	for i := 2; i <= 3; i++ {
+		if err := wal.Push(context.Background(), root, key, strings.NewReader("tl2 "+tl2(i)), tl2(i), minute(10+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := BaseBackup{StartWAL: seg(1), StopWAL: seg(1), Timeline: 1}
+	if c, err := CheckChain(root, key, b, time.Time{}); err != nil || c.Last != tl2(3) {
+		t.Errorf("latest on the new timeline: %+v, %v; want last %s", c, err, tl2(3))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -115,6 +116,9 @@ func unpackInVolume(ctx context.Context, env *install.Env, src io.Reader, settin
 		return 0, fmt.Errorf("the installation has no postgres service")
 	}
 	api := env.Engine.API()
+	if err := giveEmptyVolume(ctx, env, env.Volume("postgres-data"), svc.UID, svc.GID); err != nil {
+		return 0, err
+	}
 	name := env.Project + "-restore-base-data"
 	// A container of an interrupted run.
 	_ = api.ContainerRemove(ctx, name, container.RemoveOptions{Force: true})
@@ -127,7 +131,8 @@ func unpackInVolume(ctx context.Context, env *install.Env, src io.Reader, settin
 		ReadonlyRootfs: true,
 		CapDrop:        []string{"ALL"},
 		SecurityOpt:    []string{"no-new-privileges"},
-		Mounts:         []mount.Mount{{Type: mount.TypeVolume, Source: env.Volume("postgres-data"), Target: postgresData}},
+		Mounts: []mount.Mount{{Type: mount.TypeVolume, Source: env.Volume("postgres-data"), Target: postgresData,
+			VolumeOptions: &mount.VolumeOptions{NoCopy: true}}},
 	}, nil, nil, name)
 	if err != nil {
 		return 0, fmt.Errorf("create the container that unpacks the data directory: %w", err)
@@ -165,6 +170,34 @@ func unpackInVolume(ctx context.Context, env *install.Env, src io.Reader, settin
 		return n, fmt.Errorf("unpacking the data directory exited %d: %s", code, strings.TrimSpace(out.String()))
 	}
 	return n, nil
+}
+
+// giveEmptyVolume gives the data volume, new and empty (the stop step
+// removed the old one), to PostgreSQL's uid with the mode PostgreSQL
+// requires of its data directory (0700), through the volume's directory
+// descriptor. A volume that is not empty is refused: nothing may have
+// been written there by anyone yet.
+func giveEmptyVolume(ctx context.Context, env *install.Env, volume string, uid, gid int) error {
+	v, err := env.Engine.API().VolumeInspect(ctx, volume)
+	if err != nil {
+		return fmt.Errorf("inspect volume %s: %w", volume, err)
+	}
+	root, err := os.OpenRoot(v.Mountpoint)
+	if err != nil {
+		return fmt.Errorf("open volume %s: %w", volume, err)
+	}
+	defer root.Close()
+	entries, err := fs.ReadDir(root.FS(), ".")
+	if err != nil {
+		return fmt.Errorf("read volume %s: %w", volume, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("volume %s is not empty: a restore unpacks the base backup only into a new volume", volume)
+	}
+	if err := root.Lchown(".", uid, gid); err != nil {
+		return fmt.Errorf("give volume %s to uid %d: %w", volume, uid, err)
+	}
+	return root.Chmod(".", 0o700)
 }
 
 // limited keeps the first n bytes written and discards the rest.
