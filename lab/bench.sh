@@ -2,7 +2,7 @@
 # Runs the benchmarks against the local Docker engine and writes the figures
 # to bench/*.txt. Needs what lab/test.sh sets up (run it once first).
 #   bash lab/bench.sh            # all benchmarks
-#   bash lab/bench.sh compose    # one set: compose, install, backup, allgroups, tenants
+#   bash lab/bench.sh compose    # one set: compose, install, backup, allgroups, tenants, upgrade, pitr
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FINERACT_REQUIRE_DOCKER=1
@@ -46,13 +46,15 @@ bench_compose() {
 what=${1:-all}
 case $what in
   compose) bench_compose ;;
-  install | backup | allgroups | tenants) bash "bench/$what.sh" ;;
+  install | backup | allgroups | tenants | upgrade | pitr) bash "bench/$what.sh" ;;
   all)
     bench_compose
     bash bench/install.sh
     bash bench/backup.sh
     bash bench/allgroups.sh
     bash bench/tenants.sh
+    bash bench/upgrade.sh
+    bash bench/pitr.sh
     ;;
   *) echo "unknown benchmark set: $what" >&2; exit 2 ;;
 esac

@@ -108,7 +108,7 @@ done
 
 say "go test -race"
 export FINERACT_REQUIRE_DOCKER=1 FINERACT_REQUIRE_NGINX=1
-go test -race -count=1 -timeout 60m ./...
+go test -race -count=1 -timeout 80m ./...
 
 # These faults take the whole engine (they stop it, or remove lab images
 # and load them back from a bundle), so they run alone, after the rest.

@@ -117,6 +117,25 @@ func TestOffsiteCopyUnreachableStoreCatchesUp(t *testing.T) {
 	if got := offsiteFinding(t, s, ctx); !strings.HasPrefix(got, "pass") {
 		t.Errorf("backup-offsite-age after the catch-up copy: %s", got)
 	}
+
+	// backup.rpo (1m here) is what the copy's age is held to: the same
+	// marker dated two minutes back warns, naming the RPO.
+	var m offsite.Marker
+	key := s.project + "/" + offsite.MarkerName
+	if err := json.Unmarshal(storeObject(t, ctx, store, key), &m); err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	m.Time = time.Now().Add(-2 * time.Minute)
+	aged, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Client().PutObject(ctx, store.Bucket, key, bytes.NewReader(aged), int64(len(aged)), minio.PutObjectOptions{}); err != nil {
+		t.Fatalf("date the marker back: %v", err)
+	}
+	if got := offsiteFinding(t, s, ctx); !strings.HasPrefix(got, "warn") || !strings.Contains(got, "older than the RPO of 1m0s") {
+		t.Errorf("backup-offsite-age with a copy older than backup.rpo: %s, want a warning naming the RPO", got)
+	}
 }
 
 // offsiteFinding is validate's backup-offsite-age: "status: evidence".

@@ -72,7 +72,7 @@ func (s *stack) probe(t *testing.T, ctx context.Context) string {
 }
 
 func TestPointInTimeRestore(t *testing.T) {
-	s := pitrStack(t, 8)
+	s := pitrStack(t, 62)
 	ctx := ctxFor(t, 40*time.Minute)
 	if r := s.install(ctx); r.code != 0 {
 		t.Fatalf("install: exit %d %s\n%s", r.code, r.stderr, tail(r.stdout, 20))

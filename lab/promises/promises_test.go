@@ -59,6 +59,9 @@ func promises(doc readme.Doc) map[string][]promise {
 	for _, b := range readme.Blocks(doc.Section("## Backups")) {
 		add("backups", readme.Key(b), b)
 	}
+	for _, b := range readme.Blocks(doc.Section("## Point-in-time recovery")) {
+		add("recovery", readme.Key(b), b)
+	}
 	for _, row := range readme.Table(doc.Section("### Hardening rules and their exceptions")) {
 		add("hardening", row[0]+" / "+row[1], strings.Join(row, " | "))
 	}

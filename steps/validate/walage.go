@@ -86,10 +86,12 @@ const archiveLogTail = 400
 
 // archiveError is the last line PostgreSQL's log holds from wal-push about
 // name (its stderr goes to the container's log), or "" when none is found.
+// PostgreSQL's own lines after it quote the command line, which names both
+// too but says nothing of the cause: they are passed over.
 func (t *Target) archiveError(ctx context.Context, name string) string {
 	var last string
 	_ = t.Engine.Logs(ctx, t.Project, compose.LogOptions{Services: []string{"postgres"}, Tail: archiveLogTail}, func(l compose.LogLine) {
-		if strings.Contains(l.Text, "wal-push") && strings.Contains(l.Text, name) {
+		if isWALPushError(l.Text, name) {
 			last = strings.TrimSpace(l.Text)
 		}
 	})
@@ -150,4 +152,12 @@ func walAgeFinding(s archiverStats, newest *wal.Object, rpo time.Duration, now t
 			Fix: "a database with writes closes a segment every backup.archive_timeout; an idle one archives nothing new, which is no loss. Otherwise see `fineract-installer logs postgres` for archive_command errors"}
 	}
 	return pass(evidence)
+}
+
+// isWALPushError reports whether a log line is wal-push's own error about
+// the WAL file name, not PostgreSQL's report of the failed command
+// ("archive command failed with exit code 1", "The failed archive command
+// was: ...").
+func isWALPushError(line, name string) bool {
+	return strings.Contains(line, "wal-push") && strings.Contains(line, name) && !strings.Contains(line, "archive command")
 }

@@ -60,3 +60,24 @@ func TestWALAgeFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestWALPushErrorIsTheCauseNotPostgreSQLsReport replays PostgreSQL's
+// three lines of a failed archive: the cause is wal-push's own, not the
+// later DETAIL quoting the command line, which names the file too.
+func TestWALPushErrorIsTheCauseNotPostgreSQLsReport(t *testing.T) {
+	name := "000000010000000000000007"
+	lines := []string{
+		"Error: wal-push " + name + ": write /var/lib/fineract-wal/." + name + ".fiwal.tmp-1: no space left on device",
+		"2026-12-04 04:22:08.921 UTC [24] LOG:  archive command failed with exit code 1",
+		"2026-12-04 04:22:08.921 UTC [24] DETAIL:  The failed archive command was: /usr/local/libexec/fineract-installer/fineract-installer wal-push --repo /var/lib/fineract-wal --key-file /run/secrets/wal_archive_key pg_wal/" + name + " " + name,
+	}
+	var last string
+	for _, l := range lines {
+		if isWALPushError(l, name) {
+			last = l
+		}
+	}
+	if last != lines[0] {
+		t.Errorf("cause taken from %q, want wal-push's own line", last)
+	}
+}

@@ -116,6 +116,8 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 			"retention acts on base backups in a repository: the test ages two and checks which a new backup removes"}},
 		"backup.offsite.s3": {e2e: &e2eEvidence{"TestOffsiteCopyUnreachableStoreCatchesUp", "Offsite.S3 = &answers.S3Target",
 			"the copy at the end of a backup, backup offsite copy and validate's backup-offsite-age reach the store it names: the test compares the store with the repository"}},
+		"backup.rpo": {e2e: &e2eEvidence{"TestOffsiteCopyUnreachableStoreCatchesUp", "older than the RPO of 1m0s",
+			"validate holds the newest archived segment and the newest off-host copy to it: the test dates the copy back past it and sees the warning"}},
 		"log_retention_days": {base: func(a *answers.Answers) { a.Groups = []string{answers.GroupCore, answers.GroupLogging} },
 			change: func(a *answers.Answers) { a.LogRetentionDays = 30 }},
 	}
