@@ -92,31 +92,8 @@ func PrepareRecovery(repo string, passphrase []byte, target time.Time, parent st
 // data directory, which is streamed into PostgreSQL's volume by the
 // restore (see restoreBaseData).
 func unpackBase(file string, passphrase []byte, parent string) (Unpacked, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return Unpacked{}, fmt.Errorf("open base backup: %w", err)
-	}
-	defer f.Close()
-	info, err := archive.Verify(f, passphrase)
-	if err != nil {
-		return Unpacked{}, fmt.Errorf("verify base backup %s: %w; nothing was changed", file, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Unpacked{}, err
-	}
-	if err := os.MkdirAll(parent, 0o750); err != nil {
-		return Unpacked{}, err
-	}
-	dir, err := os.MkdirTemp(parent, ".restore-*")
-	if err != nil {
-		return Unpacked{}, fmt.Errorf("make a working directory: %w", err)
-	}
 	skip := func(name string) bool { return name == baseTarEntry }
-	if _, err := archive.Extract(f, passphrase, dir, archive.ExtractOptions{Skip: skip}); err != nil {
-		os.RemoveAll(dir)
-		return Unpacked{}, fmt.Errorf("extract base backup: %w; nothing was changed", err)
-	}
-	return Unpacked{Dir: dir, Info: info}, nil
+	return unpack(file, "base backup", passphrase, parent, archive.ExtractOptions{Skip: skip})
 }
 
 // ReadWALKey reads the WAL key a base backup carries. It is the archive's

@@ -47,16 +47,21 @@ func (u Unpacked) Remove() error { return os.RemoveAll(u.Dir) }
 // new private directory next to parent. A wrong passphrase, a flipped byte,
 // a truncated or reordered file is refused before anything is written.
 func Unpack(file string, passphrase []byte, parent string) (Unpacked, error) {
+	return unpack(file, "backup", passphrase, parent, archive.ExtractOptions{})
+}
+
+// unpack is Unpack with extract options; what names the archive in errors.
+func unpack(file, what string, passphrase []byte, parent string, opts archive.ExtractOptions) (Unpacked, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return Unpacked{}, fmt.Errorf("open backup: %w", err)
+		return Unpacked{}, fmt.Errorf("open %s: %w", what, err)
 	}
 	defer f.Close()
 	info, err := archive.Verify(f, passphrase)
 	if err != nil {
-		return Unpacked{}, fmt.Errorf("verify backup %s: %w; nothing was changed", file, err)
+		return Unpacked{}, fmt.Errorf("verify %s %s: %w; nothing was changed", what, file, err)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Unpacked{}, err
 	}
 	if err := os.MkdirAll(parent, 0o750); err != nil {
@@ -66,9 +71,9 @@ func Unpack(file string, passphrase []byte, parent string) (Unpacked, error) {
 	if err != nil {
 		return Unpacked{}, fmt.Errorf("make a working directory: %w", err)
 	}
-	if _, err := archive.Extract(f, passphrase, dir, archive.ExtractOptions{}); err != nil {
+	if _, err := archive.Extract(f, passphrase, dir, opts); err != nil {
 		os.RemoveAll(dir)
-		return Unpacked{}, fmt.Errorf("extract backup: %w; nothing was changed", err)
+		return Unpacked{}, fmt.Errorf("extract %s: %w; nothing was changed", what, err)
 	}
 	return Unpacked{Dir: dir, Info: info}, nil
 }

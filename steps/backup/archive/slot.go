@@ -1,12 +1,12 @@
 package archive
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
 	"io"
 
+	"github.com/fineract-installer/fineract-installer/steps/backup/stream"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
@@ -112,14 +112,5 @@ func openSlots(h *header, pass []byte) ([]byte, error) {
 		"check the passphrase (file contents, environment variable or typing); the header checksum is intact, so the file was not damaged by accident")
 }
 
-func newGCM(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("creating AES cipher: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("creating AES-GCM: %w", err)
-	}
-	return aead, nil
-}
+// newGCM is AES-256-GCM, as every key of the format is 32 bytes.
+func newGCM(key []byte) (cipher.AEAD, error) { return stream.NewGCM(key) }
