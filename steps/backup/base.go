@@ -66,7 +66,10 @@ const (
 // repository. zstd level 1 with two workers, compressed by the server:
 // measured on this lab's PostgreSQL 17 against lz4 and client-side
 // compression it was the fastest to a third of the size, and the image
-// carries the zstd program a restore decompresses with (it has no lz4).
+// carries the zstd program a restore decompresses with, and no lz4
+// (docker-library/postgres, 16/trixie/Dockerfile at 6edb0a8c4d installs
+// `xz-utils` and `zstd` beside libnss-wrapper; the lab's image installs
+// Debian's zstd the same way).
 // --checkpoint=fast: a spread checkpoint makes the backup wait minutes.
 func baseBackupCommand(label string) []string {
 	return []string{"pg_basebackup", "-h", "/var/run/postgresql", "-U", "postgres",
