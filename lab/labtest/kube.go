@@ -47,6 +47,15 @@ const (
 	// kubeServiceAccountIssuer is the issuer the API server signs
 	// service account tokens as; nothing outside the lab reads them.
 	kubeServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+
+	// kubeAPIServerLDFlags stamps the release into the binary, as the
+	// Kubernetes release build does: a module build would otherwise report
+	// v0.0.0-master to /version, and clients that check the server's
+	// version (a chart's kubeVersion, for one) would see that.
+	kubeAPIServerLDFlags = "-X k8s.io/component-base/version.gitMajor=1" +
+		" -X k8s.io/component-base/version.gitMinor=37" +
+		" -X k8s.io/component-base/version.gitVersion=v1.37.2" +
+		" -X k8s.io/component-base/version.gitTreeState=clean"
 )
 
 // KubeBinaries returns the cached kube-apiserver and etcd binaries,
@@ -60,11 +69,11 @@ func KubeBinaries(ctx context.Context) (apiserver, etcd string, err error) {
 		return "", "", errors.New("the control plane is built from the fineract-installer module: run from inside it")
 	}
 	root := filepath.Dir(env[0])
-	apiserver, err = cachedModuleBinary(ctx, "kube-apiserver", filepath.Join(root, kubeAPIServerModule), env[1])
+	apiserver, err = cachedModuleBinary(ctx, "kube-apiserver", filepath.Join(root, kubeAPIServerModule), env[1], kubeAPIServerLDFlags)
 	if err != nil {
 		return "", "", err
 	}
-	etcd, err = cachedModuleBinary(ctx, "etcd", filepath.Join(root, etcdModule), env[1])
+	etcd, err = cachedModuleBinary(ctx, "etcd", filepath.Join(root, etcdModule), env[1], "")
 	if err != nil {
 		return "", "", err
 	}
@@ -85,12 +94,12 @@ func goEnv(ctx context.Context, names ...string) ([]string, error) {
 
 // cachedModuleBinary builds the main package of the module in dir as
 // NAME-<hash> in the lab cache unless that file exists. The hash covers
-// go.mod, go.sum and main.go and the Go version, so any change to the
-// pinned versions or the toolchain gives a new binary. A lock file
+// go.mod, go.sum and main.go, the Go version and the link flags, so any
+// change to the pinned versions or the toolchain gives a new binary. A lock file
 // serialises builds of several test processes.
-func cachedModuleBinary(ctx context.Context, name, dir, goVersion string) (string, error) {
+func cachedModuleBinary(ctx context.Context, name, dir, goVersion, ldflags string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n", goVersion)
+	fmt.Fprintf(h, "%s\n%s\n", goVersion, ldflags)
 	for _, f := range []string{"go.mod", "go.sum", "main.go"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -121,7 +130,7 @@ func cachedModuleBinary(ctx context.Context, name, dir, goVersion string) (strin
 	tmp := final + ".tmp"
 	// -mod=readonly: the committed go.sum pins every module, so the build
 	// fails rather than resolving anything anew.
-	build := exec.CommandContext(ctx, "go", "build", "-mod=readonly", "-trimpath", "-o", tmp, ".")
+	build := exec.CommandContext(ctx, "go", "build", "-mod=readonly", "-trimpath", "-ldflags", ldflags, "-o", tmp, ".")
 	build.Dir = dir
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
 	started := time.Now()

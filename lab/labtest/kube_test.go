@@ -89,7 +89,9 @@ func TestKubeKubeconfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("server version through the kubeconfig: %v", err)
 	}
-	t.Logf("server version %s", v.GitVersion)
+	if v.GitVersion != "v1.37.2" || v.Major != "1" || v.Minor != "37" {
+		t.Errorf("server version %s (major %q, minor %q), want v1.37.2", v.GitVersion, v.Major, v.Minor)
+	}
 	// A wrong token is refused: the server authenticates.
 	bad := cp.RESTConfig()
 	bad.BearerToken = "not-" + cp.Token
