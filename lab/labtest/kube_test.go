@@ -298,3 +298,42 @@ func TestKubeValidatingAdmissionPolicy(t *testing.T) {
 		t.Errorf("pod without a read-only root outside the guarded namespace: %v", err)
 	}
 }
+
+// TestKubeStartStop runs a second control plane beside the shared one (its
+// own ports and files) and shows that Stop ends both of its processes.
+func TestKubeStartStop(t *testing.T) {
+	shared := SharedControlPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cp, err := StartControlPlane(ctx, t.TempDir())
+	if err != nil {
+		t.Fatalf("start a second control plane: %v", err)
+	}
+	t.Cleanup(cp.Stop)
+	if cp.URL == shared.URL || cp.Token == shared.Token {
+		t.Fatalf("second control plane shares the first's URL %s or token", cp.URL)
+	}
+	c, err := kubernetes.NewForConfig(cp.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "second"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create a namespace on the second control plane: %v", err)
+	}
+	if _, err := kubeClient(t).CoreV1().Namespaces().Get(ctx, "second", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the shared control plane sees the second's namespace: %v", err)
+	}
+	procs := append([]*controlPlaneProcess(nil), cp.procs...)
+	cp.Stop()
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		default:
+			t.Errorf("%s still running after Stop", p.name)
+		}
+	}
+	if _, err := c.CoreV1().Namespaces().Get(ctx, "second", metav1.GetOptions{}); err == nil {
+		t.Error("the stopped control plane still answers")
+	}
+	cp.Stop() // a second Stop is harmless
+}
