@@ -40,7 +40,7 @@ func (r *renderer) policy(ns, name string, spec networkingv1.NetworkPolicySpec) 
 }
 
 var (
-	both    = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
+	both   = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	egress = []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
 )
 

@@ -381,7 +381,9 @@ func typeMeta(apiVersion, kind string) metav1.TypeMeta {
 	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
 }
 
-func mib(n int) resource.Quantity { return *resource.NewQuantity(int64(n)*1024*1024, resource.BinarySI) }
+func mib(n int) resource.Quantity {
+	return *resource.NewQuantity(int64(n)*1024*1024, resource.BinarySI)
+}
 
 // memoryResources are requests equal to limits: the Docker target's
 // mem_limit, reserved on the node so the scheduler never overcommits it.
@@ -568,8 +570,8 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 // services connect to (the compose layout reaches them by service name).
 var extraPorts = map[string][]int{
 	"gateway":  {8443, 8080},
-	"keycloak": {9000},  // health and metrics, scraped by Prometheus
-	"logstash": {5044},  // the Beats input Filebeat ships to
+	"keycloak": {9000}, // health and metrics, scraped by Prometheus
+	"logstash": {5044}, // the Beats input Filebeat ships to
 	"filebeat": nil,
 }
 
