@@ -15,6 +15,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
@@ -96,4 +101,62 @@ func render(t testing.TB, a answers.Answers) Manifests {
 		t.Fatalf("render: %v", err)
 	}
 	return m
+}
+
+// workload is one rendered pod template with where it runs.
+type workload struct {
+	kind, namespace, name string
+	template              corev1.PodTemplateSpec
+	replicas              int32
+}
+
+func workloads(t testing.TB, m Manifests) []workload {
+	t.Helper()
+	var out []workload
+	for _, u := range m.Objects {
+		w := workload{kind: u.GetKind(), namespace: u.GetNamespace(), name: u.GetName(), replicas: 1}
+		var err error
+		switch u.GetKind() {
+		case "Deployment":
+			var d appsv1.Deployment
+			err = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d)
+			w.template, w.replicas = d.Spec.Template, *d.Spec.Replicas
+		case "StatefulSet":
+			var s appsv1.StatefulSet
+			err = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &s)
+			w.template, w.replicas = s.Spec.Template, *s.Spec.Replicas
+		case "DaemonSet":
+			var s appsv1.DaemonSet
+			err = runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &s)
+			w.template = s.Spec.Template
+		default:
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (w workload) service() string { return w.template.Labels[LabelName] }
+
+func object(m Manifests, kind, namespace, name string) *unstructured.Unstructured {
+	for _, u := range m.Objects {
+		if u.GetKind() == kind && u.GetNamespace() == namespace && u.GetName() == name {
+			return u
+		}
+	}
+	return nil
+}
+
+func bundleFor(t testing.TB, a answers.Answers) assets.Bundle {
+	t.Helper()
+	a.Backup.WALArchiving = false
+	b, err := assets.Render(a, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
