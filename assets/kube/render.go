@@ -422,6 +422,9 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	for k, v := range cs.Environment {
 		env[k] = v
 	}
+	for k, v := range clusterEnv[svc.Name] {
+		env[k] = v
+	}
 	for k, v := range r.externalPostgresEnv(svc.Name) {
 		env[k] = v
 	}
@@ -564,6 +567,14 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 		}}
 	}
 	return spec, d, nil
+}
+
+// clusterEnv are settings a service needs on a cluster and not on Docker.
+var clusterEnv = map[string]map[string]string{
+	// A new persistent volume's root may hold lost+found, and initdb
+	// refuses a data directory that is not empty: the cluster goes one
+	// level down (a Docker volume starts empty).
+	"postgres": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
 }
 
 // extraPorts are listeners besides the catalog's TLS ones that other
