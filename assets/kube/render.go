@@ -275,9 +275,9 @@ func (r *renderer) render() error {
 		bt.ns = r.ns
 		if bt.level != psapi.LevelRestricted {
 			bt.ns = r.ns + "-" + string(bt.level)
-			reason := svc.RootReason
-			if reason == "" {
-				reason = bt.why
+			reason := "Pod Security " + bt.why
+			if svc.RootReason != "" {
+				reason = "runs as root because " + svc.RootReason + " (" + reason + ")"
 			}
 			r.m.Exceptions = append(r.m.Exceptions, Exception{Service: svc.Name, Namespace: bt.ns, Level: string(bt.level), Reason: reason})
 		}
