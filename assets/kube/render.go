@@ -413,8 +413,8 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	main := corev1.Container{
 		Name:            svc.Name,
 		Image:           svc.Image,
-		Command:         cs.Entrypoint,
-		Args:            cs.Command,
+		Command:         literal(cs.Entrypoint),
+		Args:            literal(cs.Command),
 		SecurityContext: containerSecurity(svc.UID, svc.GID, readOnly),
 		Resources:       memoryResources(svc.MemoryMiB),
 	}
@@ -437,7 +437,7 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		main.Env = append(main.Env, corev1.EnvVar{Name: k, Value: env[k]})
+		main.Env = append(main.Env, corev1.EnvVar{Name: k, Value: literal([]string{env[k]})[0]})
 	}
 	for _, p := range svc.TLS {
 		main.Ports = append(main.Ports, corev1.ContainerPort{Name: portName(p.Port), ContainerPort: int32(p.Port), Protocol: corev1.ProtocolTCP})
@@ -575,6 +575,21 @@ var clusterEnv = map[string]map[string]string{
 	// refuses a data directory that is not empty: the cluster goes one
 	// level down (a Docker volume starts empty).
 	"postgres": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
+}
+
+// literal escapes "$" as "$$": the kubelet expands $(NAME) in a
+// container's command, arguments and environment values, and the shell
+// text compose hands over (Kafka's "$(kafka-storage.sh random-uuid)") must
+// reach the container as written.
+func literal(xs []string) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strings.ReplaceAll(x, "$", "$$")
+	}
+	return out
 }
 
 // extraPorts are listeners besides the catalog's TLS ones that other

@@ -617,3 +617,20 @@ func toAny(xs []string) []any {
 	}
 	return out
 }
+
+// The kubelet's $(NAME) expansion leaves the compose shell text as
+// written: Kafka formats its storage with a generated cluster id.
+func TestCommandsReachContainersAsWritten(t *testing.T) {
+	m := render(t, testAnswers(t, combo{groups: []string{answers.GroupMessaging}, profile: answers.Demo}))
+	for _, w := range workloads(t, m) {
+		if w.service() != "kafka" {
+			continue
+		}
+		args := strings.Join(w.template.Spec.Containers[0].Args, " ")
+		if !strings.Contains(args, `--cluster-id "$$(/opt/kafka/bin/kafka-storage.sh random-uuid)"`) {
+			t.Errorf("kafka's arguments: %s", args)
+		}
+		return
+	}
+	t.Fatal("no kafka workload")
+}
