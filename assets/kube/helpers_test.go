@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,4 +160,58 @@ func bundleFor(t testing.TB, a answers.Answers) assets.Bundle {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// comboRenders caches one rendering per combination (with its bundle):
+// several tests read every combination, and rendering them once keeps the
+// package's tests fast under -race.
+var (
+	comboMu     sync.Mutex
+	comboRender = map[string]comboResult{}
+	sharedDir   string
+)
+
+type comboResult struct {
+	a answers.Answers
+	b assets.Bundle
+	m Manifests
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kube-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// renderedCombo is a combination's answers, bundle and manifests, with
+// fineract.read_replicas 2 so the read instances are among them.
+func renderedCombo(t *testing.T, c combo) (answers.Answers, assets.Bundle, Manifests) {
+	t.Helper()
+	comboMu.Lock()
+	defer comboMu.Unlock()
+	if r, ok := comboRender[c.String()]; ok {
+		return r.a, r.b, r.m
+	}
+	a := answers.Defaults(c.profile)
+	a.Groups = append([]string{answers.GroupCore}, c.groups...)
+	a.Host.Hostname = "bank.example.test"
+	a.InstallDir = filepath.Join(sharedDir, strings.ReplaceAll(c.String(), "/", "_"))
+	pki := filepath.Join(a.InstallDir, "pki")
+	if err := os.MkdirAll(pki, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(writeCA(t, pki, "installer-ca"), filepath.Join(pki, "ca.crt")); err != nil {
+		t.Fatal(err)
+	}
+	a.Kubernetes = &answers.Kubernetes{Vault: answers.KubernetesVault{Address: "https://10.20.0.5:8200"},
+		Fineract: answers.KubernetesFineract{ReadReplicas: 2}}
+	r := comboResult{a: a, b: bundleFor(t, a), m: render(t, a)}
+	comboRender[c.String()] = r
+	return r.a, r.b, r.m
 }

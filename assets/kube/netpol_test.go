@@ -97,10 +97,7 @@ func allowed(t *testing.T, pols []networkingv1.NetworkPolicy, src, dst pod, port
 func TestNetworkPoliciesFollowComposeNetworks(t *testing.T) {
 	for _, c := range allCombos() {
 		t.Run(c.String(), func(t *testing.T) {
-			a := testAnswers(t, c)
-			a.Kubernetes.Fineract.ReadReplicas = 2
-			b := bundleFor(t, a)
-			m := render(t, a)
+			_, b, m := renderedCombo(t, c)
 			var pols []networkingv1.NetworkPolicy
 			for _, u := range m.Objects {
 				if u.GetKind() == "NetworkPolicy" {

@@ -27,9 +27,7 @@ import (
 func TestPodSecurityEveryCombination(t *testing.T) {
 	for _, c := range allCombos() {
 		t.Run(c.String(), func(t *testing.T) {
-			a := testAnswers(t, c)
-			b := bundleFor(t, a)
-			m := render(t, a)
+			_, b, m := renderedCombo(t, c)
 			levels := map[string]string{}
 			for _, u := range m.Objects {
 				if u.GetKind() == "Namespace" {
@@ -119,7 +117,7 @@ func checkHardening(t *testing.T, where string, c corev1.Container, svc assets.S
 func TestNoSecretsInManifests(t *testing.T) {
 	for _, c := range allCombos() {
 		t.Run(c.String(), func(t *testing.T) {
-			m := render(t, testAnswers(t, c))
+			_, _, m := renderedCombo(t, c)
 			for _, f := range m.Files() {
 				for _, finding := range assets.ScanSecrets(f.Path, withoutCertificates(f.Data)) {
 					t.Errorf("%s:%d: %s: %s", finding.Path, finding.Line, finding.Rule, finding.Text)
