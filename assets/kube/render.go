@@ -700,6 +700,21 @@ func postgresCAPath(service string) string {
 	return "/etc/postgres_exporter/tls/" + postgresCAFile
 }
 
+func postgresParams(service string) string {
+	return "sslmode=verify-full&sslrootcert=" + postgresCAPath(service)
+}
+
+// TenantConnParams are the JDBC parameters of Fineract's tenant databases
+// on Kubernetes: the Docker target's (assets.TenantConnParams) unless an
+// external database's CA must verify the server. Fineract's first start
+// overwrites them in the tenant store, and the installer sets them back.
+func TenantConnParams(k answers.Kubernetes) string {
+	if k.Postgres.External != nil {
+		return postgresParams("fineract")
+	}
+	return assets.TenantConnParams
+}
+
 // externalPostgresEnv points a database client at the external server,
 // with full verification against its CA.
 func (r *renderer) externalPostgresEnv(service string) map[string]string {
@@ -711,7 +726,7 @@ func (r *renderer) externalPostgresEnv(service string) map[string]string {
 	if strings.Contains(e.Host, ":") {
 		hp = "[" + e.Host + "]:" + strconv.Itoa(e.Port)
 	}
-	params := "sslmode=verify-full&sslrootcert=" + postgresCAPath(service)
+	params := postgresParams(service)
 	switch service {
 	case "fineract":
 		return map[string]string{

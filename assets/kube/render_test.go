@@ -504,6 +504,9 @@ func TestExternalPostgres(t *testing.T) {
 			continue
 		}
 		clients++
+		if w.service() == "fineract" && env["FINERACT_DEFAULT_TENANTDB_CONN_PARAMS"] != TenantConnParams(*a.Kubernetes) {
+			t.Errorf("tenant parameters %q, TenantConnParams says %q", env["FINERACT_DEFAULT_TENANTDB_CONN_PARAMS"], TenantConnParams(*a.Kubernetes))
+		}
 		caPath := postgresCAPath(w.service())
 		if !strings.Contains(url, "db.example.net:5432/") || !strings.Contains(url, "sslmode=verify-full&sslrootcert="+caPath) {
 			t.Errorf("%s connects with %q", w.name, url)
