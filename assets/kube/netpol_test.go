@@ -308,35 +308,39 @@ func (sc *segmentationCase) check(from, to netpoleval.Endpoint, port int32, prot
 
 func TestNetworkPoliciesAllowExactlyTheComposeFlows(t *testing.T) {
 	for _, c := range allCombos() {
-		for _, nl := range netpolLayouts {
-			t.Run(c.String()+"/"+nl.name, func(t *testing.T) {
-				t.Parallel()
-				a := testAnswers(t, c)
-				a.Kubernetes.Vault.Address = nl.vault
-				a.Kubernetes.Fineract = nl.fineract
-				if nl.postgres != "" {
-					a.Kubernetes.Postgres.External = &answers.ExternalPostgres{Host: nl.postgres, Port: nl.postgresPort,
-						CACert: writeCA(t, t.TempDir(), "database-ca")}
-				}
-				sc := newSegmentationCase(t, a)
-				for _, ipBlockMatchesPods := range []bool{false, true} {
-					sc.eval.IPBlockMatchesPods = ipBlockMatchesPods
-					sc.checkStackPairs()
-					sc.checkOutside()
-					sc.checkDNS()
-					sc.checkStrangers()
-				}
-				if sc.failures > maxFailures {
-					t.Errorf("%d connections decided wrongly in all; the first %d are above", sc.failures, maxFailures)
-				}
-			})
-		}
+		t.Run(c.String(), func(t *testing.T) {
+			t.Parallel()
+			// The compose file is the same under every Kubernetes layout.
+			layout := loadComposeLayout(t, testAnswers(t, c))
+			for _, nl := range netpolLayouts {
+				t.Run(nl.name, func(t *testing.T) {
+					a := testAnswers(t, c)
+					a.Kubernetes.Vault.Address = nl.vault
+					a.Kubernetes.Fineract = nl.fineract
+					if nl.postgres != "" {
+						a.Kubernetes.Postgres.External = &answers.ExternalPostgres{Host: nl.postgres, Port: nl.postgresPort,
+							CACert: writeCA(t, t.TempDir(), "database-ca")}
+					}
+					sc := newSegmentationCase(t, a, layout)
+					for _, ipBlockMatchesPods := range []bool{false, true} {
+						sc.eval.IPBlockMatchesPods = ipBlockMatchesPods
+						sc.checkStackPairs()
+						sc.checkOutside()
+						sc.checkDNS()
+						sc.checkStrangers()
+					}
+					if sc.failures > maxFailures {
+						t.Errorf("%d connections decided wrongly in all; the first %d are above", sc.failures, maxFailures)
+					}
+				})
+			}
+		})
 	}
 }
 
-func newSegmentationCase(t *testing.T, a answers.Answers) *segmentationCase {
+func newSegmentationCase(t *testing.T, a answers.Answers, layout composeLayout) *segmentationCase {
 	t.Helper()
-	sc := &segmentationCase{t: t, layout: loadComposeLayout(t, a), cluster: readManifests(t, render(t, a))}
+	sc := &segmentationCase{t: t, layout: layout, cluster: readManifests(t, render(t, a))}
 	u, err := url.Parse(a.Kubernetes.Vault.Address)
 	if err != nil {
 		t.Fatal(err)
