@@ -81,14 +81,8 @@ type composeLayout struct {
 	dbClients map[string]bool     // services that depend on postgres
 }
 
-func loadComposeLayout(t *testing.T, a answers.Answers) composeLayout {
+func loadComposeLayout(t *testing.T, b assets.Bundle) composeLayout {
 	t.Helper()
-	// Render turns WAL archiving off for Kubernetes; it changes no network.
-	a.Backup.WALArchiving = false
-	b, err := assets.Render(a, testOptions)
-	if err != nil {
-		t.Fatalf("assets.Render: %v", err)
-	}
 	f, ok := b.File(b.ComposeFile)
 	if !ok {
 		t.Fatal("the bundle has no compose file")
@@ -311,7 +305,7 @@ func TestNetworkPoliciesAllowExactlyTheComposeFlows(t *testing.T) {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()
 			// The compose file is the same under every Kubernetes layout.
-			layout := loadComposeLayout(t, testAnswers(t, c))
+			layout := loadComposeLayout(t, bundleFor(t, testAnswers(t, c)))
 			for _, nl := range netpolLayouts {
 				t.Run(nl.name, func(t *testing.T) {
 					a := testAnswers(t, c)
@@ -564,5 +558,67 @@ func (sc *segmentationCase) checkStrangers() {
 			}
 			sc.check(netpoleval.PodEndpoint(impostor), netpoleval.PodEndpoint(dst.pod), port, "", elsewhere+"/"+impostor.Name, dst.String(), want)
 		}
+	}
+}
+
+// Every namespace of the stack denies everything in and out by default,
+// and every pod carries the network labels of exactly the networks its
+// service joins in the compose file.
+func TestNetworkPolicyDefaultDenyAndMembership(t *testing.T) {
+	for _, c := range allCombos() {
+		t.Run(c.String(), func(t *testing.T) {
+			_, b, m := renderedCombo(t, c)
+			layout := loadComposeLayout(t, b)
+			cluster := readManifests(t, m)
+			for _, ns := range m.Namespaces {
+				if !slices.ContainsFunc(cluster.policies, func(np networkingv1.NetworkPolicy) bool {
+					return np.Namespace == ns && np.Name == PolicyDefaultDeny && len(np.Spec.PodSelector.MatchLabels) == 0 &&
+						len(np.Spec.PodSelector.MatchExpressions) == 0 && len(np.Spec.Ingress) == 0 && len(np.Spec.Egress) == 0 &&
+						slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) &&
+						slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress)
+				}) {
+					t.Errorf("namespace %s has no default deny in and out", ns)
+				}
+			}
+			for _, p := range cluster.pods {
+				var nets []string
+				for k, v := range p.pod.Labels {
+					if r, ok := strings.CutPrefix(k, NetworkLabelPrefix); ok && v == memberValue {
+						nets = append(nets, r)
+					}
+				}
+				sort.Strings(nets)
+				if want := layout.networks[p.service]; !slices.Equal(nets, want) {
+					t.Errorf("%s is labelled for networks %v, the compose file joins %v", p, nets, want)
+				}
+			}
+		})
+	}
+}
+
+// The extra flows' policies name what ExtraFlows says: DNS to kube-dns,
+// Vault's address and port, the gateway's published ports' targets.
+func TestNetworkPolicyExtraFlows(t *testing.T) {
+	m := render(t, testAnswers(t, combo{profile: answers.Production}))
+	get := func(name string) networkingv1.NetworkPolicy {
+		var np networkingv1.NetworkPolicy
+		u := object(m, "NetworkPolicy", "fineract", name)
+		if u == nil {
+			t.Fatalf("no NetworkPolicy %s", name)
+		}
+		fromUnstructured(t, u, &np)
+		return np
+	}
+	vault := get(PolicyVault)
+	if len(vault.Spec.PodSelector.MatchLabels) != 0 || vault.Spec.Egress[0].To[0].IPBlock.CIDR != "10.20.0.5/32" || vault.Spec.Egress[0].Ports[0].Port.IntVal != 8200 {
+		t.Errorf("vault egress %+v", vault.Spec)
+	}
+	dns := get(PolicyDNS)
+	if len(dns.Spec.Egress[0].Ports) != 2 || dns.Spec.Egress[0].To[0].PodSelector.MatchLabels["k8s-app"] != "kube-dns" {
+		t.Errorf("dns egress %+v", dns.Spec)
+	}
+	dmz := get(NetworkPolicyPrefix + "dmz")
+	if len(dmz.Spec.Ingress) != 1 || len(dmz.Spec.Ingress[0].Ports) != 2 || dmz.Spec.Ingress[0].From[0].IPBlock.CIDR != "0.0.0.0/0" {
+		t.Errorf("dmz ingress %+v", dmz.Spec.Ingress)
 	}
 }
