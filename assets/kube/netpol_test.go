@@ -57,8 +57,9 @@ var netpolLayouts = []netpolLayout{
 // Addresses outside the cluster the test connects to or from. Pods get
 // addresses in podCIDR, which none of them is in.
 var (
-	outsideAddr = netip.MustParseAddr("203.0.113.77")
-	podCIDR     = netip.MustParsePrefix("10.244.0.0/16")
+	outsideAddr  = netip.MustParseAddr("203.0.113.77")
+	outsideAddr6 = netip.MustParseAddr("2001:db8::77")
+	podCIDR      = netip.MustParsePrefix("10.244.0.0/16")
 )
 
 // Namespaces the test adds around the stack: the cluster's DNS, and a
@@ -446,7 +447,7 @@ func (sc *segmentationCase) outboundWant(src stackPod, ip netip.Addr, port int32
 // checkOutside tries connections between every stack pod and addresses
 // outside the cluster, both ways.
 func (sc *segmentationCase) checkOutside() {
-	targets := []netip.Addr{outsideAddr}
+	targets := []netip.Addr{outsideAddr, outsideAddr6}
 	if sc.vault.IsValid() {
 		targets = append(targets, sc.vault.Addr())
 	}
