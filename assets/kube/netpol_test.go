@@ -404,8 +404,9 @@ func (sc *segmentationCase) portsToTry() []int32 {
 }
 
 // checkStackPairs tries every ordered pair of stack pods (a pod and itself
-// stands for two replicas of one workload) on every port the destination
-// listens on: allowed iff the two services share a compose network.
+// stands for two replicas of one workload) on every port a pod of the stack
+// listens on and on one nothing listens on: allowed iff the two services
+// share a compose network.
 func (sc *segmentationCase) checkStackPairs() {
 	for _, src := range sc.cluster.pods {
 		for _, dst := range sc.cluster.pods {
