@@ -10,7 +10,7 @@
 //	vault status                          (exit 0 unsealed, 2 sealed, 1 error)
 //	vault version
 //
-// Anything else (dev mode, plugins other than kv, raft, auto-unseal) is
+// Anything else (dev mode, plugins other than kv and kubernetes auth, raft, auto-unseal) is
 // refused with a message that says so, rather than silently behaving
 // differently from Vault.
 package main

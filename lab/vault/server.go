@@ -100,7 +100,7 @@ func serve(cfg *server.Config) error {
 			"socket": audit.NewSocketBackend,
 			"syslog": audit.NewSyslogBackend,
 		},
-		CredentialBackends: map[string]logical.Factory{},
+		CredentialBackends: map[string]logical.Factory{"kubernetes": kubernetesAuthFactory},
 		LogicalBackends:    map[string]logical.Factory{"kv": kvFactory},
 		BuiltinRegistry:    builtinRegistry{},
 		LogLevel:           cfg.LogLevel,

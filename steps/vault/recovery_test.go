@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/passphrase"
 )
 
@@ -32,7 +33,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(attackEnvDir) != "" {
 		os.Exit(swapLinks())
 	}
-	os.Exit(m.Run())
+	// Runs the tests, then stops the lab control plane if one started.
+	labtest.KubeMain(m)
 }
 
 // initThenHang is the child: it initialises Vault and, inside the custody
