@@ -73,6 +73,9 @@ type Answers struct {
 	Credentials Credentials `yaml:"credentials,omitempty"`
 	// Backup is continuous WAL archiving and the backup repository.
 	Backup Backup `yaml:"backup"`
+	// Kubernetes lays the stack out on Kubernetes (--target kubernetes);
+	// nil for the Docker target.
+	Kubernetes *Kubernetes `yaml:"kubernetes,omitempty"`
 }
 
 // Credentials is how the administrator passwords the installer sets are

@@ -81,6 +81,9 @@ func (a Answers) validate() problems {
 	a.validateVault(&ps)
 	a.validateCredentials(&ps)
 	a.validateBackup(&ps)
+	if a.Kubernetes != nil {
+		a.Kubernetes.validate(&ps, "kubernetes")
+	}
 	a.validateCertificates(&ps)
 	a.validateNetwork(&ps)
 	a.validateGroups(&ps)
