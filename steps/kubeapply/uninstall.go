@@ -27,6 +27,10 @@ type Scope struct {
 	// cluster-scoped object the installer labelled when Labels do not tell
 	// installations apart.
 	ClusterNames map[string]bool
+	// KeepData leaves the PersistentVolumeClaims (the database's and
+	// Vault's storage) and so the namespaces holding them, as the Docker
+	// target's uninstall keeps its data volumes unless purged.
+	KeepData bool
 }
 
 // ScopeOf derives the scope from the rendered objects: the labels all of
@@ -64,9 +68,9 @@ type Object struct {
 	gvr schema.GroupVersionResource
 }
 
-// Managed lists the scope's live objects: every object carrying its labels
-// in its namespaces, every cluster-scoped one of its (see Scope), and last
-// the namespaces themselves.
+// Managed lists the scope's live objects not already being deleted: every
+// object carrying its labels in its namespaces, every cluster-scoped one of
+// its (see Scope), and last the namespaces themselves.
 func (c *Cluster) Managed(ctx context.Context, s Scope) ([]Object, error) {
 	lists, err := c.discovery.ServerPreferredResources()
 	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
@@ -88,6 +92,9 @@ func (c *Cluster) Managed(ctx context.Context, s Scope) ([]Object, error) {
 			if r.Name == "events" {
 				continue
 			}
+			if s.KeepData && gv.Group == "" && (r.Name == "persistentvolumeclaims" || r.Name == "namespaces") {
+				continue
+			}
 			if !r.Namespaced {
 				items, err := c.dynamic.Resource(gvr).List(ctx, sel)
 				if err != nil {
@@ -95,6 +102,7 @@ func (c *Cluster) Managed(ctx context.Context, s Scope) ([]Object, error) {
 				}
 				for _, it := range items.Items {
 					switch {
+					case it.GetDeletionTimestamp() != nil:
 					case gvr.Group == "" && r.Name == "namespaces":
 						if slices.Contains(s.Namespaces, it.GetName()) {
 							nsObjs = append(nsObjs, Object{Ref: Ref{Kind: r.Kind, Name: it.GetName()}, gvr: gvr})
@@ -112,6 +120,9 @@ func (c *Cluster) Managed(ctx context.Context, s Scope) ([]Object, error) {
 					return nil, c.explain(fmt.Errorf("list %s in %s: %w", gvr.Resource, ns, err))
 				}
 				for _, it := range items.Items {
+					if it.GetDeletionTimestamp() != nil {
+						continue // already going
+					}
 					out = append(out, Object{Ref: Ref{Kind: r.Kind, Namespace: ns, Name: it.GetName()}, gvr: gvr})
 				}
 			}
