@@ -3,6 +3,7 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -26,6 +27,9 @@ type AgentConfig struct {
 	OutDir string
 	// Files are the file names, each a key of the secret at SecretPath.
 	Files []string
+	// Base64Files are the files (of Files) Vault holds base64-encoded
+	// because they are binary; the agent decodes them.
+	Base64Files []string
 	// Mode is the files' permission bits, as the service reads them.
 	Mode uint32
 }
@@ -45,12 +49,16 @@ func (c AgentConfig) JSON() ([]byte, error) {
 	}
 	var templates []map[string]any
 	for _, f := range files {
+		value := `index .Data.data ` + strconv.Quote(f)
+		if slices.Contains(c.Base64Files, f) {
+			value = `base64Decode (` + value + `)`
+		}
 		templates = append(templates, map[string]any{
 			"destination":          c.OutDir + "/" + f,
 			"perms":                fmt.Sprintf("%04o", c.Mode),
 			"error_on_missing_key": true,
 			// index, not a field name: file names hold dots and dashes.
-			"contents": `{{ with secret ` + strconv.Quote(kvData) + ` }}{{ index .Data.data ` + strconv.Quote(f) + ` }}{{ end }}`,
+			"contents": `{{ with secret ` + strconv.Quote(kvData) + ` }}{{ ` + value + ` }}{{ end }}`,
 		})
 	}
 	vault := map[string]any{"address": c.VaultAddr}

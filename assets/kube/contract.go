@@ -13,6 +13,12 @@ type Manifests struct {
 	Namespaces []string
 	// Objects is every object, in apply order (namespaces first, workloads last).
 	Objects []*unstructured.Unstructured
+	// Deliveries are, per service, the files its pods' Vault agent
+	// writes: what Vault must hold at DeliveryPath.
+	Deliveries []Delivery
+	// Exceptions are the services that run in a weaker Pod Security
+	// namespace or without a read-only root, and why.
+	Exceptions []Exception
 }
 
 // DeliveryPath is the Vault KV v2 secret (under the banking/ mount, without
