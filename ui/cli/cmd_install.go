@@ -84,7 +84,7 @@ anything is loaded.`,
 	f.StringVar(&o.bundle, "images-bundle", "", "load missing images from this tarball `FILE`, made by the images bundle command; its FILE"+compose.BundleManifestSuffix+" must sit next to it")
 	f.StringArrayVar(&o.accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one recorded at install, and record the new one (repeatable)")
 	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
-	f.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --target kubernetes: how long to wait for each workload to become ready")
+	f.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --target kubernetes: wait at most `DURATION` for the workloads to become ready")
 	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
 }
