@@ -145,7 +145,9 @@ func (l lab) versions(t *testing.T, objs []*unstructured.Unstructured) map[kubea
 // events collects what a run emits.
 type events struct{ list []event.Event }
 
-func (e *events) emitter() event.Emitter { return event.Func(func(ev event.Event) { e.list = append(e.list, ev) }) }
+func (e *events) emitter() event.Emitter {
+	return event.Func(func(ev event.Event) { e.list = append(e.list, ev) })
+}
 
 func mustApply(t *testing.T, l lab, m kube.Manifests) kubeapply.Applied {
 	t.Helper()

@@ -18,8 +18,8 @@ type ApplyStep struct {
 	Result Applied
 }
 
-func (s *ApplyStep) ID() string                             { return "kube-apply" }
-func (s *ApplyStep) Title() string                          { return "Apply the manifests (server-side apply)" }
+func (s *ApplyStep) ID() string                              { return "kube-apply" }
+func (s *ApplyStep) Title() string                           { return "Apply the manifests (server-side apply)" }
 func (s *ApplyStep) Check(ctx context.Context) (bool, error) { return false, nil }
 
 func (s *ApplyStep) Run(ctx context.Context, emit steps.Emitter) error {
@@ -35,8 +35,8 @@ type WaitStep struct {
 	Timeout   time.Duration
 }
 
-func (s *WaitStep) ID() string                             { return "kube-wait" }
-func (s *WaitStep) Title() string                          { return "Wait for the workloads to become ready" }
+func (s *WaitStep) ID() string                              { return "kube-wait" }
+func (s *WaitStep) Title() string                           { return "Wait for the workloads to become ready" }
 func (s *WaitStep) Check(ctx context.Context) (bool, error) { return false, nil }
 
 func (s *WaitStep) Run(ctx context.Context, emit steps.Emitter) error {
