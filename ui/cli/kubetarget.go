@@ -212,6 +212,11 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	if err := confirm(a, o.yes, "install changes the cluster", fmt.Sprintf("Apply %d objects into namespaces %s on %s?", len(m.Objects), strings.Join(m.Namespaces, ", "), where)); err != nil {
 		return err
 	}
+	// The pods' Vault agents read each service's files from Vault
+	// (kube.DeliveryPath); this install does not configure Vault's
+	// Kubernetes auth nor write those files yet, so it says so first.
+	a.printer().stepEvent(steps.Event{Kind: steps.KindWarning, Step: "kube-apply",
+		Message: fmt.Sprintf("this install does not configure Vault (%s) for the pods yet: enable its Kubernetes auth and write each service's files to its delivery path before the workloads can start", ans.Kubernetes.Vault.Address)})
 	plan := (&steps.Plan{}).Then(&kubeapply.ApplyStep{Cluster: c, Objects: m.Objects})
 	plan.Then(&kubeapply.WaitStep{Cluster: c, Workloads: kubeapply.Workloads(m.Objects), Timeout: o.waitTimeout})
 	if err := runDay2(ctx, a, "install", "", plan); err != nil {
