@@ -227,16 +227,8 @@ func admitPodTemplates(t *testing.T, l lab, m kube.Manifests) {
 		if o.GetKind() != "Deployment" && o.GetKind() != "StatefulSet" {
 			continue
 		}
-		tmpl, ok, err := unstructured.NestedMap(o.Object, "spec", "template")
-		if !ok || err != nil {
-			t.Fatalf("%s has no pod template: %v", kubeapply.RefOf(o), err)
-		}
-		var pod corev1.Pod
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &pod); err != nil {
-			t.Fatal(err)
-		}
-		pod.Name, pod.Namespace = o.GetName()+"-admission", o.GetNamespace()
-		_, err = l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		pod := podOf(t, o, o.GetName()+"-admission")
+		_, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		if err != nil {
 			t.Errorf("%s: its pod is refused: %v", kubeapply.RefOf(o), err)
 		}
@@ -361,9 +353,10 @@ func TestWaitFailsWithWhatToCheck(t *testing.T) {
 	m := render(t, testAnswers(t, answers.Production, nil, "wait"))
 	mustApply(t, l, m)
 	ws := kubeapply.Workloads(m.Objects)
-	first := ws[0]
+	// A Deployment: its pod needs no claim made from a template.
+	first := ws[slices.IndexFunc(ws, func(r kubeapply.Ref) bool { return r.Kind == "Deployment" })]
 	var ev events
-	err := l.cluster.Wait(context.Background(), ws[:1], 3*time.Second, ev.emitter())
+	err := l.cluster.Wait(context.Background(), []kubeapply.Ref{first}, 3*time.Second, ev.emitter())
 	x := steps.Explain(err)
 	if err == nil || !strings.Contains(x.Cause, "no pod of "+first.String()) || !strings.Contains(x.Hint, "kubectl get pods -n "+first.Namespace) {
 		t.Errorf("wait without pods: cause %q hint %q", x.Cause, x.Hint)
@@ -381,16 +374,11 @@ func TestWaitFailsWithWhatToCheck(t *testing.T) {
 			o = x
 		}
 	}
-	tmpl, _, _ := unstructured.NestedMap(o.Object, "spec", "template")
-	var pod corev1.Pod
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &pod); err != nil {
-		t.Fatal(err)
-	}
-	pod.Name, pod.Namespace = first.Name+"-0", first.Namespace
-	if _, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), &pod, metav1.CreateOptions{}); err != nil {
+	pod := podOf(t, o, first.Name+"-0")
+	if _, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create a pod of %s: %v", first, err)
 	}
-	err = l.cluster.Wait(context.Background(), ws[:1], 3*time.Second, nil)
+	err = l.cluster.Wait(context.Background(), []kubeapply.Ref{first}, 3*time.Second, nil)
 	x = steps.Explain(err)
 	if err == nil || !strings.Contains(x.Cause, "stay Pending: "+pod.Name) || !strings.Contains(x.Hint, "no node runs them") || !strings.Contains(x.Hint, "kubectl get events -n "+first.Namespace) {
 		t.Errorf("wait with a pending pod: cause %q hint %q", x.Cause, x.Hint)
@@ -448,4 +436,27 @@ func TestUninstallRemovesEverything(t *testing.T) {
 	if err != nil || len(left) > 0 {
 		t.Errorf("managed objects left: %v %v", left, err)
 	}
+}
+
+// podOf is the pod a workload's controller would make from its template:
+// a StatefulSet's pod mounts a claim per volume claim template.
+func podOf(t *testing.T, o *unstructured.Unstructured, name string) *corev1.Pod {
+	t.Helper()
+	tmpl, ok, err := unstructured.NestedMap(o.Object, "spec", "template")
+	if !ok || err != nil {
+		t.Fatalf("%s has no pod template: %v", kubeapply.RefOf(o), err)
+	}
+	var pod corev1.Pod
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Name, pod.Namespace = name, o.GetNamespace()
+	claims, _, _ := unstructured.NestedSlice(o.Object, "spec", "volumeClaimTemplates")
+	for _, c := range claims {
+		claim, _ := c.(map[string]any)
+		cn, _, _ := unstructured.NestedString(claim, "metadata", "name")
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: cn,
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cn + "-" + name}}})
+	}
+	return &pod
 }

@@ -2,6 +2,7 @@ package kubeapply
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -161,6 +162,9 @@ func (c *Cluster) explain(err error) error {
 	}
 	var netErr net.Error
 	var opErr *net.OpError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	var badCert x509.CertificateInvalidError
 	switch {
 	case apierrors.IsUnauthorized(err):
 		return steps.Fail(fmt.Errorf("the API server at %s refused the credentials: %w", c.Server, err),
@@ -168,6 +172,9 @@ func (c *Cluster) explain(err error) error {
 	case apierrors.IsForbidden(err):
 		return steps.Fail(fmt.Errorf("the API server at %s forbids this: %w", c.Server, err),
 			"the kubeconfig's user lacks the permission: check `kubectl --context "+ctxName+" auth can-i --list`")
+	case errors.As(err, &unknownCA), errors.As(err, &badHost), errors.As(err, &badCert):
+		return steps.Fail(fmt.Errorf("the API server at %s has a certificate this host does not trust: %w", c.Server, err),
+			"the kubeconfig's certificate-authority-data must be the CA of the cluster's API server: check `kubectl --context "+ctxName+" cluster-info`, or get a fresh kubeconfig")
 	case errors.As(err, &opErr), errors.As(err, &netErr), errors.Is(err, context.DeadlineExceeded) && !apierrors.IsTimeout(err):
 		return steps.Fail(fmt.Errorf("%w: %s: %w", ErrUnreachable, c.Server, err),
 			"check that the cluster runs and that this host reaches it: `kubectl --context "+ctxName+" cluster-info`")
