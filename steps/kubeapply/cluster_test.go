@@ -228,7 +228,7 @@ func admitPodTemplates(t *testing.T, l lab, m kube.Manifests) {
 			continue
 		}
 		pod := podOf(t, o, o.GetName()+"-admission")
-		_, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		_, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 		if err != nil {
 			t.Errorf("%s: its pod is refused: %v", kubeapply.RefOf(o), err)
 		}
