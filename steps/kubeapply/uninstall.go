@@ -88,8 +88,9 @@ func (c *Cluster) Managed(ctx context.Context, s Scope) ([]Object, error) {
 		}
 		for _, r := range l.APIResources {
 			gvr := gv.WithResource(r.Name)
-			// Events record what happened; they are not the installation's.
-			if r.Name == "events" {
+			// Events record what happened and Endpoints are made by the
+			// cluster from Services: neither is the installation's.
+			if r.Name == "events" || gv.Group == "" && r.Name == "endpoints" {
 				continue
 			}
 			if s.KeepData && gv.Group == "" && (r.Name == "persistentvolumeclaims" || r.Name == "namespaces") {
