@@ -275,9 +275,9 @@ func (r *renderer) render() error {
 		bt.ns = r.ns
 		if bt.level != psapi.LevelRestricted {
 			bt.ns = r.ns + "-" + string(bt.level)
-			reason := svc.RootReason
-			if reason == "" {
-				reason = bt.why
+			reason := "Pod Security " + bt.why
+			if svc.RootReason != "" {
+				reason = "runs as root because " + svc.RootReason + " (" + reason + ")"
 			}
 			r.m.Exceptions = append(r.m.Exceptions, Exception{Service: svc.Name, Namespace: bt.ns, Level: string(bt.level), Reason: reason})
 		}
@@ -413,13 +413,16 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	main := corev1.Container{
 		Name:            svc.Name,
 		Image:           svc.Image,
-		Command:         cs.Entrypoint,
-		Args:            cs.Command,
+		Command:         literal(cs.Entrypoint),
+		Args:            literal(cs.Command),
 		SecurityContext: containerSecurity(svc.UID, svc.GID, readOnly),
 		Resources:       memoryResources(svc.MemoryMiB),
 	}
 	env := map[string]string{}
 	for k, v := range cs.Environment {
+		env[k] = v
+	}
+	for k, v := range clusterEnv[svc.Name] {
 		env[k] = v
 	}
 	for k, v := range r.externalPostgresEnv(svc.Name) {
@@ -434,7 +437,7 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		main.Env = append(main.Env, corev1.EnvVar{Name: k, Value: env[k]})
+		main.Env = append(main.Env, corev1.EnvVar{Name: k, Value: literal([]string{env[k]})[0]})
 	}
 	for _, p := range svc.TLS {
 		main.Ports = append(main.Ports, corev1.ContainerPort{Name: portName(p.Port), ContainerPort: int32(p.Port), Protocol: corev1.ProtocolTCP})
@@ -566,6 +569,29 @@ func (r *renderer) podSpec(svc assets.Service, cs composeService, in instance) (
 	return spec, d, nil
 }
 
+// clusterEnv are settings a service needs on a cluster and not on Docker.
+var clusterEnv = map[string]map[string]string{
+	// A new persistent volume's root may hold lost+found, and initdb
+	// refuses a data directory that is not empty: the cluster goes one
+	// level down (a Docker volume starts empty).
+	"postgres": {"PGDATA": "/var/lib/postgresql/data/pgdata"},
+}
+
+// literal escapes "$" as "$$": the kubelet expands $(NAME) in a
+// container's command, arguments and environment values, and the shell
+// text compose hands over (Kafka's "$(kafka-storage.sh random-uuid)") must
+// reach the container as written.
+func literal(xs []string) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strings.ReplaceAll(x, "$", "$$")
+	}
+	return out
+}
+
 // extraPorts are listeners besides the catalog's TLS ones that other
 // services connect to (the compose layout reaches them by service name).
 var extraPorts = map[string][]int{
@@ -674,6 +700,21 @@ func postgresCAPath(service string) string {
 	return "/etc/postgres_exporter/tls/" + postgresCAFile
 }
 
+func postgresParams(service string) string {
+	return "sslmode=verify-full&sslrootcert=" + postgresCAPath(service)
+}
+
+// TenantConnParams are the JDBC parameters of Fineract's tenant databases
+// on Kubernetes: the Docker target's (assets.TenantConnParams) unless an
+// external database's CA must verify the server. Fineract's first start
+// overwrites them in the tenant store, and the installer sets them back.
+func TenantConnParams(k answers.Kubernetes) string {
+	if k.Postgres.External != nil {
+		return postgresParams("fineract")
+	}
+	return assets.TenantConnParams
+}
+
 // externalPostgresEnv points a database client at the external server,
 // with full verification against its CA.
 func (r *renderer) externalPostgresEnv(service string) map[string]string {
@@ -685,7 +726,7 @@ func (r *renderer) externalPostgresEnv(service string) map[string]string {
 	if strings.Contains(e.Host, ":") {
 		hp = "[" + e.Host + "]:" + strconv.Itoa(e.Port)
 	}
-	params := "sslmode=verify-full&sslrootcert=" + postgresCAPath(service)
+	params := postgresParams(service)
 	switch service {
 	case "fineract":
 		return map[string]string{
