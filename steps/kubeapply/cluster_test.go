@@ -224,7 +224,7 @@ func TestEveryCombinationIsAcceptedByServerSideApply(t *testing.T) {
 func admitPodTemplates(t *testing.T, l lab, m kube.Manifests) {
 	t.Helper()
 	for _, o := range m.Objects {
-		if o.GetKind() != "Deployment" && o.GetKind() != "StatefulSet" {
+		if o.GetKind() != "Deployment" && o.GetKind() != "StatefulSet" && o.GetKind() != "DaemonSet" {
 			continue
 		}
 		pod := podOf(t, o, o.GetName()+"-admission")

@@ -15,7 +15,7 @@ const (
 	ManagedBy      = "fineract-installer"
 )
 
-// Status reads every Deployment and StatefulSet the installer manages in
+// Status reads every Deployment, StatefulSet and DaemonSet the installer manages in
 // namespaces, sorted by namespace, kind and name.
 func (c *Cluster) Status(ctx context.Context, namespaces []string) ([]Workload, error) {
 	sel := metav1.ListOptions{LabelSelector: LabelManagedBy + "=" + ManagedBy}
@@ -38,6 +38,17 @@ func (c *Cluster) Status(ctx context.Context, namespaces []string) ([]Workload, 
 		}
 		for _, s := range ss.Items {
 			w, err := c.workload(ctx, Ref{Kind: "StatefulSet", Namespace: ns, Name: s.Name})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, w)
+		}
+		dss, err := c.clientset.AppsV1().DaemonSets(ns).List(ctx, sel)
+		if err != nil {
+			return nil, c.explain(fmt.Errorf("list daemonsets in %s: %w", ns, err))
+		}
+		for _, d := range dss.Items {
+			w, err := c.workload(ctx, Ref{Kind: "DaemonSet", Namespace: ns, Name: d.Name})
 			if err != nil {
 				return nil, err
 			}

@@ -18,11 +18,12 @@ import (
 // pollEvery is how often a wait reads the workloads again.
 const pollEvery = 2 * time.Second
 
-// Workload is a Deployment or StatefulSet and how far it is.
+// Workload is a Deployment, StatefulSet or DaemonSet and how far it is.
 type Workload struct {
 	Ref
-	// Desired is spec.replicas; Ready counts ready pods; Updated counts
-	// pods of the current template.
+	// Desired is spec.replicas (a DaemonSet's: the nodes it should run
+	// on); Ready counts ready pods; Updated counts pods of the current
+	// template.
 	Desired int32 `json:"desired"`
 	Ready   int32 `json:"ready"`
 	Updated int32 `json:"updated"`
@@ -44,11 +45,11 @@ func (w Workload) progress() string {
 	return fmt.Sprintf("%d/%d ready, %d updated", w.Ready, w.Desired, w.Updated)
 }
 
-// Workloads lists the Deployments and StatefulSets among objs.
+// Workloads lists the Deployments, StatefulSets and DaemonSets among objs.
 func Workloads(objs []*unstructured.Unstructured) []Ref {
 	var refs []Ref
 	for _, o := range objs {
-		if o.GroupVersionKind().Group == "apps" && (o.GetKind() == "Deployment" || o.GetKind() == "StatefulSet") {
+		if o.GroupVersionKind().Group == "apps" && (o.GetKind() == "Deployment" || o.GetKind() == "StatefulSet" || o.GetKind() == "DaemonSet") {
 			refs = append(refs, RefOf(o))
 		}
 	}
@@ -84,8 +85,17 @@ func (c *Cluster) workload(ctx context.Context, ref Ref) (Workload, error) {
 		if s.Status.UpdateRevision != "" && s.Status.CurrentRevision == s.Status.UpdateRevision {
 			w.Updated = s.Status.CurrentReplicas
 		}
+	case "DaemonSet":
+		d, err := c.clientset.AppsV1().DaemonSets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			return w, c.explain(fmt.Errorf("read %s: %w", ref, err))
+		}
+		w.Desired, w.Ready, w.Updated = d.Status.DesiredNumberScheduled, d.Status.NumberReady, d.Status.UpdatedNumberScheduled
+		// A DaemonSet no node was found for yet wants nothing; it is not
+		// ready until its controller has counted the nodes.
+		w.Observed, w.Selector = d.Status.ObservedGeneration >= d.Generation && d.Status.ObservedGeneration > 0, d.Spec.Selector
 	default:
-		return w, fmt.Errorf("%s is not a Deployment or StatefulSet", ref)
+		return w, fmt.Errorf("%s is not a Deployment, StatefulSet or DaemonSet", ref)
 	}
 	return w, nil
 }
