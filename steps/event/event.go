@@ -36,6 +36,13 @@ const (
 	// ResourceCertificate is a certificate of the installation's PKI,
 	// reported by the steps that issue them.
 	ResourceCertificate Resource = "certificate"
+	// ResourceKubeObject is an object of the Kubernetes target's
+	// manifests; Subject is "Kind namespace/name" (or "Kind name" when the
+	// object is cluster-scoped).
+	ResourceKubeObject Resource = "kube-object"
+	// ResourceWorkload is a Kubernetes Deployment or StatefulSet waited
+	// for; Subject is "Kind namespace/name".
+	ResourceWorkload Resource = "workload"
 )
 
 // Action is what is being done to a Resource.
@@ -57,6 +64,8 @@ const (
 	ActionVerify Action = "verify"
 	// ActionIssue issues a certificate (new, reissued or re-certified).
 	ActionIssue Action = "issue"
+	// ActionApply is a server-side apply of a Kubernetes object.
+	ActionApply Action = "apply"
 )
 
 // Status says where an Action stands.

@@ -71,6 +71,11 @@ func TestEveryAnswerHasAnEffect(t *testing.T) {
 	}
 	ceremony := "TestProductionInstallWithKeyCeremony"
 	probes := map[string]answerProbe{
+		// The Docker target ignores the block; render --target kubernetes
+		// is made of it (observe renders it when the answers have one).
+		"kubernetes": {change: func(a *answers.Answers) {
+			a.Kubernetes = &answers.Kubernetes{Vault: answers.KubernetesVault{Address: "https://10.20.0.5:8200"}}
+		}},
 		"version":          {change: func(a *answers.Answers) { a.Version = 2 }, refused: true},
 		"profile":          {change: func(a *answers.Answers) { a.Profile = answers.Demo }},
 		"host.hostname":    {change: func(a *answers.Answers) { a.Host.Hostname = "bank.example.org" }},
@@ -287,6 +292,23 @@ func observe(t *testing.T, root string, files importFiles, a answers.Answers) ob
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join(root, o.pkiDir, e.Name()))
 		o.certs[e.Name()] = files.describe(b)
+	}
+	if a.Kubernetes != nil {
+		// After certs generate: the manifests carry the installation's CA.
+		kubeOut := filepath.Join(root, "manifests")
+		defer os.RemoveAll(kubeOut)
+		if r := run(t, "", "render", "--target", "kubernetes", "--answers", file, "--out", kubeOut); r.code != 0 {
+			t.Fatalf("render --target kubernetes: exit %d\n%s%s", r.code, r.out, r.err)
+		}
+		_ = filepath.WalkDir(kubeOut, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				b, _ := os.ReadFile(p)
+				sum := sha256.Sum256(b)
+				rel, _ := filepath.Rel(kubeOut, p)
+				o.rendered["kubernetes/"+rel] = hex.EncodeToString(sum[:])
+			}
+			return nil
+		})
 	}
 	return o
 }

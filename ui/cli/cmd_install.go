@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,10 +26,13 @@ type installOptions struct {
 	bundle  string
 	accept  []string
 	custody custodyOptions
+	// waitTimeout bounds the wait for the workloads (Kubernetes target).
+	waitTimeout time.Duration
 }
 
 func newInstallCmd(a *app) *cobra.Command {
 	var o installOptions
+	var t targetFlags
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install the stack from an answers file (or the demo defaults), with no questions",
@@ -53,16 +57,34 @@ anything is loaded.`,
 		Example: `  FINERACT_UNSEAL_PASSPHRASE=... fineract-installer install --demo --yes
   fineract-installer install --answers answers.yaml --yes --output json
   fineract-installer install --answers answers.yaml --images-bundle /media/usb/stack-images.tar
-  fineract-installer install --answers answers.yaml --accept-image-change gateway`,
+  fineract-installer install --answers answers.yaml --accept-image-change gateway
+  fineract-installer install --target kubernetes --answers answers.yaml --context prod --yes`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runInstall(cmd, a, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			onKube, err := t.kubernetes()
+			if err != nil {
+				return err
+			}
+			if onKube {
+				if err := refuseDockerOnly(cmd, "images-bundle", "accept-image-change", "unseal-passphrase-file", "unseal-keys-file"); err != nil {
+					return err
+				}
+				return runInstallKube(cmd, a, o, t)
+			}
+			if cmd.Flags().Changed("wait-timeout") {
+				return usageError("--wait-timeout is for --target kubernetes")
+			}
+			return runInstall(cmd, a, o)
+		},
 	}
 	o.src.flags(cmd)
+	t.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
 	f.StringVar(&o.bundle, "images-bundle", "", "load missing images from this tarball `FILE`, made by the images bundle command; its FILE"+compose.BundleManifestSuffix+" must sit next to it")
 	f.StringArrayVar(&o.accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one recorded at install, and record the new one (repeatable)")
 	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
+	f.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --target kubernetes: wait at most `DURATION` for the workloads to become ready")
 	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
 }

@@ -11,6 +11,7 @@ import (
 func newLogsCmd(a *app) *cobra.Command {
 	var o compose.LogOptions
 	var timestamps bool
+	var t targetFlags
 	cmd := &cobra.Command{
 		Use:   "logs [SERVICE...]",
 		Short: "Show the logs of the stack's services",
@@ -20,6 +21,11 @@ in text output a "|" precedes stdout lines and a "!" stderr lines.`,
   fineract-installer logs -f fineract postgres
   fineract-installer logs --since 10m -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if onKube, err := t.kubernetes(); err != nil {
+				return err
+			} else if onKube {
+				return notOnKubernetes("logs", "no test of this release runs pods (its tests use an API server without nodes), so reading pod logs is not proven; use `kubectl logs -n NAMESPACE deploy/SERVICE` meanwhile")
+			}
 			o.Services = args
 			e, err := a.engine(cmd.Context())
 			if err != nil {
@@ -55,6 +61,7 @@ in text output a "|" precedes stdout lines and a "!" stderr lines.`,
 			return nil
 		},
 	}
+	t.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines until interrupted")
 	f.IntVarP(&o.Tail, "tail", "n", 0, "only the last `N` lines of each service (0 = all)")

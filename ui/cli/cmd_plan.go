@@ -15,6 +15,7 @@ func newPlanCmd(a *app) *cobra.Command {
 	var src answersSource
 	var bundle string
 	var accept []string
+	var t targetFlags
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what install would change on this host, changing nothing",
@@ -31,13 +32,27 @@ Without --answers or --demo, the plan uses the installation's own answers
 what its install or upgrade would change.
 
 Nothing is written: no install dir, state, lock, certificate or Vault
-entry. Exit code 0 means no changes, 5 means changes are pending.`,
+entry. Exit code 0 means no changes, 5 means changes are pending.
+
+With --target kubernetes, each rendered object is applied in a
+server-side dry run and compared with the live one: the plan lists the
+objects to create, those to change and the unchanged ones.`,
 		Example: `  fineract-installer plan
   fineract-installer plan --answers answers.yaml
   fineract-installer plan --answers answers.yaml --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			onKube, err := t.kubernetes()
+			if err != nil {
+				return err
+			}
+			if onKube {
+				if err := refuseDockerOnly(cmd, "images-bundle", "accept-image-change"); err != nil {
+					return err
+				}
+				return runPlanKube(cmd, a, src, t)
+			}
 			ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
 			if err != nil {
 				return err
@@ -94,6 +109,7 @@ entry. Exit code 0 means no changes, 5 means changes are pending.`,
 		},
 	}
 	src.flags(cmd)
+	t.flags(cmd)
 	cmd.Flags().StringArrayVar(&accept, "accept-image-change", nil, "plan as for install --accept-image-change `SERVICE` (repeatable)")
 	cmd.Flags().StringVar(&bundle, "images-bundle", "", "plan as for install --images-bundle `FILE`: missing images are loaded from it")
 	return cmd

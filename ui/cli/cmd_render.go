@@ -80,18 +80,32 @@ func (s *answersSource) renderError(err error) error {
 func newRenderCmd(a *app) *cobra.Command {
 	var src answersSource
 	var out string
+	var t targetFlags
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Write the compose file and configuration the answers would deploy, to read or review",
 		Long: `Write the compose file and every configuration file the answers would
 deploy into a directory, without touching Docker. Nothing secret is in them:
-secrets reach the services as files from Vault at install time.`,
+secrets reach the services as files from Vault at install time.
+
+With --target kubernetes it writes the Kubernetes manifests instead, one
+YAML file per object, for ` + "`kubectl apply --server-side`" + `. DIR must be new,
+empty, or an earlier render's; the files of an earlier render are
+replaced, and nothing else in DIR is touched.`,
 		Example: `  fineract-installer render --answers answers.yaml --out ./rendered
-  fineract-installer render --demo --out ./rendered && docker compose -f ./rendered/compose.yaml config`,
+  fineract-installer render --demo --out ./rendered && docker compose -f ./rendered/compose.yaml config
+  fineract-installer render --target kubernetes --answers answers.yaml --out ./manifests`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return usageError("--out DIR is required")
+			}
+			onKube, err := t.kubernetes()
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return runRenderKube(cmd, a, src, out)
 			}
 			ans, err := src.load()
 			if err != nil {
@@ -125,6 +139,7 @@ secrets reach the services as files from Vault at install time.`,
 		},
 	}
 	src.flags(cmd)
+	t.flags(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "`DIR` to write into (created if missing)")
 	return cmd
 }

@@ -50,7 +50,9 @@ type statusDoc struct {
 }
 
 func newStatusCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var t targetFlags
+	var src answersSource
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show whether the stack runs: each service's state, health, restarts and ports",
 		Long: `Show where the last install got to, and each service's state, health,
@@ -60,9 +62,22 @@ The stack is running when every service of the installation runs (and is
 healthy, where it has a healthcheck); it is degraded when one is missing,
 stopped or unhealthy, down when no container is left, uninstalled after
 ` + "`uninstall`" + ` (data kept), and not installed when nothing is recorded.
-Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
+Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.
+
+With --target kubernetes it lists each Deployment and StatefulSet of the
+installation's namespaces with its desired and ready replicas.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			onKube, err := t.kubernetes()
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return runStatusKube(cmd, a, src, t)
+			}
+			if err := refuseKubeOnly(cmd, "answers", "demo"); err != nil {
+				return err
+			}
 			e, err := a.engine(cmd.Context())
 			if err != nil {
 				return err
@@ -117,6 +132,9 @@ Exits 0 only when the stack is running, 1 otherwise, so scripts can use it.`,
 			return nil
 		},
 	}
+	t.flags(cmd)
+	src.flags(cmd)
+	return cmd
 }
 
 // installedServices lists the services of the installation in the install

@@ -13,6 +13,8 @@ import (
 
 func newUninstallCmd(a *app) *cobra.Command {
 	var purge, yes bool
+	var t targetFlags
+	var src answersSource
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Stop and remove the stack; data is kept unless --purge",
@@ -21,10 +23,26 @@ func newUninstallCmd(a *app) *cobra.Command {
 Data volumes (the database, Vault's storage) and the installation directory
 (certificates, configuration, backups) are kept, so a later install picks
 them up again. --purge also deletes those, after a typed confirmation or
---yes; take a backup first.`,
+--yes; take a backup first.
+
+With --target kubernetes it deletes every object of the installation's
+namespaces labelled app.kubernetes.io/managed-by=fineract-installer, and its
+cluster-scoped ones; PersistentVolumeClaims and the namespaces are kept
+unless --purge. The namespaces come from the installation's answers, or
+--answers FILE.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			onKube, err := t.kubernetes()
+			if err != nil {
+				return err
+			}
+			if onKube {
+				return runUninstallKube(cmd, a, src, t, purge, yes)
+			}
+			if err := refuseKubeOnly(cmd, "answers", "demo"); err != nil {
+				return err
+			}
 			if err := refuseWhileLocked(a); err != nil {
 				return err
 			}
@@ -70,6 +88,8 @@ them up again. --purge also deletes those, after a typed confirmation or
 			return nil
 		},
 	}
+	t.flags(cmd)
+	src.flags(cmd)
 	cmd.Flags().BoolVar(&purge, "purge", false, "also delete data volumes and the installation directory")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed when not running in a terminal)")
 	return cmd

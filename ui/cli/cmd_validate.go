@@ -18,6 +18,7 @@ import (
 
 func newValidateCmd(a *app) *cobra.Command {
 	var reportDir string
+	var target targetFlags
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Prove each security claim against the running system",
@@ -31,6 +32,11 @@ Exits 1 when a check fails.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if onKube, err := target.kubernetes(); err != nil {
+				return err
+			} else if onKube {
+				return notOnKubernetes("validate", "its checks inspect running containers and probe them with docker exec; on Kubernetes they need running pods, and no test of this release runs pods (its tests use an API server without nodes)")
+			}
 			env, done, err := installedEnv(ctx, a)
 			if err != nil {
 				return err
@@ -55,6 +61,7 @@ Exits 1 when a check fails.`,
 			return nil
 		},
 	}
+	target.flags(cmd)
 	cmd.Flags().StringVar(&reportDir, "report", "", "also write the evidence report (evidence.md, evidence.html) into `DIR`")
 	return cmd
 }

@@ -30,6 +30,9 @@ const (
 	typeBackupOffsite    = "backup_offsite"    // backup offsite copy
 	typeBackupList       = "backup_list"       // backup list: the repository
 	typeRepositoryVerify = "repository_verify" // backup verify without FILE
+	typeKubeRender       = "kube_render"       // render --target kubernetes
+	typeKubePlan         = "kube_plan"         // plan --target kubernetes
+	typeKubeStatus       = "kube_status"       // status --target kubernetes
 	typeCertificates     = "certificates"      // certs show
 	typeImagesBundle     = "images_bundle"     // images bundle
 	typeTenant           = "tenant"            // tenants list, one per tenant

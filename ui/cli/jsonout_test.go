@@ -142,6 +142,7 @@ func TestSchemaDocumentsEveryFieldTheProgramWrites(t *testing.T) {
 		typeVaultShares: sharesRecord{}, typeCredentials: credentialsRecord{}, typePlan: install.Changes{},
 		typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
 		typeBackupList: backupListDoc{}, typeRepositoryVerify: repositoryVerifyDoc{},
+		typeKubeRender: kubeRenderDoc{}, typeKubePlan: kubePlanDoc{}, typeKubeStatus: kubeStatusDoc{},
 	}
 	var doc struct {
 		Properties struct {
