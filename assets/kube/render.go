@@ -788,6 +788,13 @@ func (r *renderer) serviceObjects(svc assets.Service, ns string, inst []instance
 		switch {
 		case svc.Name == "filebeat":
 			// Filebeat reads each node's container logs: one pod per node.
+			// Its data volume (the registry of how far each log was read)
+			// belongs to the node it reads, so it is a directory on that
+			// node, as a claim template cannot give a DaemonSet one.
+			for _, v := range svc.DataVolumes {
+				tmpl.Spec.Volumes = append(tmpl.Spec.Volumes, corev1.Volume{Name: v, VolumeSource: corev1.VolumeSource{
+					HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/" + r.project + "-" + v, Type: ptr(corev1.HostPathDirectoryOrCreate)}}})
+			}
 			r.add(&appsv1.DaemonSet{TypeMeta: typeMeta("apps/v1", "DaemonSet"), ObjectMeta: meta,
 				Spec: appsv1.DaemonSetSpec{Selector: selector, Template: tmpl}})
 		case in.persistent && len(svc.DataVolumes) > 0:

@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	psapi "k8s.io/pod-security-admission/api"
 
 	"github.com/fineract-installer/fineract-installer/assets"
@@ -634,4 +636,46 @@ func TestCommandsReachContainersAsWritten(t *testing.T) {
 		return
 	}
 	t.Fatal("no kafka workload")
+}
+
+// The API server refuses a workload whose container mounts a volume the
+// pod does not define (a DaemonSet has no claim templates to give one).
+func TestEveryMountHasItsVolume(t *testing.T) {
+	for _, c := range allCombos() {
+		t.Run(c.String(), func(t *testing.T) {
+			_, _, m := renderedCombo(t, c)
+			claims := map[string]map[string]bool{}
+			for _, u := range m.Objects {
+				if u.GetKind() != "StatefulSet" {
+					continue
+				}
+				var s appsv1.StatefulSet
+				if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &s); err != nil {
+					t.Fatal(err)
+				}
+				claims[u.GetName()] = map[string]bool{}
+				for _, ct := range s.Spec.VolumeClaimTemplates {
+					claims[u.GetName()][ct.Name] = true
+				}
+			}
+			for _, w := range workloads(t, m) {
+				defined := map[string]bool{}
+				for _, v := range w.template.Spec.Volumes {
+					defined[v.Name] = true
+				}
+				if w.kind == "StatefulSet" {
+					for n := range claims[w.name] {
+						defined[n] = true
+					}
+				}
+				for _, ctr := range append(append([]corev1.Container(nil), w.template.Spec.InitContainers...), w.template.Spec.Containers...) {
+					for _, vm := range ctr.VolumeMounts {
+						if !defined[vm.Name] {
+							t.Errorf("%s %s container %s mounts %q, which the pod does not define", w.kind, w.name, ctr.Name, vm.Name)
+						}
+					}
+				}
+			}
+		})
+	}
 }
