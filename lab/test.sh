@@ -2,7 +2,7 @@
 # The whole test suite, runnable on a fresh Debian 12 machine as root:
 #   1. installs what is missing (Debian's docker.io, busybox-static, staticcheck)
 #   2. starts dockerd when no engine answers, and waits for it
-#   3. builds the lab images (cached by content hash; a rerun takes seconds)
+#   3. builds the lab images and the Kubernetes control plane (cached by content hash; a rerun takes seconds)
 #   4. checks gofmt, go.mod tidiness, go vet and staticcheck, then runs go test -race
 # Tests that need the engine fail (never skip) here: FINERACT_REQUIRE_DOCKER=1.
 set -euo pipefail
@@ -105,6 +105,12 @@ for mod in lab/*/go.mod; do
   # Same flags as the lab image build, so the tests reuse its build cache.
   (cd "$d" && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -trimpath -count=1 ./...)
 done
+
+say "kubernetes control plane"
+# kube-apiserver and etcd are built from the Go module proxy once and cached
+# by content hash (a cold build takes minutes); building them here keeps
+# that out of the tests' time budget and checks the control plane first.
+go test -count=1 -timeout 60m -run '^TestKube' ./lab/labtest/
 
 say "go test -race"
 export FINERACT_REQUIRE_DOCKER=1 FINERACT_REQUIRE_NGINX=1

@@ -1,7 +1,7 @@
 // Package promises ties each promise README.md makes to the tests that
 // keep it: promises.yaml names, for every row of README's command,
 // exit-code, answers and hardening tables, every item of its JSON section
-// and threat model and every paragraph of its backup and terminal UI
+// and threat model and every paragraph of its backup, Kubernetes and terminal UI
 // sections, the tests that check it, or why it cannot be tested here. The test in this file
 // keeps the two in step both ways.
 package promises
@@ -61,6 +61,9 @@ func promises(doc readme.Doc) map[string][]promise {
 	}
 	for _, b := range readme.Blocks(doc.Section("## Point-in-time recovery")) {
 		add("recovery", readme.Key(b), b)
+	}
+	for _, b := range readme.Blocks(doc.Section("## Kubernetes")) {
+		add("kubernetes", readme.Key(b), b)
 	}
 	for _, row := range readme.Table(doc.Section("### Hardening rules and their exceptions")) {
 		add("hardening", row[0]+" / "+row[1], strings.Join(row, " | "))

@@ -205,6 +205,7 @@ func TestREADMEJSONSectionMatchesTheProgram(t *testing.T) {
 		typeBackupVerify: verifyDoc{}, typeBackupSchedule: scheduleDoc{}, typeDiagnose: diagnoseDoc{}, typeVersion: BuildInfo{},
 		typePlan: install.Changes{}, typeAuditEntry: auditEntryRecord{}, typeAuditVerify: auditVerifyDoc{},
 		typeBackupList: backupListDoc{}, typeRepositoryVerify: repositoryVerifyDoc{}, typeBackupOffsite: offsiteCopyDoc{},
+		typeKubeRender: kubeRenderDoc{}, typeKubePlan: kubePlanDoc{}, typeKubeStatus: kubeStatusDoc{},
 	}
 	recordType := regexp.MustCompile(`^\{(?:"schema",)?"type":"([a-z_]+)"`)
 	found := map[string]bool{}
