@@ -100,7 +100,7 @@ in production too.`,
 	f.IntVar(&s.Keep, "keep", 14, "how many backups to keep (`N`)")
 	f.StringVar(&s.PassphraseFile, "passphrase-file", "", "`FILE` holding the backup passphrase (mode 0600)")
 	f.StringVar(&s.UnsealPassphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
-	f.DurationVar(&o.copyEvery, "offsite-every", 5*time.Minute, "run `backup offsite copy` every `DURATION` (whole minutes dividing an hour), when the answers name an off-host store")
+	f.DurationVar(&o.copyEvery, "offsite-every", 5*time.Minute, "run the off-host copy every `DURATION` (whole minutes dividing an hour), when the answers name an off-host store")
 	f.BoolVar(&o.offsiteOnly, "offsite-only", false, "schedule the off-host copy alone (it needs no passphrase or key holder, so production can run it)")
 	f.BoolVar(&o.install, "install", false, "write and enable the schedule")
 	f.BoolVar(&o.remove, "remove", false, "disable and delete the schedule")
