@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"io/fs"
 	"math"
 	"os"
@@ -139,7 +140,7 @@ func Render(a answers.Answers, o assets.Options) (Manifests, error) {
 	}
 	caPath, caField := k.Vault.CACert, "kubernetes.vault.ca_cert"
 	if caPath == "" {
-		caPath = filepath.Join(a.InstallDir, "pki", "ca.crt")
+		caPath = filepath.Join(installation.New(a.InstallDir, o.Project).PKIDir(), "ca.crt")
 	}
 	if r.vaultCA, err = readCert(caPath, caField); err != nil {
 		return Manifests{}, err

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Backup is how the installation is backed up: continuous WAL archiving
@@ -65,7 +67,7 @@ func (b Backup) RepositoryDir(installDir string) string {
 	if b.Repository != "" {
 		return b.Repository
 	}
-	return filepath.Join(installDir, "backups", "repository")
+	return filepath.Join(installation.New(installDir, "").BackupsDir(), "repository")
 }
 
 // KeepBaseOrDefault is KeepBase, or its default when unset.
