@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"io/fs"
 	"math"
 	"os"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/assets"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installation"
 )
 
 // Labels every object carries, and the pod labels selectors use.
