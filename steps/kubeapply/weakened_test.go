@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/fineract-installer/fineract-installer/assets/kube"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
@@ -185,13 +184,15 @@ func TestWeakenedManifestsAreRefusedByTheAPIServer(t *testing.T) {
 				if w.perContainer {
 					want = append([]string{`"` + tg.name + `"`}, want...)
 				}
-				err := dryRunPod(l, pod)
+				got, err := l.cs.CoreV1().Pods(pod.Namespace).Create(context.Background(), pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 				if w.field == "memory request removed" {
 					// Defaulted back to the limit before admission (see
-					// containerWeakenings): the pod is admitted; the
-					// workload is the one to refuse.
+					// containerWeakenings): the pod is admitted with a
+					// request; the workload is the one to refuse.
 					if err != nil {
 						t.Errorf("%s container %s, %s: pod refused although the server defaults the request to the limit: %v", ref, tg.name, w.field, err)
+					} else if c := tg.pick(got); !c.Resources.Requests.Memory().Equal(*c.Resources.Limits.Memory()) {
+						t.Errorf("%s container %s, %s: admitted with memory request %v, limit %v", ref, tg.name, w.field, c.Resources.Requests.Memory(), c.Resources.Limits.Memory())
 					}
 				} else if msg, ok := refusal(err, want); !ok {
 					t.Errorf("%s container %s, %s: the API server answered %q, want a refusal naming %q", ref, tg.name, w.field, msg, want)
@@ -258,8 +259,11 @@ func dryRunPod(l lab, pod *corev1.Pod) error {
 
 func dryRunObject(l lab, o *unstructured.Unstructured) error {
 	gvk := o.GroupVersionKind()
-	gvr := schema.GroupVersionResource{Group: gvk.Group, Version: gvk.Version, Resource: strings.ToLower(gvk.Kind) + "s"}
-	_, err := l.dyn.Resource(gvr).Namespace(o.GetNamespace()).Create(context.Background(), o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	m, err := l.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return err
+	}
+	_, err = l.dyn.Resource(m.Resource).Namespace(o.GetNamespace()).Create(context.Background(), o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 	return err
 }
 
