@@ -224,3 +224,24 @@ func (c *Conn) CheckKubernetesToken(ctx context.Context, token string, deliverie
 	}
 	return nil
 }
+
+// KubernetesInstallStep runs InstallKubernetes. Its Check never says done:
+// a rerun changes nothing that is in place, so running it is the check.
+type KubernetesInstallStep struct {
+	Conn   *Conn
+	Params KubernetesInstall
+	// Result is what the last run applied.
+	Result kubeapply.Applied
+}
+
+func (s *KubernetesInstallStep) ID() string { return "kube-apply" }
+func (s *KubernetesInstallStep) Title() string {
+	return "Check Vault and the cluster, give Vault the services' files, apply the manifests"
+}
+func (s *KubernetesInstallStep) Check(ctx context.Context) (bool, error) { return false, nil }
+
+func (s *KubernetesInstallStep) Run(ctx context.Context, emit steps.Emitter) error {
+	res, err := s.Conn.InstallKubernetes(ctx, s.Params, emit)
+	s.Result = res
+	return err
+}
