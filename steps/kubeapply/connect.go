@@ -181,3 +181,7 @@ func (c *Cluster) explain(err error) error {
 	}
 	return err
 }
+
+// Clientset is the typed client of the cluster, for the calls server-side
+// apply does not cover (the TokenRequest API).
+func (c *Cluster) Clientset() kubernetes.Interface { return c.clientset }

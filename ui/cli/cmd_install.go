@@ -28,6 +28,8 @@ type installOptions struct {
 	custody custodyOptions
 	// waitTimeout bounds the wait for the workloads (Kubernetes target).
 	waitTimeout time.Duration
+	// vaultTokenFile holds the Vault token of an install on Kubernetes.
+	vaultTokenFile string
 }
 
 func newInstallCmd(a *app) *cobra.Command {
@@ -71,8 +73,10 @@ anything is loaded.`,
 				}
 				return runInstallKube(cmd, a, o, t)
 			}
-			if cmd.Flags().Changed("wait-timeout") {
-				return usageError("--wait-timeout is for --target kubernetes")
+			for _, name := range []string{"wait-timeout", "vault-token-file"} {
+				if cmd.Flags().Changed(name) {
+					return usageError("--%s is for --target kubernetes", name)
+				}
 			}
 			return runInstall(cmd, a, o)
 		},
@@ -85,6 +89,7 @@ anything is loaded.`,
 	f.StringArrayVar(&o.accept, "accept-image-change", nil, "accept that this `SERVICE`'s image differs from the one recorded at install, and record the new one (repeatable)")
 	f.StringVar(&o.custody.passphraseFile, "unseal-passphrase-file", "", "`FILE` holding the demo custody passphrase (mode 0600)")
 	f.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --target kubernetes: wait at most `DURATION` for the workloads to become ready")
+	f.StringVar(&o.vaultTokenFile, "vault-token-file", "", "with --target kubernetes: `FILE` (mode 0600) holding the Vault token that configures Vault for the pods")
 	f.StringVar(&o.custody.keysFile, "unseal-keys-file", "", "`FILE` with unseal key shares, one per line, mode 0600 (when Vault is sealed and no terminal is available)")
 	return cmd
 }

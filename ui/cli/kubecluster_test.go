@@ -7,7 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fineract-installer/fineract-installer/assets"
+	"github.com/fineract-installer/fineract-installer/assets/kube"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/answers"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
+	"github.com/fineract-installer/fineract-installer/steps/kubeapply"
 )
 
 func TestMain(m *testing.M) { labtest.KubeMain(m) }
@@ -20,6 +25,7 @@ func TestMain(m *testing.M) { labtest.KubeMain(m) }
 func TestKubernetesTargetAgainstAnAPIServer(t *testing.T) {
 	cp := labtest.SharedControlPlane(t)
 	file := kubeAnswersFile(t, "cli-kube")
+	unreachableVault(t, file)
 	kc := []string{"--target", "kubernetes", "--answers", file, "--kubeconfig", cp.Kubeconfig}
 
 	r := run(t, "", append([]string{"plan", "-o", "json"}, kc...)...)
@@ -31,27 +37,39 @@ func TestKubernetesTargetAgainstAnAPIServer(t *testing.T) {
 		t.Errorf("plan before install: %d create, %d change, %d unchanged", len(plan.Create), len(plan.Change), len(plan.Unchanged))
 	}
 
-	r = run(t, "", append([]string{"install", "--yes", "--wait-timeout", "3s", "-o", "json"}, kc...)...)
-	if r.code != ExitFailed {
-		t.Fatalf("install without nodes: exit %d: %s", r.code, r.err)
+	// The Vault the answers name does not answer: install stops before
+	// any object is applied, and so does a token file others may read.
+	token := filepath.Join(t.TempDir(), "vault-token")
+	if err := os.WriteFile(token, []byte("hvs.example\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	var applied, failed bool
-	for _, line := range strings.Split(strings.TrimSpace(r.out), "\n") {
-		var e struct {
-			Kind, Step, Resource, Action, Status, Hint string
-		}
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("%v: %s", err, line)
-		}
-		if e.Step == "kube-apply" && e.Kind == "done" {
-			applied = true
-		}
-		if e.Step == "kube-wait" && e.Kind == "failed" && strings.Contains(e.Hint, "kubectl get pods -n cli-kube") {
-			failed = true
-		}
+	r = run(t, "", append([]string{"install", "--yes", "--vault-token-file", token}, kc...)...)
+	if r.code != ExitUsage || !strings.Contains(r.err, "--vault-token-file") {
+		t.Errorf("install with a token file others may read: exit %d: %s", r.code, r.err)
 	}
-	if !applied || !failed {
-		t.Errorf("install events: applied %v, wait failed with the hint %v:\n%s", applied, failed, r.out)
+	if err := os.Chmod(token, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "", append([]string{"install", "--yes", "--wait-timeout", "3s", "-o", "json", "--vault-token-file", token}, kc...)...)
+	if r.code == 0 || !strings.Contains(r.out, "127.0.0.1:1") {
+		t.Fatalf("install with Vault unreachable: exit %d: %s %s", r.code, r.out, r.err)
+	}
+	r = run(t, "", append([]string{"plan", "-o", "json"}, kc...)...)
+	plan = kubePlanDoc{}
+	if err := json.Unmarshal([]byte(r.out), &plan); err != nil || len(plan.Change)+len(plan.Unchanged) > 0 {
+		t.Fatalf("plan after an install refused by Vault: %v: %d change, %d unchanged: some object was applied", err, len(plan.Change), len(plan.Unchanged))
+	}
+
+	// The rest needs the objects in place; steps/vault's
+	// TestInstallKubernetesAgainstLabCluster runs the install with a real
+	// Vault.
+	c, err := kubeapply.Connect(t.Context(), kubeapply.Kubeconfig{File: cp.Kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := renderedManifests(t, file, "fineract")
+	if _, err := c.Apply(t.Context(), m.Objects, nil); err != nil {
+		t.Fatal(err)
 	}
 
 	r = run(t, "", append([]string{"plan"}, kc...)...)
@@ -94,4 +112,30 @@ func TestKubernetesTargetAgainstAnAPIServer(t *testing.T) {
 	if r.code != ExitFailed || !strings.Contains(r.err, "refused the credentials") || !strings.Contains(r.err, "auth whoami") {
 		t.Errorf("bad token: exit %d: %s", r.code, r.err)
 	}
+}
+
+// unreachableVault points the answers' Vault at a port nothing listens on.
+func unreachableVault(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(data), "https://10.20.0.5:8200", "https://127.0.0.1:1")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// renderedManifests renders the answers file as install does.
+func renderedManifests(t *testing.T, file, project string) kube.Manifests {
+	t.Helper()
+	ans, err := answers.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := kube.Render(ans, assets.Options{Project: project, SecretsDir: installdir.SecretsDir(project)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -16,8 +16,10 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/atomicfile"
+	"github.com/fineract-installer/fineract-installer/steps/install"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/kubeapply"
+	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
 // Targets a command can work on.
@@ -201,6 +203,10 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	if err != nil {
 		return err
 	}
+	kv, err := kubeVaultOf(a, o, t, ans)
+	if err != nil {
+		return err
+	}
 	c, err := t.cluster(cmd)
 	if err != nil {
 		return err
@@ -212,12 +218,10 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	if err := confirm(a, o.yes, "install changes the cluster", fmt.Sprintf("Apply %d objects into namespaces %s on %s?", len(m.Objects), strings.Join(m.Namespaces, ", "), where)); err != nil {
 		return err
 	}
-	// The pods' Vault agents read each service's files from Vault
-	// (kube.DeliveryPath); this install does not configure Vault's
-	// Kubernetes auth nor write those files yet, so it says so first.
-	a.printer().stepEvent(steps.Event{Kind: steps.KindWarning, Step: "kube-apply",
-		Message: fmt.Sprintf("this install does not configure Vault (%s) for the pods yet: enable its Kubernetes auth and write each service's files to its delivery path before the workloads can start", ans.Kubernetes.Vault.Address)})
-	plan := (&steps.Plan{}).Then(&kubeapply.ApplyStep{Cluster: c, Objects: m.Objects})
+	plan := (&steps.Plan{}).Then(&vault.KubernetesInstallStep{Conn: kv.conn, Params: vault.KubernetesInstall{
+		Token: kv.token, Cluster: c, Host: kv.host, CACertPEM: kv.caPEM, Manifests: m,
+		Secrets: kv.env.SecretSpecs(), Deliveries: kv.env.Deliveries(),
+	}})
 	plan.Then(&kubeapply.WaitStep{Cluster: c, Workloads: kubeapply.Workloads(m.Objects), Timeout: o.waitTimeout})
 	if err := runDay2(ctx, a, "install", "", plan); err != nil {
 		return err
@@ -423,4 +427,61 @@ func refuseKubeOnly(cmd *cobra.Command, names ...string) error {
 		}
 	}
 	return nil
+}
+
+// kubeVault is what an install on Kubernetes needs to configure Vault.
+type kubeVault struct {
+	conn  *vault.Conn
+	token string
+	// host and caPEM are the API server's address and CA from the
+	// kubeconfig: Vault sends the pods' tokens there for review.
+	host  string
+	caPEM []byte
+	// env gives the services' secrets and files, as the Docker target
+	// makes them.
+	env *install.Env
+}
+
+// kubeVaultOf reads the Vault token file, connects to the Vault the
+// answers name (trusting only their CA, or the installation's own) and
+// reads the API server's address and CA from the kubeconfig. It changes
+// nothing; InstallKubernetes checks Vault and the token before it does.
+func kubeVaultOf(a *app, o installOptions, t targetFlags, ans answers.Answers) (kubeVault, error) {
+	var kv kubeVault
+	token, err := readCredentialFile("--vault-token-file", o.vaultTokenFile)
+	if err != nil {
+		return kv, err
+	}
+	env, err := install.NewEnv(ans, a.project, ans.InstallDir, installdir.SecretsDir(a.project), nil)
+	if err != nil {
+		return kv, err
+	}
+	caFile := ans.Kubernetes.Vault.CACert
+	if caFile == "" {
+		caFile = filepath.Join(env.PKIDir(), "ca.crt")
+	}
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return kv, usageHint(fmt.Errorf("vault CA: %w", err),
+			"set kubernetes.vault.ca_cert in the answers to the PEM file of the CA Vault's certificate chains to")
+	}
+	conn, err := vault.Connect(vault.Config{Address: ans.Kubernetes.Vault.Address, CACertPEM: ca})
+	if err != nil {
+		return kv, withCode(ExitUsage, fmt.Errorf("vault at %s: %w", ans.Kubernetes.Vault.Address, err))
+	}
+	cfg, _, err := kubeapply.Kubeconfig{File: t.kubeconfig, Context: t.context}.RESTConfig()
+	if err != nil {
+		return kv, withCode(ExitUsage, err)
+	}
+	caPEM := cfg.CAData
+	if len(caPEM) == 0 && cfg.CAFile != "" {
+		if caPEM, err = os.ReadFile(cfg.CAFile); err != nil {
+			return kv, withCode(ExitUsage, fmt.Errorf("the kubeconfig's CA: %w", err))
+		}
+	}
+	if len(caPEM) == 0 {
+		return kv, usageHint(errors.New("the kubeconfig names no CA for the API server"),
+			"Vault checks the pods' tokens with the API server and must trust only its CA: give a kubeconfig with certificate-authority-data")
+	}
+	return kubeVault{conn: conn, token: token, host: cfg.Host, caPEM: caPEM, env: env}, nil
 }
