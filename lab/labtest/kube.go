@@ -190,6 +190,11 @@ func (cp *ControlPlane) RESTConfig() *rest.Config {
 // is ready. ctx bounds the build and the start, not the processes' life:
 // Stop ends them.
 func StartControlPlane(ctx context.Context, dir string) (*ControlPlane, error) {
+	// Keys, the admin token and logs are written by path below: only a
+	// directory no other uid can write keeps those paths ours.
+	if err := checkPrivateDir(dir); err != nil {
+		return nil, err
+	}
 	apiserverBin, etcdBin, err := KubeBinaries(ctx)
 	if err != nil {
 		return nil, err
@@ -260,6 +265,25 @@ func (b *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.base.RoundTrip(r)
+}
+
+// checkPrivateDir refuses a dir that is a symbolic link, is not the test
+// process's own, or that its group or others may write.
+func checkPrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("control plane directory: %w", err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.IsDir():
+		return fmt.Errorf("control plane directory %s is not a directory", dir)
+	case !ok || int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("control plane directory %s is not owned by uid %d", dir, os.Geteuid())
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("control plane directory %s is writable by group or others (%v); use a directory only this uid can write, e.g. os.MkdirTemp", dir, fi.Mode().Perm())
+	}
+	return nil
 }
 
 type controlPlaneFiles struct{ cert, key, tokens, saKey, saPub string }

@@ -2,6 +2,8 @@ package labtest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +338,34 @@ func TestKubeStartStop(t *testing.T) {
 		t.Error("the stopped control plane still answers")
 	}
 	cp.Stop() // a second Stop is harmless
+}
+
+// The control plane writes its keys and token by path, so it refuses a
+// directory another uid could swap a link into, before building anything.
+func TestKubeRefusesADirectoryOthersCanWrite(t *testing.T) {
+	base := t.TempDir()
+	shared := filepath.Join(base, "shared")
+	if err := os.Mkdir(shared, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	private := filepath.Join(base, "private")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "link")
+	if err := os.Symlink(private, link); err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]string{shared: "writable by group or others", link: "is not a directory"} {
+		_, err := StartControlPlane(context.Background(), dir)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("StartControlPlane(%s) = %v, want an error saying %q", dir, err, want)
+		}
+	}
+	if err := checkPrivateDir(private); err != nil {
+		t.Errorf("a private directory is refused: %v", err)
+	}
 }
