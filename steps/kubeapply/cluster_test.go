@@ -2,16 +2,7 @@ package kubeapply_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -43,28 +34,8 @@ func TestMain(m *testing.M) { labtest.KubeMain(m) }
 // namespace ns, with an installation whose CA signs Vault.
 func testAnswers(t *testing.T, profile answers.Profile, groups []string, ns string) answers.Answers {
 	t.Helper()
-	a := answers.Defaults(profile)
+	a := labtest.KubernetesAnswers(t, profile, t.TempDir(), ns)
 	a.Groups = append([]string{answers.GroupCore}, groups...)
-	a.Host.Hostname = "bank.example.test"
-	a.InstallDir = t.TempDir()
-	pki := filepath.Join(a.InstallDir, "pki")
-	if err := os.MkdirAll(pki, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "installer-ca"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(pki, "ca.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a.Kubernetes = &answers.Kubernetes{Namespace: ns, Vault: answers.KubernetesVault{Address: "https://10.20.0.5:8200"}}
 	return a
 }
 

@@ -1,22 +1,15 @@
 package cli
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/fineract-installer/fineract-installer/lab/labtest"
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 )
 
@@ -26,27 +19,7 @@ import (
 func kubeAnswersFile(t *testing.T, ns string) string {
 	t.Helper()
 	dir := t.TempDir()
-	a := answers.Defaults(answers.Demo)
-	a.Host.Hostname = "bank.example.test"
-	a.InstallDir = filepath.Join(dir, "install")
-	pki := filepath.Join(a.InstallDir, "pki")
-	if err := os.MkdirAll(pki, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "installer-ca"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(pki, "ca.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	a.Kubernetes = &answers.Kubernetes{Namespace: ns, Vault: answers.KubernetesVault{Address: "https://10.20.0.5:8200"}}
+	a := labtest.KubernetesAnswers(t, answers.Demo, filepath.Join(dir, "install"), ns)
 	file := filepath.Join(dir, "answers.yaml")
 	if err := answers.Save(file, a); err != nil {
 		t.Fatal(err)
