@@ -15,16 +15,21 @@ import (
 
 	"github.com/fineract-installer/fineract-installer/steps/answers"
 	"github.com/fineract-installer/fineract-installer/steps/installation"
+	"github.com/fineract-installer/fineract-installer/steps/installdir"
 )
 
 // KubernetesAnswers are the profile's default answers with a
-// kubernetes block laid out in namespace ns, installed in installDir, whose
-// installation CA (written to its pki/ca.crt) signs Vault.
+// kubernetes block laid out in namespace ns, installed in installDir (an
+// installation directory: marked), whose installation CA (written to its
+// pki/ca.crt, without its key) signs Vault.
 func KubernetesAnswers(t testing.TB, profile answers.Profile, installDir, ns string) answers.Answers {
 	t.Helper()
 	a := answers.Defaults(profile)
 	a.Host.Hostname = "bank.example.test"
 	a.InstallDir = installDir
+	if err := installdir.Mark(installDir); err != nil {
+		t.Fatal(err)
+	}
 	pki := installation.New(installDir, "").PKIDir()
 	if err := os.MkdirAll(pki, 0o755); err != nil {
 		t.Fatal(err)

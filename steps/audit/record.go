@@ -12,7 +12,8 @@ import (
 // Recorder derives what a run changed from the events its runner emits:
 // the compose engine's resource events (services created, recreated,
 // started or removed; networks and volumes created; images pulled or
-// loaded) and certificates issued, the steps that ran (a step runs only
+// loaded), Kubernetes objects created, changed or deleted, and
+// certificates issued, the steps that ran (a step runs only
 // when its Check finds work to do), and the cause of the first failure.
 // It is safe for concurrent use.
 type Recorder struct {
@@ -93,7 +94,7 @@ func (r *Recorder) Observe(e event.Event) {
 		}
 	case e.Status == event.StatusDone:
 		switch e.Action {
-		case event.ActionCreate, event.ActionRemove, event.ActionPull, event.ActionLoad, event.ActionIssue:
+		case event.ActionCreate, event.ActionRemove, event.ActionPull, event.ActionLoad, event.ActionIssue, event.ActionUpdate:
 			delete(r.pending, key)
 			r.add(e.Resource, e.Action, e.Subject, false)
 		}

@@ -64,8 +64,13 @@ const (
 	ActionVerify Action = "verify"
 	// ActionIssue issues a certificate (new, reissued or re-certified).
 	ActionIssue Action = "issue"
-	// ActionApply is a server-side apply of a Kubernetes object.
+	// ActionApply is a server-side apply of a Kubernetes object. Its done
+	// event says which it was: ActionCreate (the object is new),
+	// ActionUpdate (the live object changed) or ActionApply (it was
+	// already as rendered: nothing changed).
 	ActionApply Action = "apply"
+	// ActionUpdate is an apply that changed a live Kubernetes object.
+	ActionUpdate Action = "update"
 )
 
 // Status says where an Action stands.

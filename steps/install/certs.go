@@ -62,9 +62,10 @@ func (env *Env) CertRequests() []pki.Request {
 			if cn.Client {
 				u |= pki.UsageClient
 			}
+			uid, gid := env.certOwner(svc)
 			r := pki.Request{
 				Name: cn.Name, CommonName: cn.CommonName, DNSNames: cn.DNSNames, IPs: cn.IPs,
-				Usage: u, UID: svc.UID, GID: svc.GID,
+				Usage: u, UID: uid, GID: gid,
 			}
 			if cn.Public {
 				r.Imported = c.Source == answers.CertImport && c.GatewayChain != ""
@@ -74,6 +75,15 @@ func (env *Env) CertRequests() []pki.Request {
 		}
 	}
 	return reqs
+}
+
+// certOwner is the uid and gid a service's certificate files belong to:
+// the service's own, or (CertsForVault) -1, leaving the installer's.
+func (env *Env) certOwner(svc assets.Service) (uid, gid int) {
+	if env.CertsForVault {
+		return -1, -1
+	}
+	return svc.UID, svc.GID
 }
 
 // CertImports is the certificate material an operator brings, read from
@@ -303,7 +313,8 @@ func (s CertificatesStep) extras() ([]extra, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, extra{filepath.Join(dir, c.Name+".pem"), append(key, crt...), svc.UID, svc.GID, 0o600})
+			uid, gid := s.Env.certOwner(svc)
+			out = append(out, extra{filepath.Join(dir, c.Name+".pem"), append(key, crt...), uid, gid, 0o600})
 		}
 	}
 	if needTrust {

@@ -37,6 +37,11 @@ type Env struct {
 	// Now is the clock certificates are checked and issued at; nil means
 	// time.Now.
 	Now func() time.Time
+	// CertsForVault says the certificate files are read by the installer
+	// alone, which gives them to Vault for the pods (the Kubernetes
+	// target): they keep the installer's own uid, not each service's, so
+	// issuing them needs no root.
+	CertsForVault bool
 
 	// planned, when set, is the stack as the render step would write it:
 	// a plan's step checks see it instead of the install dir's files.

@@ -42,18 +42,20 @@ func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			r.failed(event.ResourceKubeObject, ref.String(), event.ActionApply, err)
 			return out, err
 		}
-		what := "unchanged"
+		// The done event's action says what the apply did, so the audit
+		// log records exactly the objects created and changed.
+		what, done := "unchanged", event.ActionApply
 		switch {
 		case live == nil:
-			what = "created"
+			what, done = "created", event.ActionCreate
 			out.Created = append(out.Created, ref)
 		case live.GetResourceVersion() != after.GetResourceVersion():
-			what = "changed"
+			what, done = "changed", event.ActionUpdate
 			out.Changed = append(out.Changed, ref)
 		default:
 			out.Unchanged = append(out.Unchanged, ref)
 		}
-		r.progress(event.ResourceKubeObject, ref.String(), event.ActionApply, event.StatusDone, int64(i+1), int64(len(objs)), what)
+		r.progress(event.ResourceKubeObject, ref.String(), done, event.StatusDone, int64(i+1), int64(len(objs)), what)
 	}
 	return out, nil
 }

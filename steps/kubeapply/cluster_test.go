@@ -168,12 +168,12 @@ func TestEveryCombinationIsAcceptedByServerSideApply(t *testing.T) {
 				}
 				var done int
 				for _, e := range ev.list {
-					if e.Resource == event.ResourceKubeObject && e.Action == event.ActionApply && e.Status == event.StatusDone {
+					if e.Resource == event.ResourceKubeObject && e.Action == event.ActionCreate && e.Status == event.StatusDone {
 						done++
 					}
 				}
 				if done != len(m.Objects) {
-					t.Errorf("%d apply-done events for %d objects", done, len(m.Objects))
+					t.Errorf("%d create-done events for %d new objects", done, len(m.Objects))
 				}
 				for _, ns := range m.Namespaces {
 					live, err := l.cs.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})

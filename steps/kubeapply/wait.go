@@ -105,8 +105,12 @@ func (c *Cluster) workload(ctx context.Context, ref Ref) (Workload, error) {
 // first workload not ready say: none exist, or they are Pending.
 func (c *Cluster) Wait(ctx context.Context, refs []Ref, timeout time.Duration, emit event.Emitter) error {
 	r := newReporter(emit)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// The timeout is a timer, not the reads' context: a read that a
+	// deadline would cut short (client-go's rate limiter refuses to wait
+	// past it) must not end the wait with its error instead of the
+	// explanation of what is not ready.
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	ready := map[Ref]bool{}
 	last := map[Ref]string{}
 	tick := time.NewTicker(pollEvery)
@@ -119,9 +123,6 @@ func (c *Cluster) Wait(ctx context.Context, refs []Ref, timeout time.Duration, e
 			}
 			w, err := c.workload(ctx, ref)
 			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
 				return err
 			}
 			if w.IsReady() {
@@ -140,12 +141,9 @@ func (c *Cluster) Wait(ctx context.Context, refs []Ref, timeout time.Duration, e
 		}
 		select {
 		case <-ctx.Done():
-			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return ctx.Err()
-			}
-			// The parent context is checked again: an interruption is no
-			// timeout.
-			return c.notReady(context.WithoutCancel(ctx), waiting, timeout)
+			return ctx.Err()
+		case <-deadline.C:
+			return c.notReady(ctx, waiting, timeout)
 		case <-tick.C:
 		}
 	}

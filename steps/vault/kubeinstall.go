@@ -2,11 +2,17 @@ package vault
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -33,6 +39,10 @@ type KubernetesInstall struct {
 	// Deliveries are the Docker target's deliveries (install.Env.Deliveries),
 	// whose files are formatted exactly as the pods must read them.
 	Deliveries []Delivery
+	// PKIDir is the installation's certificate directory (issued by the
+	// certificates step): the certificates, keys and trust stores the
+	// manifests deliver (kube.Delivery.PKI) are read from it.
+	PKIDir string
 }
 
 // KubernetesInstallerPolicy is what the token given to an install on
@@ -69,21 +79,12 @@ func (c *Conn) InstallKubernetes(ctx context.Context, p KubernetesInstall, emit 
 		return out, errors.New("the manifests name no namespace")
 	}
 	mainNS := p.Manifests.Namespaces[0]
-	deliveries, services, err := kubeDeliveries(p.Manifests.Deliveries, p.Deliveries)
+	deliveries, services, err := kubeDeliveries(p.Manifests.Deliveries, p.Deliveries, p.PKIDir)
 	if err != nil {
 		return out, err
 	}
-	if err := c.CheckKubernetesToken(ctx, p.Token, p.Manifests.Deliveries, p.Secrets); err != nil {
+	if err := c.checkKubernetesInstall(ctx, p); err != nil {
 		return out, err
-	}
-	if err := p.Cluster.Ping(ctx); err != nil {
-		return out, err
-	}
-	for _, d := range p.Manifests.Deliveries {
-		if len(d.PKI) > 0 {
-			emit.Warn(fmt.Sprintf("%s/%s: certificate files %s are not written to Vault by this install; store them at %s yourself until it does",
-				d.Namespace, d.Service, strings.Join(d.PKI, ", "), kube.DeliveryPath(d.Namespace, d.Service)))
-		}
 	}
 
 	var first, rest []*unstructured.Unstructured
@@ -132,14 +133,15 @@ func merge(a, b kubeapply.Applied) kubeapply.Applied {
 
 // kubeDeliveries picks, per namespace, the Docker target's delivery of
 // each service the manifests deliver to, with exactly the secret files
-// the pods' agent writes. A file the Docker target does not deliver is an
-// error: the agent would fail the pod's start on it.
-func kubeDeliveries(want []kube.Delivery, docker []Delivery) (map[string][]Delivery, []KubernetesService, error) {
+// the pods' agent writes, and reads the certificate files it writes from
+// pkiDir. A file the installation does not make is an error: the agent
+// would fail the pod's start on it.
+func kubeDeliveries(want []kube.Delivery, docker []Delivery, pkiDir string) (map[string][]KubernetesDelivery, []KubernetesService, error) {
 	byService := map[string]Delivery{}
 	for _, d := range docker {
 		byService[d.Service] = d
 	}
-	out := map[string][]Delivery{}
+	out := map[string][]KubernetesDelivery{}
 	var services []KubernetesService
 	for _, k := range want {
 		src, ok := byService[k.Service]
@@ -147,7 +149,7 @@ func kubeDeliveries(want []kube.Delivery, docker []Delivery) (map[string][]Deliv
 			return nil, nil, fmt.Errorf("service %s: the manifests deliver secret files %s, the installation knows none of its secrets",
 				k.Service, strings.Join(k.Secrets, ", "))
 		}
-		d := Delivery{Service: k.Service, UID: src.UID, GID: src.GID}
+		d := KubernetesDelivery{Delivery: Delivery{Service: k.Service, UID: src.UID, GID: src.GID}}
 		for _, name := range k.Secrets {
 			n := len(d.Files)
 			for _, f := range src.Files {
@@ -159,10 +161,83 @@ func kubeDeliveries(want []kube.Delivery, docker []Delivery) (map[string][]Deliv
 				return nil, nil, fmt.Errorf("service %s: the manifests deliver secret file %s, which the installation does not make", k.Service, name)
 			}
 		}
+		if len(k.PKI) > 0 {
+			static, err := readPKIFiles(pkiDir, k.PKI, k.Base64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("service %s: %w", k.Service, err)
+			}
+			d.Static = static
+		}
 		out[k.Namespace] = append(out[k.Namespace], d)
 		services = append(services, KubernetesService{Namespace: k.Namespace, Service: k.Service})
 	}
 	return out, services, nil
+}
+
+// maxPKIFile bounds a file read from the certificate directory: its
+// certificates, keys and trust store are a few KiB, so anything larger is
+// not one of them and is not sent to Vault.
+const maxPKIFile = 1 << 20
+
+// readPKIFiles reads the named files of the certificate directory as Vault
+// is to hold them: text as it is, the binary ones (binary) base64-encoded
+// for the agent's base64Decode. Each is opened inside the directory without
+// following a link, and must be a regular file.
+func readPKIFiles(dir string, names, binary []string) (map[string]string, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("certificate files %s are delivered but no certificate directory was given", strings.Join(names, ", "))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, steps.Fail(fmt.Errorf("certificate directory: %w", err), "the install's certificates step issues them into it; run the install again")
+	}
+	defer root.Close()
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		data, err := readPKIFile(root, name)
+		if err != nil {
+			return nil, steps.Fail(fmt.Errorf("certificate file %s: %w", filepath.Join(dir, name), err),
+				"the install's certificates step issues it: run the install again, or `fineract-installer certs show` to see what is there")
+		}
+		switch {
+		case slices.Contains(binary, name):
+			out[name] = base64.StdEncoding.EncodeToString(data)
+		case !utf8.Valid(data):
+			return nil, fmt.Errorf("certificate file %s is not text (PEM)", filepath.Join(dir, name))
+		default:
+			out[name] = string(data)
+		}
+	}
+	return out, nil
+}
+
+func readPKIFile(root *os.Root, name string) ([]byte, error) {
+	if !fileNameRE.MatchString(name) {
+		return nil, errors.New("not a plain file name")
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxPKIFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxPKIFile {
+		return nil, fmt.Errorf("larger than %d bytes", maxPKIFile)
+	}
+	if len(data) == 0 {
+		return nil, errors.New("empty")
+	}
+	return data, nil
 }
 
 // CheckKubernetesToken checks, changing nothing, that Vault is unsealed and
@@ -223,6 +298,31 @@ func (c *Conn) CheckKubernetesToken(ctx context.Context, token string, deliverie
 			"give a token with the policy `install --target kubernetes` documents; nothing was changed")
 	}
 	return nil
+}
+
+// checkKubernetesInstall checks, changing nothing, Vault, the token's
+// capabilities and the cluster.
+func (c *Conn) checkKubernetesInstall(ctx context.Context, p KubernetesInstall) error {
+	if err := c.CheckKubernetesToken(ctx, p.Token, p.Manifests.Deliveries, p.Secrets); err != nil {
+		return err
+	}
+	return p.Cluster.Ping(ctx)
+}
+
+// KubernetesCheckStep checks what InstallKubernetes checks of Vault, the
+// token and the cluster, changing nothing. It runs first, so a wrong
+// token or an unreachable Vault or cluster stops the install before its
+// certificates are issued.
+type KubernetesCheckStep struct {
+	Conn   *Conn
+	Params KubernetesInstall
+}
+
+func (s *KubernetesCheckStep) ID() string                              { return "kube-check" }
+func (s *KubernetesCheckStep) Title() string                           { return "Check Vault, the token and the cluster" }
+func (s *KubernetesCheckStep) Check(ctx context.Context) (bool, error) { return false, nil }
+func (s *KubernetesCheckStep) Run(ctx context.Context, _ steps.Emitter) error {
+	return s.Conn.checkKubernetesInstall(ctx, s.Params)
 }
 
 // KubernetesInstallStep runs InstallKubernetes. Its Check never says done:

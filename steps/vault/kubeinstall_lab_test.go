@@ -1,8 +1,11 @@
 package vault
 
 import (
+	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,7 +63,8 @@ func kubeInstallManifests(t *testing.T, ns string) kube.Manifests {
 		Namespaces: []string{ns},
 		Objects:    objs,
 		Deliveries: []kube.Delivery{
-			{Namespace: ns, Service: "alpha", Secrets: []string{"db_password", "app.conf"}},
+			{Namespace: ns, Service: "alpha", Secrets: []string{"db_password", "app.conf"},
+				PKI: []string{"alpha.crt", "alpha.key", "ca.crt", "truststore.p12"}, Base64: []string{"truststore.p12"}},
 			{Namespace: ns, Service: "beta", Secrets: []string{"admin_password"}},
 		},
 	}
@@ -124,8 +128,19 @@ func TestInstallKubernetesAgainstLabCluster(t *testing.T) {
 			{Name: "admin_password", Path: "banking/services/keycloak", Key: "admin-password"},
 		}},
 	}
+	// The certificate directory as the certificates step leaves it; the
+	// trust store is binary, as a PKCS#12 file is.
+	pkiDir := t.TempDir()
+	certs := newTestPKI(t, "alpha")
+	pkiFiles := map[string][]byte{"alpha.crt": certs.certPEM, "alpha.key": certs.keyPEM, "ca.crt": certs.caPEM,
+		"truststore.p12": {0x30, 0x82, 0x00, 0xff, 0xfe, 0x00, 0x01}}
+	for name, body := range pkiFiles {
+		if err := os.WriteFile(filepath.Join(pkiDir, name), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	params := KubernetesInstall{Token: token, Cluster: cluster, Host: cp.URL, CACertPEM: cp.CAPEM,
-		Manifests: m, Secrets: testSpecs, Deliveries: docker}
+		Manifests: m, Secrets: testSpecs, Deliveries: docker, PKIDir: pkiDir}
 
 	nothingApplied := func(t *testing.T) {
 		t.Helper()
@@ -175,6 +190,32 @@ path "sys/auth" { capabilities = ["read"] }
 			t.Error("a delivery of files the installation does not make succeeded")
 		}
 		nothingApplied(t)
+		// So is a certificate file missing from the certificate
+		// directory, or one that is a link (followed, it could hand
+		// Vault any file the installer can read).
+		missing := t.TempDir()
+		linked := t.TempDir()
+		for name, body := range pkiFiles {
+			if name != "alpha.key" {
+				if err := os.WriteFile(filepath.Join(missing, name), body, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(linked, name), body, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := os.Symlink(filepath.Join(pkiDir, "alpha.key"), filepath.Join(linked, "alpha.key")); err != nil {
+			t.Fatal(err)
+		}
+		for name, dir := range map[string]string{"missing key": missing, "linked key": linked} {
+			p := params
+			p.PKIDir = dir
+			if _, err := c.InstallKubernetes(ctx, p, nil); err == nil || !strings.Contains(err.Error(), "alpha.key") {
+				t.Errorf("%s: install: %v, want a refusal naming alpha.key", name, err)
+			}
+			nothingApplied(t)
+		}
 	})
 
 	rec := &recorder{}
@@ -195,6 +236,7 @@ path "sys/auth" { capabilities = ["read"] }
 			t.Fatal(err)
 		}
 		for svc, names := range map[string][]string{"alpha": {"db_password", "app.conf"}, "beta": {"admin_password"}} {
+			pki := map[string][]string{"alpha": {"alpha.crt", "alpha.key", "ca.crt", "truststore.p12"}}[svc]
 			rt, err := RequestServiceAccountToken(ctx, cs, ns, svc, []string{KubernetesAudience}, time.Hour)
 			if err != nil {
 				t.Fatal(err)
@@ -208,8 +250,23 @@ path "sys/auth" { capabilities = ["read"] }
 				t.Fatalf("%s cannot read its files: %v", svc, err)
 			}
 			data, _ := s.Data["data"].(map[string]interface{})
-			if len(data) != len(names) {
-				t.Errorf("%s's delivery holds %v, want exactly %v", svc, keys(data), names)
+			if len(data) != len(names)+len(pki) {
+				t.Errorf("%s's delivery holds %v, want exactly %v and %v", svc, keys(data), names, pki)
+			}
+			// Certificates as the certificate directory holds them; the
+			// trust store base64, as the agent's base64Decode reads it.
+			for _, name := range pki {
+				got, _ := data[name].(string)
+				if name == "truststore.p12" {
+					b, err := base64.StdEncoding.DecodeString(got)
+					if err != nil || !bytes.Equal(b, pkiFiles[name]) {
+						t.Errorf("%s/%s in Vault is %q, want the file base64-encoded (%v)", svc, name, got, err)
+					}
+					continue
+				}
+				if got != string(pkiFiles[name]) {
+					t.Errorf("%s/%s in Vault differs from the certificate directory's file", svc, name)
+				}
 			}
 			for _, name := range names {
 				want, err := os.ReadFile(filepath.Join(files, svc, name))

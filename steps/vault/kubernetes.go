@@ -324,13 +324,23 @@ func normalise(v interface{}) string {
 	}
 }
 
+// KubernetesDelivery is what one service's pods' agent writes: the Docker
+// target's secret files, and files Vault holds as they are given.
+type KubernetesDelivery struct {
+	Delivery
+	// Static maps a file name to the value Vault holds for it: the
+	// certificates, keys and trust stores of the installation's PKI
+	// (binary ones base64-encoded, which the agent decodes).
+	Static map[string]string
+}
+
 // DeliverKubernetes writes each service's files into its delivery secret
 // kube.DeliveryPath(namespace, service) (KV v2), one key per file name and
 // the value the file's exact content, formatted exactly as Deliver formats
 // the Docker target's files. A service whose secret already holds exactly
 // those files is not written again (no new version). token needs the
 // installer policy.
-func (c *Conn) DeliverKubernetes(ctx context.Context, token, namespace string, deliveries []Delivery, emit event.Emitter) error {
+func (c *Conn) DeliverKubernetes(ctx context.Context, token, namespace string, deliveries []KubernetesDelivery, emit event.Emitter) error {
 	emit = event.Or(emit)
 	if !dnsLabelRE.MatchString(namespace) {
 		return fmt.Errorf("%q is not a valid Kubernetes namespace name", namespace)
@@ -354,9 +364,15 @@ func (c *Conn) DeliverKubernetes(ctx context.Context, token, namespace string, d
 		if err != nil {
 			return err
 		}
-		data := make(map[string]interface{}, len(want.files))
+		data := make(map[string]interface{}, len(want.files)+len(d.Static))
 		for name, body := range want.files {
 			data[name] = string(body)
+		}
+		for name, value := range d.Static {
+			if _, ok := data[name]; ok {
+				return fmt.Errorf("service %s: the secret file and the certificate file %s would share one name", d.Service, name)
+			}
+			data[name] = value
 		}
 		path := kvPath(kube.DeliveryPath(namespace, d.Service))
 		cur, err := kv.Get(ctx, path)

@@ -3,13 +3,9 @@ package vault
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,65 +21,12 @@ import (
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
 )
 
-// hostVault runs the lab Vault (lab/vault: Vault's own Go packages) as a
-// process on the host rather than in its image: the lab API server listens
-// on the host's loopback only, and Vault must reach it for TokenReview.
+// hostVault connects to the lab Vault run on the host (labtest.HostVault),
+// once it answers.
 func hostVault(t *testing.T) *Conn {
 	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "lab", "vault"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := labtest.GoBinary("vault-lab", dir, ".")
-	if err != nil {
-		t.Fatalf("building the lab Vault: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	work := t.TempDir()
-	pki := newTestPKI(t, "localhost", "127.0.0.1")
-	files := map[string][]byte{"vault.crt": pki.certPEM, "vault.key": pki.keyPEM}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(work, name), body, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	config := fmt.Sprintf(`storage "file" { path = %q }
-listener "tcp" {
-  address         = "127.0.0.1:%d"
-  tls_cert_file   = %q
-  tls_key_file    = %q
-  tls_min_version = "tls13"
-}
-api_addr      = "https://127.0.0.1:%d"
-disable_mlock = true
-`, filepath.Join(work, "file"), port, filepath.Join(work, "vault.crt"), filepath.Join(work, "vault.key"), port)
-	if err := os.WriteFile(filepath.Join(work, "vault.hcl"), []byte(config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log, err := os.Create(filepath.Join(work, "vault.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "server", "-config="+filepath.Join(work, "vault.hcl"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the lab Vault: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			body, _ := os.ReadFile(log.Name())
-			t.Logf("lab Vault log:\n%s", body)
-		}
-	})
-	c, err := Connect(Config{Address: "https://127.0.0.1:" + strconv.Itoa(port), CACertPEM: pki.caPEM})
+	addr, caPEM := labtest.HostVault(t)
+	c, err := Connect(Config{Address: addr, CACertPEM: caPEM})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +138,10 @@ func TestKubernetesAuthAgainstLabCluster(t *testing.T) {
 			{Name: "admin_password", Path: "banking/services/keycloak", Key: "admin-password"},
 		}},
 	}
+	kubeDeliveries := make([]KubernetesDelivery, len(deliveries))
+	for i, d := range deliveries {
+		kubeDeliveries[i] = KubernetesDelivery{Delivery: d}
+	}
 	rec := &recorder{}
 	if err := c.ConfigureKubernetesAuth(ctx, res.RootToken, auth, rec.emitter()); err != nil {
 		t.Fatal(err)
@@ -203,7 +150,7 @@ func TestKubernetesAuthAgainstLabCluster(t *testing.T) {
 	if n := len(rec.take()); n != 6 {
 		t.Errorf("first ConfigureKubernetesAuth emitted %d events, want 6", n)
 	}
-	if err := c.DeliverKubernetes(ctx, installer, ns, deliveries, rec.emitter()); err != nil {
+	if err := c.DeliverKubernetes(ctx, installer, ns, kubeDeliveries, rec.emitter()); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(rec.take()); n != 2 {
@@ -352,7 +299,7 @@ func TestKubernetesAuthAgainstLabCluster(t *testing.T) {
 		if err := c.ConfigureKubernetesAuth(ctx, res.RootToken, auth, rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.DeliverKubernetes(ctx, installer, ns, deliveries, rec.emitter()); err != nil {
+		if err := c.DeliverKubernetes(ctx, installer, ns, kubeDeliveries, rec.emitter()); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range rec.take() {
@@ -377,7 +324,7 @@ func TestKubernetesAuthAgainstLabCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := secretVersion(t, c, installer, kvPath(kube.DeliveryPath(ns, "beta")))
-		if err := c.DeliverKubernetes(ctx, installer, ns, deliveries, nil); err != nil {
+		if err := c.DeliverKubernetes(ctx, installer, ns, kubeDeliveries, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := readSecret(t, c, installer, kvPath(kube.DeliveryPath(ns, "beta")))["admin_password"]; got != strings.Repeat("b", 40) {

@@ -26,6 +26,7 @@ var recordedFlags = map[string]bool{
 	"dir": true, "project": true, "output": true,
 	"answers": true, "images-bundle": true, "accept-image-change": true,
 	"out": true, "tenant": true, "prefix": true, "at": true,
+	"target": true, "kubeconfig": true, "context": true, "vault-token-file": true,
 }
 
 // withheldArgs are the commands whose positional arguments are not

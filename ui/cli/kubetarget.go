@@ -186,6 +186,10 @@ func runRenderKube(cmd *cobra.Command, a *app, src answersSource, out string) er
 	return nil
 }
 
+// kubeInstallCommand names the Kubernetes install's record in the install
+// dir (state-install-kubernetes.json), apart from a Docker install's.
+const kubeInstallCommand = "install kubernetes"
+
 // defaultWaitTimeout bounds install's wait for the workloads: Fineract's
 // first start migrates its schemas, which takes minutes.
 const defaultWaitTimeout = 15 * time.Minute
@@ -196,15 +200,30 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	if err != nil {
 		return err
 	}
+	if cmd.Flags().Changed("dir") {
+		ans.InstallDir = a.dir
+	}
 	if err := ans.Validate(); err != nil {
 		return withCode(ExitUsage, err)
 	}
+	// The install dir keeps the certificates, the run's state and the
+	// audit log; a directory holding someone else's files is refused
+	// before anything runs.
+	if err := installdir.Claimable(ans.InstallDir); err != nil {
+		return withCode(ExitUsage, err)
+	}
+	a.dir = ans.InstallDir
 	m, err := renderKube(a, o.src, ans)
 	if err != nil {
 		return err
 	}
 	kv, err := kubeVaultOf(a, o, t, ans)
 	if err != nil {
+		return err
+	}
+	// An imported CA or gateway certificate is checked before anything
+	// changes, as on Docker.
+	if err := loadCertImports(ctx, kv.env); err != nil {
 		return err
 	}
 	c, err := t.cluster(cmd)
@@ -218,12 +237,20 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	if err := confirm(a, o.yes, "install changes the cluster", fmt.Sprintf("Apply %d objects into namespaces %s on %s?", len(m.Objects), strings.Join(m.Namespaces, ", "), where)); err != nil {
 		return err
 	}
-	plan := (&steps.Plan{}).Then(&vault.KubernetesInstallStep{Conn: kv.conn, Params: vault.KubernetesInstall{
+	unlock, err := lockInstallDir(ans.InstallDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	params := vault.KubernetesInstall{
 		Token: kv.token, Cluster: c, Host: kv.host, CACertPEM: kv.caPEM, Manifests: m,
-		Secrets: kv.env.SecretSpecs(), Deliveries: kv.env.Deliveries(),
-	}})
+		Secrets: kv.env.SecretSpecs(), Deliveries: kv.env.Deliveries(), PKIDir: kv.env.PKIDir(),
+	}
+	plan := (&steps.Plan{}).Then(&vault.KubernetesCheckStep{Conn: kv.conn, Params: params})
+	plan.Then(install.CertificatesStep{Env: kv.env})
+	plan.Then(&vault.KubernetesInstallStep{Conn: kv.conn, Params: params})
 	plan.Then(&kubeapply.WaitStep{Cluster: c, Workloads: kubeapply.Workloads(m.Objects), Timeout: o.waitTimeout})
-	if err := runDay2(ctx, a, "install", "", plan); err != nil {
+	if err := runDay2(ctx, a, kubeInstallCommand, ans.InstallDir, plan); err != nil {
 		return err
 	}
 	if !a.printer().json() {
@@ -371,8 +398,19 @@ func runUninstallKube(cmd *cobra.Command, a *app, src answersSource, t targetFla
 	if err := confirmKubeUninstall(a, len(objs), m.Namespaces, purge, yes); err != nil {
 		return err
 	}
+	// An install dir the Kubernetes install recorded into gets this run in
+	// its audit log too; the certificates in it are kept.
+	record := ""
+	if ok, err := installdir.Exists(ans.InstallDir); err == nil && ok {
+		unlock, err := lockInstallDir(ans.InstallDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		record = ans.InstallDir
+	}
 	step := &kubeapply.UninstallStep{Cluster: c, Scope: scope}
-	if err := runDay2(ctx, a, "uninstall", "", (&steps.Plan{}).Then(step)); err != nil {
+	if err := runDay2(ctx, a, "uninstall kubernetes", record, (&steps.Plan{}).Then(step)); err != nil {
 		return err
 	}
 	if !a.printer().json() {
@@ -456,6 +494,7 @@ func kubeVaultOf(a *app, o installOptions, t targetFlags, ans answers.Answers) (
 	if err != nil {
 		return kv, err
 	}
+	env.CertsForVault = true
 	caFile := ans.Kubernetes.Vault.CACert
 	if caFile == "" {
 		caFile = filepath.Join(env.PKIDir(), "ca.crt")
