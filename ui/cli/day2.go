@@ -37,11 +37,17 @@ func refuseWhileLocked(a *app) error {
 // the install's record, and appended to its audit log, whatever the
 // result. The caller holds the lock.
 func runDay2(ctx context.Context, a *app, command, dir string, plan *steps.Plan) error {
+	return runDay2To(ctx, a, command, dir, plan, a.printer().stepEvent)
+}
+
+// runDay2To is runDay2 with the events going to emit: the deploy view
+// draws them instead of the printer.
+func runDay2To(ctx context.Context, a *app, command, dir string, plan *steps.Plan, emit func(steps.Event)) error {
 	trail, err := beginAudit(a, command, dir)
 	if err != nil {
 		return err
 	}
-	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: trail.observe(plan, a.printer().stepEvent)}
+	r := &steps.Runner{Plan: plan, Dir: dir, Project: a.project, Command: command, Events: trail.observe(plan, emit)}
 	err = r.Run(ctx)
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -357,8 +358,38 @@ func TestKubernetesInstallDeliversCertificatesThroughVault(t *testing.T) {
 					t.Errorf("the audit entry does not record %s as created", ref)
 				}
 			}
+
+			// In a terminal the same plan runs in the deploy view (on the
+			// terminal's stderr; here, with no screen to draw on, as its
+			// lines); the rerun finds every object as it is and the
+			// certificates issued.
+			r = runInTerminal(t, "", "install", "--target", "kubernetes", "--answers", file, "--kubeconfig", cp.Kubeconfig,
+				"--yes", "--wait-timeout", "2s", "--vault-token-file", tokenFile)
+			for _, want := range []string{"✓ Check Vault, the token and the cluster", "↷ Issue certificates: already done",
+				"Namespace " + tc.ns + ": kube-object apply done: unchanged", "✗ Wait for the workloads to become ready failed: not ready after 2s"} {
+				if !strings.Contains(r.err, want) {
+					t.Errorf("the deploy view lacks %q", want)
+				}
+			}
+			if r.code != ExitFailed || strings.Contains(r.out, "Check Vault") || strings.Contains(r.out+r.err, `"kind"`) {
+				t.Errorf("install in a terminal: exit %d, want %d, drawn, not as JSON:\n%s%s", r.code, ExitFailed, r.out, r.err)
+			}
+			if t.Failed() {
+				t.Logf("the deploy view drew:\n%s", r.err)
+			}
 		})
 	}
+}
+
+// runInTerminal is run with the standard streams said to be a terminal.
+func runInTerminal(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	io := &Streams{In: strings.NewReader(stdin), Out: &out, Err: &errb, InTTY: true, OutTTY: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := Main(ctx, args, io, BuildInfo{Version: "v0.0.0-test", Go: "go"})
+	return result{code, out.String(), errb.String()}
 }
 
 // verifyChain checks that the PEM chain verifies for host against the CA

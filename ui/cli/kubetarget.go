@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/kubeapply"
 	"github.com/fineract-installer/fineract-installer/steps/vault"
+	"github.com/fineract-installer/fineract-installer/ui/tui"
 )
 
 // Targets a command can work on.
@@ -250,6 +252,9 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 	plan.Then(install.CertificatesStep{Env: kv.env})
 	plan.Then(&vault.KubernetesInstallStep{Conn: kv.conn, Params: params})
 	plan.Then(&kubeapply.WaitStep{Cluster: c, Workloads: kubeapply.Workloads(m.Objects), Timeout: o.waitTimeout})
+	if a.io.CanPrompt() && !a.printer().json() {
+		return kubeDeployView(ctx, a, o, ans, plan, fmt.Sprintf("Installing %s into namespaces %s on %s", a.project, strings.Join(m.Namespaces, ", "), where))
+	}
 	if err := runDay2(ctx, a, kubeInstallCommand, ans.InstallDir, plan); err != nil {
 		return err
 	}
@@ -257,6 +262,36 @@ func runInstallKube(cmd *cobra.Command, a *app, o installOptions, t targetFlags)
 		fmt.Fprintf(a.io.Out, "\n%s\n", a.printer().ok.Render("The stack is applied and every workload is ready."))
 	}
 	return nil
+}
+
+// kubeDeployView runs the install's plan in the deploy view, as the
+// wizard runs a Docker install: the steps, each object applied and each
+// workload waited for drawn live, a failure with its cause and hint, and
+// the command that resumes. The caller holds the install dir's lock.
+func kubeDeployView(ctx context.Context, a *app, o installOptions, ans answers.Answers, plan *steps.Plan, title string) error {
+	resume := "fineract-installer install --target kubernetes --vault-token-file FILE"
+	if o.src.file != "" {
+		resume += " --answers " + o.src.file
+	}
+	out, err := tui.RunDeploy(ctx, tui.DeployOptions{
+		Terminal: tui.Terminal{In: a.io.In, Out: a.io.Err, NoColor: !a.color(a.io.ErrTTY)},
+		Title:    title,
+		Steps:    tui.StepInfos(plan),
+		Run: func(ctx context.Context, emit func(steps.Event)) error {
+			return runDay2To(ctx, a, kubeInstallCommand, ans.InstallDir, plan, emit)
+		},
+		ResumeCommand: resume,
+	})
+	if err != nil {
+		return err
+	}
+	switch out.Status {
+	case tui.Installed:
+		return nil
+	case tui.Interrupted:
+		return &silentError{code: ExitInterrupted}
+	}
+	return &silentError{code: ExitFailed}
 }
 
 // kubePlanDoc is `plan --target kubernetes -o json`.
