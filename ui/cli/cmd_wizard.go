@@ -130,6 +130,12 @@ func runWizard(ctx context.Context, a *app) error {
 			return path, err
 		},
 	})
+	return deployOutcome(out, err)
+}
+
+// deployOutcome is the exit of a run in the deploy view: the view said
+// what happened, so only the code is left.
+func deployOutcome(out tui.Outcome, err error) error {
 	if err != nil {
 		return err
 	}

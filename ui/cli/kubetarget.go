@@ -282,16 +282,7 @@ func kubeDeployView(ctx context.Context, a *app, o installOptions, ans answers.A
 		},
 		ResumeCommand: resume,
 	})
-	if err != nil {
-		return err
-	}
-	switch out.Status {
-	case tui.Installed:
-		return nil
-	case tui.Interrupted:
-		return &silentError{code: ExitInterrupted}
-	}
-	return &silentError{code: ExitFailed}
+	return deployOutcome(out, err)
 }
 
 // kubePlanDoc is `plan --target kubernetes -o json`.
