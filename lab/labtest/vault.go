@@ -1,15 +1,21 @@
 package labtest
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
 )
 
 // HostVault runs the lab Vault (lab/vault: Vault's own server, with the
@@ -73,6 +79,60 @@ disable_mlock = true
 		}
 	})
 	return "https://127.0.0.1:" + strconv.Itoa(port), caPEM
+}
+
+// UnsealedVault is HostVault initialised with one key share, unsealed,
+// with a KV v2 engine at banking/ as an installation's Vault has it; it
+// returns the address, the CA and the root token. It is set up through
+// Vault's own API, so the installer's code under test does not prepare
+// its own Vault.
+func UnsealedVault(t testing.TB) (addr string, caPEM []byte, rootToken string) {
+	t.Helper()
+	addr, caPEM = HostVault(t)
+	cfg := vaultapi.DefaultConfig()
+	cfg.Address = addr
+	tls := cfg.HttpClient.Transport.(*http.Transport).TLSClientConfig
+	tls.RootCAs = x509.NewCertPool()
+	tls.RootCAs.AppendCertsFromPEM(caPEM)
+	cl, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		if _, err = cl.Sys().SealStatusWithContext(ctx); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the lab Vault did not answer: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	init, err := cl.Sys().InitWithContext(ctx, &vaultapi.InitRequest{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Sys().UnsealWithContext(ctx, init.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	cl.SetToken(init.RootToken)
+	if err := cl.Sys().MountWithContext(ctx, "banking", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A new KV v2 engine answers only once it has set itself up.
+	for {
+		if _, err = cl.Logical().ReadWithContext(ctx, "banking/config"); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the KV engine at banking/ did not come up: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return addr, caPEM, init.RootToken
 }
 
 // vaultBinary builds lab/vault (its own module) into the lab cache.

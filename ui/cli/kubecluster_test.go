@@ -26,7 +26,6 @@ import (
 	"github.com/fineract-installer/fineract-installer/steps/installation"
 	"github.com/fineract-installer/fineract-installer/steps/installdir"
 	"github.com/fineract-installer/fineract-installer/steps/kubeapply"
-	"github.com/fineract-installer/fineract-installer/steps/vault"
 )
 
 func TestMain(m *testing.M) { labtest.KubeMain(m) }
@@ -154,41 +153,18 @@ func renderedManifests(t *testing.T, file, project string) kube.Manifests {
 	return m
 }
 
-// labVault starts the lab Vault on the host, initialised, unsealed and
-// configured as an installation's own (KV v2 at banking/), and returns its
-// address, a file holding its CA and a file holding its root token.
+// labVault starts the lab Vault on the host, unsealed with KV v2 at
+// banking/ (labtest.UnsealedVault), and returns its address, a file
+// holding its CA and a file holding its root token.
 func labVault(t *testing.T) (addr, caFile, tokenFile string) {
 	t.Helper()
-	addr, caPEM := labtest.HostVault(t)
+	addr, caPEM, root := labtest.UnsealedVault(t)
 	dir := t.TempDir()
 	caFile, tokenFile = filepath.Join(dir, "vault-ca.pem"), filepath.Join(dir, "vault-token")
 	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	c, err := vault.Connect(vault.Config{Address: addr, CACertPEM: caPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.WaitResponding(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var shown *vault.InitResult
-	custody := vault.ShowAndConfirm(
-		func(_ context.Context, r *vault.InitResult) error { shown = r; return nil },
-		func(_ context.Context, i int) (string, error) { return shown.Keys[i], nil })
-	res, err := c.Initialize(ctx, vault.ProductionInit(), vault.FileRecordStore{Path: filepath.Join(dir, "record.json")}, custody, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.UnsealWithShares(ctx, res.Keys[:3], nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Configure(ctx, res.RootToken, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tokenFile, []byte(res.RootToken+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(root+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return addr, caFile, tokenFile
