@@ -94,6 +94,12 @@ func apiFail(what string, err error) validate.Finding {
 		return fail(what+": "+err.Error(), "the kubeconfig's user may not do this: check `kubectl auth can-i --list` for the stack's namespaces; validate needs get and list on every kind the manifests hold, and Secrets")
 	}
 	x := steps.Explain(err)
+	if apierrors.IsInvalid(err) && x.Hint == "" {
+		// A forced apply merges list-valued fields another manager set
+		// (a binding's validationActions) with the manifests' values, which
+		// the API server may refuse as a whole.
+		x.Hint = "the live object cannot take the manifests' fields as they are: another field manager set a value that conflicts with them; see who with `kubectl get KIND NAME -o yaml --show-managed-fields`, then delete the object and run `fineract-installer install --target kubernetes` again"
+	}
 	return fail(what+": "+x.Cause, x.Hint)
 }
 
