@@ -56,6 +56,9 @@ func newStack(t *testing.T, ns string) *stack {
 		t.Fatalf("the manifests use namespaces %v; the test needs a weaker second one", s.m.Namespaces)
 	}
 	s.apply(s.m)
+	// The API server's admission learns of a new policy binding from its
+	// own cache, moments after the apply.
+	s.eventually("kube-admission-refuses", validate.Pass)
 	return s
 }
 
