@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -450,5 +451,45 @@ func (s *stack) markReady(ready bool) {
 		if err != nil {
 			s.t.Fatalf("status of %s: %v", ref, err)
 		}
+	}
+}
+
+// A user who may read everything but create and patch nothing (an auditor)
+// cannot run the dry runs: the probe is a warning naming the permission,
+// and the drift check fails saying which permission is missing, while the
+// checks that only read pass.
+func TestReadOnlyUser(t *testing.T) {
+	s := newStack(t, "kcheck-ro")
+	ctx := context.Background()
+	const user = "kcheck-auditor"
+	rbac := s.cs.RbacV1()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}}}
+	if _, err := rbac.ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: user},
+		Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}}}
+	if _, err := rbac.ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := labtest.SharedControlPlane(t).RESTConfig()
+	cfg.Impersonate.UserName = user
+	c, err := kubeapply.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cluster = c
+	// The authorizer learns of the binding from its cache.
+	s.eventually("kube-pod-security", validate.Pass)
+	s.expect("kube-no-secrets", validate.Pass)
+	r := s.expect("kube-admission-refuses", validate.Warn, "could not probe admission")
+	if !strings.Contains(r.Fix, "kubectl auth can-i create pods -n kcheck-ro") {
+		t.Errorf("probe without the permission: fix %q", r.Fix)
+	}
+	r = s.expect("kube-drift", validate.Fail, "forbids this")
+	if !strings.Contains(r.Fix, "auth can-i") {
+		t.Errorf("drift without the permission: fix %q", r.Fix)
 	}
 }

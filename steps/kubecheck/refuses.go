@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -54,8 +55,11 @@ func admissionRefuses(ctx context.Context, c *kubeapply.Cluster, m kube.Manifest
 				wrong = append(wrong, fmt.Sprintf("%s: a pod of %s as rendered is refused: %v", ns, from, err))
 				continue
 			}
-			return validate.Finding{Status: validate.Warn, Evidence: fmt.Sprintf("%s: could not probe admission with a dry run of a pod of %s: %v", ns, from, err),
-				Fix: "the probe is a server-side dry run (nothing is stored) and needs the kubeconfig's user to be allowed to create pods in the stack's namespaces: check `kubectl auth can-i create pods -n " + ns + "`"}
+			fix := "the pod was refused for a reason of its own (a missing ServiceAccount or namespace: see kube-drift); the probe runs once a pod as rendered is admitted"
+			if apierrors.IsForbidden(err) && strings.Contains(err.Error(), "cannot create") {
+				fix = "the probe is a server-side dry run (nothing is stored) and needs the kubeconfig's user to be allowed to create pods in the stack's namespaces: check `kubectl auth can-i create pods -n " + ns + "`"
+			}
+			return validate.Finding{Status: validate.Warn, Evidence: fmt.Sprintf("%s: could not probe admission with a dry run of a pod of %s: %v", ns, from, err), Fix: fix}
 		}
 		name := pod.Spec.Containers[ci].Name
 		weakened := []weakening{
