@@ -38,7 +38,7 @@ func noSecrets(ctx context.Context, c *kubeapply.Cluster, m kube.Manifests) vali
 	}
 	if len(found) > 0 {
 		return fail(strings.Join(found, "; "),
-			"the stack's secrets come from Vault only: find who created each Secret (`kubectl get secret NAME -n NAMESPACE -o yaml` shows its managedFields, not needed data), move what it holds into Vault, and delete it (`kubectl delete secret NAME -n NAMESPACE`)")
+			"the stack's secrets come from Vault only: find who wrote each Secret without printing its data (`kubectl get secret NAME -n NAMESPACE --show-managed-fields -o jsonpath='{.metadata.managedFields[*].manager}'`), move what it holds into Vault, and delete it (`kubectl delete secret NAME -n NAMESPACE`)")
 	}
 	return pass("no Secret in namespaces %s", strings.Join(m.Namespaces, ", "))
 }
