@@ -117,7 +117,8 @@ func TestTargetFlagErrors(t *testing.T) {
 		{[]string{"uninstall", "--context", "prod", "--yes"}, ExitUsage, "--kubeconfig and --context are for --target kubernetes"},
 		{[]string{"status", "--answers", file}, ExitUsage, "--answers is for --target kubernetes"},
 		{[]string{"logs", "--target", "kubernetes"}, ExitUsage, "logs is not available for the Kubernetes target yet"},
-		{[]string{"validate", "--target", "kubernetes"}, ExitUsage, "validate is not available for the Kubernetes target yet"},
+		{[]string{"validate", "--target", "kubernetes", "--answers", file, "--kubeconfig", missing}, ExitUsage, "kubeconfig " + missing + " does not exist"},
+		{[]string{"validate", "--answers", file}, ExitUsage, "--answers is for --target kubernetes"},
 		{[]string{"install", "--target", "kubernetes", "--answers", file, "--images-bundle", "x.tar", "--yes"}, ExitUsage, "--images-bundle is for the Docker target"},
 		{[]string{"install", "--demo", "--wait-timeout", "1m", "--yes"}, ExitUsage, "--wait-timeout is for --target kubernetes"},
 		{[]string{"plan", "--target", "kubernetes", "--answers", file, "--kubeconfig", missing}, ExitUsage, "kubeconfig " + missing + " does not exist"},
@@ -130,13 +131,13 @@ func TestTargetFlagErrors(t *testing.T) {
 		}
 	}
 	// Why the command is missing is in the hint, not the cause.
-	r := run(t, "", "validate", "--target", "kubernetes", "-o", "json")
+	r := run(t, "", "logs", "--target", "kubernetes", "-o", "json")
 	var rec errorRecord
 	if err := json.Unmarshal([]byte(r.err), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(rec.Hint, "docker exec") || strings.Contains(rec.Cause, "docker exec") {
-		t.Errorf("validate on kubernetes: cause %q hint %q", rec.Cause, rec.Hint)
+	if !strings.Contains(rec.Hint, "kubectl logs") || strings.Contains(rec.Cause, "kubectl logs") {
+		t.Errorf("logs on kubernetes: cause %q hint %q", rec.Cause, rec.Hint)
 	}
 }
 
