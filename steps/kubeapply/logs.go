@@ -122,7 +122,9 @@ func (c *Cluster) LogTargets(ctx context.Context, stack []LogService, o LogOptio
 			if !ok {
 				return nil, fmt.Errorf("%w: %q is not a service of the stack (services: %s)", ErrUnknownService, n, strings.Join(names, ", "))
 			}
-			want = append(want, s)
+			if !slices.Contains(want, s) { // a name given twice is read once
+				want = append(want, s)
+			}
 		}
 	}
 	var out []LogTarget
@@ -168,9 +170,9 @@ func (c *Cluster) LogTargets(ctx context.Context, stack []LogService, o LogOptio
 	return out, nil
 }
 
-// podTargets are the containers of p to read: the one named after the
-// service (all regular containers if none is), then, when asked, the init
-// containers.
+// podTargets are the containers of p to read: when asked, the init
+// containers (they run first), then the one named after the service, or
+// every regular container if none is.
 func podTargets(s LogService, p corev1.Pod, init bool) []LogTarget {
 	var out []LogTarget
 	add := func(name string) {

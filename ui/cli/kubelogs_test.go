@@ -249,6 +249,18 @@ func TestKubeLogsUnknownServiceAndServiceWithoutPods(t *testing.T) {
 	if len(l.kubelet.Requests()) != 0 {
 		t.Errorf("a refused request reached the kubelet: %+v", l.kubelet.Requests())
 	}
+	// A service named twice is read once.
+	l.kubelet.AppendLog(l.ns, "postgres-0", "postgres", labtest.KubeletLine{Time: time.Now(), Text: "only once"})
+	if r := l.run(t, "postgres", "postgres"); r.code != 0 || r.out != textLines(len("postgres/postgres-0"), [2]string{"postgres/postgres-0", "only once"}) {
+		t.Errorf("logs postgres postgres: exit %d: %q %s", r.code, r.out, r.err)
+	}
+
+	// A stack not installed: no pod anywhere.
+	file := kubeAnswersFile(t, "logs-not-installed")
+	r = run(t, "", "logs", "--target", "kubernetes", "--answers", file, "--kubeconfig", labtest.SharedControlPlane(t).Kubeconfig)
+	if r.code != ExitFailed || !strings.Contains(r.err, "no pod of the stack runs on a node in namespaces logs-not-installed") {
+		t.Errorf("logs of a stack not installed: exit %d: %s", r.code, r.err)
+	}
 }
 
 // -f prints the lines there are, then each line appended, until the
