@@ -149,7 +149,8 @@ func cachedModuleBinary(ctx context.Context, name, dir, goVersion, ldflags strin
 // stored and admitted (Pod Security, ValidatingAdmissionPolicy, RBAC,
 // schema validation) but no pod ever runs, nothing creates a namespace's
 // "default" ServiceAccount (callers create the ServiceAccounts their pods
-// name) and a deleted namespace stays Terminating.
+// name) and a deleted namespace stays Terminating. StartKubelet adds a
+// stand-in kubelet that serves container logs only (kubelet.go).
 type ControlPlane struct {
 	// URL is https://127.0.0.1:PORT.
 	URL string
