@@ -226,6 +226,7 @@ func (k *Kubelet) serveLogs(w http.ResponseWriter, r *http.Request) {
 	if opts.sinceTime.After(since) {
 		since = opts.sinceTime
 	}
+	seen := len(lines) // a follow goes on after the lines there are now
 	if opts.tailLines >= 0 && opts.tailLines < len(lines) {
 		lines = lines[len(lines)-opts.tailLines:]
 	}
@@ -249,9 +250,6 @@ func (k *Kubelet) serveLogs(w http.ResponseWriter, r *http.Request) {
 	if err := write(lines); err != nil || !opts.follow {
 		return
 	}
-	k.mu.Lock()
-	seen := len(k.logs[key])
-	k.mu.Unlock()
 	for {
 		k.mu.Lock()
 		all, changed := k.logs[key], k.changed

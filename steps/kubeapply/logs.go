@@ -2,6 +2,7 @@ package kubeapply
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -137,7 +139,7 @@ func (c *Cluster) LogTargets(ctx context.Context, stack []LogService, o LogOptio
 		}
 		pods := l.Items
 		sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
-		var pending []string
+		var pending, waiting []string
 		found := 0
 		for _, p := range pods {
 			// A pod no node runs has no log: the API answers an empty
@@ -147,14 +149,23 @@ func (c *Cluster) LogTargets(ctx context.Context, stack []LogService, o LogOptio
 				pending = append(pending, p.Name)
 				continue
 			}
+			ts, w := podTargets(s, p, o.InitContainers)
+			if len(ts) == 0 {
+				waiting = append(waiting, p.Name+" ("+strings.Join(w, ", ")+")")
+				continue
+			}
 			found++
-			out = append(out, podTargets(s, p, o.InitContainers)...)
+			out = append(out, ts...)
 		}
 		if !slices.Contains(namespaces, s.Namespace) {
 			namespaces = append(namespaces, s.Namespace)
 		}
 		if found > 0 || len(o.Services) == 0 {
 			continue
+		}
+		if len(waiting) > 0 {
+			return nil, steps.Fail(fmt.Errorf("no container of %s has started yet in namespace %s (waiting: %s)", s.Name, s.Namespace, strings.Join(waiting, "; ")),
+				"see `status --target kubernetes`, and `kubectl describe pod -n "+s.Namespace+" POD` for why it waits")
 		}
 		if len(pending) > 0 {
 			return nil, steps.Fail(fmt.Errorf("no pod of %s runs on a node yet in namespace %s (not scheduled: %s)", s.Name, s.Namespace, strings.Join(pending, ", ")),
@@ -172,30 +183,33 @@ func (c *Cluster) LogTargets(ctx context.Context, stack []LogService, o LogOptio
 
 // podTargets are the containers of p to read: when asked, the init
 // containers (they run first), then the one named after the service, or
-// every regular container if none is.
-func podTargets(s LogService, p corev1.Pod, init bool) []LogTarget {
-	var out []LogTarget
-	add := func(name string) {
+// every regular container if none is. A container the pod's status shows
+// waiting to start, with no earlier run, has no log yet (the kubelet refuses
+// the request, kubernetes v1.37.2 pkg/kubelet/kubelet_pods.go
+// validateContainerLogStatus): it is left out, and named with its reason
+// in waiting.
+func podTargets(s LogService, p corev1.Pod, init bool) (out []LogTarget, waiting []string) {
+	add := func(name string, statuses []corev1.ContainerStatus) {
+		for _, st := range statuses {
+			if st.Name == name && st.State.Waiting != nil && st.LastTerminationState.Terminated == nil {
+				waiting = append(waiting, name+": "+cmp.Or(st.State.Waiting.Reason, "waiting"))
+				return
+			}
+		}
 		out = append(out, LogTarget{Service: s.Name, Namespace: p.Namespace, Pod: p.Name, Container: name})
 	}
 	if init {
 		for _, c := range p.Spec.InitContainers {
-			add(c.Name)
+			add(c.Name, p.Status.InitContainerStatuses)
 		}
 	}
-	main := false
+	main := slices.ContainsFunc(p.Spec.Containers, func(c corev1.Container) bool { return c.Name == s.Name })
 	for _, c := range p.Spec.Containers {
-		if c.Name == s.Name {
-			add(c.Name)
-			main = true
+		if !main || c.Name == s.Name {
+			add(c.Name, p.Status.ContainerStatuses)
 		}
 	}
-	if !main {
-		for _, c := range p.Spec.Containers {
-			add(c.Name)
-		}
-	}
-	return out
+	return out, waiting
 }
 
 // Logs streams the targets' logs to fn, each line with its time. fn is
@@ -236,7 +250,13 @@ func (c *Cluster) containerLogs(ctx context.Context, t LogTarget, o LogOptions, 
 	}
 	rc, err := c.clientset.CoreV1().Pods(t.Namespace).GetLogs(t.Pod, opts).Stream(ctx)
 	if err != nil {
-		return c.explain(fmt.Errorf("logs of %s/%s (container %s): %w", t.Namespace, t.Pod, t.Container, err))
+		err = fmt.Errorf("logs of %s/%s (container %s): %w", t.Namespace, t.Pod, t.Container, err)
+		// The kubelet's refusals: a container that has not started or is
+		// gone, a pod it no longer has.
+		if apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
+			return steps.Fail(err, "see `status --target kubernetes`, and `kubectl describe pod -n "+t.Namespace+" "+t.Pod+"` for the container's state")
+		}
+		return c.explain(err)
 	}
 	defer rc.Close()
 	err = readLogLines(rc, func(s string) {
