@@ -149,7 +149,8 @@ func cachedModuleBinary(ctx context.Context, name, dir, goVersion, ldflags strin
 // stored and admitted (Pod Security, ValidatingAdmissionPolicy, RBAC,
 // schema validation) but no pod ever runs, nothing creates a namespace's
 // "default" ServiceAccount (callers create the ServiceAccounts their pods
-// name) and a deleted namespace stays Terminating.
+// name) and a deleted namespace stays Terminating. StartKubelet adds a
+// stand-in kubelet that serves container logs only (kubelet.go).
 type ControlPlane struct {
 	// URL is https://127.0.0.1:PORT.
 	URL string
@@ -164,6 +165,12 @@ type ControlPlane struct {
 	dir    string
 	procs  []*controlPlaneProcess // started order: etcd, then kube-apiserver
 	stopMu sync.Mutex
+
+	// kubeletServingCA signs the stand-in kubelets' serving certificates;
+	// the API server trusts it (--kubelet-certificate-authority), as it
+	// trusts a cluster's kubelet CA. kubeletClientCA signs the API
+	// server's kubelet client certificate, which the stand-ins require.
+	kubeletServingCA, kubeletClientCA *labCA
 }
 
 type controlPlaneProcess struct {
@@ -241,7 +248,15 @@ func StartControlPlane(ctx context.Context, dir string) (*ControlPlane, error) {
 		"--token-auth-file", files.tokens,
 		"--service-account-issuer", kubeServiceAccountIssuer,
 		"--service-account-key-file", files.saPub, "--service-account-signing-key-file", files.saKey,
-		"--endpoint-reconciler-type", "none", "--profiling=false"); err != nil {
+		"--endpoint-reconciler-type", "none", "--profiling=false",
+		// The API server reaches a node's kubelet (pod logs, see
+		// kubelet.go) at the node's InternalIP, verifying the kubelet's
+		// certificate with this CA and presenting its own client
+		// certificate (kubernetes v1.37.2 pkg/kubelet/client/kubelet_client.go:
+		// without a CA it would skip verification).
+		"--kubelet-certificate-authority", files.kubeletCA,
+		"--kubelet-client-certificate", files.kubeletClientCert, "--kubelet-client-key", files.kubeletClientKey,
+		"--kubelet-preferred-address-types", "InternalIP"); err != nil {
 		return nil, err
 	}
 	tlsConfig, err := rest.TLSConfigFor(cp.RESTConfig())
@@ -286,17 +301,34 @@ func checkPrivateDir(dir string) error {
 	return nil
 }
 
-type controlPlaneFiles struct{ cert, key, tokens, saKey, saPub string }
+type controlPlaneFiles struct {
+	cert, key, tokens, saKey, saPub                string
+	kubeletCA, kubeletClientCert, kubeletClientKey string
+}
 
 // writeFiles makes the serving certificate and its CA, the admin token,
 // the service account signing key and the kubeconfig.
-func (cp *ControlPlane) writeFiles() (controlPlaneFiles, error) {
-	f := controlPlaneFiles{
+func (cp *ControlPlane) writeFiles() (f controlPlaneFiles, err error) {
+	f = controlPlaneFiles{
 		cert:   filepath.Join(cp.dir, "apiserver.crt"),
 		key:    filepath.Join(cp.dir, "apiserver.key"),
 		tokens: filepath.Join(cp.dir, "tokens.csv"),
 		saKey:  filepath.Join(cp.dir, "service-account.key"),
 		saPub:  filepath.Join(cp.dir, "service-account.pub"),
+
+		kubeletCA:         filepath.Join(cp.dir, "kubelet-ca.crt"),
+		kubeletClientCert: filepath.Join(cp.dir, "kubelet-client.crt"),
+		kubeletClientKey:  filepath.Join(cp.dir, "kubelet-client.key"),
+	}
+	if cp.kubeletServingCA, err = newLabCA("lab kubelet serving CA"); err != nil {
+		return f, err
+	}
+	if cp.kubeletClientCA, err = newLabCA("lab kubelet client CA"); err != nil {
+		return f, err
+	}
+	clientCert, clientKey, err := cp.kubeletClientCA.issue(kubeletClientName, x509.ExtKeyUsageClientAuth, nil)
+	if err != nil {
+		return f, err
 	}
 	caPEM, certPEM, keyPEM, err := loopbackServingCert()
 	if err != nil {
@@ -331,6 +363,9 @@ func (cp *ControlPlane) writeFiles() (controlPlaneFiles, error) {
 		f.tokens:                        []byte(tokens),
 		f.saKey:                         pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: saDER}),
 		f.saPub:                         pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER}),
+		f.kubeletCA:                     cp.kubeletServingCA.pem,
+		f.kubeletClientCert:             clientCert,
+		f.kubeletClientKey:              clientKey,
 	} {
 		if err := os.WriteFile(name, content, 0o600); err != nil {
 			return f, err

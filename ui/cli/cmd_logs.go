@@ -9,24 +9,34 @@ import (
 )
 
 func newLogsCmd(a *app) *cobra.Command {
-	var o compose.LogOptions
-	var timestamps bool
+	var ko kubeLogsOptions
+	o := &ko.LogOptions
 	var t targetFlags
+	var src answersSource
 	cmd := &cobra.Command{
 		Use:   "logs [SERVICE...]",
 		Short: "Show the logs of the stack's services",
 		Long: `Show the logs of the stack's services, stdout and stderr kept apart:
-in text output a "|" precedes stdout lines and a "!" stderr lines.`,
+in text output a "|" precedes stdout lines and a "!" stderr lines.
+
+With --target kubernetes it reads the logs of the services' pods through
+the API server, each line headed SERVICE/POD. The API gives a
+container's stdout and stderr as one stream: every line is marked stdout.
+The stack's services come from the installation's answers, or --answers.`,
 		Example: `  fineract-installer logs --tail 100
   fineract-installer logs -f fineract postgres
-  fineract-installer logs --since 10m -o json`,
+  fineract-installer logs --since 10m -o json
+  fineract-installer logs --target kubernetes --tail 50 fineract`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Services = args
 			if onKube, err := t.kubernetes(); err != nil {
 				return err
 			} else if onKube {
-				return notOnKubernetes("logs", "no test of this release runs pods (its tests use an API server without nodes), so reading pod logs is not proven; use `kubectl logs -n NAMESPACE deploy/SERVICE` meanwhile")
+				return runLogsKube(cmd, a, src, t, ko)
 			}
-			o.Services = args
+			if err := refuseKubeOnly(cmd, "answers", "demo", "init-containers"); err != nil {
+				return err
+			}
 			e, err := a.engine(cmd.Context())
 			if err != nil {
 				return err
@@ -47,25 +57,27 @@ in text output a "|" precedes stdout lines and a "!" stderr lines.`,
 				}
 			}
 			if o.Follow {
-				return e.Logs(cmd.Context(), a.project, o, func(l compose.LogLine) { p.logLine(l, width, timestamps) })
+				return e.Logs(cmd.Context(), a.project, *o, func(l compose.LogLine) { p.logLine(l, width, ko.timestamps) })
 			}
 			// Without follow, interleave the services' lines by time.
 			var lines []compose.LogLine
-			if err := e.Logs(cmd.Context(), a.project, o, func(l compose.LogLine) { lines = append(lines, l) }); err != nil {
+			if err := e.Logs(cmd.Context(), a.project, *o, func(l compose.LogLine) { lines = append(lines, l) }); err != nil {
 				return err
 			}
 			sort.SliceStable(lines, func(i, j int) bool { return lines[i].Time.Before(lines[j].Time) })
 			for _, l := range lines {
-				p.logLine(l, width, timestamps)
+				p.logLine(l, width, ko.timestamps)
 			}
 			return nil
 		},
 	}
 	t.flags(cmd)
+	src.flags(cmd)
 	f := cmd.Flags()
 	f.BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines until interrupted")
 	f.IntVarP(&o.Tail, "tail", "n", 0, "only the last `N` lines of each service (0 = all)")
 	f.StringVar(&o.Since, "since", "", "only lines newer than `TIME` (a time like 2026-01-02T15:04:05Z, or a duration like 10m)")
-	f.BoolVarP(&timestamps, "timestamps", "t", false, "show each line's time")
+	f.BoolVarP(&ko.timestamps, "timestamps", "t", false, "show each line's time")
+	f.BoolVar(&ko.initContainers, "init-containers", false, "with --target kubernetes, also the pods' init containers (the Vault agent that writes each service's files)")
 	return cmd
 }

@@ -76,12 +76,6 @@ func (t *targetFlags) cluster(cmd *cobra.Command) (*kubeapply.Cluster, error) {
 	return c, nil
 }
 
-// notOnKubernetes is the error of a command the Kubernetes target does not
-// have yet, with why in the hint.
-func notOnKubernetes(command, why string) error {
-	return usageHint(fmt.Errorf("%s is not available for the Kubernetes target yet", command), why)
-}
-
 // renderKube renders the answers as Kubernetes manifests.
 func renderKube(a *app, src answersSource, ans answers.Answers) (kube.Manifests, error) {
 	m, err := kube.Render(ans, assets.Options{Project: a.project, SecretsDir: installdir.SecretsDir(a.project)})
