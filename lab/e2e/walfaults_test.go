@@ -221,7 +221,7 @@ func TestWALSegmentDeletedOrCorrupted(t *testing.T) {
 
 	// A moment before both still restores, to exactly the rows before it.
 	if r := s.runBackup(ctx, "restore", "--to-time", beforeB, "--yes"); r.code != 0 {
-		t.Fatalf("restore --to-time %s (before the damaged segments): exit %d\n%s%s", beforeB, r.code, tail(r.stdout, 20), r.stderr)
+		t.Fatalf("restore --to-time %s (before the damaged segments): exit %d\n%s%s", beforeB, r.code, tail(r.stdout, 60), r.stderr)
 	}
 	if got := s.mustSQL(ctx, "postgres", "SELECT string_agg(phase, ',' ORDER BY written) FROM fault_rows"); got != "a" {
 		t.Errorf("restore --to-time %s: rows %q, want only a (written before it)", beforeB, got)
