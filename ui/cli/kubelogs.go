@@ -37,15 +37,7 @@ func runLogsKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags, o
 			return err
 		}
 	}
-	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
-	if err != nil {
-		return err
-	}
-	m, err := renderKube(a, src, ans)
-	if err != nil {
-		return err
-	}
-	c, err := t.cluster(cmd)
+	_, m, c, err := kubeStack(cmd, a, src, t)
 	if err != nil {
 		return err
 	}

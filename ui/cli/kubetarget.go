@@ -76,6 +76,25 @@ func (t *targetFlags) cluster(cmd *cobra.Command) (*kubeapply.Cluster, error) {
 	return c, nil
 }
 
+// kubeStack is what the Kubernetes commands on an installed stack start
+// from: its answers (the installation's, or --answers), checked, the
+// manifests they render, and the cluster the flags name.
+func kubeStack(cmd *cobra.Command, a *app, src answersSource, t targetFlags) (answers.Answers, kube.Manifests, *kubeapply.Cluster, error) {
+	var m kube.Manifests
+	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
+	if err != nil {
+		return ans, m, nil, err
+	}
+	if err := ans.Validate(); err != nil {
+		return ans, m, nil, withCode(ExitUsage, err)
+	}
+	if m, err = renderKube(a, src, ans); err != nil {
+		return ans, m, nil, err
+	}
+	c, err := t.cluster(cmd)
+	return ans, m, c, err
+}
+
 // renderKube renders the answers as Kubernetes manifests.
 func renderKube(a *app, src answersSource, ans answers.Answers) (kube.Manifests, error) {
 	m, err := kube.Render(ans, assets.Options{Project: a.project, SecretsDir: installdir.SecretsDir(a.project)})
@@ -287,18 +306,7 @@ type kubePlanDoc struct {
 }
 
 func runPlanKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags) error {
-	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
-	if err != nil {
-		return err
-	}
-	if err := ans.Validate(); err != nil {
-		return withCode(ExitUsage, err)
-	}
-	m, err := renderKube(a, src, ans)
-	if err != nil {
-		return err
-	}
-	c, err := t.cluster(cmd)
+	_, m, c, err := kubeStack(cmd, a, src, t)
 	if err != nil {
 		return err
 	}
@@ -343,15 +351,7 @@ type kubeStatusDoc struct {
 }
 
 func runStatusKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags) error {
-	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
-	if err != nil {
-		return err
-	}
-	m, err := renderKube(a, src, ans)
-	if err != nil {
-		return err
-	}
-	c, err := t.cluster(cmd)
+	_, m, c, err := kubeStack(cmd, a, src, t)
 	if err != nil {
 		return err
 	}
@@ -397,15 +397,7 @@ func runStatusKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags)
 
 func runUninstallKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags, purge, yes bool) error {
 	ctx := cmd.Context()
-	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
-	if err != nil {
-		return err
-	}
-	m, err := renderKube(a, src, ans)
-	if err != nil {
-		return err
-	}
-	c, err := t.cluster(cmd)
+	ans, m, c, err := kubeStack(cmd, a, src, t)
 	if err != nil {
 		return err
 	}

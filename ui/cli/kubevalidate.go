@@ -12,18 +12,7 @@ import (
 // the expectation rendered from the answers, printed and reported as the
 // Docker target's checklist is. Exits 1 when a check fails.
 func runValidateKube(cmd *cobra.Command, a *app, src answersSource, t targetFlags, reportDir string) error {
-	ans, err := planAnswers(a, src, cmd.Flags().Changed("dir"))
-	if err != nil {
-		return err
-	}
-	if err := ans.Validate(); err != nil {
-		return withCode(ExitUsage, err)
-	}
-	m, err := renderKube(a, src, ans)
-	if err != nil {
-		return err
-	}
-	c, err := t.cluster(cmd)
+	ans, m, c, err := kubeStack(cmd, a, src, t)
 	if err != nil {
 		return err
 	}
