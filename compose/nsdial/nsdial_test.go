@@ -91,9 +91,9 @@ networks:
 	}
 }
 
-// routeTo finds a non-default IPv4 route covering ip in /proc/net/route.
+// routeTo finds a non-default IPv4 route covering ip in the calling thread's /proc/net/route.
 func routeTo(t *testing.T, ip string) (string, bool) {
-	data, err := os.ReadFile("/proc/net/route")
+	data, err := os.ReadFile("/proc/thread-self/net/route")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,16 @@ func procFile(hostRoot, name string) string {
 	return filepath.Join(hostRoot, "proc", name)
 }
 
+// netFile names a file of /proc/net as the calling thread sees it.
+// /proc/net is /proc/self/net, the network namespace of the process's
+// first thread, and nsdial moves one locked thread at a time into a
+// container's namespace for a connect: when that thread is the first, the
+// host's routing table reads as the container's. A goroutine not locked to
+// its thread always runs in the host's namespace, so thread-self is right.
+func netFile(hostRoot, name string) string {
+	return procFile(hostRoot, "thread-self/net/"+name)
+}
+
 // Memory is the host's memory in MiB.
 type Memory struct {
 	TotalMiB, AvailableMiB uint64
@@ -100,7 +110,7 @@ type Route struct {
 // Routes reads the host's IPv4 routing table from /proc/net/route, default
 // routes left out; nil when it cannot be read.
 func Routes(hostRoot string) []Route {
-	f, err := os.Open(procFile(hostRoot, "net/route"))
+	f, err := os.Open(netFile(hostRoot, "route"))
 	if err != nil {
 		return nil
 	}

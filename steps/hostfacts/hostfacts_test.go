@@ -71,7 +71,7 @@ wg0	0000000A	00000000	0001	0	0	0	000000FF	0	0	0
 `
 
 func TestRoutes(t *testing.T) {
-	root := hostRoot(t, map[string]string{"net/route": routeTable})
+	root := hostRoot(t, map[string]string{"thread-self/net/route": routeTable})
 	got := Routes(root)
 	want := []Route{
 		{netip.MustParsePrefix("192.168.2.0/24"), "eth0"},

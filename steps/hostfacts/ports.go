@@ -24,7 +24,7 @@ func (o Owner) String() string { return fmt.Sprintf("%s (pid %d)", o.Command, o.
 // descriptor to it. Processes in other PID namespaces are not visible.
 func PortOwner(port int) (Owner, bool) {
 	inodes := map[string]bool{}
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+	for _, f := range []string{netFile("", "tcp"), netFile("", "tcp6")} {
 		for _, ino := range listeningInodes(f, port) {
 			inodes[ino] = true
 		}

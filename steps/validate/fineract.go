@@ -156,7 +156,10 @@ func checkFineractGatewayOnly(ctx context.Context, t *Target) Finding {
 			continue
 		}
 		addr := net.JoinHostPort(ep.IPAddress, "8443")
-		err := probe(ctx, "/proc/self/ns/net", addr)
+		// The host's namespace as this thread has it: /proc/self is the
+		// first thread's, which another probe may have moved into a
+		// container's for a moment.
+		err := probe(ctx, "/proc/thread-self/ns/net", addr)
 		if err == nil {
 			open = append(open, fmt.Sprintf("the host connects to %s (network %s)", addr, name))
 			continue
