@@ -117,20 +117,32 @@ func (s *stack) assert(r validate.Result, want validate.Status, names ...string)
 	}
 }
 
-// eventually retries a check until it has the status: the API server's
-// admission reads policies and bindings from a cache that follows a change
-// within moments.
+// eventually retries a check until it has the status and names every one
+// of names: the API server's admission reads policies and bindings from a
+// cache that follows a change within moments.
 func (s *stack) eventually(id string, want validate.Status, names ...string) {
 	s.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := s.check(id)
-		if r.Status == want || time.Now().After(deadline) {
+		if r.Status == want && namesAll(r.Evidence, names) || time.Now().After(deadline) {
 			s.assert(r, want, names...)
 			return
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// namesAll reports whether evidence names every one of names. While the
+// cache follows a change, one weakened pod may be admitted and the next
+// still refused: the status is reached before the evidence settles.
+func namesAll(evidence string, names []string) bool {
+	for _, n := range names {
+		if !strings.Contains(evidence, n) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *stack) object(kind string, pick func(namespace, name string) bool) kubeapply.Ref {
