@@ -3,10 +3,8 @@ package nsdial_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/fineract-installer/fineract-installer/compose"
 	"github.com/fineract-installer/fineract-installer/compose/nsdial"
 	"github.com/fineract-installer/fineract-installer/lab/labtest"
+	"github.com/fineract-installer/fineract-installer/steps/hostfacts"
 )
 
 func TestDialIntoAnIsolatedContainer(t *testing.T) {
@@ -91,30 +90,14 @@ networks:
 	}
 }
 
-// routeTo finds a non-default IPv4 route covering ip in the calling thread's /proc/net/route.
+// routeTo finds the host's non-default IPv4 route covering ip.
 func routeTo(t *testing.T, ip string) (string, bool) {
-	data, err := os.ReadFile("/proc/thread-self/net/route")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := net.ParseIP(ip).To4()
-	for _, line := range strings.Split(string(data), "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) < 8 {
-			continue
-		}
-		dst, _ := hex.DecodeString(f[1])
-		mask, _ := hex.DecodeString(f[7])
-		if len(dst) != 4 || len(mask) != 4 || binary.LittleEndian.Uint32(mask) == 0 {
-			continue
-		}
-		d, m, x := binary.LittleEndian.Uint32(dst), binary.LittleEndian.Uint32(mask), binary.LittleEndian.Uint32(reverse(target))
-		if x&m == d {
-			return f[0], true
+	t.Helper()
+	addr := netip.MustParseAddr(ip)
+	for _, r := range hostfacts.Routes("") {
+		if r.Prefix.Contains(addr) {
+			return r.Iface, true
 		}
 	}
 	return "", false
 }
-
-// reverse turns a network-order IPv4 address into /proc/net/route's order.
-func reverse(b net.IP) []byte { return []byte{b[3], b[2], b[1], b[0]} }
